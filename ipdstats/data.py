@@ -1,0 +1,185 @@
+"""Participant rows: read, checked and turned into the arrays every model works on."""
+
+import csv
+import gzip
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from .errors import AnalysisError
+from .spec import Spec
+
+
+@dataclass(frozen=True)
+class Prepared:
+    trials: list[str]  # trial labels, sorted as strings
+    trial_index: np.ndarray  # int64, per row: index into `trials`
+    treat: np.ndarray  # float64 0.0 / 1.0 per row (1 = intervention)
+    outcome: np.ndarray | None  # float64 per row (continuous y, or binary 0/1); None for survival
+    time: np.ndarray | None  # float64 per row (survival only)
+    event: np.ndarray | None  # float64 0/1 per row (survival only)
+    covariates: dict[str, np.ndarray]  # float64 per row, every `adjust` column and the `interaction` column
+    rows_dropped: int  # rows left out for a missing value in a used column
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.treat)
+
+    def rows_per_trial(self) -> np.ndarray:
+        return np.bincount(self.trial_index, minlength=len(self.trials))
+
+
+def used_columns(spec: Spec) -> list[str]:
+    """The data columns an analysis reads, trial first, each once."""
+    names = [*spec.columns.values(), *spec.adjust, *([spec.interaction] if spec.interaction else [])]
+    return list(dict.fromkeys(names))
+
+
+def _csv_header(path: Path) -> list[str]:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", newline="", encoding="utf-8-sig") as handle:
+            return next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise AnalysisError(f"The data file {path.name} cannot be read as CSV: {error}.")
+
+
+def _check_columns_exist(wanted: list[str], available: list[str], source: str) -> None:
+    for name in wanted:
+        if name not in available:
+            raise AnalysisError(
+                f"The column '{name}' is not in {source}; its columns are: {', '.join(map(str, available))}."
+            )
+
+
+def read_table(path: Path, columns: list[str], trial_column: str) -> pa.Table:
+    """Reads only the named columns of a CSV, CSV.gz or Parquet file; the trial column as text."""
+    path = Path(path)
+    try:
+        if path.name.lower().endswith((".parquet", ".pq")):
+            available = pq.read_schema(path).names
+            _check_columns_exist(columns, available, path.name)
+            return pq.read_table(path, columns=columns)
+        _check_columns_exist(columns, _csv_header(path), path.name)
+        options = pa_csv.ConvertOptions(
+            include_columns=columns,
+            column_types={trial_column: pa.string()},
+            strings_can_be_null=True,
+        )
+        return pa_csv.read_csv(path, convert_options=options)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as error:
+        raise AnalysisError(f"The data file {path.name} cannot be read: {error}.")
+
+
+def _trial_codes(column: pa.ChunkedArray) -> tuple[list[str], np.ndarray]:
+    """Trial labels sorted as strings and each row's index into them (rows with no label get -1)."""
+    if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+        column = pc.cast(column, pa.string())
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    labels = encoded.dictionary.to_pylist()
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    codes = np.where(np.isnan(codes), -1, codes).astype(np.int64) if codes.dtype.kind == "f" else codes
+    order = sorted(range(len(labels)), key=lambda i: labels[i])
+    remap = np.empty(len(labels) + 1, dtype=np.int64)
+    remap[np.array(order, dtype=np.int64)] = np.arange(len(labels))
+    remap[-1] = -1
+    return [labels[i] for i in order], remap[codes.astype(np.int64)]
+
+
+def _numeric(column: pa.ChunkedArray, name: str) -> np.ndarray:
+    """Float64 values with NaN for missing; an error for text that is not a number."""
+    kind = column.type
+    if pa.types.is_boolean(kind) or pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        return column.cast(pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    if pa.types.is_null(kind):
+        return np.full(len(column), np.nan)
+    values = column.to_pandas()
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = numbers.isna() & values.notna()
+    if bad.any():
+        raise AnalysisError(f"The column '{name}' holds a value that is not a number: {values[bad].iloc[0]!r}.")
+    return numbers.to_numpy(dtype=np.float64)
+
+
+def _first_bad(bad: np.ndarray, values: np.ndarray, trials: list[str], codes: np.ndarray) -> tuple[str, str]:
+    row = int(np.flatnonzero(bad)[0])
+    return f"{values[row]:g}", trials[codes[row]]
+
+
+def _check_coding(values, name, what, trials, codes) -> None:
+    bad = (values != 0.0) & (values != 1.0)
+    if bad.any():
+        value, trial = _first_bad(bad, values, trials, codes)
+        raise AnalysisError(f"The {what} column '{name}' must be coded 0/1; trial {trial} has the value {value}.")
+
+
+def _check_finite(values, name, trials, codes) -> None:
+    bad = ~np.isfinite(values)
+    if bad.any():
+        value, trial = _first_bad(bad, values, trials, codes)
+        raise AnalysisError(f"The column '{name}' has a non-finite value ({value}) in trial {trial}.")
+
+
+def prepare(table: pa.Table | pd.DataFrame, spec: Spec) -> Prepared:
+    """Checks the participant rows against the spec and returns the arrays the models use."""
+    if isinstance(table, pd.DataFrame):
+        _check_columns_exist(used_columns(spec), list(table.columns), "the data")
+        table = pa.Table.from_pandas(table[used_columns(spec)], preserve_index=False)
+    columns = spec.columns
+    trials, codes = _trial_codes(table.column(columns["trial"]))
+    numeric = {name: _numeric(table.column(name), name) for name in used_columns(spec) if name != columns["trial"]}
+    missing = codes < 0
+    for values in numeric.values():
+        missing |= np.isnan(values)
+    rows_dropped = int(missing.sum())
+    if rows_dropped:
+        keep = ~missing
+        codes = codes[keep]
+        numeric = {name: values[keep] for name, values in numeric.items()}
+    if len(codes) == 0:
+        raise AnalysisError("No participant rows are left once rows with a missing value are left out.")
+    # Trials whose rows were all dropped are not trials of this analysis.
+    present = np.bincount(codes, minlength=len(trials)) > 0
+    if not present.all():
+        remap = np.cumsum(present) - 1
+        codes = remap[codes]
+        trials = [label for label, keep in zip(trials, present, strict=True) if keep]
+    for name, values in numeric.items():
+        _check_finite(values, name, trials, codes)
+    _check_coding(numeric[columns["treatment"]], columns["treatment"], "treatment", trials, codes)
+    outcome = time = event = None
+    if spec.outcome == "survival":
+        time, event = numeric[columns["time"]], numeric[columns["event"]]
+        _check_coding(event, columns["event"], "event", trials, codes)
+        bad = time <= 0
+        if bad.any():
+            value, trial = _first_bad(bad, time, trials, codes)
+            raise AnalysisError(
+                f"The time column '{columns['time']}' must hold times > 0; trial {trial} has the time {value}."
+            )
+    else:
+        outcome = numeric[columns["outcome"]]
+        if spec.outcome == "binary":
+            _check_coding(outcome, columns["outcome"], "binary outcome", trials, codes)
+    covariate_names = [*spec.adjust, *([spec.interaction] if spec.interaction else [])]
+    return Prepared(
+        trials=trials,
+        trial_index=codes.astype(np.int64, copy=False),
+        treat=numeric[columns["treatment"]],
+        outcome=outcome,
+        time=time,
+        event=event,
+        covariates={name: numeric[name] for name in covariate_names},
+        rows_dropped=rows_dropped,
+    )
+
+
+def load(spec: Spec) -> Prepared:
+    """Reads the spec's data file and prepares it."""
+    return prepare(read_table(spec.data, used_columns(spec), spec.columns["trial"]), spec)
