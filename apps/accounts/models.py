@@ -1,0 +1,34 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    """The project's user; a custom model from the start so that fields can be added later."""
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Role(models.TextChoices):
+    COORDINATOR = "coordinator", "Coordinator"
+    ANALYST = "analyst", "Analyst"
+    REVIEWER = "reviewer", "Reviewer"
+    CONTRIBUTOR = "contributor", "Contributor"
+
+
+class Membership(models.Model):
+    """A user's role in one review; contributors act only on the trials assigned to them."""
+
+    review = models.ForeignKey("reviews.Review", on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    trials = models.ManyToManyField("trials.Trial", blank=True, related_name="assigned_memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["review", "role", "user__username"]
+        constraints = [models.UniqueConstraint(fields=["review", "user"], name="membership_one_per_review_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}) in {self.review}"

@@ -1,0 +1,51 @@
+from django.conf import settings
+from django.db import models
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditEvent(models.Model):
+    """One create, update, delete or status transition, with the values before and after."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", "Created"
+        UPDATE = "update", "Changed"
+        DELETE = "delete", "Deleted"
+        TRANSITION = "transition", "Status changed"
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    # SET_NULL keeps the event when its review or trial is deleted; object_type/id/repr still name it.
+    review = models.ForeignKey(
+        "reviews.Review", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    trial = models.ForeignKey(
+        "trials.Trial", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    action = models.CharField(max_length=16, choices=Action.choices)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=255)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.object_type} {self.object_repr}"
+
+    @property
+    def changed_fields(self) -> list[str]:
+        before = self.before or {}
+        after = self.after or {}
+        return sorted(key for key in set(before) | set(after) if before.get(key) != after.get(key))

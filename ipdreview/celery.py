@@ -1,0 +1,35 @@
+"""The Celery app: named queues, routes by app module, and the beat schedule."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ipdreview.settings.base")
+
+app = Celery("ipdreview")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+QUEUES = ("default", "ingest", "checks", "analysis")
+app.conf.task_queues = [Queue(name) for name in QUEUES]
+app.conf.task_default_queue = "default"
+# Uploads and parsing, integrity checks and analyses each get their own queue, so a long analysis
+# never holds up a reminder e-mail.
+app.conf.task_routes = {
+    "apps.datasets.*": {"queue": "ingest"},
+    "apps.checks.*": {"queue": "checks"},
+    "apps.analyses.*": {"queue": "analysis"},
+    "*": {"queue": "default"},
+}
+app.conf.beat_schedule = {
+    "followups-notify-due": {
+        "task": "apps.trials.tasks.followups_notify_due_task",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "agreements-mark-expired": {
+        "task": "apps.trials.tasks.agreements_mark_expired_task",
+        "schedule": crontab(hour=1, minute=0),
+    },
+}
+app.autodiscover_tasks()

@@ -1,0 +1,28 @@
+"""Test settings: PostgreSQL and Redis as in production, locmem e-mail, a fast password hasher."""
+
+import os
+
+import dj_database_url
+
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+
+from .base import *  # noqa: E402,F403
+from .base import BASE_DIR, env  # noqa: E402
+
+DEBUG = False
+SECRET_KEY = "test-only-key-ipd-review-abcdefghijklmnopqrstuvwxyz-0123456789"
+DATABASES = {
+    "default": dj_database_url.parse(env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ipdreview")),
+}
+REDIS_URL = env("REDIS_URL")
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = False
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LOGGING = {"version": 1, "disable_existing_loggers": False}
