@@ -40,8 +40,10 @@ def _missing_rows_warning(data: Prepared) -> list[str]:
 def analyse(spec: Spec, data: Prepared) -> dict:
     """Runs the analysis the spec asks for on prepared rows."""
     if spec.approach == "one-stage":
-        from .onestage import fit_one_stage
-
+        try:
+            from .onestage import fit_one_stage
+        except ImportError:
+            raise AnalysisError("One-stage analyses are not available in this version of the engine.")
         fitted = fit_one_stage(
             data,
             measure=spec.measure,
@@ -81,3 +83,5 @@ def run_spec_safely(spec: dict, base_dir: Path) -> dict:
         return {"error": str(error)}
     except MemoryError:
         return {"error": "The analysis ran out of memory."}
+    except Exception as error:  # a defect of the engine: still one answer per spec, never a traceback
+        return {"error": f"The engine failed on this analysis ({type(error).__name__}: {error})."}

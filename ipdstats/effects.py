@@ -1,0 +1,292 @@
+"""Stage one: each trial's treatment effect (or treatment-covariate interaction) and its standard error.
+
+Every estimator works on all trials at once through grouped sums (np.bincount), so the cost is a few passes
+over the participant rows whatever the number of trials; only Cox models are fitted trial by trial.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .data import Prepared
+from .errors import AnalysisError
+
+LOGISTIC_TOLERANCE = 1e-10
+LOGISTIC_MAX_ITERATIONS = 50
+COX_TOLERANCE = 1e-10
+SINGULAR_TOLERANCE = 1e-10
+
+
+@dataclass
+class TrialEffects:
+    """Per-trial estimates; an excluded trial has NaN estimate and se and a reason."""
+
+    trials: list[str]
+    n: np.ndarray
+    estimate: np.ndarray
+    se: np.ndarray
+    reasons: list[str | None]
+    convergence: dict = field(default_factory=dict)
+
+    @classmethod
+    def empty(cls, data: Prepared) -> "TrialEffects":
+        count = len(data.trials)
+        return cls(
+            trials=list(data.trials),
+            n=data.rows_per_trial(),
+            estimate=np.full(count, np.nan),
+            se=np.full(count, np.nan),
+            reasons=[None] * count,
+        )
+
+    def exclude(self, mask: np.ndarray, reason: str) -> None:
+        """Marks trials excluded; the first reason given for a trial is kept."""
+        for index in np.flatnonzero(mask):
+            if self.reasons[index] is None:
+                self.reasons[index] = reason
+        self.estimate[mask] = np.nan
+        self.se[mask] = np.nan
+
+    @property
+    def included(self) -> np.ndarray:
+        return np.array([reason is None for reason in self.reasons], dtype=bool)
+
+
+def grouped_sum(data: Prepared, values: np.ndarray) -> np.ndarray:
+    return np.bincount(data.trial_index, weights=values, minlength=len(data.trials))
+
+
+def _arm_sizes(data: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    treated = grouped_sum(data, data.treat)
+    return treated, data.rows_per_trial() - treated
+
+
+def _exclude_single_arm(effects: TrialEffects, data: Prepared) -> None:
+    treated, control = _arm_sizes(data)
+    effects.exclude(control == 0, "only one arm: no control participants")
+    effects.exclude(treated == 0, "only one arm: no intervention participants")
+
+
+def _centred(data: Prepared, values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    means = grouped_sum(data, values) / np.maximum(sizes, 1)
+    return values - means[data.trial_index]
+
+
+def _solve_batched(matrices: np.ndarray, vectors: np.ndarray, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Solutions and inverses of per-trial systems; unusable trials get NaN."""
+    count, size = vectors.shape
+    solutions = np.full((count, size), np.nan)
+    inverses = np.full((count, size, size), np.nan)
+    if usable.any():
+        inverses[usable] = np.linalg.inv(matrices[usable])
+        solutions[usable] = np.einsum("tij,tj->ti", inverses[usable], vectors[usable])
+    return solutions, inverses
+
+
+def _well_conditioned(matrices: np.ndarray) -> np.ndarray:
+    """Per trial: is the cross-product matrix of full rank (judged on its correlation scaling)?"""
+    diagonal = np.sqrt(np.clip(np.einsum("tii->ti", matrices), 0, None))
+    ok = np.all(diagonal > 0, axis=1)
+    scale = np.where(diagonal > 0, diagonal, 1.0)
+    scaled = matrices / scale[:, :, None] / scale[:, None, :]
+    smallest = np.linalg.eigvalsh(scaled)[:, 0]
+    return ok & (smallest > SINGULAR_TOLERANCE)
+
+
+def linear_regression(data: Prepared, columns: list[np.ndarray], response: np.ndarray, coefficient: int, effects):
+    """Least squares per trial of response on an intercept and `columns`; fills `effects` with the chosen
+    coefficient and its model-based SE (residual variance on n - p - 1 degrees of freedom)."""
+    sizes = data.rows_per_trial()
+    centred = [_centred(data, column, sizes) for column in columns]
+    y = _centred(data, response, sizes)
+    count, size = len(data.trials), len(columns)
+    cross = np.empty((count, size, size))
+    for i in range(size):
+        for j in range(i, size):
+            cross[:, i, j] = cross[:, j, i] = grouped_sum(data, centred[i] * centred[j])
+    right = np.stack([grouped_sum(data, column * y) for column in centred], axis=1)
+    residual_df = sizes - size - 1
+    effects.exclude(residual_df <= 0, "too few participants to fit the trial's model")
+    usable = effects.included & _well_conditioned(cross)
+    effects.exclude(~usable, "the trial's model cannot be estimated: a covariate is constant or collinear in it")
+    usable = effects.included
+    beta, inverse = _solve_batched(cross, right, usable)
+    fitted = np.zeros_like(y)
+    safe_beta = np.nan_to_num(beta)
+    for j, column in enumerate(centred):
+        fitted += safe_beta[data.trial_index, j] * column
+    rss = grouped_sum(data, (y - fitted) ** 2)
+    sigma2 = rss / np.where(usable, residual_df, 1)
+    effects.estimate[usable] = beta[usable, coefficient]
+    effects.se[usable] = np.sqrt(sigma2[usable] * inverse[usable, coefficient, coefficient])
+    effects.exclude(usable & ~(effects.se > 0), "the trial's model fits its outcome exactly (no residual variance)")
+    return effects
+
+
+def two_by_two(data: Prepared) -> dict[str, np.ndarray]:
+    """Per trial: events and participants by arm (a = intervention events, c = control events)."""
+    n1, n2 = _arm_sizes(data)
+    a = grouped_sum(data, data.treat * data.outcome)
+    c = grouped_sum(data, data.outcome) - a
+    return {"a": a, "b": n1 - a, "c": c, "d": n2 - c, "n1": n1, "n2": n2}
+
+
+def binary_from_tables(data: Prepared, measure: str) -> TrialEffects:
+    """OR, RR or RD from each trial's 2x2 table; 0.5 added to every cell of a table with a zero cell."""
+    effects = TrialEffects.empty(data)
+    _exclude_single_arm(effects, data)
+    cells = two_by_two(data)
+    a, b, c, d = cells["a"], cells["b"], cells["c"], cells["d"]
+    if measure in ("OR", "RR"):
+        effects.exclude((a + c == 0) & effects.included, "no events in either arm")
+        effects.exclude((b + d == 0) & effects.included, "every participant had the event in both arms")
+    zero_cell = (np.minimum(np.minimum(a, b), np.minimum(c, d)) == 0)[:, None]
+    a, b, c, d = np.where(zero_cell, np.stack([a, b, c, d], axis=1) + 0.5, np.stack([a, b, c, d], axis=1)).T
+    n1, n2 = a + b, c + d
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if measure == "OR":
+            estimate = np.log(a * d / (b * c))
+            variance = 1 / a + 1 / b + 1 / c + 1 / d
+        elif measure == "RR":
+            estimate = np.log((a / n1) / (c / n2))
+            variance = 1 / a - 1 / n1 + 1 / c - 1 / n2
+        else:
+            p1, p2 = a / n1, c / n2
+            estimate = p1 - p2
+            variance = p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2
+    included = effects.included
+    effects.estimate[included] = estimate[included]
+    effects.se[included] = np.sqrt(variance[included])
+    effects.convergence = {"zero_cell_corrections": int(zero_cell[included[:, None]].sum())}
+    return effects
+
+
+def logistic_regression(data: Prepared, columns: list[np.ndarray], coefficient: int, effects) -> TrialEffects:
+    """Maximum likelihood logistic regression per trial (intercept + `columns`), Newton-Raphson run on all
+    trials at once until every step is below tolerance; SE from the inverse information at the estimate."""
+    count, size = len(data.trials), len(columns) + 1
+    design = [np.ones_like(data.treat), *columns]
+    y = data.outcome
+    beta = np.zeros((count, size))
+    iterations = 0
+    converged = np.zeros(count, dtype=bool)
+    converged[~effects.included] = True
+    information = np.empty((count, size, size))
+    while True:
+        eta = np.zeros_like(y)
+        for j, column in enumerate(design):
+            eta += beta[data.trial_index, j] * column
+        mu = 1.0 / (1.0 + np.exp(-eta))
+        weight = mu * (1.0 - mu)
+        for i in range(size):
+            weighted = weight * design[i]
+            for j in range(i, size):
+                information[:, i, j] = information[:, j, i] = grouped_sum(data, weighted * design[j])
+        if iterations == LOGISTIC_MAX_ITERATIONS or converged.all():
+            break
+        score = np.stack([grouped_sum(data, column * (y - mu)) for column in design], axis=1)
+        solvable = ~converged & _well_conditioned(information)
+        step, _ = _solve_batched(information, score, solvable)
+        step = np.nan_to_num(step)
+        beta += step
+        converged |= solvable & (np.max(np.abs(step), axis=1) < LOGISTIC_TOLERANCE)
+        converged |= ~solvable
+        iterations += 1
+    usable = effects.included & _well_conditioned(information)
+    effects.exclude(~usable, "the trial's logistic model cannot be estimated: a covariate is constant or collinear")
+    _, inverse = _solve_batched(information, np.zeros((count, size)), effects.included)
+    finite = np.isfinite(beta[:, coefficient + 1])
+    not_converged = effects.included & (~converged | ~finite)
+    effects.exclude(not_converged, "the trial's logistic model did not converge (the data may be separated)")
+    usable = effects.included
+    effects.estimate[usable] = beta[usable, coefficient + 1]
+    effects.se[usable] = np.sqrt(inverse[usable, coefficient + 1, coefficient + 1])
+    effects.convergence = {"logistic_iterations": iterations}
+    return effects
+
+
+def _exclude_empty_binary_arms(effects: TrialEffects, data: Prepared) -> None:
+    cells = two_by_two(data)
+    no_finite = (cells["a"] == 0) | (cells["c"] == 0) | (cells["b"] == 0) | (cells["d"] == 0)
+    effects.exclude(
+        no_finite & effects.included,
+        "an arm with no events (or only events): the logistic model has no finite estimate",
+    )
+
+
+def _exclude_arms_without_events(effects: TrialEffects, data: Prepared) -> None:
+    events_treated = grouped_sum(data, data.event * data.treat)
+    events_control = grouped_sum(data, data.event) - events_treated
+    effects.exclude((events_treated == 0) & (events_control == 0) & effects.included, "no events in either arm")
+    effects.exclude((events_treated == 0) & effects.included, "no events in the intervention arm")
+    effects.exclude((events_control == 0) & effects.included, "no events in the control arm")
+
+
+def cox_per_trial(data: Prepared, columns: list[np.ndarray], coefficient: int, effects) -> TrialEffects:
+    """Cox model with Efron ties in each included trial."""
+    from .cox import cox_efron
+
+    order = np.argsort(data.trial_index, kind="stable")
+    bounds = np.searchsorted(data.trial_index[order], np.arange(len(data.trials) + 1))
+    design = np.column_stack(columns)
+    iterations = {}
+    for index in np.flatnonzero(effects.included):
+        rows = order[bounds[index] : bounds[index + 1]]
+        try:
+            fit = cox_efron(data.time[rows], data.event[rows], design[rows], tol=COX_TOLERANCE)
+        except AnalysisError as error:
+            effects.exclude(np.arange(len(data.trials)) == index, f"the trial's Cox model cannot be fitted: {error}")
+            continue
+        variance = fit.cov[coefficient, coefficient]
+        if not fit.converged or not np.isfinite(fit.coef[coefficient]) or not variance > 0:
+            effects.exclude(np.arange(len(data.trials)) == index, "the trial's Cox model did not converge")
+            continue
+        effects.estimate[index] = fit.coef[coefficient]
+        effects.se[index] = np.sqrt(variance)
+        iterations[data.trials[index]] = fit.iterations
+    effects.convergence = {"cox_iterations_max": max(iterations.values(), default=0)}
+    return effects
+
+
+def _covariate_columns(data: Prepared, names, sizes) -> list[np.ndarray]:
+    # Centring within trial changes no treatment or interaction coefficient and keeps the solvers well scaled.
+    return [_centred(data, data.covariates[name], sizes) for name in names]
+
+
+def _fit(data: Prepared, measure: str, columns: list[np.ndarray], coefficient: int, effects) -> TrialEffects:
+    if measure == "MD":
+        return linear_regression(data, columns, data.outcome, coefficient, effects)
+    if measure == "OR":
+        _exclude_empty_binary_arms(effects, data)
+        return logistic_regression(data, columns, coefficient, effects)
+    if measure == "HR":
+        _exclude_arms_without_events(effects, data)
+        return cox_per_trial(data, columns, coefficient, effects)
+    raise AnalysisError(f"Covariates and interactions need measure MD, OR or HR; {measure} is taken from 2x2 tables.")
+
+
+def treatment_effects(data: Prepared, measure: str, adjust: list[str]) -> TrialEffects:
+    """Each trial's treatment effect, adjusted for `adjust` when given."""
+    if measure in ("OR", "RR", "RD") and not adjust:
+        return binary_from_tables(data, measure)
+    if measure in ("RR", "RD"):
+        raise AnalysisError(f"Adjusted {measure} is not available; adjusted binary analyses use measure OR.")
+    effects = TrialEffects.empty(data)
+    _exclude_single_arm(effects, data)
+    covariates = _covariate_columns(data, adjust, effects.n)
+    return _fit(data, measure, [data.treat, *covariates], 0, effects)
+
+
+def interaction_effects(data: Prepared, measure: str, covariate: str, adjust: list[str]) -> TrialEffects:
+    """Each trial's treatment x covariate coefficient from a model with treatment, covariate and their product
+    (plus `adjust`): the within-trial interaction."""
+    if measure not in ("MD", "OR", "HR"):
+        raise AnalysisError(
+            f"Two-stage interactions are estimated for MD, OR and HR; for binary outcomes use OR, not {measure}."
+        )
+    effects = TrialEffects.empty(data)
+    _exclude_single_arm(effects, data)
+    modifier = _centred(data, data.covariates[covariate], effects.n)
+    effects.exclude(grouped_sum(data, modifier**2) <= 0, f"the covariate {covariate} does not vary in the trial")
+    others = _covariate_columns(data, [name for name in adjust if name != covariate], effects.n)
+    return _fit(data, measure, [data.treat, modifier, data.treat * modifier, *others], 2, effects)
