@@ -1,0 +1,87 @@
+"""Writes for review membership; each one audited in its own transaction."""
+
+from django.db import transaction
+
+from apps.accounts.models import Membership, Role
+from apps.core.errors import ApplicationError
+from apps.core.models import AuditEvent
+from apps.core.services import audit_record, snapshot, validate
+
+
+def _check_trials(review, trials) -> None:
+    foreign = [trial.pk for trial in trials if trial.review_id != review.pk]
+    if foreign:
+        raise ApplicationError(
+            f"trials: trials {foreign} do not belong to this review.",
+            details={"trials": [f"Trials {foreign} do not belong to this review."]},
+        )
+
+
+def _check_keeps_a_coordinator(membership: Membership, new_role: str | None) -> None:
+    if membership.role != Role.COORDINATOR or new_role == Role.COORDINATOR:
+        return
+    others = Membership.objects.filter(review=membership.review, role=Role.COORDINATOR).exclude(pk=membership.pk)
+    if not others.exists():
+        raise ApplicationError(
+            "A review needs at least one coordinator; appoint another before changing this one.",
+            code="last_coordinator",
+            details={"role": ["This is the review's only coordinator."]},
+        )
+
+
+@transaction.atomic
+def membership_create(*, review, actor, user, role: str, trials=()) -> Membership:
+    if Membership.objects.filter(review=review, user=user).exists():
+        raise ApplicationError(
+            f"user: {user} is already a member of this review.",
+            code="duplicate",
+            details={"user": ["Already a member of this review."]},
+        )
+    trials = list(trials)
+    _check_trials(review, trials)
+    membership = Membership(review=review, user=user, role=role)
+    validate(membership, exclude=["review", "user"])
+    membership.save()
+    membership.trials.set(trials)
+    audit_record(
+        actor=actor, action=AuditEvent.Action.CREATE, instance=membership, after=snapshot(membership), review=review
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_update(*, membership: Membership, actor, role: str | None = None, trials=None) -> Membership:
+    before = snapshot(membership)
+    if role is not None and role != membership.role:
+        _check_keeps_a_coordinator(membership, role)
+        membership.role = role
+        validate(membership, exclude=["review", "user"])
+        membership.save()
+    if trials is not None:
+        trials = list(trials)
+        _check_trials(membership.review, trials)
+        membership.trials.set(trials)
+    after = snapshot(membership)
+    if after != before:
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            instance=membership,
+            before=before,
+            after=after,
+            review=membership.review,
+        )
+    return membership
+
+
+@transaction.atomic
+def membership_delete(*, membership: Membership, actor) -> None:
+    _check_keeps_a_coordinator(membership, None)
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.DELETE,
+        instance=membership,
+        before=snapshot(membership),
+        review=membership.review,
+    )
+    membership.delete()

@@ -1,0 +1,103 @@
+"""Audit events and the small helpers every service uses to validate and save a model."""
+
+import datetime
+import decimal
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from django.db.models.fields.files import FieldFile
+
+from apps.core.errors import ApplicationError
+from apps.core.models import AuditEvent
+
+# Bookkeeping fields that change on every save and say nothing about the record.
+_UNAUDITED_FIELDS = {"created_at", "updated_at"}
+
+
+def _json_value(value):
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, FieldFile):
+        return value.name or ""
+    return value
+
+
+def snapshot(instance: models.Model) -> dict:
+    """The record's field values as JSON-ready data: foreign keys by id, files by name, dates as ISO text."""
+    data = {}
+    for field in instance._meta.concrete_fields:
+        if field.name in _UNAUDITED_FIELDS:
+            continue
+        data[field.attname] = _json_value(field.value_from_object(instance))
+    if instance.pk:
+        for field in instance._meta.many_to_many:
+            data[field.name] = sorted(_m2m_ids(instance, field))
+    return data
+
+
+def _m2m_ids(instance: models.Model, field) -> list:
+    return list(getattr(instance, field.name).values_list("pk", flat=True))
+
+
+def audit_record(
+    *,
+    actor,
+    action: str,
+    instance: models.Model,
+    before: dict | None = None,
+    after: dict | None = None,
+    review=None,
+    trial=None,
+) -> AuditEvent:
+    """Store one audit event; call it inside the transaction of the write it describes."""
+    return AuditEvent.objects.create(
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        review=review,
+        trial=trial,
+        action=action,
+        object_type=instance._meta.model_name,
+        object_id=str(instance.pk),
+        object_repr=str(instance)[:255],
+        before=before,
+        after=after,
+    )
+
+
+def validation_error_to_application_error(error: DjangoValidationError) -> ApplicationError:
+    details = error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
+    lines = [
+        f"{field}: {' '.join(messages)}" if field != "__all__" else " ".join(messages)
+        for field, messages in details.items()
+    ]
+    if "__all__" in details:
+        details["non_field_errors"] = details.pop("__all__")
+    return ApplicationError("Invalid input. " + " ".join(lines), code="invalid", details=details)
+
+
+def validate(instance: models.Model, *, exclude: Iterable[str] = ()) -> None:
+    """Run the model's validation and raise an ApplicationError naming each bad field."""
+    try:
+        instance.full_clean(exclude=list(exclude))
+    except DjangoValidationError as error:
+        raise validation_error_to_application_error(error)
+
+
+def assign_fields(*, instance: models.Model, data: dict, allowed: Iterable[str]) -> list[str]:
+    """Set the allowed fields present in `data`; refuse unknown ones; return the names that changed."""
+    allowed = set(allowed)
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ApplicationError(
+            f"These fields cannot be set here: {', '.join(unknown)}.",
+            code="invalid",
+            details={name: ["This field cannot be set here."] for name in unknown},
+        )
+    changed = []
+    for name, value in data.items():
+        if getattr(instance, name) != value:
+            setattr(instance, name, value)
+            changed.append(name)
+    return changed

@@ -1,0 +1,216 @@
+"""Reads for the dashboard, the API and the admin."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
+
+from apps.accounts.access import role_for, trials_for_user
+from apps.accounts.models import Role
+from apps.core.models import AuditEvent
+from apps.trials import lifecycle
+from apps.trials.lifecycle import Status
+from apps.trials.models import Agreement, ContactAttempt, EthicsApproval, StatusTransition, Trial
+
+# Replies after contact, whether yes or no, count as responses.
+_RESPONSE_STATUSES = (Status.RESPONDED, Status.DECLINED, Status.DATA_NOT_AVAILABLE)
+
+
+def review_pipeline(review) -> list[dict]:
+    """Trials and participants per status, in lifecycle order, main path first then exits."""
+    rows = (
+        Trial.objects.filter(review=review)
+        .values("status")
+        .annotate(trials=Count("id"), participants=Sum("n_randomised"))
+    )
+    by_status = {row["status"]: row for row in rows}
+    pipeline = []
+    for status in (*lifecycle.MAIN_PATH, *lifecycle.EXITS):
+        row = by_status.get(status, {})
+        pipeline.append(
+            {
+                "status": str(status),
+                "label": lifecycle.label(status),
+                "is_exit": lifecycle.is_exit(status),
+                "trials": row.get("trials", 0),
+                "participants": row.get("participants") or 0,
+            }
+        )
+    return pipeline
+
+
+def review_response_rate(review) -> dict:
+    """Of the trials ever contacted, the share that replied (agreeing or not)."""
+    contacted = StatusTransition.objects.filter(trial__review=review, to_status=Status.CONTACTED).values("trial_id")
+    contacted_ids = set(contacted.values_list("trial_id", flat=True))
+    responded_ids = set(
+        StatusTransition.objects.filter(trial_id__in=contacted_ids, to_status__in=_RESPONSE_STATUSES).values_list(
+            "trial_id", flat=True
+        )
+    )
+    rate = len(responded_ids) / len(contacted_ids) if contacted_ids else None
+    return {"contacted": len(contacted_ids), "responded": len(responded_ids), "rate": rate}
+
+
+def followups_due_all(today: datetime.date | None = None) -> QuerySet[ContactAttempt]:
+    """Attempts whose follow-up date has come, not superseded by a later attempt, on trials still in play."""
+    today = today or timezone.localdate()
+    later_attempt = ContactAttempt.objects.filter(trial_id=OuterRef("trial_id")).filter(
+        Q(date__gt=OuterRef("date")) | Q(date=OuterRef("date"), pk__gt=OuterRef("pk"))
+    )
+    return (
+        ContactAttempt.objects.filter(next_follow_up__lte=today)
+        .exclude(trial__status__in=[*lifecycle.EXITS, Status.INCLUDED])
+        .exclude(Exists(later_attempt))
+        .select_related("trial__review", "contact", "owner")
+        .order_by("next_follow_up", "pk")
+    )
+
+
+def followups_due(review, user=None, today: datetime.date | None = None) -> QuerySet[ContactAttempt]:
+    """Due follow-ups in a review; with `user`, only the ones on trials that user may see."""
+    attempts = followups_due_all(today=today).filter(trial__review=review)
+    if user is not None:
+        attempts = attempts.filter(trial__in=trials_for_user(user, review))
+    return attempts
+
+
+@dataclass
+class Expiring:
+    agreements: list = field(default_factory=list)
+    approvals: list = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.agreements) + len(self.approvals)
+
+
+def expiring_soon(review, days: int = 90, today: datetime.date | None = None, user=None) -> Expiring:
+    """Signed agreements and approvals whose expiry date falls within the next `days` days."""
+    today = today or timezone.localdate()
+    window = {"expires_on__gte": today, "expires_on__lte": today + datetime.timedelta(days=days)}
+    agreements = Agreement.objects.filter(trial__review=review, status=Agreement.Status.SIGNED, **window)
+    approvals = EthicsApproval.objects.filter(trial__review=review, **window)
+    if user is not None:
+        visible = trials_for_user(user, review)
+        agreements = agreements.filter(trial__in=visible)
+        approvals = approvals.filter(trial__in=visible)
+    return Expiring(
+        agreements=list(agreements.select_related("trial").order_by("expires_on")),
+        approvals=list(approvals.select_related("trial").order_by("expires_on")),
+    )
+
+
+def recent_activity(review, limit: int = 20, user=None) -> list[AuditEvent]:
+    events = AuditEvent.objects.filter(review=review)
+    if user is not None:
+        events = audit_events_visible(events, user=user, review=review)
+    return list(events.select_related("actor", "trial")[:limit])
+
+
+def audit_events_visible(events: QuerySet[AuditEvent], *, user, review) -> QuerySet[AuditEvent]:
+    """Contributors see only the events of their trials; everyone else in the review sees them all."""
+    if role_for(user, review) == Role.CONTRIBUTOR:
+        return events.filter(trial__in=trials_for_user(user, review))
+    return events
+
+
+def review_history(review, user) -> QuerySet[AuditEvent]:
+    events = AuditEvent.objects.filter(review=review).select_related("actor", "trial")
+    return audit_events_visible(events, user=user, review=review)
+
+
+def trial_history(trial) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(trial=trial).select_related("actor", "trial")
+
+
+@dataclass
+class TimelineEntry:
+    kind: str  # transition, attempt, agreement, audit
+    when: datetime.datetime
+    title: str
+    detail: str
+    actor: object
+    obj: object
+
+
+def _at_noon(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+
+
+def trial_timeline(trial) -> list[TimelineEntry]:
+    """Transitions, contact attempts, signed agreements and other changes to the trial, newest first."""
+    entries = []
+    for transition in trial.transitions.select_related("actor"):
+        reason = f" ({transition.get_reason_display()})" if transition.reason else ""
+        entries.append(
+            TimelineEntry(
+                kind="transition",
+                when=transition.created_at,
+                title=f"{lifecycle.label(transition.from_status)} → {lifecycle.label(transition.to_status)}{reason}",
+                detail=transition.note,
+                actor=transition.actor,
+                obj=transition,
+            )
+        )
+    for attempt in trial.contact_attempts.select_related("contact", "owner", "created_by"):
+        contact = f" with {attempt.contact.name}" if attempt.contact else ""
+        follow_up = f" Follow up on {attempt.next_follow_up:%Y-%m-%d}." if attempt.next_follow_up else ""
+        entries.append(
+            TimelineEntry(
+                kind="attempt",
+                when=_at_noon(attempt.date),
+                title=f"{attempt.get_channel_display()}{contact}: {attempt.get_outcome_display()}",
+                detail=f"{attempt.note}{follow_up}".strip(),
+                actor=attempt.created_by,
+                obj=attempt,
+            )
+        )
+    for agreement in trial.agreements.filter(signed_on__isnull=False):
+        expiry = f" Expires {agreement.expires_on:%Y-%m-%d}." if agreement.expires_on else ""
+        entries.append(
+            TimelineEntry(
+                kind="agreement",
+                when=_at_noon(agreement.signed_on),
+                title=f"{agreement.title} signed",
+                detail=f"{agreement.conditions}{expiry}".strip(),
+                actor=None,
+                obj=agreement,
+            )
+        )
+    # Transitions and new attempts are shown above; the audit trail adds every other change.
+    other_changes = (
+        trial_history(trial)
+        .exclude(action=AuditEvent.Action.TRANSITION)
+        .exclude(action=AuditEvent.Action.CREATE, object_type="contactattempt")
+    )
+    for event in other_changes:
+        changed = ", ".join(event.changed_fields)
+        entries.append(
+            TimelineEntry(
+                kind="audit",
+                when=event.created_at,
+                title=f"{event.get_action_display()} {event.object_type}: {event.object_repr}",
+                detail=f"Fields: {changed}" if changed and event.action == AuditEvent.Action.UPDATE else "",
+                actor=event.actor,
+                obj=event,
+            )
+        )
+    entries.sort(key=lambda entry: entry.when, reverse=True)
+    return entries
+
+
+def trial_list(user, review, *, status=None, search=None, sponsor_type=None) -> QuerySet[Trial]:
+    trials = trials_for_user(user, review)
+    if status:
+        trials = trials.filter(status=status)
+    if sponsor_type:
+        trials = trials.filter(sponsor_type=sponsor_type)
+    if search:
+        trials = trials.filter(
+            Q(title__icontains=search)
+            | Q(registry_id__icontains=search)
+            | Q(citation__icontains=search)
+            | Q(doi__icontains=search)
+        )
+    return trials.order_by("title", "id")

@@ -1,0 +1,467 @@
+"""Writes for trials and their tracking records. Every write is audited in the same transaction."""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import Membership
+from apps.core.errors import ApplicationError
+from apps.core.models import AuditEvent
+from apps.core.services import assign_fields, audit_record, snapshot, validate
+from apps.trials import lifecycle
+from apps.trials.lifecycle import Status
+from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, StatusTransition, Trial
+from apps.trials.selectors import followups_due_all
+
+logger = logging.getLogger(__name__)
+
+TRIAL_FIELDS = (
+    "registry_id",
+    "title",
+    "citation",
+    "doi",
+    "year",
+    "sponsor_type",
+    "n_randomised",
+    "arms",
+    "result_measure",
+    "result_estimate",
+    "result_ci_low",
+    "result_ci_high",
+    "result_n_intervention",
+    "result_n_control",
+    "identified_via",
+    "is_duplicate",
+    "screening_decision",
+    "exclusion_reason",
+    "ipd_sought",
+    "ipd_not_sought_reason",
+    "ipd_provided",
+    "ipd_not_provided_reason",
+    "ipd_not_provided_note",
+    "n_provided",
+    "n_not_provided",
+    "n_not_provided_reason",
+    "aggregate_available",
+)
+CONTACT_FIELDS = ("name", "role", "email", "institution", "note")
+ATTEMPT_FIELDS = ("contact", "date", "channel", "outcome", "next_follow_up", "owner", "note")
+AGREEMENT_FIELDS = ("title", "platform", "status", "signed_on", "expires_on", "document", "conditions")
+APPROVAL_FIELDS = ("side", "body", "reference", "approved_on", "expires_on", "note")
+
+
+def _invalid(field: str, message: str, *, code: str = "invalid") -> ApplicationError:
+    return ApplicationError(f"{field}: {message}", code=code, details={field: [message]})
+
+
+def _audit_create(*, actor, instance, trial: Trial) -> None:
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        instance=instance,
+        after=snapshot(instance),
+        review=trial.review,
+        trial=trial,
+    )
+
+
+def _save_update(*, instance, actor, data: dict, allowed, trial: Trial, check=None):
+    """Apply `data`, validate, save and audit with before/after values; no change writes nothing."""
+    before = snapshot(instance)
+    if not assign_fields(instance=instance, data=data, allowed=allowed):
+        return instance
+    validate(instance)
+    if check:
+        check(instance)
+    instance.save()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        instance=instance,
+        before=before,
+        after=snapshot(instance),
+        review=trial.review,
+        trial=trial,
+    )
+    return instance
+
+
+def _delete(*, instance, actor, trial: Trial) -> None:
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.DELETE,
+        instance=instance,
+        before=snapshot(instance),
+        review=trial.review,
+        trial=trial,
+    )
+    instance.delete()
+
+
+# Trials ---------------------------------------------------------------------------------------------------
+
+
+def _check_trial(trial: Trial) -> None:
+    if trial.result_ci_low is not None and trial.result_ci_high is not None:
+        if trial.result_ci_low > trial.result_ci_high:
+            raise _invalid("result_ci_low", "The lower confidence limit is above the upper one.")
+    if trial.ipd_provided is False and not trial.ipd_not_provided_reason:
+        raise _invalid("ipd_not_provided_reason", "Give the reason the IPD were not provided.")
+
+
+@transaction.atomic
+def trial_create(*, review, actor, **data) -> Trial:
+    if "status" in data:
+        raise _invalid("status", "A new trial starts as identified; move it with a transition.")
+    trial = Trial(review=review)
+    assign_fields(instance=trial, data=data, allowed=TRIAL_FIELDS)
+    validate(trial)
+    _check_trial(trial)
+    trial.save()
+    _audit_create(actor=actor, instance=trial, trial=trial)
+    return trial
+
+
+@transaction.atomic
+def trial_update(*, trial: Trial, actor, data: dict) -> Trial:
+    for name in ("status", "exit_reason", "exit_note"):
+        if name in data:
+            raise _invalid(name, "The status changes only through a transition (POST /api/v1/trials/{id}/transition/).")
+    return _save_update(instance=trial, actor=actor, data=data, allowed=TRIAL_FIELDS, trial=trial, check=_check_trial)
+
+
+@transaction.atomic
+def trial_delete(*, trial: Trial, actor) -> None:
+    _delete(instance=trial, actor=actor, trial=trial)
+
+
+def _check_transition(trial: Trial, to_status: str, reason: str) -> None:
+    allowed = lifecycle.allowed_next(trial.status)
+    if to_status not in lifecycle.Status.values:
+        raise ApplicationError(
+            f"to_status: '{to_status}' is not a status. Allowed next states from "
+            f"{lifecycle.label(trial.status)}: {lifecycle.describe(allowed)}.",
+            code="unknown_status",
+            details={"to_status": [f"Unknown status '{to_status}'."], "allowed": list(allowed)},
+        )
+    if to_status not in allowed:
+        raise ApplicationError(
+            f"to_status: cannot move from {lifecycle.label(trial.status)} to {lifecycle.label(to_status)}. "
+            f"Allowed next states: {lifecycle.describe(allowed)}.",
+            code="transition_not_allowed",
+            details={"to_status": [f"Not allowed from {trial.status}."], "allowed": list(allowed)},
+        )
+    reasons = lifecycle.exit_reasons(to_status)
+    if reasons and reason not in reasons:
+        raise ApplicationError(
+            f"reason: moving to {lifecycle.label(to_status)} needs a reason code, one of: {', '.join(reasons)}.",
+            code="reason_required",
+            details={"reason": [f"Use one of: {', '.join(reasons)}."], "allowed_reasons": list(reasons)},
+        )
+    if reason and not reasons:
+        raise _invalid("reason", f"A reason code applies only to exits; {lifecycle.label(to_status)} is not one.")
+
+
+def _record_prisma_facts(trial: Trial, to_status: str, reason: str) -> None:
+    """Keep the PRISMA-IPD fields in step with the status, so the flow diagram never needs typing in."""
+    if to_status == Status.ELIGIBLE:
+        trial.screening_decision = Trial.ScreeningDecision.INCLUDED
+    elif to_status == Status.NOT_ELIGIBLE:
+        trial.screening_decision = Trial.ScreeningDecision.EXCLUDED
+        trial.exclusion_reason = trial.exclusion_reason or lifecycle.ExitReason(reason).label
+    elif to_status == Status.IPD_SOUGHT:
+        trial.ipd_sought = True
+    elif to_status == Status.DATA_RECEIVED:
+        trial.ipd_provided = True
+        trial.ipd_not_provided_reason = ""
+    elif to_status in (Status.NO_RESPONSE, Status.DECLINED, Status.DATA_NOT_AVAILABLE):
+        trial.ipd_provided = False
+        trial.ipd_not_provided_reason = _NOT_PROVIDED_REASON.get(reason, _NOT_PROVIDED_BY_EXIT[to_status])
+
+
+_NOT_PROVIDED_BY_EXIT = {
+    Status.NO_RESPONSE: Trial.IpdNotProvidedReason.NO_RESPONSE,
+    Status.DECLINED: Trial.IpdNotProvidedReason.DECLINED,
+    Status.DATA_NOT_AVAILABLE: Trial.IpdNotProvidedReason.DATA_LOST,
+}
+_NOT_PROVIDED_REASON = {
+    lifecycle.ExitReason.LEGAL_OR_ETHICAL: Trial.IpdNotProvidedReason.LEGAL_OR_ETHICAL,
+    lifecycle.ExitReason.NO_RESOURCES: Trial.IpdNotProvidedReason.NO_RESOURCES,
+    lifecycle.ExitReason.OTHER: Trial.IpdNotProvidedReason.OTHER,
+}
+
+
+@transaction.atomic
+def trial_transition(*, trial: Trial, to_status: str, actor, reason: str = "", note: str = "") -> StatusTransition:
+    """Move a trial along its lifecycle; refuse moves lifecycle.ALLOWED does not list."""
+    trial = Trial.objects.select_for_update().select_related("review").get(pk=trial.pk)
+    _check_transition(trial, to_status, reason)
+    before = snapshot(trial)
+    from_status = trial.status
+    trial.status = to_status
+    trial.exit_reason = reason if lifecycle.is_exit(to_status) else ""
+    trial.exit_note = note if lifecycle.is_exit(to_status) else ""
+    trial.status_changed_at = timezone.now()
+    _record_prisma_facts(trial, to_status, reason)
+    trial.save()
+    transition = StatusTransition.objects.create(
+        trial=trial, from_status=from_status, to_status=to_status, reason=reason, note=note, actor=actor
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSITION,
+        instance=trial,
+        before=before,
+        after=snapshot(trial),
+        review=trial.review,
+        trial=trial,
+    )
+    return transition
+
+
+# Contacts and contact attempts ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def contact_create(*, trial: Trial, actor, **data) -> Contact:
+    contact = Contact(trial=trial)
+    assign_fields(instance=contact, data=data, allowed=CONTACT_FIELDS)
+    validate(contact)
+    contact.save()
+    _audit_create(actor=actor, instance=contact, trial=trial)
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, actor, data: dict) -> Contact:
+    return _save_update(instance=contact, actor=actor, data=data, allowed=CONTACT_FIELDS, trial=contact.trial)
+
+
+@transaction.atomic
+def contact_delete(*, contact: Contact, actor) -> None:
+    _delete(instance=contact, actor=actor, trial=contact.trial)
+
+
+def _check_attempt(attempt: ContactAttempt) -> None:
+    if attempt.contact_id and attempt.contact.trial_id != attempt.trial_id:
+        raise _invalid("contact", "This contact belongs to another trial.")
+    if (
+        attempt.owner_id
+        and not Membership.objects.filter(review_id=attempt.trial.review_id, user_id=attempt.owner_id).exists()
+    ):
+        raise _invalid("owner", "The owner must be a member of this review.")
+    if attempt.next_follow_up and attempt.next_follow_up < attempt.date:
+        raise _invalid("next_follow_up", "The follow-up date is before the date of the attempt.")
+
+
+@transaction.atomic
+def contact_attempt_create(
+    *,
+    trial: Trial,
+    actor,
+    date: datetime.date,
+    channel: str,
+    outcome: str,
+    next_follow_up: datetime.date | None = None,
+    owner=None,
+    contact: Contact | None = None,
+    note: str = "",
+) -> ContactAttempt:
+    attempt = ContactAttempt(
+        trial=trial,
+        date=date,
+        channel=channel,
+        outcome=outcome,
+        next_follow_up=next_follow_up,
+        owner=owner,
+        contact=contact,
+        note=note,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    validate(attempt)
+    _check_attempt(attempt)
+    attempt.save()
+    _audit_create(actor=actor, instance=attempt, trial=trial)
+    return attempt
+
+
+@transaction.atomic
+def contact_attempt_update(*, attempt: ContactAttempt, actor, data: dict) -> ContactAttempt:
+    if "next_follow_up" in data and data["next_follow_up"] != attempt.next_follow_up:
+        # A new follow-up date deserves a new reminder.
+        attempt.notified_at = None
+    return _save_update(
+        instance=attempt, actor=actor, data=data, allowed=ATTEMPT_FIELDS, trial=attempt.trial, check=_check_attempt
+    )
+
+
+@transaction.atomic
+def contact_attempt_delete(*, attempt: ContactAttempt, actor) -> None:
+    _delete(instance=attempt, actor=actor, trial=attempt.trial)
+
+
+# Agreements and ethics approvals --------------------------------------------------------------------------
+
+
+def _check_dates(start_field: str, start, end) -> None:
+    if start and end and end < start:
+        raise _invalid("expires_on", f"The expiry date is before {start_field}.")
+
+
+def _check_agreement(agreement: Agreement) -> None:
+    if agreement.status == Agreement.Status.SIGNED and not agreement.signed_on:
+        raise _invalid("signed_on", "A signed agreement needs the date it was signed.")
+    _check_dates("signed_on", agreement.signed_on, agreement.expires_on)
+
+
+def _check_approval(approval: EthicsApproval) -> None:
+    _check_dates("approved_on", approval.approved_on, approval.expires_on)
+
+
+@transaction.atomic
+def agreement_create(*, trial: Trial, actor, **data) -> Agreement:
+    agreement = Agreement(trial=trial)
+    assign_fields(instance=agreement, data=data, allowed=AGREEMENT_FIELDS)
+    validate(agreement)
+    _check_agreement(agreement)
+    agreement.save()
+    _audit_create(actor=actor, instance=agreement, trial=trial)
+    return agreement
+
+
+@transaction.atomic
+def agreement_update(*, agreement: Agreement, actor, data: dict) -> Agreement:
+    return _save_update(
+        instance=agreement,
+        actor=actor,
+        data=data,
+        allowed=AGREEMENT_FIELDS,
+        trial=agreement.trial,
+        check=_check_agreement,
+    )
+
+
+@transaction.atomic
+def agreement_delete(*, agreement: Agreement, actor) -> None:
+    _delete(instance=agreement, actor=actor, trial=agreement.trial)
+
+
+@transaction.atomic
+def approval_create(*, trial: Trial, actor, **data) -> EthicsApproval:
+    approval = EthicsApproval(trial=trial)
+    assign_fields(instance=approval, data=data, allowed=APPROVAL_FIELDS)
+    validate(approval)
+    _check_approval(approval)
+    approval.save()
+    _audit_create(actor=actor, instance=approval, trial=trial)
+    return approval
+
+
+@transaction.atomic
+def approval_update(*, approval: EthicsApproval, actor, data: dict) -> EthicsApproval:
+    return _save_update(
+        instance=approval, actor=actor, data=data, allowed=APPROVAL_FIELDS, trial=approval.trial, check=_check_approval
+    )
+
+
+@transaction.atomic
+def approval_delete(*, approval: EthicsApproval, actor) -> None:
+    _delete(instance=approval, actor=actor, trial=approval.trial)
+
+
+# Scheduled work -------------------------------------------------------------------------------------------
+
+
+def _reminder_text(owner, attempts) -> str:
+    lines = [f"Hello {owner.get_full_name() or owner.username},", "", "These follow-ups are due:", ""]
+    for attempt in attempts:
+        contact = f" with {attempt.contact.name}" if attempt.contact else ""
+        lines.append(
+            f"- {attempt.trial} ({attempt.trial.review}): follow up{contact}, due {attempt.next_follow_up:%Y-%m-%d}"
+        )
+    lines += ["", "Log the next contact attempt on the trial's page once done.", "", "IPD Review"]
+    return "\n".join(lines)
+
+
+def followups_notify_due(today: datetime.date | None = None) -> int:
+    """E-mail each owner their follow-ups due by `today`, once; returns the number of e-mails sent.
+
+    Each owner is handled in a transaction that locks their attempts, so two runs never send the same
+    reminder twice; a failed e-mail leaves the attempts unmarked for the next run.
+    """
+    today = today or timezone.localdate()
+    owner_ids = set(
+        followups_due_all(today=today)
+        .filter(notified_at__isnull=True)
+        .exclude(owner__email="")
+        .values_list("owner_id", flat=True)
+    )
+    sent = 0
+    for owner_id in sorted(owner_ids):
+        sent += _notify_owner(owner_id=owner_id, today=today)
+    return sent
+
+
+@transaction.atomic
+def _notify_owner(*, owner_id: int, today: datetime.date) -> int:
+    due_ids = followups_due_all(today=today).filter(owner_id=owner_id, notified_at__isnull=True).values("pk")
+    attempts = list(
+        ContactAttempt.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(pk__in=due_ids)
+        .select_related("trial__review", "contact", "owner")
+        .order_by("next_follow_up", "pk")
+    )
+    if not attempts:
+        return 0
+    owner = attempts[0].owner
+    send_mail(
+        subject=f"IPD Review: {len(attempts)} follow-up(s) due",
+        message=_reminder_text(owner, attempts),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[owner.email],
+    )
+    now = timezone.now()
+    for attempt in attempts:
+        before = snapshot(attempt)
+        attempt.notified_at = now
+        attempt.save(update_fields=["notified_at", "updated_at"])
+        audit_record(
+            actor=None,
+            action=AuditEvent.Action.UPDATE,
+            instance=attempt,
+            before=before,
+            after=snapshot(attempt),
+            review=attempt.trial.review,
+            trial=attempt.trial,
+        )
+    logger.info("Sent a reminder of %d follow-up(s) to user %s", len(attempts), owner_id)
+    return 1
+
+
+@transaction.atomic
+def agreements_mark_expired(today: datetime.date | None = None) -> int:
+    """Mark signed agreements whose expiry date has passed as expired; returns how many changed."""
+    today = today or timezone.localdate()
+    agreements = list(
+        Agreement.objects.select_for_update(of=("self",))
+        .filter(status=Agreement.Status.SIGNED, expires_on__lt=today)
+        .select_related("trial__review")
+    )
+    for agreement in agreements:
+        before = snapshot(agreement)
+        agreement.status = Agreement.Status.EXPIRED
+        agreement.save(update_fields=["status", "updated_at"])
+        audit_record(
+            actor=None,
+            action=AuditEvent.Action.UPDATE,
+            instance=agreement,
+            before=before,
+            after=snapshot(agreement),
+            review=agreement.trial.review,
+            trial=agreement.trial,
+        )
+    return len(agreements)
