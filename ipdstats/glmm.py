@@ -1,0 +1,356 @@
+"""Logistic mixed model for one-stage IPD meta-analysis, maximum likelihood by Laplace or adaptive Gauss-Hermite.
+
+Model, for participant j of trial i:
+
+    logit P(y_ij = 1) = o_ij + tau u_i t_ij,   o_ij = a_i + z_ij' c_i + x_ij' beta,   u_i ~ N(0, 1)
+
+with trial-specific nuisance coefficients phi_i = (a_i, c_i), common coefficients beta (treatment and any
+interaction columns) and a random slope with standard deviation tau on t (treatment coded -1/2, +1/2): lme4's
+`y ~ 0 + trial + trial:z + x + (0 + t | trial)` in its spherical parametrisation.
+
+Each trial's marginal likelihood is a one-dimensional integral over u_i. With g(u) = log p(y_i | u) - u^2 / 2,
+its conditional mode u^ and curvature H = -g''(u^) = 1 + tau^2 sum_j t_j^2 w_j, the adaptive Gauss-Hermite rule
+with nodes z_k and weights w_k for the standard normal density is
+
+    log L_i = -log(H) / 2 + log sum_k w_k exp(g(u^ + z_k / sqrt(H)) + z_k^2 / 2)
+
+(Pinheiro & Bates 1995); one node (z = 0, w = 1) is the Laplace approximation. The gradient of this
+approximation is exact, including the dependence of u^ and H on the parameters (implicit differentiation);
+the Hessian is a central difference of that gradient. Because trials are independent, perturbing one nuisance
+coefficient in every trial at once yields the whole block-diagonal part of the Hessian in a single pass.
+
+Rows that share trial and design values are merged into binomial cells first (an exact reduction: the
+likelihood only depends on the events and participants of each cell).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from ipdstats.errors import AnalysisError
+
+
+@dataclass(frozen=True)
+class GlmmFit:
+    coef: np.ndarray  # common coefficients (the columns of `fixed`)
+    cov: np.ndarray  # their covariance: the matching block of the inverse negative Hessian
+    tau2: float
+    tau_se: float  # standard error of tau, from the same inverse Hessian
+    loglik: float  # the approximated log-likelihood (binomial coefficients omitted)
+    iterations: int  # Newton iterations
+    converged: bool
+    gradient_norm: float  # largest absolute gradient component at the estimate, over all parameters
+    at_boundary: bool  # tau estimated as 0
+    quadrature: int
+    cells: int  # binomial cells the rows reduced to
+
+
+@dataclass(frozen=True)
+class _Cells:
+    group: np.ndarray  # (c,) trial of each cell, sorted
+    starts: np.ndarray  # first cell of each trial
+    events: np.ndarray  # (c,)
+    size: np.ndarray  # (c,)
+    design: np.ndarray  # (c, m) [1, z (centred per trial), x]
+    n_nuisance: int  # 1 + number of z columns
+    random_col: int  # column of t in `design`
+    n_groups: int
+
+
+def _centre_by_group(values, group, n_groups):
+    counts = np.bincount(group, minlength=n_groups).astype(float)
+    sums = np.stack([np.bincount(group, weights=col, minlength=n_groups) for col in values.T], axis=1)
+    return values - (sums / counts[:, None])[group]
+
+
+def _collapse(y, group, nuisance, fixed, random_col) -> _Cells:
+    """Merge rows with the same trial and design values into binomial cells (exact)."""
+    n_groups = int(group.max()) + 1
+    z = _centre_by_group(nuisance, group, n_groups) if nuisance.shape[1] else nuisance
+    design = np.column_stack([np.ones(len(y)), z, fixed])
+    keys = [design[:, c] for c in range(design.shape[1] - 1, 0, -1)] + [group]
+    order = np.lexsort(keys)
+    sorted_design = design[order]
+    sorted_group = group[order]
+    new_cell = np.empty(len(y), dtype=bool)
+    new_cell[0] = True
+    new_cell[1:] = (sorted_group[1:] != sorted_group[:-1]) | np.any(sorted_design[1:] != sorted_design[:-1], axis=1)
+    cell_starts = np.flatnonzero(new_cell)
+    events = np.add.reduceat(y[order], cell_starts)
+    size = np.diff(np.r_[cell_starts, len(y)]).astype(float)
+    cell_group = sorted_group[cell_starts]
+    trial_starts = np.flatnonzero(np.r_[True, cell_group[1:] != cell_group[:-1]])
+    if len(trial_starts) != n_groups:
+        raise AnalysisError("Every trial index must have at least one participant.")
+    n_nuisance = 1 + z.shape[1]
+    return _Cells(
+        cell_group,
+        trial_starts,
+        events,
+        size,
+        sorted_design[cell_starts],
+        n_nuisance,
+        n_nuisance + random_col,
+        n_groups,
+    )
+
+
+def _rule(points: int):
+    """Gauss-Hermite nodes and weights for the standard normal density (probabilists' Hermite)."""
+    nodes, weights = np.polynomial.hermite_e.hermegauss(points)
+    return nodes, weights / np.sqrt(2 * np.pi)
+
+
+class _Likelihood:
+    """The approximated log-likelihood of each trial and its gradient, vectorised over trials."""
+
+    def __init__(self, cells: _Cells, quadrature: int):
+        self.cells = cells
+        self.nodes, self.weights = _rule(quadrature)
+        self.t = cells.design[:, cells.random_col]
+        self.mode = np.zeros(cells.n_groups)  # warm start of the conditional modes
+
+    def _sum(self, values):
+        return np.add.reduceat(values, self.cells.starts, axis=0)
+
+    def offset(self, phi, beta):
+        c = self.cells
+        q = c.n_nuisance
+        return np.einsum("ij,ij->i", c.design[:, :q], phi[c.group]) + c.design[:, q:] @ beta
+
+    def _mode(self, offset, tau):
+        """Conditional modes u^ of every trial by Newton's method (g is strictly concave)."""
+        c, t = self.cells, self.t
+        u = self.mode.copy() if tau != 0 else np.zeros(c.n_groups)
+        for _ in range(100):
+            p = special.expit(offset + tau * t * u[c.group])
+            slope = tau * self._sum(t * (c.events - c.size * p)) - u
+            curvature = 1.0 + tau * tau * self._sum(t * t * c.size * p * (1 - p))
+            step = np.clip(slope / curvature, -2.0, 2.0)
+            u = u + step
+            if np.max(np.abs(step)) < 1e-13 * (1 + np.max(np.abs(u))):
+                break
+        return u
+
+    def evaluate(self, phi, beta, tau, want_gradient=True):
+        """Per-trial log-likelihood (K,) and gradient: d/dphi_i (K, q), d/d(beta, tau) per trial (K, r + 1)."""
+        c, t, design = self.cells, self.t, self.cells.design
+        offset = self.offset(phi, beta)
+        u_hat = self._mode(offset, tau)
+        self.mode = u_hat
+        p = special.expit(offset + tau * t * u_hat[c.group])
+        v = c.size * p * (1 - p)
+        curvature = 1.0 + tau * tau * self._sum(t * t * v)
+        sigma = 1.0 / np.sqrt(curvature)
+
+        node_u = u_hat[:, None] + sigma[:, None] * self.nodes[None, :]  # (K, Q)
+        node_g = np.empty_like(node_u)
+        node_score = []  # per node: sum_j d_j (y_j - n_j p_j), (K, m)
+        for k in range(len(self.nodes)):
+            eta = offset + tau * t * node_u[c.group, k]
+            loglik_rows = c.events * eta - c.size * np.logaddexp(0.0, eta)
+            node_g[:, k] = self._sum(loglik_rows) - node_u[:, k] ** 2 / 2
+            if want_gradient:
+                residual = c.events - c.size * special.expit(eta)
+                node_score.append(self._sum(design * residual[:, None]))
+        log_terms = np.log(self.weights)[None, :] + node_g + self.nodes[None, :] ** 2 / 2
+        loglik = np.log(sigma) + special.logsumexp(log_terms, axis=1)
+        if not want_gradient:
+            return loglik, None, None
+
+        # implicit derivatives of the mode and of the curvature
+        dv = v * (1 - 2 * p)  # d v / d eta
+        s_dtv = self._sum(design * (t * v)[:, None])  # (K, m)
+        s_dt2dv = self._sum(design * (t * t * dv)[:, None])  # (K, m)
+        col = c.random_col
+        s_t2v, s_t3dv = s_dtv[:, col], s_dt2dv[:, col]
+        s_tr_hat = self._sum(t * (c.events - c.size * p))
+        curvature_u = tau**3 * s_t3dv
+        du_design = -tau * s_dtv / curvature[:, None]
+        dh_design = tau * tau * s_dt2dv + curvature_u[:, None] * du_design
+        du_tau = (s_tr_hat - tau * u_hat * s_t2v) / curvature
+        dh_tau = 2 * tau * s_t2v + tau * tau * u_hat * s_t3dv + curvature_u * du_tau
+        du = np.column_stack([du_design, du_tau])
+        dlogsigma = -0.5 * np.column_stack([dh_design, dh_tau]) / curvature[:, None]
+        dsigma = sigma[:, None] * dlogsigma
+
+        node_weight = special.softmax(log_terms, axis=1)  # (K, Q)
+        gradient = dlogsigma.copy()
+        for k, z in enumerate(self.nodes):
+            score = node_score[k]
+            s_tr = score[:, col]
+            direct = np.column_stack([score, node_u[:, k] * s_tr])
+            slope_u = tau * s_tr - node_u[:, k]  # g'(u) at the node
+            gradient += node_weight[:, [k]] * (direct + slope_u[:, None] * (du + z * dsigma))
+        q = c.n_nuisance
+        return loglik, gradient[:, :q], gradient[:, q:]
+
+
+def _unpack(theta, n_groups, q):
+    phi = theta[: n_groups * q].reshape(n_groups, q)
+    psi = theta[n_groups * q :]
+    return phi, psi[:-1], psi[-1]
+
+
+class _Newton:
+    """Newton's method on all parameters, using the block-arrow shape of the Hessian."""
+
+    def __init__(self, likelihood: _Likelihood):
+        self.lik = likelihood
+        cells = likelihood.cells
+        self.k, self.q = cells.n_groups, cells.n_nuisance
+        self.r = cells.design.shape[1] - self.q + 1  # beta and tau
+        rms = np.sqrt(np.average(cells.design**2, axis=0, weights=cells.size))
+        rms = np.where(rms > 0, rms, 1.0)
+        self.step_phi = 1e-4 / rms[: self.q]
+        self.step_psi = np.r_[1e-4 / rms[self.q :], 1e-4]
+
+    def value_and_gradient(self, theta):
+        phi, beta, tau = _unpack(theta, self.k, self.q)
+        loglik, g_phi, g_psi = self.lik.evaluate(phi, beta, tau)
+        return loglik.sum(), g_phi, g_psi.sum(axis=0)
+
+    def value(self, theta):
+        phi, beta, tau = _unpack(theta, self.k, self.q)
+        return self.lik.evaluate(phi, beta, tau, want_gradient=False)[0].sum()
+
+    def hessian(self, theta):
+        """Blocks of the Hessian: per trial A (K, q, q), cross B (K, q, r), common C (r, r)."""
+        k, q, r = self.k, self.q, self.r
+        a = np.empty((k, q, q))
+        b_from_phi = np.empty((k, q, r))
+        b_from_psi = np.empty((k, q, r))
+        c = np.empty((r, r))
+        phi, beta, tau = _unpack(theta, k, q)
+        mode = self.lik.mode.copy()
+        for j in range(q):
+            diffs = []
+            for sign in (1.0, -1.0):
+                shifted = phi.copy()
+                shifted[:, j] += sign * self.step_phi[j]
+                self.lik.mode = mode.copy()
+                _, g_phi, g_psi = self.lik.evaluate(shifted, beta, tau)
+                diffs.append((g_phi, g_psi))
+            a[:, :, j] = (diffs[0][0] - diffs[1][0]) / (2 * self.step_phi[j])
+            b_from_phi[:, j, :] = (diffs[0][1] - diffs[1][1]) / (2 * self.step_phi[j])
+        psi = np.r_[beta, tau]
+        for j in range(r):
+            diffs = []
+            for sign in (1.0, -1.0):
+                shifted = psi.copy()
+                shifted[j] += sign * self.step_psi[j]
+                self.lik.mode = mode.copy()
+                _, g_phi, g_psi = self.lik.evaluate(phi, shifted[:-1], shifted[-1])
+                diffs.append((g_phi, g_psi.sum(axis=0)))
+            b_from_psi[:, :, j] = (diffs[0][0] - diffs[1][0]) / (2 * self.step_psi[j])
+            c[:, j] = (diffs[0][1] - diffs[1][1]) / (2 * self.step_psi[j])
+        self.lik.mode = mode
+        a = (a + a.transpose(0, 2, 1)) / 2
+        return a, (b_from_phi + b_from_psi) / 2, (c + c.T) / 2
+
+    @staticmethod
+    def schur(a, b, c):
+        """Common-parameter block of the negative Hessian after eliminating the per-trial blocks."""
+        a_inv_b = np.linalg.solve(-a, -b)
+        return -c - np.einsum("kqi,kqj->ij", -b, a_inv_b)
+
+    def direction(self, g_phi, g_psi, a, b, c):
+        """Newton step solving (-H) step = gradient, with a ridge when -H is not positive definite."""
+        neg_a = -a
+        ridge_a = np.zeros(self.k)
+        eig_a = np.linalg.eigvalsh(neg_a)
+        bad = eig_a[:, 0] <= 1e-10 * np.maximum(eig_a[:, -1], 1e-10)
+        ridge_a[bad] = np.abs(eig_a[bad, 0]) + 1e-3 * np.maximum(np.abs(eig_a[bad, -1]), 1.0)
+        neg_a = neg_a + ridge_a[:, None, None] * np.eye(self.q)
+        a_inv_b = np.linalg.solve(neg_a, -b)
+        a_inv_g = np.linalg.solve(neg_a, g_phi[:, :, None])[:, :, 0]
+        schur = -c - np.einsum("kqi,kqj->ij", -b, a_inv_b)
+        eig = np.linalg.eigvalsh(schur)
+        if eig[0] <= 1e-10 * max(eig[-1], 1e-10):
+            schur = schur + (abs(eig[0]) + 1e-3 * max(abs(eig[-1]), 1.0)) * np.eye(self.r)
+        rhs = g_psi - np.einsum("kqi,kq->i", -b, a_inv_g)
+        step_psi = np.linalg.solve(schur, rhs)
+        step_phi = a_inv_g - np.einsum("kqi,i->kq", a_inv_b, step_psi)
+        return np.r_[step_phi.ravel(), step_psi]
+
+
+def _start(cells: _Cells, n_fixed: int):
+    """Starting values: each trial's log odds of an event, no covariate effects, tau = 0.5."""
+    events = np.add.reduceat(cells.events, cells.starts)
+    size = np.add.reduceat(cells.size, cells.starts)
+    phi = np.zeros((cells.n_groups, cells.n_nuisance))
+    phi[:, 0] = np.log((events + 0.5) / (size - events + 0.5))
+    return np.r_[phi.ravel(), np.zeros(n_fixed), 0.5]
+
+
+def fit_logistic(y, group, nuisance, fixed, random_col: int = 0, *, quadrature: int = 1, max_iter: int = 100):
+    """Maximum likelihood fit of the logistic mixed model above.
+
+    y (n,) 0/1; group (n,) trial index 0..K-1; nuisance (n, q) covariates with one coefficient per trial (a
+    per-trial intercept is always included); fixed (n, r) common columns; random_col: the column of `fixed` that
+    carries the random effect; quadrature: 1 for Laplace, n for adaptive Gauss-Hermite with n nodes.
+    """
+    if quadrature < 1:
+        raise AnalysisError("quadrature must be a whole number of at least 1 (1 is the Laplace approximation).")
+    y = np.asarray(y, dtype=float)
+    group = np.asarray(group, dtype=np.int64)
+    nuisance = np.asarray(nuisance, dtype=float).reshape(len(y), -1)
+    fixed = np.asarray(fixed, dtype=float).reshape(len(y), -1)
+    cells = _collapse(y, group, nuisance, fixed, random_col)
+    likelihood = _Likelihood(cells, quadrature)
+    newton = _Newton(likelihood)
+    theta = _start(cells, fixed.shape[1])
+
+    value, g_phi, g_psi = newton.value_and_gradient(theta)
+    converged = False
+    iterations = 0
+    while iterations < max_iter:
+        iterations += 1
+        a, b, c = newton.hessian(theta)
+        step = newton.direction(g_phi, g_psi, a, b, c)
+        scale = 1.0
+        mode = likelihood.mode.copy()
+        while True:
+            candidate = theta + scale * step
+            likelihood.mode = mode.copy()
+            new_value = newton.value(candidate)
+            if np.isfinite(new_value) and new_value >= value - 1e-10 * abs(value):
+                break
+            scale /= 2
+            if scale < 1e-10:
+                break
+        if scale < 1e-10:
+            likelihood.mode = mode
+            break
+        theta = candidate
+        value, g_phi, g_psi = newton.value_and_gradient(theta)
+        decrement = float(np.abs(scale * step).max())
+        if decrement < 1e-9:
+            converged = True
+            break
+
+    a, b, c = newton.hessian(theta)
+    information = newton.schur(a, b, c)
+    try:
+        cov_psi = np.linalg.inv(information)
+    except np.linalg.LinAlgError:
+        raise AnalysisError("The logistic mixed model's information matrix is singular at its estimate.")
+    if not np.all(np.isfinite(cov_psi)) or np.any(np.diag(cov_psi) <= 0):
+        raise AnalysisError("The logistic mixed model's information matrix is not positive definite at its estimate.")
+    gradient_norm = float(max(np.abs(g_phi).max(), np.abs(g_psi).max()))
+    tau = abs(float(theta[-1]))
+    at_boundary = tau < 1e-5
+    return GlmmFit(
+        coef=theta[cells.n_groups * cells.n_nuisance : -1].copy(),
+        cov=cov_psi[:-1, :-1],
+        tau2=0.0 if at_boundary else tau * tau,
+        tau_se=float(np.sqrt(cov_psi[-1, -1])),
+        loglik=float(value),
+        iterations=iterations,
+        converged=converged,
+        gradient_norm=gradient_norm,
+        at_boundary=at_boundary,
+        quadrature=quadrature,
+        cells=len(cells.events),
+    )
