@@ -83,13 +83,15 @@ def _trial_codes(column: pa.ChunkedArray) -> tuple[list[str], np.ndarray]:
         column = pc.cast(column, pa.string())
     encoded = pc.dictionary_encode(column.combine_chunks())
     labels = encoded.dictionary.to_pylist()
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
-    codes = np.where(np.isnan(codes), -1, codes).astype(np.int64) if codes.dtype.kind == "f" else codes
+    indices = encoded.indices
+    codes = indices.fill_null(-1).to_numpy().astype(np.int64)
     order = sorted(range(len(labels)), key=lambda i: labels[i])
-    remap = np.empty(len(labels) + 1, dtype=np.int64)
-    remap[np.array(order, dtype=np.int64)] = np.arange(len(labels))
-    remap[-1] = -1
-    return [labels[i] for i in order], remap[codes.astype(np.int64)]
+    if order != list(range(len(labels))):  # labels not met in sorted order: renumber them
+        remap = np.empty(len(labels) + 1, dtype=np.int64)
+        remap[np.array(order, dtype=np.int64)] = np.arange(len(labels))
+        remap[-1] = -1
+        codes = remap[codes]
+    return [labels[i] for i in order], codes
 
 
 def _numeric(column: pa.ChunkedArray, name: str) -> np.ndarray:

@@ -124,24 +124,31 @@ def linear_regression(data: Prepared, columns: list[np.ndarray], response: np.nd
 
 
 def two_by_two(data: Prepared) -> dict[str, np.ndarray]:
-    """Per trial: events and participants by arm (a = intervention events, c = control events)."""
-    n1, n2 = _arm_sizes(data)
-    a = grouped_sum(data, data.treat * data.outcome)
-    c = grouped_sum(data, data.outcome) - a
-    return {"a": a, "b": n1 - a, "c": c, "d": n2 - c, "n1": n1, "n2": n2}
+    """Per trial: events and participants by arm (a = intervention events, c = control events), counted in one
+    pass over the rows."""
+    cell = data.trial_index * 4 + data.treat.astype(np.int64) * 2 + data.outcome.astype(np.int64)
+    counts = np.bincount(cell, minlength=4 * len(data.trials)).reshape(-1, 4).astype(float)
+    c, d, a, b = counts[:, 1], counts[:, 0], counts[:, 3], counts[:, 2]
+    return {"a": a, "b": b, "c": c, "d": d, "n1": a + b, "n2": c + d}
 
 
 def binary_from_tables(data: Prepared, measure: str) -> TrialEffects:
     """OR, RR or RD from each trial's 2x2 table; 0.5 added to every cell of a table with a zero cell."""
-    effects = TrialEffects.empty(data)
-    _exclude_single_arm(effects, data)
     cells = two_by_two(data)
     a, b, c, d = cells["a"], cells["b"], cells["c"], cells["d"]
+    count = len(data.trials)
+    effects = TrialEffects(
+        list(data.trials), (a + b + c + d).astype(np.int64), np.full(count, np.nan), np.full(count, np.nan),
+        [None] * count,
+    )  # fmt: skip
+    effects.exclude(cells["n2"] == 0, "only one arm: no control participants")
+    effects.exclude(cells["n1"] == 0, "only one arm: no intervention participants")
     if measure in ("OR", "RR"):
         effects.exclude((a + c == 0) & effects.included, "no events in either arm")
         effects.exclude((b + d == 0) & effects.included, "every participant had the event in both arms")
-    zero_cell = (np.minimum(np.minimum(a, b), np.minimum(c, d)) == 0)[:, None]
-    a, b, c, d = np.where(zero_cell, np.stack([a, b, c, d], axis=1) + 0.5, np.stack([a, b, c, d], axis=1)).T
+    table = np.stack([a, b, c, d], axis=1)
+    zero_cell = table.min(axis=1) == 0
+    a, b, c, d = np.where(zero_cell[:, None], table + 0.5, table).T
     n1, n2 = a + b, c + d
     with np.errstate(divide="ignore", invalid="ignore"):
         if measure == "OR":
@@ -157,7 +164,7 @@ def binary_from_tables(data: Prepared, measure: str) -> TrialEffects:
     included = effects.included
     effects.estimate[included] = estimate[included]
     effects.se[included] = np.sqrt(variance[included])
-    effects.convergence = {"zero_cell_corrections": int(zero_cell[included[:, None]].sum())}
+    effects.convergence = {"zero_cell_corrections": int((zero_cell & included).sum())}
     return effects
 
 
