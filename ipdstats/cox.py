@@ -72,31 +72,45 @@ def _cumsum_by_stratum(values: np.ndarray, stratum_starts: np.ndarray, reverse: 
     return out
 
 
-def _efron_terms(layout: _Layout, beta: np.ndarray):
-    """Log partial likelihood, score and information at beta."""
-    x, e, starts = layout.x, layout.event, layout.group_starts
-    eta = x @ beta
+def _efron_terms(layout: _Layout, eta: np.ndarray):
+    """Log partial likelihood, score and information of each stratum at the linear predictor eta.
+
+    Returns (S,), (S, p) and (S, p, p) arrays: the derivatives are with respect to coefficients of the columns
+    of layout.x, as if each stratum had its own copy of them.
+    """
+    x, e, starts, strata = layout.x, layout.event, layout.group_starts, layout.stratum_starts
     shift = eta.max()
     w = np.exp(eta - shift)  # the common factor exp(shift) cancels except in the log-likelihood
     we = w * e
-    risk0 = _cumsum_by_stratum(np.add.reduceat(w, starts), layout.stratum_starts)
-    risk1 = _cumsum_by_stratum(np.add.reduceat(w[:, None] * x, starts, axis=0), layout.stratum_starts)
+    risk0 = _cumsum_by_stratum(np.add.reduceat(w, starts), strata)
+    risk1 = _cumsum_by_stratum(np.add.reduceat(w[:, None] * x, starts, axis=0), strata)
     dead0 = np.add.reduceat(we, starts)
     dead1 = np.add.reduceat(we[:, None] * x, starts, axis=0)
 
     g, f = layout.event_group, layout.event_fraction
     denom = risk0[g] - f * dead0[g]
     mean_x = (risk1[g] - f[:, None] * dead1[g]) / denom[:, None]
-    n_events = len(g)
-    loglik = float(eta @ e - np.log(denom).sum() - n_events * shift)
-    score = x.T @ e - mean_x.sum(axis=0)
 
     n_groups = len(starts)
     inv_denom = np.bincount(g, weights=1.0 / denom, minlength=n_groups)
     frac_denom = np.bincount(g, weights=f / denom, minlength=n_groups)
-    at_risk_weight = _cumsum_by_stratum(inv_denom, layout.stratum_starts, reverse=True)
+    at_risk_weight = _cumsum_by_stratum(inv_denom, strata, reverse=True)
     row_weight = w * at_risk_weight[layout.group] - we * frac_denom[layout.group]
-    information = (x * row_weight[:, None]).T @ x - mean_x.T @ mean_x
+
+    row_bounds = np.r_[starts, len(x)][strata]
+    event_bounds = np.searchsorted(g, strata)
+    n_strata = len(strata) - 1
+    p = x.shape[1]
+    loglik = np.empty(n_strata)
+    score = np.empty((n_strata, p))
+    information = np.empty((n_strata, p, p))
+    for s in range(n_strata):
+        rows = slice(row_bounds[s], row_bounds[s + 1])
+        events = slice(event_bounds[s], event_bounds[s + 1])
+        n_events = event_bounds[s + 1] - event_bounds[s]
+        loglik[s] = eta[rows] @ e[rows] - np.log(denom[events]).sum() - n_events * shift
+        score[s] = x[rows].T @ e[rows] - mean_x[events].sum(axis=0)
+        information[s] = (x[rows] * row_weight[rows, None]).T @ x[rows] - mean_x[events].T @ mean_x[events]
     return loglik, score, information
 
 
@@ -116,12 +130,43 @@ def _check_inputs(time, event, x, strata):
         raise AnalysisError("There are no events: a Cox model cannot be fitted.")
 
 
-def cox_efron(time, event, X, strata=None, *, tol: float = 1e-10, max_iter: int = 50) -> CoxFit:
-    """Fit a Cox model by Newton-Raphson on the Efron partial likelihood.
+_SINGULAR = "The Cox model's information matrix is singular (a covariate without variation, or no events?)."
 
-    X is (n, p); strata (optional) holds one integer per row, each stratum with its own baseline hazard.
-    The covariance is the inverse of the information at the estimate, as in R's coxph.
-    """
+
+def _newton(terms, solve, theta, tol, max_iter):
+    """Newton-Raphson with step halving when the log-likelihood falls, as coxph does."""
+    loglik, score, information = terms(theta)
+    converged = False
+    iterations = 0
+    while iterations < max_iter:
+        iterations += 1
+        step = solve(score, information)
+        candidate = theta + step
+        new_loglik, new_score, new_information = terms(candidate)
+        halvings = 0
+        while not new_loglik >= loglik - 1e-12 * abs(loglik) and halvings < 30:
+            step = step / 2
+            candidate = theta + step
+            new_loglik, new_score, new_information = terms(candidate)
+            halvings += 1
+        theta, loglik, score, information = candidate, new_loglik, new_score, new_information
+        if np.max(np.abs(step)) <= tol * (1 + np.max(np.abs(theta))):
+            converged = True
+            break
+    return theta, loglik, score, information, iterations, converged
+
+
+def _checked_inverse(matrix):
+    try:
+        inverse = np.linalg.inv(matrix)
+    except np.linalg.LinAlgError:
+        raise AnalysisError(_SINGULAR)
+    if not np.all(np.isfinite(inverse)) or np.any(np.diag(inverse) <= 0):
+        raise AnalysisError(_SINGULAR)
+    return inverse
+
+
+def _as_arrays(time, event, X, strata):
     time = np.asarray(time, dtype=float)
     event = np.asarray(event, dtype=float)
     x = np.asarray(X, dtype=float)
@@ -129,41 +174,108 @@ def cox_efron(time, event, X, strata=None, *, tol: float = 1e-10, max_iter: int 
         x = x[:, None]
     strata = np.zeros(len(time), dtype=np.int64) if strata is None else np.asarray(strata)
     _check_inputs(time, event, x, strata)
+    return time, event, x, strata
+
+
+def cox_efron(time, event, X, strata=None, *, tol: float = 1e-10, max_iter: int = 50) -> CoxFit:
+    """Fit a Cox model by Newton-Raphson on the Efron partial likelihood.
+
+    X is (n, p); strata (optional) holds one integer per row, each stratum with its own baseline hazard.
+    The covariance is the inverse of the information at the estimate, as in R's coxph.
+    """
+    time, event, x, strata = _as_arrays(time, event, X, strata)
     layout = _layout(time, event, x, strata)
 
-    beta = np.zeros(x.shape[1])
-    loglik, score, information = _efron_terms(layout, beta)
-    converged = False
-    iterations = 0
-    while iterations < max_iter:
-        iterations += 1
+    def terms(coef):
+        loglik, score, information = _efron_terms(layout, layout.x @ coef)
+        return loglik.sum(), score.sum(axis=0), information.sum(axis=0)
+
+    def solve(score, information):
         try:
-            step = np.linalg.solve(information, score)
+            return np.linalg.solve(information, score)
         except np.linalg.LinAlgError:
-            raise AnalysisError("The Cox model's information matrix is singular (a covariate without variation?).")
-        candidate = beta + step
-        new_loglik, new_score, new_information = _efron_terms(layout, candidate)
-        halvings = 0
-        while not new_loglik >= loglik - 1e-12 * abs(loglik) and halvings < 30:  # step halving, as coxph
-            step = step / 2
-            candidate = beta + step
-            new_loglik, new_score, new_information = _efron_terms(layout, candidate)
-            halvings += 1
-        beta, loglik, score, information = candidate, new_loglik, new_score, new_information
-        if np.max(np.abs(step)) <= tol * (1 + np.max(np.abs(beta))):
-            converged = True
-            break
-    try:
-        cov = np.linalg.inv(information)
-    except np.linalg.LinAlgError:
-        raise AnalysisError("The Cox model's information matrix is singular (a covariate without variation?).")
-    if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0):
-        raise AnalysisError("The Cox model's information matrix is singular (a covariate without variation?).")
+            raise AnalysisError(_SINGULAR)
+
+    beta, loglik, score, information, iterations, converged = _newton(terms, solve, np.zeros(x.shape[1]), tol, max_iter)
     return CoxFit(
         coef=beta,
-        cov=cov,
+        cov=_checked_inverse(information),
         loglik=loglik,
         iterations=iterations,
         converged=converged,
         score_norm=float(np.max(np.abs(score))),
+    )
+
+
+def cox_efron_stratum_specific(
+    time, event, common, specific, strata, *, tol: float = 1e-10, max_iter: int = 50
+) -> CoxFit:
+    """Stratified Cox model with common coefficients for `common` (n, r) and one coefficient per stratum for
+    each column of `specific` (n, q): R's coxph(Surv(time, event) ~ common + strata(s) + specific:strata(s)).
+
+    Strata do not share risk sets, so the information is block-arrow: a q x q block per stratum coupled only
+    to the common coefficients. Newton steps eliminate the per-stratum blocks (Schur complement); the returned
+    coef and cov are those of the common coefficients. A column without variation inside a stratum (or a
+    stratum without events) has no coefficient there, as coxph would report NA for it.
+    """
+    time, event, common = _as_arrays(time, event, common, strata)[:3]
+    specific = np.asarray(specific, dtype=float).reshape(len(time), -1)
+    if not np.all(np.isfinite(specific)):
+        raise AnalysisError("Times and covariates of a Cox model must be finite numbers.")
+    r, q = common.shape[1], specific.shape[1]
+    layout = _layout(time, event, np.column_stack([common, specific]), np.asarray(strata))
+    n_strata = len(layout.stratum_starts) - 1
+    row_stratum = np.repeat(np.arange(n_strata), np.diff(layout.stratum_starts))[layout.group]
+    x_common, x_specific = layout.x[:, :r], layout.x[:, r:]
+
+    def terms(theta):
+        beta, per_stratum = theta[:r], theta[r:].reshape(n_strata, q)
+        eta = x_common @ beta + np.einsum("ij,ij->i", x_specific, per_stratum[row_stratum])
+        loglik, score, information = _efron_terms(layout, eta)
+        return loglik.sum(), score, information
+
+    def blocks(information):
+        a = information[:, r:, r:].copy()
+        b = information[:, r:, :r]
+        scale = max(float(np.abs(a).max()), 1.0)
+        absent = np.diagonal(a, axis1=1, axis2=2) <= 1e-12 * scale
+        a[absent[:, :, None] & np.eye(q, dtype=bool)[None]] = 1.0
+        b = np.where(absent[:, :, None], 0.0, b)
+        a = np.where(absent[:, :, None] ^ absent[:, None, :], 0.0, a)
+        return a, b, absent
+
+    def schur(information):
+        a, b, _ = blocks(information)
+        a_inv_b = np.linalg.solve(a, b)
+        return information[:, :r, :r].sum(axis=0) - np.einsum("kqi,kqj->ij", b, a_inv_b), a, b, a_inv_b
+
+    def solve(score, information):
+        try:
+            reduced, a, b, a_inv_b = schur(information)
+            _, _, absent = blocks(information)
+            own = np.where(absent, 0.0, score[:, r:])
+            a_inv_own = np.linalg.solve(a, own[:, :, None])[:, :, 0]
+            step_common = np.linalg.solve(reduced, score[:, :r].sum(axis=0) - np.einsum("kqi,kq->i", b, a_inv_own))
+        except np.linalg.LinAlgError:
+            raise AnalysisError(_SINGULAR)
+        step_specific = a_inv_own - np.einsum("kqi,i->kq", a_inv_b, step_common)
+        return np.r_[step_common, step_specific.ravel()]
+
+    theta, loglik, score, information, iterations, converged = _newton(
+        terms, solve, np.zeros(r + n_strata * q), tol, max_iter
+    )
+    try:
+        reduced = schur(information)[0]
+    except np.linalg.LinAlgError:
+        raise AnalysisError(_SINGULAR)
+    _, _, absent = blocks(information)
+    common_score = score[:, :r].sum(axis=0)
+    own_score = np.where(absent, 0.0, score[:, r:])
+    return CoxFit(
+        coef=theta[:r],
+        cov=_checked_inverse(reduced),
+        loglik=loglik,
+        iterations=iterations,
+        converged=converged,
+        score_norm=float(max(np.abs(common_score).max(), np.abs(own_score).max(initial=0.0))),
     )
