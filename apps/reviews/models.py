@@ -3,13 +3,16 @@ from django.db import models
 from apps.core.models import TimeStampedModel
 
 
+class ReviewStatus(models.TextChoices):
+    PLANNING = "planning", "Planning"
+    ACQUIRING = "acquiring", "Acquiring data"
+    ANALYSING = "analysing", "Analysing"
+    REPORTING = "reporting", "Reporting"
+    COMPLETED = "completed", "Completed"
+
+
 class Review(TimeStampedModel):
-    class Status(models.TextChoices):
-        PLANNING = "planning", "Planning"
-        ACQUIRING = "acquiring", "Acquiring data"
-        ANALYSING = "analysing", "Analysing"
-        REPORTING = "reporting", "Reporting"
-        COMPLETED = "completed", "Completed"
+    Status = ReviewStatus
 
     title = models.CharField(max_length=300)
     question = models.TextField(blank=True)

@@ -104,14 +104,17 @@ class StatusTransition(models.Model):
         return f"{self.trial}: {self.from_status} -> {self.to_status}"
 
 
+class ContactRole(models.TextChoices):
+    PRINCIPAL_INVESTIGATOR = "principal_investigator", "Principal investigator"
+    CORRESPONDING_AUTHOR = "corresponding_author", "Corresponding author"
+    STATISTICIAN = "statistician", "Trial statistician"
+    DATA_MANAGER = "data_manager", "Data manager"
+    SPONSOR = "sponsor", "Sponsor representative"
+    OTHER = "other", "Other"
+
+
 class Contact(TimeStampedModel):
-    class Role(models.TextChoices):
-        PRINCIPAL_INVESTIGATOR = "principal_investigator", "Principal investigator"
-        CORRESPONDING_AUTHOR = "corresponding_author", "Corresponding author"
-        STATISTICIAN = "statistician", "Trial statistician"
-        DATA_MANAGER = "data_manager", "Data manager"
-        SPONSOR = "sponsor", "Sponsor representative"
-        OTHER = "other", "Other"
+    Role = ContactRole
 
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField(max_length=200)
@@ -168,14 +171,17 @@ class ContactAttempt(TimeStampedModel):
         return f"{self.get_channel_display()} on {self.date:%Y-%m-%d}: {self.get_outcome_display()}"
 
 
+class AgreementStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SENT = "sent", "Sent"
+    NEGOTIATING = "negotiating", "Negotiating"
+    SIGNED = "signed", "Signed"
+    EXPIRED = "expired", "Expired"
+    TERMINATED = "terminated", "Terminated"
+
+
 class Agreement(TimeStampedModel):
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SENT = "sent", "Sent"
-        NEGOTIATING = "negotiating", "Negotiating"
-        SIGNED = "signed", "Signed"
-        EXPIRED = "expired", "Expired"
-        TERMINATED = "terminated", "Terminated"
+    Status = AgreementStatus
 
     class Platform(models.TextChoices):
         DIRECT = "direct", "Direct with the trial team"

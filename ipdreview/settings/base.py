@@ -169,6 +169,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "TrialStatusEnum": "apps.trials.lifecycle.Status",
+        "ExitReasonEnum": "apps.trials.lifecycle.ExitReason",
+        "AgreementStatusEnum": "apps.trials.models.AgreementStatus",
+        "ContactRoleEnum": "apps.trials.models.ContactRole",
+        "ReviewStatusEnum": "apps.reviews.models.ReviewStatus",
+        "MemberRoleEnum": "apps.accounts.models.Role",
+    },
 }
 
 # Days ahead at which agreements and approvals are flagged as expiring.

@@ -1,0 +1,235 @@
+"""API serializers: they parse and render; writes go through the services."""
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+
+from apps.accounts.access import role_for
+from apps.accounts.models import Membership
+from apps.core.models import AuditEvent
+from apps.reviews.models import Outcome, Review
+from apps.trials import lifecycle
+from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, StatusTransition, Trial
+
+User = get_user_model()
+
+
+class TokenRequestSerializer(AuthTokenSerializer):
+    """Username and password, checked by Django's authentication backends."""
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True)
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    my_role = serializers.SerializerMethodField(help_text="Your role in this review.")
+
+    class Meta:
+        model = Review
+        fields = ["id", "title", "question", "registration", "status", "my_role", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def get_my_role(self, review) -> str | None:
+        request = self.context.get("request")
+        return role_for(request.user, review) if request else None
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    user = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.filter(is_active=True))
+    user_name = serializers.CharField(source="user.get_full_name", read_only=True)
+    trials = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Trial.objects.all(), required=False, help_text="Trials assigned to a contributor."
+    )
+
+    class Meta:
+        model = Membership
+        fields = ["id", "review", "user", "user_name", "role", "trials", "created_at"]
+        read_only_fields = ["review", "created_at"]
+
+
+class OutcomeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Outcome
+        fields = ["id", "review", "name", "type", "measure", "is_primary", "description"]
+        read_only_fields = ["review"]
+
+
+class TrialSerializer(serializers.ModelSerializer):
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    allowed_next = serializers.SerializerMethodField(help_text="Statuses this trial may move to next.")
+
+    class Meta:
+        model = Trial
+        fields = [
+            "id",
+            "review",
+            "registry_id",
+            "title",
+            "citation",
+            "doi",
+            "year",
+            "sponsor_type",
+            "n_randomised",
+            "arms",
+            "result_measure",
+            "result_estimate",
+            "result_ci_low",
+            "result_ci_high",
+            "result_n_intervention",
+            "result_n_control",
+            "identified_via",
+            "is_duplicate",
+            "screening_decision",
+            "exclusion_reason",
+            "ipd_sought",
+            "ipd_not_sought_reason",
+            "ipd_provided",
+            "ipd_not_provided_reason",
+            "ipd_not_provided_note",
+            "n_provided",
+            "n_not_provided",
+            "n_not_provided_reason",
+            "aggregate_available",
+            "status",
+            "status_label",
+            "exit_reason",
+            "exit_note",
+            "status_changed_at",
+            "allowed_next",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "review",
+            "status",
+            "exit_reason",
+            "exit_note",
+            "status_changed_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_allowed_next(self, trial) -> list[str]:
+        return list(lifecycle.allowed_next(trial.status))
+
+
+class TransitionRequestSerializer(serializers.Serializer):
+    to_status = serializers.CharField(
+        help_text="Target status; see the trial's allowed_next. Exits: " + ", ".join(lifecycle.EXITS) + "."
+    )
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Reason code, required for exits."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class StatusTransitionSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = StatusTransition
+        fields = ["id", "trial", "from_status", "to_status", "reason", "note", "actor", "created_at"]
+        read_only_fields = fields
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Contact
+        fields = ["id", "trial", "name", "role", "email", "institution", "note", "created_at", "updated_at"]
+        read_only_fields = ["trial", "created_at", "updated_at"]
+
+
+class ContactAttemptSerializer(serializers.ModelSerializer):
+    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False, allow_null=True)
+    owner = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.all(), required=False, allow_null=True
+    )
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ContactAttempt
+        fields = [
+            "id",
+            "trial",
+            "contact",
+            "date",
+            "channel",
+            "outcome",
+            "next_follow_up",
+            "owner",
+            "note",
+            "created_by",
+            "notified_at",
+            "created_at",
+        ]
+        read_only_fields = ["trial", "created_by", "notified_at", "created_at"]
+
+
+class AgreementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Agreement
+        fields = [
+            "id",
+            "trial",
+            "title",
+            "platform",
+            "status",
+            "signed_on",
+            "expires_on",
+            "document",
+            "conditions",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["trial", "created_at", "updated_at"]
+
+
+class EthicsApprovalSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EthicsApproval
+        fields = [
+            "id",
+            "trial",
+            "side",
+            "body",
+            "reference",
+            "approved_on",
+            "expires_on",
+            "note",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["trial", "created_at", "updated_at"]
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    before = serializers.SerializerMethodField()
+    after = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "review",
+            "trial",
+            "actor",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "before",
+            "after",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "object", "additionalProperties": True, "nullable": True})
+    def get_before(self, event):
+        return event.before
+
+    @extend_schema_field({"type": "object", "additionalProperties": True, "nullable": True})
+    def get_after(self, event):
+        return event.after
