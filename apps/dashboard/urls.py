@@ -6,4 +6,9 @@ app_name = "dashboard"
 
 urlpatterns = [
     path("", views.review_list, name="review-list"),
+    path("reviews/<int:review_id>/", views.review_overview, name="review-overview"),
+    path("reviews/<int:review_id>/trials/", views.trial_list, name="trial-list"),
+    path("trials/<int:trial_id>/", views.trial_detail, name="trial-detail"),
+    path("trials/<int:trial_id>/contact-attempts/", views.contact_attempt_create, name="contact-attempt-create"),
+    path("trials/<int:trial_id>/transition/", views.trial_transition, name="trial-transition"),
 ]

@@ -1,8 +1,154 @@
+"""The dashboard pages. Each view parses input, checks access through apps.accounts.access, calls one selector
+or service, and renders; the rules live in those modules."""
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.accounts import access
+from apps.core.errors import ApplicationError, NotFound
+from apps.dashboard.forms import ContactAttemptForm, TransitionForm, TrialFilterForm
+from apps.trials import lifecycle, selectors, services
+
+TRIALS_PER_PAGE = 25
 
 
+def _review_or_404(request: HttpRequest, review_id: int):
+    try:
+        return access.review_get_for_user(request.user, review_id)
+    except NotFound:
+        raise Http404("Review not found.")
+
+
+def _trial_or_404(request: HttpRequest, trial_id: int):
+    try:
+        return access.trial_get_for_user(request.user, trial_id)
+    except NotFound:
+        raise Http404("Trial not found.")
+
+
+@require_GET
 @login_required
 def review_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "dashboard/review_list.html", {"reviews": []})
+    reviews = [
+        {"review": review, "pipeline": selectors.review_pipeline(review), "role": access.role_for(request.user, review)}
+        for review in access.reviews_for_user(request.user)
+    ]
+    return render(request, "dashboard/review_list.html", {"reviews": reviews})
+
+
+@require_GET
+@login_required
+def review_overview(request: HttpRequest, review_id: int) -> HttpResponse:
+    review = _review_or_404(request, review_id)
+    context = {
+        "review": review,
+        "role": access.role_for(request.user, review),
+        "pipeline": selectors.review_pipeline(review),
+        "response_rate": selectors.review_response_rate(review),
+        "followups": selectors.followups_due(review, user=request.user),
+        "expiring": selectors.expiring_soon(review, days=90, user=request.user),
+        "activity": selectors.recent_activity(review, limit=12, user=request.user),
+    }
+    return render(request, "dashboard/review_overview.html", context)
+
+
+@require_GET
+@login_required
+def trial_list(request: HttpRequest, review_id: int) -> HttpResponse:
+    review = _review_or_404(request, review_id)
+    filters = TrialFilterForm(request.GET or None)
+    criteria = filters.cleaned_data if filters.is_valid() else {}
+    trials = selectors.trial_list(
+        request.user,
+        review,
+        status=criteria.get("status") or None,
+        search=criteria.get("q") or None,
+        sponsor_type=criteria.get("sponsor_type") or None,
+    )
+    page = Paginator(trials, TRIALS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "review": review,
+        "filters": filters,
+        "page": page,
+        "filtered": any(criteria.values()),
+        "query": query.urlencode(),
+    }
+    return render(request, "dashboard/trial_list.html", context)
+
+
+def _owner_choices(review):
+    return get_user_model().objects.filter(memberships__review=review).order_by("first_name", "username")
+
+
+def _trial_page(request, trial, *, attempt_form=None, transition_form=None, status=200) -> HttpResponse:
+    can_log = access.can_log_contact(request.user, trial)
+    can_move = access.can_edit_tracking(request.user, trial)
+    if can_log and attempt_form is None:
+        attempt_form = ContactAttemptForm(trial=trial, owners=_owner_choices(trial.review))
+    if can_move and transition_form is None:
+        transition_form = TransitionForm(trial=trial)
+    context = {
+        "review": trial.review,
+        "trial": trial,
+        "is_exit": lifecycle.is_exit(trial.status),
+        "allowed_next": [(s, lifecycle.label(s)) for s in lifecycle.allowed_next(trial.status)],
+        "contacts": trial.contacts.all(),
+        "agreements": trial.agreements.all(),
+        "approvals": trial.approvals.all(),
+        "timeline": selectors.trial_timeline(trial),
+        "attempt_form": attempt_form if can_log else None,
+        "transition_form": transition_form if can_move else None,
+    }
+    return render(request, "dashboard/trial_detail.html", context, status=status)
+
+
+@require_GET
+@login_required
+def trial_detail(request: HttpRequest, trial_id: int) -> HttpResponse:
+    return _trial_page(request, _trial_or_404(request, trial_id))
+
+
+@require_POST
+@login_required
+def contact_attempt_create(request: HttpRequest, trial_id: int) -> HttpResponse:
+    trial = _trial_or_404(request, trial_id)
+    if not access.can_log_contact(request.user, trial):
+        raise PermissionDenied("Your role does not allow logging contact attempts on this trial.")
+    form = ContactAttemptForm(request.POST, trial=trial, owners=_owner_choices(trial.review))
+    if form.is_valid():
+        try:
+            services.contact_attempt_create(trial=trial, actor=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            form.add_application_error(error)
+        else:
+            messages.success(request, "Contact attempt logged.")
+            return redirect(reverse("dashboard:trial-detail", args=[trial.pk]) + "#timeline")
+    return _trial_page(request, trial, attempt_form=form, status=400)
+
+
+@require_POST
+@login_required
+def trial_transition(request: HttpRequest, trial_id: int) -> HttpResponse:
+    trial = _trial_or_404(request, trial_id)
+    if not access.can_edit_tracking(request.user, trial):
+        raise PermissionDenied("Your role does not allow changing this trial's status.")
+    form = TransitionForm(request.POST, trial=trial)
+    if form.is_valid():
+        try:
+            services.trial_transition(trial=trial, actor=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            form.add_application_error(error)
+        else:
+            label = lifecycle.label(form.cleaned_data["to_status"])
+            messages.success(request, f"Status changed to {label}.")
+            return redirect(reverse("dashboard:trial-detail", args=[trial.pk]) + "#timeline")
+    return _trial_page(request, trial, transition_form=form, status=400)
