@@ -194,102 +194,125 @@ def _unpack(theta, n_groups, q):
 
 
 class _Newton:
-    """Newton's method on all parameters, using the block-arrow shape of the Hessian."""
+    """Newton's method on all parameters, using the block-arrow shape of the Hessian.
 
-    def __init__(self, likelihood: _Likelihood):
+    Parameters: phi (K, q) per trial, then psi = (beta, tau). With estimate_tau False, tau stays at its value.
+    A nuisance column without variation inside a trial has no coefficient there: its row of the per-trial block
+    becomes a unit pivot, so its step is zero.
+    """
+
+    def __init__(self, likelihood: _Likelihood, estimate_tau: bool):
         self.lik = likelihood
         cells = likelihood.cells
         self.k, self.q = cells.n_groups, cells.n_nuisance
         self.r = cells.design.shape[1] - self.q + 1  # beta and tau
+        self.free = self.r if estimate_tau else self.r - 1
         rms = np.sqrt(np.average(cells.design**2, axis=0, weights=cells.size))
         rms = np.where(rms > 0, rms, 1.0)
         self.step_phi = 1e-4 / rms[: self.q]
         self.step_psi = np.r_[1e-4 / rms[self.q :], 1e-4]
+        spread = np.add.reduceat(cells.size[:, None] * cells.design[:, : self.q] ** 2, cells.starts, axis=0)
+        self.absent = spread <= 1e-12 * np.maximum(spread.max(axis=0), 1.0)
+        self.absent[:, 0] = False
 
     def value_and_gradient(self, theta):
         phi, beta, tau = _unpack(theta, self.k, self.q)
         loglik, g_phi, g_psi = self.lik.evaluate(phi, beta, tau)
-        return loglik.sum(), g_phi, g_psi.sum(axis=0)
+        return loglik.sum(), np.where(self.absent, 0.0, g_phi), g_psi.sum(axis=0)[: self.free]
 
     def value(self, theta):
         phi, beta, tau = _unpack(theta, self.k, self.q)
         return self.lik.evaluate(phi, beta, tau, want_gradient=False)[0].sum()
 
+    def _gradient_change(self, phi, psi, mode, step):
+        """Central differences of the per-trial gradients for one perturbation (K, q) of phi or (r,) of psi."""
+        out = []
+        for sign in (1.0, -1.0):
+            self.lik.mode = mode.copy()
+            shifted_phi, shifted_psi = phi + sign * step[0], psi + sign * step[1]
+            _, g_phi, g_psi = self.lik.evaluate(shifted_phi, shifted_psi[:-1], shifted_psi[-1])
+            out.append((g_phi, g_psi[:, : self.free]))
+        return out[0][0] - out[1][0], out[0][1] - out[1][1]
+
     def hessian(self, theta):
-        """Blocks of the Hessian: per trial A (K, q, q), cross B (K, q, r), common C (r, r)."""
-        k, q, r = self.k, self.q, self.r
+        """Negative Hessian blocks: per trial A (K, q, q), cross B (K, q, f), common C (f, f); f free of psi."""
+        k, q, f = self.k, self.q, self.free
         a = np.empty((k, q, q))
-        b_from_phi = np.empty((k, q, r))
-        b_from_psi = np.empty((k, q, r))
-        c = np.empty((r, r))
+        b_from_phi = np.empty((k, q, f))
+        b_from_psi = np.empty((k, q, f))
+        c = np.empty((f, f))
         phi, beta, tau = _unpack(theta, k, q)
+        psi = np.r_[beta, tau]
         mode = self.lik.mode.copy()
         for j in range(q):
-            diffs = []
-            for sign in (1.0, -1.0):
-                shifted = phi.copy()
-                shifted[:, j] += sign * self.step_phi[j]
-                self.lik.mode = mode.copy()
-                _, g_phi, g_psi = self.lik.evaluate(shifted, beta, tau)
-                diffs.append((g_phi, g_psi))
-            a[:, :, j] = (diffs[0][0] - diffs[1][0]) / (2 * self.step_phi[j])
-            b_from_phi[:, j, :] = (diffs[0][1] - diffs[1][1]) / (2 * self.step_phi[j])
-        psi = np.r_[beta, tau]
-        for j in range(r):
-            diffs = []
-            for sign in (1.0, -1.0):
-                shifted = psi.copy()
-                shifted[j] += sign * self.step_psi[j]
-                self.lik.mode = mode.copy()
-                _, g_phi, g_psi = self.lik.evaluate(phi, shifted[:-1], shifted[-1])
-                diffs.append((g_phi, g_psi.sum(axis=0)))
-            b_from_psi[:, :, j] = (diffs[0][0] - diffs[1][0]) / (2 * self.step_psi[j])
-            c[:, j] = (diffs[0][1] - diffs[1][1]) / (2 * self.step_psi[j])
+            shift = np.zeros((k, q))
+            shift[:, j] = self.step_phi[j]
+            d_phi, d_psi = self._gradient_change(phi, psi, mode, (shift, np.zeros(self.r)))
+            a[:, :, j] = -d_phi / (2 * self.step_phi[j])
+            b_from_phi[:, j, :] = -d_psi / (2 * self.step_phi[j])
+        for j in range(f):
+            shift = np.zeros(self.r)
+            shift[j] = self.step_psi[j]
+            d_phi, d_psi = self._gradient_change(phi, psi, mode, (np.zeros((k, q)), shift))
+            b_from_psi[:, :, j] = -d_phi / (2 * self.step_psi[j])
+            c[:, j] = -d_psi.sum(axis=0) / (2 * self.step_psi[j])
         self.lik.mode = mode
         a = (a + a.transpose(0, 2, 1)) / 2
-        return a, (b_from_phi + b_from_psi) / 2, (c + c.T) / 2
+        b = (b_from_phi + b_from_psi) / 2
+        absent = self.absent
+        a = np.where(absent[:, :, None] | absent[:, None, :], 0.0, a)
+        a[absent[:, :, None] & np.eye(q, dtype=bool)[None]] = 1.0
+        b = np.where(absent[:, :, None], 0.0, b)
+        return a, b, (c + c.T) / 2
 
     @staticmethod
     def schur(a, b, c):
-        """Common-parameter block of the negative Hessian after eliminating the per-trial blocks."""
-        a_inv_b = np.linalg.solve(-a, -b)
-        return -c - np.einsum("kqi,kqj->ij", -b, a_inv_b)
+        """Negative Hessian of the common parameters once the per-trial ones are eliminated."""
+        return c - np.einsum("kqi,kqj->ij", b, np.linalg.solve(a, b))
 
     def direction(self, g_phi, g_psi, a, b, c):
-        """Newton step solving (-H) step = gradient, with a ridge when -H is not positive definite."""
-        neg_a = -a
-        ridge_a = np.zeros(self.k)
-        eig_a = np.linalg.eigvalsh(neg_a)
+        """Newton step solving (-H) step = gradient, with a ridge where -H is not positive definite."""
+        eig_a = np.linalg.eigvalsh(a)
         bad = eig_a[:, 0] <= 1e-10 * np.maximum(eig_a[:, -1], 1e-10)
-        ridge_a[bad] = np.abs(eig_a[bad, 0]) + 1e-3 * np.maximum(np.abs(eig_a[bad, -1]), 1.0)
-        neg_a = neg_a + ridge_a[:, None, None] * np.eye(self.q)
-        a_inv_b = np.linalg.solve(neg_a, -b)
-        a_inv_g = np.linalg.solve(neg_a, g_phi[:, :, None])[:, :, 0]
-        schur = -c - np.einsum("kqi,kqj->ij", -b, a_inv_b)
+        ridge = np.where(bad, np.abs(eig_a[:, 0]) + 1e-3 * np.maximum(np.abs(eig_a[:, -1]), 1.0), 0.0)
+        a = a + ridge[:, None, None] * np.eye(self.q)
+        a_inv_b = np.linalg.solve(a, b)
+        a_inv_g = np.linalg.solve(a, g_phi[:, :, None])[:, :, 0]
+        schur = c - np.einsum("kqi,kqj->ij", b, a_inv_b)
         eig = np.linalg.eigvalsh(schur)
         if eig[0] <= 1e-10 * max(eig[-1], 1e-10):
-            schur = schur + (abs(eig[0]) + 1e-3 * max(abs(eig[-1]), 1.0)) * np.eye(self.r)
-        rhs = g_psi - np.einsum("kqi,kq->i", -b, a_inv_g)
-        step_psi = np.linalg.solve(schur, rhs)
+            schur = schur + (abs(eig[0]) + 1e-3 * max(abs(eig[-1]), 1.0)) * np.eye(self.free)
+        step_psi = np.linalg.solve(schur, g_psi - np.einsum("kqi,kq->i", b, a_inv_g))
         step_phi = a_inv_g - np.einsum("kqi,i->kq", a_inv_b, step_psi)
-        return np.r_[step_phi.ravel(), step_psi]
+        return np.r_[step_phi.ravel(), step_psi, np.zeros(self.r - self.free)]
 
 
-def _start(cells: _Cells, n_fixed: int):
-    """Starting values: each trial's log odds of an event, no covariate effects, tau = 0.5."""
+def _start(cells: _Cells, n_fixed: int, tau: float):
+    """Starting values: each trial's log odds of an event, no covariate or treatment effect."""
     events = np.add.reduceat(cells.events, cells.starts)
     size = np.add.reduceat(cells.size, cells.starts)
     phi = np.zeros((cells.n_groups, cells.n_nuisance))
     phi[:, 0] = np.log((events + 0.5) / (size - events + 0.5))
-    return np.r_[phi.ravel(), np.zeros(n_fixed), 0.5]
+    return np.r_[phi.ravel(), np.zeros(n_fixed), tau]
 
 
-def fit_logistic(y, group, nuisance, fixed, random_col: int = 0, *, quadrature: int = 1, max_iter: int = 100):
+def fit_logistic(
+    y,
+    group,
+    nuisance,
+    fixed,
+    random_col: int = 0,
+    *,
+    quadrature: int = 1,
+    estimate_tau: bool = True,
+    max_iter: int = 100,
+) -> GlmmFit:
     """Maximum likelihood fit of the logistic mixed model above.
 
     y (n,) 0/1; group (n,) trial index 0..K-1; nuisance (n, q) covariates with one coefficient per trial (a
     per-trial intercept is always included); fixed (n, r) common columns; random_col: the column of `fixed` that
-    carries the random effect; quadrature: 1 for Laplace, n for adaptive Gauss-Hermite with n nodes.
+    carries the random effect; quadrature: 1 for Laplace, n for adaptive Gauss-Hermite with n nodes;
+    estimate_tau False fits the model with tau = 0 (a fixed common effect).
     """
     if quadrature < 1:
         raise AnalysisError("quadrature must be a whole number of at least 1 (1 is the Laplace approximation).")
@@ -299,58 +322,56 @@ def fit_logistic(y, group, nuisance, fixed, random_col: int = 0, *, quadrature: 
     fixed = np.asarray(fixed, dtype=float).reshape(len(y), -1)
     cells = _collapse(y, group, nuisance, fixed, random_col)
     likelihood = _Likelihood(cells, quadrature)
-    newton = _Newton(likelihood)
-    theta = _start(cells, fixed.shape[1])
+    newton = _Newton(likelihood, estimate_tau)
+    theta = _start(cells, fixed.shape[1], 0.5 if estimate_tau else 0.0)
 
     value, g_phi, g_psi = newton.value_and_gradient(theta)
     converged = False
     iterations = 0
     while iterations < max_iter:
         iterations += 1
-        a, b, c = newton.hessian(theta)
-        step = newton.direction(g_phi, g_psi, a, b, c)
+        step = newton.direction(g_phi, g_psi, *newton.hessian(theta))
         scale = 1.0
         mode = likelihood.mode.copy()
-        while True:
+        while scale >= 1e-10:  # step halving until the approximated log-likelihood does not fall
             candidate = theta + scale * step
             likelihood.mode = mode.copy()
             new_value = newton.value(candidate)
             if np.isfinite(new_value) and new_value >= value - 1e-10 * abs(value):
                 break
             scale /= 2
-            if scale < 1e-10:
-                break
         if scale < 1e-10:
             likelihood.mode = mode
             break
         theta = candidate
         value, g_phi, g_psi = newton.value_and_gradient(theta)
-        decrement = float(np.abs(scale * step).max())
-        if decrement < 1e-9:
+        if float(np.abs(scale * step).max()) < 1e-9:
             converged = True
             break
 
+    tau = abs(float(theta[-1]))
+    at_boundary = estimate_tau and tau < 1e-5
     a, b, c = newton.hessian(theta)
-    information = newton.schur(a, b, c)
+    if at_boundary:  # tau = 0: by symmetry in tau its cross terms vanish; beta's covariance is that at tau = 0
+        b, c = b[:, :, :-1], c[:-1, :-1]
     try:
+        information = newton.schur(a, b, c)
         cov_psi = np.linalg.inv(information)
     except np.linalg.LinAlgError:
         raise AnalysisError("The logistic mixed model's information matrix is singular at its estimate.")
     if not np.all(np.isfinite(cov_psi)) or np.any(np.diag(cov_psi) <= 0):
         raise AnalysisError("The logistic mixed model's information matrix is not positive definite at its estimate.")
-    gradient_norm = float(max(np.abs(g_phi).max(), np.abs(g_psi).max()))
-    tau = abs(float(theta[-1]))
-    at_boundary = tau < 1e-5
+    n_beta = fixed.shape[1]
     return GlmmFit(
         coef=theta[cells.n_groups * cells.n_nuisance : -1].copy(),
-        cov=cov_psi[:-1, :-1],
-        tau2=0.0 if at_boundary else tau * tau,
-        tau_se=float(np.sqrt(cov_psi[-1, -1])),
+        cov=cov_psi[:n_beta, :n_beta],
+        tau2=0.0 if at_boundary or not estimate_tau else tau * tau,
+        tau_se=float(np.sqrt(cov_psi[-1, -1])) if estimate_tau and not at_boundary else float("nan"),
         loglik=float(value),
         iterations=iterations,
         converged=converged,
-        gradient_norm=gradient_norm,
-        at_boundary=at_boundary,
+        gradient_norm=float(max(np.abs(g_phi).max(), np.abs(g_psi).max(initial=0.0))),
+        at_boundary=bool(at_boundary),
         quadrature=quadrature,
         cells=len(cells.events),
     )

@@ -111,12 +111,12 @@ def _profiled(stats: _Stats, theta: float):
     return deviance, coef, xx, rss / dof
 
 
-def fit_reml(y, group, nuisance, fixed, random_col: int = 0) -> LmmFit:
+def fit_reml(y, group, nuisance, fixed, random_col: int = 0, *, estimate_tau: bool = True) -> LmmFit:
     """REML fit of the model above.
 
     y (n,); group (n,) trial index 0..K-1; nuisance (n, q) covariates with one coefficient per trial (a
     per-trial intercept is always included); fixed (n, r) common columns; random_col: the column of `fixed`
-    that carries the random effect.
+    that carries the random effect; estimate_tau False fits the model with tau2 = 0.
     """
     y = np.asarray(y, dtype=float)
     group = np.asarray(group, dtype=np.int64)
@@ -130,6 +130,10 @@ def fit_reml(y, group, nuisance, fixed, random_col: int = 0) -> LmmFit:
         nonlocal evaluations
         evaluations += 1
         return _profiled(stats, theta)[0]
+
+    if not estimate_tau:
+        deviance, coef, xx, sigma2 = _profiled(stats, 0.0)
+        return LmmFit(coef, sigma2 * np.linalg.inv(xx), 0.0, sigma2, float(deviance), 1, True, 0.0, False)
 
     # theta = tau / sigma; a coarse grid brackets the minimum, bounded Brent refines it
     grid = np.r_[0.0, np.logspace(-4, 3, 36)]
