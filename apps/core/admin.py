@@ -1,0 +1,235 @@
+"""Admin building blocks: every record is scoped to the reviews the user coordinates, and every save,
+inline save and delete made in the admin writes an audit event in the admin's transaction."""
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+
+from apps.accounts.access import reviews_coordinated_by
+from apps.core.models import AuditEvent
+from apps.core.services import audit_record, snapshot
+
+
+def audit_scope(obj) -> tuple:
+    """The review and trial an object belongs to, for its audit events."""
+    from apps.reviews.models import Review
+    from apps.trials.models import Trial
+
+    if isinstance(obj, Review):
+        return obj, None
+    if isinstance(obj, Trial):
+        return obj.review, obj
+    trial = getattr(obj, "trial", None)
+    if trial is not None:
+        return trial.review, trial
+    return getattr(obj, "review", None), None
+
+
+def _stored_snapshot(obj) -> dict | None:
+    if not obj.pk:
+        return None
+    stored = type(obj).objects.filter(pk=obj.pk).first()
+    return snapshot(stored) if stored else None
+
+
+def _audit(request, obj, before) -> None:
+    after = snapshot(obj)
+    if before == after:
+        return
+    review, trial = audit_scope(obj)
+    action = AuditEvent.Action.UPDATE if before is not None else AuditEvent.Action.CREATE
+    audit_record(
+        actor=request.user, action=action, instance=obj, before=before, after=after, review=review, trial=trial
+    )
+
+
+def _audit_delete(request, obj) -> None:
+    review, trial = audit_scope(obj)
+    audit_record(
+        actor=request.user,
+        action=AuditEvent.Action.DELETE,
+        instance=obj,
+        before=snapshot(obj),
+        review=review,
+        trial=trial,
+    )
+
+
+def coordinates_any_review(request) -> bool:
+    user = request.user
+    if not (user.is_active and user.is_staff):
+        return False
+    return user.is_superuser or reviews_coordinated_by(user).exists()
+
+
+class ScopedChoicesMixin:
+    """Offer only the reviews, trials, contacts and people of the reviews the user coordinates."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        choices = _scoped_choices(db_field.name, request.user)
+        if choices is not None:
+            kwargs["queryset"] = choices
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        choices = _scoped_choices(db_field.name, request.user)
+        if choices is not None:
+            kwargs["queryset"] = choices
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+def _scoped_choices(field_name: str, user):
+    from apps.trials.models import Contact, Trial
+
+    reviews = reviews_coordinated_by(user)
+    if field_name == "review":
+        return reviews
+    if field_name in ("trial", "trials"):
+        return Trial.objects.filter(review__in=reviews)
+    if field_name == "contact":
+        return Contact.objects.filter(trial__review__in=reviews)
+    if field_name == "owner":
+        return get_user_model().objects.filter(memberships__review__in=reviews).distinct()
+    return None
+
+
+class CoordinatorAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+    """A ModelAdmin for records of a review; `review_path` is the lookup from the model to its review."""
+
+    review_path = "review"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**{f"{self.review_path}__in": reviews_coordinated_by(request.user)})
+
+    def has_module_permission(self, request):
+        return coordinates_any_review(request)
+
+    def has_view_permission(self, request, obj=None):
+        return coordinates_any_review(request)
+
+    def has_add_permission(self, request):
+        return coordinates_any_review(request)
+
+    def has_change_permission(self, request, obj=None):
+        return coordinates_any_review(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return coordinates_any_review(request)
+
+    def save_model(self, request, obj, form, change):
+        obj._audit_before = _stored_snapshot(obj)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Audited after the many-to-many fields are saved, so they appear in the after values.
+        _audit(request, form.instance, getattr(form.instance, "_audit_before", None))
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            _audit_delete(request, obj)
+            obj.delete()
+        for obj in instances:
+            before = _stored_snapshot(obj)
+            obj.save()
+            _audit(request, obj, before)
+        formset.save_m2m()
+
+    def delete_model(self, request, obj):
+        _audit_delete(request, obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+class CoordinatorInline(ScopedChoicesMixin):
+    """Inline permissions follow the parent: coordinators of the review may edit."""
+
+    extra = 0
+
+    def has_view_permission(self, request, obj=None):
+        return coordinates_any_review(request)
+
+    def has_add_permission(self, request, obj=None):
+        return coordinates_any_review(request)
+
+    def has_change_permission(self, request, obj=None):
+        return coordinates_any_review(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return coordinates_any_review(request)
+
+
+class AuditEventInline(admin.TabularInline):
+    """The audit trail, read-only."""
+
+    model = AuditEvent
+    extra = 0
+    fields = ["created_at", "actor", "action", "object_type", "object_repr", "changes"]
+    readonly_fields = fields
+    ordering = ["-created_at"]
+    can_delete = False
+    show_change_link = True
+
+    @admin.display(description="changed fields")
+    def changes(self, event):
+        return ", ".join(event.changed_fields)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return coordinates_any_review(request)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "actor", "action", "object_type", "object_repr", "review", "trial"]
+    list_filter = ["action", "object_type", "review"]
+    search_fields = ["object_repr", "object_id", "actor__username"]
+    date_hierarchy = "created_at"
+    list_select_related = ["actor", "review", "trial"]
+    readonly_fields = [
+        "created_at",
+        "actor",
+        "action",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "review",
+        "trial",
+        "before",
+        "after",
+    ]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(review__in=reviews_coordinated_by(request.user))
+
+    def has_module_permission(self, request):
+        return coordinates_any_review(request)
+
+    def has_view_permission(self, request, obj=None):
+        return coordinates_any_review(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

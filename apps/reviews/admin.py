@@ -1,0 +1,48 @@
+from django.contrib import admin
+
+from apps.accounts.models import Membership, Role
+from apps.accounts.services import membership_create
+from apps.core.admin import AuditEventInline, CoordinatorAdmin, CoordinatorInline
+from apps.reviews.models import Outcome, Review
+
+
+class OutcomeInline(CoordinatorInline, admin.TabularInline):
+    model = Outcome
+    fields = ["name", "type", "measure", "is_primary"]
+
+
+class MembershipInline(CoordinatorInline, admin.TabularInline):
+    model = Membership
+    fields = ["user", "role"]
+    autocomplete_fields = ["user"]
+
+
+class ReviewAuditInline(AuditEventInline):
+    fk_name = "review"
+    verbose_name_plural = "History (newest first)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(trial__isnull=True)
+
+
+@admin.register(Review)
+class ReviewAdmin(CoordinatorAdmin):
+    review_path = "pk"
+    list_display = ["title", "registration", "status", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["title", "registration", "question"]
+    inlines = [OutcomeInline, MembershipInline, ReviewAuditInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        review = form.instance
+        if not change and not Membership.objects.filter(review=review, user=request.user).exists():
+            # Whoever creates a review in the admin coordinates it, so it stays visible to them.
+            membership_create(review=review, actor=request.user, user=request.user, role=Role.COORDINATOR)
+
+
+@admin.register(Outcome)
+class OutcomeAdmin(CoordinatorAdmin):
+    list_display = ["name", "review", "type", "measure", "is_primary"]
+    list_filter = ["type", "measure", "review"]
+    search_fields = ["name", "review__title"]
