@@ -7,6 +7,7 @@ over the participant rows whatever the number of trials; only Cox models are fit
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import special
 
 from .data import Prepared
 from .errors import AnalysisError
@@ -168,44 +169,59 @@ def binary_from_tables(data: Prepared, measure: str) -> TrialEffects:
     return effects
 
 
+def _weighted_cross_products(data: Prepared, design: list[np.ndarray], weight: np.ndarray) -> np.ndarray:
+    """Per trial: X' diag(weight) X from grouped sums."""
+    size = len(design)
+    cross = np.empty((len(data.trials), size, size))
+    for i in range(size):
+        weighted = weight * design[i]
+        for j in range(i, size):
+            cross[:, i, j] = cross[:, j, i] = grouped_sum(data, weighted * design[j])
+    return cross
+
+
+def _logistic_means(data: Prepared, design: list[np.ndarray], beta: np.ndarray) -> np.ndarray:
+    eta = np.zeros_like(design[0])
+    for j, column in enumerate(design):
+        eta += beta[data.trial_index, j] * column
+    return special.expit(eta)
+
+
 def logistic_regression(data: Prepared, columns: list[np.ndarray], coefficient: int, effects) -> TrialEffects:
     """Maximum likelihood logistic regression per trial (intercept + `columns`), Newton-Raphson run on all
     trials at once until every step is below tolerance; SE from the inverse information at the estimate."""
     count, size = len(data.trials), len(columns) + 1
     design = [np.ones_like(data.treat), *columns]
     y = data.outcome
+    collinear = ~_well_conditioned(_weighted_cross_products(data, design, np.ones_like(y)))
+    effects.exclude(
+        effects.included & collinear,
+        "the trial's logistic model cannot be estimated: a covariate is constant or collinear",
+    )
     beta = np.zeros((count, size))
-    iterations = 0
+    pending = effects.included.copy()
     converged = np.zeros(count, dtype=bool)
-    converged[~effects.included] = True
-    information = np.empty((count, size, size))
-    while True:
-        eta = np.zeros_like(y)
-        for j, column in enumerate(design):
-            eta += beta[data.trial_index, j] * column
-        mu = 1.0 / (1.0 + np.exp(-eta))
-        weight = mu * (1.0 - mu)
-        for i in range(size):
-            weighted = weight * design[i]
-            for j in range(i, size):
-                information[:, i, j] = information[:, j, i] = grouped_sum(data, weighted * design[j])
-        if iterations == LOGISTIC_MAX_ITERATIONS or converged.all():
-            break
+    iterations = 0
+    while pending.any() and iterations < LOGISTIC_MAX_ITERATIONS:
+        mu = _logistic_means(data, design, beta)
+        information = _weighted_cross_products(data, design, mu * (1.0 - mu))
         score = np.stack([grouped_sum(data, column * (y - mu)) for column in design], axis=1)
-        solvable = ~converged & _well_conditioned(information)
+        solvable = pending & _well_conditioned(information)
         step, _ = _solve_batched(information, score, solvable)
         step = np.nan_to_num(step)
         beta += step
-        converged |= solvable & (np.max(np.abs(step), axis=1) < LOGISTIC_TOLERANCE)
-        converged |= ~solvable
+        small = solvable & (np.max(np.abs(step), axis=1) < LOGISTIC_TOLERANCE)
+        converged |= small
+        pending &= solvable & ~small
         iterations += 1
-    usable = effects.included & _well_conditioned(information)
-    effects.exclude(~usable, "the trial's logistic model cannot be estimated: a covariate is constant or collinear")
-    _, inverse = _solve_batched(information, np.zeros((count, size)), effects.included)
-    finite = np.isfinite(beta[:, coefficient + 1])
-    not_converged = effects.included & (~converged | ~finite)
-    effects.exclude(not_converged, "the trial's logistic model did not converge (the data may be separated)")
+    mu = _logistic_means(data, design, beta)
+    information = _weighted_cross_products(data, design, mu * (1.0 - mu))
+    failed = ~converged | ~_well_conditioned(information) | ~np.all(np.isfinite(beta), axis=1)
+    effects.exclude(
+        effects.included & failed, "the trial's logistic model did not converge (the data may be separated)"
+    )
     usable = effects.included
+    _, inverse = _solve_batched(information, np.zeros((count, size)), usable)
     effects.estimate[usable] = beta[usable, coefficient + 1]
     effects.se[usable] = np.sqrt(inverse[usable, coefficient + 1, coefficient + 1])
     effects.convergence = {"logistic_iterations": iterations}
