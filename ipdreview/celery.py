@@ -31,5 +31,9 @@ app.conf.beat_schedule = {
         "task": "apps.trials.tasks.agreements_mark_expired_task",
         "schedule": crontab(hour=1, minute=0),
     },
+    "jobs-reap-stale": {
+        "task": "apps.jobs.tasks.jobs_reap_stale_task",
+        "schedule": 60.0,
+    },
 }
 app.autodiscover_tasks()

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "apps.trials",
     "apps.api",
     "apps.dashboard",
+    "apps.jobs",
+    "apps.datasets",
 ]
 
 MIDDLEWARE = [
@@ -116,6 +118,12 @@ MEDIA_ROOT = Path(env("DJANGO_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Uploaded participant files and their parsed tables, stored by content hash; swap the backend for a
+    # shared or object store when web and workers run on different machines.
+    "datasets": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env("DATASET_STORAGE_ROOT", str(MEDIA_ROOT / "datasets"))},
+    },
 }
 
 # E-mail: console in development; set DJANGO_EMAIL_BACKEND and the EMAIL_* variables for SMTP.
@@ -181,6 +189,20 @@ SPECTACULAR_SETTINGS = {
 
 # Days ahead at which agreements and approvals are flagged as expiring.
 IPD_EXPIRY_WARNING_DAYS = int(env("IPD_EXPIRY_WARNING_DAYS", "90"))
+
+# Long jobs: a running job beats every JOBS_HEARTBEAT_SECONDS; one silent for JOBS_STALE_AFTER_SECONDS is
+# requeued (or failed after its last attempt) by the jobs_reap_stale beat task.
+JOBS_HEARTBEAT_SECONDS = float(env("JOBS_HEARTBEAT_SECONDS", "10"))
+JOBS_STALE_AFTER_SECONDS = float(env("JOBS_STALE_AFTER_SECONDS", "300"))
+
+# Participant data uploads and their parsing.
+DATASET_MAX_UPLOAD_BYTES = int(env("DATASET_MAX_UPLOAD_BYTES", str(500 * 1024 * 1024)))
+DATASET_MAX_ROWS = int(env("DATASET_MAX_ROWS", "5000000"))
+DATASET_MAX_COLUMNS = int(env("DATASET_MAX_COLUMNS", "2000"))
+DATASET_PARSE_TIME_LIMIT_SECONDS = int(env("DATASET_PARSE_TIME_LIMIT_SECONDS", "1800"))
+# Extra memory a parse may take on top of the worker's own; above it the job fails instead of the machine.
+DATASET_PARSE_MEMORY_MB = int(env("DATASET_PARSE_MEMORY_MB", "3072"))
+DATASET_XLSX_MAX_UNCOMPRESSED_BYTES = int(env("DATASET_XLSX_MAX_UNCOMPRESSED_BYTES", str(1024 * 1024 * 1024)))
 
 LOGGING = {
     "version": 1,

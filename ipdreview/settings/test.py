@@ -24,5 +24,10 @@ MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # On disk, so that a worker process started by a test reads the files the test uploaded.
+    "datasets": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env("DATASET_STORAGE_ROOT", str(MEDIA_ROOT / "datasets"))},
+    },
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False}

@@ -1,0 +1,11 @@
+"""Scheduled job housekeeping."""
+
+from celery import shared_task
+
+from apps.jobs import services
+
+
+@shared_task(name="apps.jobs.tasks.jobs_reap_stale_task")
+def jobs_reap_stale_task() -> int:
+    """Requeue or fail the jobs whose worker stopped beating."""
+    return services.jobs_reap_stale()
