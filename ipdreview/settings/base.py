@@ -85,6 +85,10 @@ TEMPLATES = [
     },
 ]
 
+if not env("DATABASE_URL"):
+    # The embedded default: SQLite in var/, created on first use.
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
