@@ -1,0 +1,520 @@
+"""A small, safe expression language for derived variables, evaluated column-wise on a pandas DataFrame.
+
+The text is parsed with Python's `ast` and only a whitelist of nodes is accepted: numbers, strings, True, False,
+None, column names, + - * / **, comparisons (== != < <= > >= in, not in), and/or/not, `a if condition else b`
+and the functions in FUNCTIONS. Nothing is ever handed to eval or exec. A column whose name is not a valid
+identifier is written col("Age (years)").
+
+Missing values propagate: arithmetic with a missing value is missing, a comparison with a missing value is
+missing, and `and`/`or` follow three-valued logic (missing and False is False). Division by zero, the log of a
+non-positive number and overflow give a missing value rather than an infinity.
+"""
+
+import ast
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from apps.core.errors import ApplicationError
+
+MAX_LENGTH = 2000
+MAX_NODES = 400
+
+
+class ExpressionError(ApplicationError):
+    """A refused or failing expression; `position` is the 1-based character where the problem starts."""
+
+    def __init__(self, message: str, *, position: int | None = None):
+        where = f" (at character {position})" if position else ""
+        super().__init__(f"{message}{where}", code="invalid_expression", details={"expression": [message + where]})
+        self.position = position
+
+
+@dataclass(frozen=True)
+class Function:
+    implementation: Callable
+    min_args: int
+    max_args: int | None
+    help: str
+
+
+def _position(node: ast.AST) -> int | None:
+    offset = getattr(node, "col_offset", None)
+    return offset + 1 if offset is not None else None
+
+
+def _as_series(value, index: pd.Index) -> pd.Series:
+    if isinstance(value, pd.Series):
+        return value
+    return pd.Series([value] * len(index), index=index, dtype=object if isinstance(value, str) else None)
+
+
+def _numeric(value):
+    """Numbers as float64 (so ** cannot build a huge integer); text is refused by the caller's check."""
+    if isinstance(value, pd.Series):
+        if pd.api.types.is_bool_dtype(value.dtype):
+            return value.astype("Float64").astype("float64")
+        if pd.api.types.is_numeric_dtype(value.dtype):
+            return value.astype("float64")
+        raise TypeError("text")
+    if value is None:
+        return np.nan
+    if isinstance(value, bool | np.bool_):
+        return np.float64(value)
+    if isinstance(value, int | float | np.number):
+        return np.float64(value)
+    raise TypeError("text")
+
+
+def _finite(value):
+    """Infinities from division by zero or overflow become missing values."""
+    if isinstance(value, pd.Series):
+        return value.where(np.isfinite(value), np.nan)
+    return value if np.isfinite(value) else np.nan
+
+
+def _boolean(value, index: pd.Index) -> pd.Series:
+    """A nullable boolean Series, so that missing stays missing through and/or/not."""
+    series = _as_series(value, index)
+    if series.dtype == "boolean":
+        return series
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.astype("boolean")
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        result = (series != 0).astype("boolean")
+        return result.mask(series.isna())
+    raise TypeError("not true/false")
+
+
+def _dates(value, index: pd.Index) -> pd.Series:
+    series = _as_series(value, index)
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return series
+    return pd.to_datetime(series, errors="coerce")
+
+
+def _positive_only(x, *, allow_zero: bool):
+    """Values outside a function's domain become missing instead of raising or warning."""
+    x = _numeric(x)
+    inside = x >= 0 if allow_zero else x > 0
+    if isinstance(x, pd.Series):
+        return x.where(inside, np.nan)
+    return x if inside else np.nan
+
+
+def _fn_log(x):
+    return _finite(np.log(_positive_only(x, allow_zero=False)))
+
+
+def _fn_exp(x):
+    return _finite(np.exp(_numeric(x)))
+
+
+def _fn_sqrt(x):
+    return np.sqrt(_positive_only(x, allow_zero=True))
+
+
+def _fn_abs(x):
+    return np.abs(_numeric(x))
+
+
+def _fn_round(x, digits=0):
+    digits = _numeric(digits)
+    if isinstance(digits, pd.Series) or not float(digits).is_integer():
+        raise TypeError("round() takes a whole number of digits")
+    return np.round(_numeric(x), int(digits))
+
+
+def _elementwise(values, index: pd.Index, reducer: str) -> pd.Series:
+    frame = pd.concat([_as_series(_numeric(v), index) for v in values], axis=1)
+    return getattr(frame, reducer)(axis=1, skipna=True).where(frame.notna().any(axis=1), np.nan)
+
+
+def _fn_isnull(x, index):
+    return _as_series(x, index).isna().astype("boolean")
+
+
+def _fn_notnull(x, index):
+    return _as_series(x, index).notna().astype("boolean")
+
+
+def _fn_coalesce(*values, index):
+    result = _as_series(values[0], index).astype(object)
+    for value in values[1:]:
+        result = result.where(result.notna(), _as_series(value, index))
+    return result.infer_objects()
+
+
+def _fn_days_between(start, end, index):
+    """Whole days from start to end (end - start), as ADaM study-day arithmetic without the +1."""
+    delta = _dates(end, index) - _dates(start, index)
+    return delta.dt.days.astype("float64")
+
+
+def _fn_number(x, index):
+    return pd.to_numeric(_as_series(x, index), errors="coerce").astype("float64")
+
+
+def _fn_text(x, index):
+    series = _as_series(x, index)
+    return series.astype(object).where(series.isna(), series.astype(str))
+
+
+def _fn_date(x, index):
+    return _dates(x, index)
+
+
+FUNCTIONS: dict[str, Function] = {
+    "log": Function(_fn_log, 1, 1, "natural logarithm; missing for values <= 0"),
+    "exp": Function(_fn_exp, 1, 1, "e to the power x"),
+    "sqrt": Function(_fn_sqrt, 1, 1, "square root; missing for negative values"),
+    "abs": Function(_fn_abs, 1, 1, "absolute value"),
+    "round": Function(_fn_round, 1, 2, "round(x, digits)"),
+    "min": Function(lambda *v, index: _elementwise(v, index, "min"), 2, None, "row-wise minimum, ignoring missing"),
+    "max": Function(lambda *v, index: _elementwise(v, index, "max"), 2, None, "row-wise maximum, ignoring missing"),
+    "isnull": Function(_fn_isnull, 1, 1, "true where x is missing"),
+    "notnull": Function(_fn_notnull, 1, 1, "true where x is present"),
+    "coalesce": Function(_fn_coalesce, 2, None, "the first value that is not missing"),
+    "days_between": Function(_fn_days_between, 2, 2, "days_between(start, end): end - start in days"),
+    "number": Function(_fn_number, 1, 1, "text to number; missing where it is not a number"),
+    "text": Function(_fn_text, 1, 1, "value as text"),
+    "date": Function(_fn_date, 1, 1, "text to date; missing where it is not a date"),
+}
+# Functions that need the frame's index to build a column from scalars.
+_NEEDS_INDEX = {"min", "max", "isnull", "notnull", "coalesce", "days_between", "number", "text", "date"}
+
+_BINARY_OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_COMPARISONS = {
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.In: "in",
+    ast.NotIn: "not in",
+}
+_CONSTANT_NAMES = {"True", "False", "None"}
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A checked expression: its text, its tree and the columns it reads."""
+
+    text: str
+    tree: ast.Expression
+    columns: tuple[str, ...]
+
+    def evaluate(self, frame: pd.DataFrame) -> pd.Series:
+        return evaluate(self, frame)
+
+
+def parse(text: str, *, columns: list[str] | None = None) -> Expression:
+    """Check an expression; with `columns`, every column it names must be one of them."""
+    if not isinstance(text, str) or not text.strip():
+        raise ExpressionError("The expression is empty.")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"The expression is longer than {MAX_LENGTH} characters.")
+    if "\n" in text.strip() or "\r" in text:
+        raise ExpressionError("Write the expression on one line.")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as error:
+        raise ExpressionError(f"Syntax error: {error.msg}", position=error.offset or len(text.strip()))
+    nodes = list(ast.walk(tree))
+    if len(nodes) > MAX_NODES:
+        raise ExpressionError(f"The expression is too long ({len(nodes)} parts; the limit is {MAX_NODES}).")
+    names: list[str] = []
+    _check(tree.body, names)
+    if columns is not None:
+        for name, node in names:
+            if name not in columns:
+                raise ExpressionError(_unknown_column_message(name, columns), position=_position(node))
+    ordered = tuple(dict.fromkeys(name for name, _ in names))
+    return Expression(text=text.strip(), tree=tree, columns=ordered)
+
+
+def _unknown_column_message(name: str, columns) -> str:
+    close = difflib.get_close_matches(name, [str(c) for c in columns], n=1)
+    hint = f" Did you mean {close[0]}?" if close else ""
+    return f"Unknown column {name!r}.{hint}"
+
+
+def _check(node: ast.AST, names: list) -> None:
+    """Walk the tree and refuse every node outside the whitelist; collect the column names read."""
+    match node:
+        case ast.Constant(value=value):
+            if not (value is None or isinstance(value, bool | int | float | str)):
+                raise ExpressionError(
+                    f"Values of type {type(value).__name__} are not allowed.", position=_position(node)
+                )
+        case ast.Name(id=name):
+            if name not in _CONSTANT_NAMES:
+                names.append((name, node))
+        case ast.BinOp(op=op, left=left, right=right):
+            if type(op) not in _BINARY_OPERATORS:
+                raise ExpressionError(f"The operator {_op_symbol(op)} is not allowed.", position=_position(node))
+            _check(left, names)
+            _check(right, names)
+        case ast.UnaryOp(op=op, operand=operand):
+            if not isinstance(op, ast.USub | ast.UAdd | ast.Not):
+                raise ExpressionError("Only -, + and not may stand before a value.", position=_position(node))
+            _check(operand, names)
+        case ast.BoolOp(values=values):
+            for value in values:
+                _check(value, names)
+        case ast.Compare(left=left, ops=ops, comparators=comparators):
+            for op, right in zip(ops, comparators, strict=True):
+                if type(op) not in _COMPARISONS:
+                    raise ExpressionError(
+                        "Use ==, !=, <, <=, >, >=, in or not in to compare.", position=_position(node)
+                    )
+                if isinstance(op, ast.In | ast.NotIn):
+                    _check_literal_list(right)
+                else:
+                    _check(right, names)
+            _check(left, names)
+        case ast.IfExp(test=test, body=body, orelse=orelse):
+            for part in (test, body, orelse):
+                _check(part, names)
+        case ast.Call():
+            _check_call(node, names)
+        case _:
+            raise ExpressionError(f"{_describe(node)} is not allowed in an expression.", position=_position(node))
+
+
+def _check_call(node: ast.Call, names: list) -> None:
+    if not isinstance(node.func, ast.Name):
+        raise ExpressionError("Only the listed functions may be called.", position=_position(node))
+    name = node.func.id
+    if node.keywords:
+        raise ExpressionError(f"{name}() takes no named arguments.", position=_position(node))
+    if name == "col":
+        if len(node.args) != 1 or not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, str):
+            raise ExpressionError(
+                'col() takes one column name in quotes, e.g. col("Age (years)").', position=_position(node)
+            )
+        names.append((node.args[0].value, node))
+        return
+    function = FUNCTIONS.get(name)
+    if function is None:
+        close = difflib.get_close_matches(name, [*FUNCTIONS, "col"], n=1)
+        hint = f" Did you mean {close[0]}()?" if close else ""
+        known = ", ".join(sorted([*FUNCTIONS, "col"]))
+        raise ExpressionError(f"Unknown function {name}().{hint} Known functions: {known}.", position=_position(node))
+    count = len(node.args)
+    if count < function.min_args or (function.max_args is not None and count > function.max_args):
+        raise ExpressionError(f"{name}() got {count} argument(s): {function.help}.", position=_position(node))
+    for argument in node.args:
+        if isinstance(argument, ast.Starred):
+            raise ExpressionError("* arguments are not allowed.", position=_position(argument))
+        _check(argument, names)
+
+
+def _check_literal_list(node: ast.AST) -> None:
+    if not isinstance(node, ast.Tuple | ast.List) or not node.elts:
+        raise ExpressionError("After in, write a list of values, e.g. x in (1, 2).", position=_position(node))
+    for element in node.elts:
+        if isinstance(element, ast.UnaryOp) and isinstance(element.op, ast.USub):
+            element = element.operand
+        if not isinstance(element, ast.Constant) or not isinstance(element.value, int | float | str):
+            raise ExpressionError("The list after in may hold only numbers and text.", position=_position(element))
+
+
+def _describe(node: ast.AST) -> str:
+    return {
+        ast.Attribute: "Attribute access (.)",
+        ast.Subscript: "Indexing ([])",
+        ast.Lambda: "lambda",
+        ast.NamedExpr: "Assignment (:=)",
+        ast.ListComp: "A comprehension",
+        ast.GeneratorExp: "A comprehension",
+        ast.Dict: "A dictionary",
+        ast.Tuple: "A tuple",
+        ast.List: "A list",
+        ast.JoinedStr: "An f-string",
+    }.get(type(node), type(node).__name__)
+
+
+def _op_symbol(op: ast.AST) -> str:
+    return {ast.Mod: "%", ast.FloorDiv: "//", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^"}.get(
+        type(op), type(op).__name__
+    )
+
+
+def evaluate(expression: Expression | str, frame: pd.DataFrame) -> pd.Series:
+    """The expression's value on every row of `frame`, as a Series with the frame's index."""
+    if isinstance(expression, str):
+        expression = parse(expression, columns=list(frame.columns))
+    else:
+        for name in expression.columns:
+            if name not in frame.columns:
+                raise ExpressionError(_unknown_column_message(name, frame.columns))
+    with np.errstate(all="ignore"):
+        value = _Evaluator(frame).visit(expression.tree.body)
+    return _as_series(value, frame.index)
+
+
+class _Evaluator:
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self.index = frame.index
+
+    def visit(self, node: ast.AST):
+        try:
+            return self._visit(node)
+        except ExpressionError:
+            raise
+        except (TypeError, ValueError) as error:
+            raise ExpressionError(_type_message(node, error), position=_position(node))
+
+    def _visit(self, node: ast.AST):
+        match node:
+            case ast.Constant(value=value):
+                return np.float64(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+            case ast.Name(id="True"):
+                return True
+            case ast.Name(id="False"):
+                return False
+            case ast.Name(id="None"):
+                return None
+            case ast.Name(id=name):
+                return self.frame[name]
+            case ast.BinOp():
+                return self._binary(node)
+            case ast.UnaryOp(op=ast.Not(), operand=operand):
+                return ~_boolean(self.visit(operand), self.index)
+            case ast.UnaryOp(op=op, operand=operand):
+                value = _numeric(self.visit(operand))
+                return -value if isinstance(op, ast.USub) else value
+            case ast.BoolOp(op=op, values=values):
+                result = _boolean(self.visit(values[0]), self.index)
+                for value in values[1:]:
+                    other = _boolean(self.visit(value), self.index)
+                    result = result & other if isinstance(op, ast.And) else result | other
+                return result
+            case ast.Compare():
+                return self._compare(node)
+            case ast.IfExp(test=test, body=body, orelse=orelse):
+                condition = _boolean(self.visit(test), self.index)
+                yes = _as_series(self.visit(body), self.index)
+                no = _as_series(self.visit(orelse), self.index)
+                chosen = yes.where(condition.fillna(False), no)
+                return chosen.mask(condition.isna())
+            case ast.Call(func=ast.Name(id="col"), args=[ast.Constant(value=name)]):
+                return self.frame[name]
+            case ast.Call(func=ast.Name(id=name), args=args):
+                function = FUNCTIONS[name]
+                values = [self.visit(argument) for argument in args]
+                if name in _NEEDS_INDEX:
+                    return function.implementation(*values, index=self.index)
+                return function.implementation(*values)
+        raise ExpressionError(f"{_describe(node)} is not allowed in an expression.", position=_position(node))
+
+    def _binary(self, node: ast.BinOp):
+        left, right = self.visit(node.left), self.visit(node.right)
+        if isinstance(node.op, ast.Add) and _is_text(left) and _is_text(right):
+            return _as_series(left, self.index).astype(object) + _as_series(right, self.index).astype(object)
+        left, right = _numeric(left), _numeric(right)
+        match node.op:
+            case ast.Add():
+                return left + right
+            case ast.Sub():
+                return left - right
+            case ast.Mult():
+                return left * right
+            case ast.Div():
+                return _finite(np.divide(left, right))
+            case ast.Pow():
+                return _finite(np.power(left, right))
+
+    def _compare(self, node: ast.Compare):
+        result = None
+        left = self.visit(node.left)
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
+            if isinstance(op, ast.In | ast.NotIn):
+                values = [_literal(element) for element in comparator.elts]
+                series = _as_series(left, self.index)
+                outcome = _membership(series, values)
+                if isinstance(op, ast.NotIn):
+                    outcome = ~outcome
+                right = left
+            else:
+                right = self.visit(comparator)
+                outcome = _comparison(left, right, op, self.index)
+            result = outcome if result is None else result & outcome
+            left = right
+        return result
+
+
+def _literal(node: ast.AST):
+    if isinstance(node, ast.UnaryOp):
+        return -node.operand.value
+    return node.value
+
+
+def _is_text(value) -> bool:
+    if isinstance(value, str):
+        return True
+    return isinstance(value, pd.Series) and (
+        pd.api.types.is_string_dtype(value.dtype) or pd.api.types.is_object_dtype(value.dtype)
+    )
+
+
+def _membership(series: pd.Series, values: list) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        numbers = [float(v) for v in values if not isinstance(v, str)]
+        outcome = series.isin(numbers)
+    else:
+        outcome = series.isin([str(v) if not isinstance(v, str) else v for v in values] + values)
+    return outcome.astype("boolean").mask(series.isna())
+
+
+def _comparison(left, right, op: ast.AST, index: pd.Index) -> pd.Series:
+    left_series, right_series = _as_series(left, index), _as_series(right, index)
+    if _is_text(left) != _is_text(right) and not (left is None or right is None):
+        raise TypeError("cannot compare text with numbers")
+    if not _is_text(left):
+        left_series, right_series = (
+            _as_series(_numeric_or_date(left), index),
+            _as_series(_numeric_or_date(right), index),
+        )
+    missing = left_series.isna() | right_series.isna()
+    symbol = _COMPARISONS[type(op)]
+    outcome = {
+        "==": lambda: left_series == right_series,
+        "!=": lambda: left_series != right_series,
+        "<": lambda: left_series < right_series,
+        "<=": lambda: left_series <= right_series,
+        ">": lambda: left_series > right_series,
+        ">=": lambda: left_series >= right_series,
+    }[symbol]()
+    return outcome.astype("boolean").mask(missing)
+
+
+def _numeric_or_date(value):
+    if isinstance(value, pd.Series) and pd.api.types.is_datetime64_any_dtype(value.dtype):
+        return value
+    return _numeric(value)
+
+
+def _type_message(node: ast.AST, error: Exception) -> str:
+    text = str(error)
+    if "text" in text or "str" in text or "compare" in text:
+        return (
+            f"{_describe_operation(node)} needs numbers but got text; convert with number(x) or compare text with text."
+        )
+    return f"{_describe_operation(node)} cannot be computed: {text}."
+
+
+def _describe_operation(node: ast.AST) -> str:
+    if isinstance(node, ast.BinOp):
+        return f"The operator {_BINARY_OPERATORS.get(type(node.op), '?')}"
+    if isinstance(node, ast.Compare):
+        return "The comparison"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        return f"{node.func.id}()"
+    return "This part of the expression"
