@@ -47,7 +47,7 @@ class DateInput(forms.DateInput):
 
 
 class ContactAttemptForm(AccessibleFormMixin, forms.Form):
-    date = forms.DateField(widget=DateInput(), help_text="Day of the e-mail, call or letter (YYYY-MM-DD).")
+    date = forms.DateField(widget=DateInput(), label="Date")
     channel = forms.ChoiceField(choices=ContactAttempt.Channel.choices, initial=ContactAttempt.Channel.EMAIL)
     outcome = forms.ChoiceField(choices=ContactAttempt.Outcome.choices, initial=ContactAttempt.Outcome.NO_REPLY)
     contact = forms.ModelChoiceField(queryset=None, required=False, empty_label="Not recorded")
