@@ -1,0 +1,246 @@
+"""Mapping suggestions from a dataset's variable names, labels and codes to the review's schema.
+
+A suggestion is only a proposal shown in the editor: a person accepts, edits or ignores it. Scores:
+the same name (ignoring case, spaces and underscores) 1.0; a known synonym, including the CDISC ADaM names
+common in industry files (USUBJID, RANDDT, TRT01P/TRT01A, ITTFL, AGE, SEX, AVAL, CNSR), 0.9; otherwise the
+closer of name-to-name and label-to-description similarity, scaled down, above a threshold.
+"""
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from apps.harmonisation import rules, units
+
+PARTICIPANT_ID = "participant_id"
+TREATMENT = "treatment"
+OUTCOME = "outcome"
+EVENT = "event"
+TIME = "time"
+COVARIATE = "covariate"
+RANDOMISATION_DATE = "randomisation_date"
+OTHER = "other"
+
+# Source names that usually hold a schema role, CDISC ADaM names first.
+ROLE_SYNONYMS: dict[str, tuple[str, ...]] = {
+    PARTICIPANT_ID: ("USUBJID", "SUBJID", "PATID", "PATIENTID", "PTID", "SUBJECTID", "PATNO", "ID"),
+    RANDOMISATION_DATE: ("RANDDT", "RANDDATE", "DATERAND", "RANDOMISATIONDATE", "RANDOMIZATIONDATE", "RANDDTC"),
+    TREATMENT: ("TRT01P", "TRT01A", "TRTP", "TRTA", "ARM", "ARMCD", "ACTARM", "TREATMENT", "TRT", "GROUP", "ALLOC"),
+    TIME: ("AVAL", "TIME", "FUTIME", "SURVTIME", "TTE", "DAYS"),
+    EVENT: ("CNSR", "EVENT", "STATUS", "DEATH", "DIED", "FAIL"),
+}
+NAME_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "USUBJID": ROLE_SYNONYMS[PARTICIPANT_ID],
+    "RANDDT": ROLE_SYNONYMS[RANDOMISATION_DATE],
+    "TRT01P": ("TRT01P", "TRTP", "ARM", "ARMCD", "TREATMENT", "TRT", "GROUP", "ALLOC"),
+    "TRT01A": ("TRT01A", "TRTA", "ACTARM", "TREATMENT", "TRT"),
+    "ITTFL": ("ITTFL", "ITT", "FASFL", "ITTPOP"),
+    "AGE": ("AGE", "AGEY", "AGEYRS", "AGEYEARS", "AGEBL", "BASEAGE"),
+    "SEX": ("SEX", "GENDER", "SEXN"),
+    "AVAL": ROLE_SYNONYMS[TIME],
+    "CNSR": ("CNSR", "CENSOR", "CENSORED"),
+    "EVENT": ("EVENT", "CNSR", "STATUS", "DEATH", "DIED"),
+}
+# Words in a code's label that mean the comparator arm.
+CONTROL_WORDS = ("placebo", "control", "usual care", "standard", "sham", "no treatment", "comparator", "vehicle")
+THRESHOLD = 0.6
+
+
+@dataclass(frozen=True)
+class SourceVariable:
+    name: str
+    label: str = ""
+    value_labels: dict = field(default_factory=dict)
+    values: tuple = ()  # the most frequent values, for recodes when there are no value labels
+
+
+@dataclass(frozen=True)
+class SchemaTarget:
+    name: str
+    role: str = OTHER
+    type: str = rules.NUMBER
+    unit: str = ""
+    allowed_values: tuple = ()
+    description: str = ""
+
+
+@dataclass
+class Suggestion:
+    target: str
+    source: str
+    score: float
+    reason: str
+    category: str
+    source_variables: list
+    parameters: dict
+
+    def as_dict(self) -> dict:
+        return {
+            "target": self.target,
+            "source": self.source,
+            "score": round(self.score, 3),
+            "reason": self.reason,
+            "category": self.category,
+            "source_variables": self.source_variables,
+            "parameters": self.parameters,
+        }
+
+
+def normalise(name: str) -> str:
+    return re.sub(r"[\s_\-.]+", "", (name or "")).upper()
+
+
+def _words(text: str) -> set[str]:
+    return {word for word in re.findall(r"[a-z0-9]+", (text or "").lower()) if len(word) > 1}
+
+
+def _similarity(a: str, b: str) -> float:
+    """The better of character similarity and shared words, ignoring a unit in brackets at the end."""
+    a, b = _UNIT_PATTERN.sub("", a or "").lower().strip(), _UNIT_PATTERN.sub("", b or "").lower().strip()
+    if not a or not b:
+        return 0.0
+    shared = _words(a) & _words(b)
+    overlap = len(shared) / min(len(_words(a)), len(_words(b))) if shared else 0.0
+    return max(difflib.SequenceMatcher(None, a, b).ratio(), overlap * 0.95)
+
+
+def score(target: SchemaTarget, source: SourceVariable) -> tuple[float, str]:
+    """How well `source` fits `target`, with the reason in words."""
+    source_name, target_name = normalise(source.name), normalise(target.name)
+    if source_name == target_name:
+        return 1.0, "same name"
+    synonyms = set(NAME_SYNONYMS.get(target_name, ())) | set(ROLE_SYNONYMS.get(target.role, ()))
+    if source_name in synonyms:
+        return 0.9, f"{source.name} is a usual name for {target.name if target_name in NAME_SYNONYMS else target.role}"
+    by_name = _similarity(source_name, target_name) * 0.8
+    if min(len(source_name), len(target_name)) >= 3 and (
+        source_name.startswith(target_name) or target_name.startswith(source_name)
+    ):
+        by_name = max(by_name, 0.75)
+    by_label = max(_similarity(source.label, target.description), _similarity(source.label, target.name)) * 0.75
+    if by_label > by_name:
+        return by_label, f"label {source.label!r} resembles {target.description or target.name!r}"
+    return by_name, f"name resembles {target.name}"
+
+
+def suggest(sources: list[SourceVariable], targets: list[SchemaTarget], *, per_target: int = 3) -> list[Suggestion]:
+    """Up to `per_target` candidate rules for each target, best first; targets with no candidate are left out."""
+    suggestions = []
+    for target in targets:
+        scored = sorted(((*score(target, source), source) for source in sources), key=lambda item: -item[0])
+        for value, reason, source in scored[:per_target]:
+            if value < THRESHOLD:
+                break
+            category, parameters, note = _rule_for(target, source)
+            suggestions.append(
+                Suggestion(
+                    target=target.name,
+                    source=source.name,
+                    score=value,
+                    reason=reason + (f"; {note}" if note else ""),
+                    category=category,
+                    source_variables=[] if category == rules.EXPRESSION else [source.name],
+                    parameters=parameters,
+                )
+            )
+    return suggestions
+
+
+def _rule_for(target: SchemaTarget, source: SourceVariable) -> tuple[str, dict, str]:
+    """The rule category and parameters that would carry `source` into `target`."""
+    if normalise(source.name) in ("CNSR", "CENSOR", "CENSORED") and target.role == EVENT:
+        name = source.name if source.name.isidentifier() else f'col("{source.name}")'
+        return rules.EXPRESSION, {"expression": f"1 - {name}"}, "CNSR is 1 when censored, so event = 1 - CNSR"
+    codes = _source_codes(source)
+    if target.role == TREATMENT and codes:
+        return rules.TREATMENT_ARMS, {"arms": _arms(codes, target.allowed_values)}, "arms guessed from the labels"
+    if target.allowed_values and codes:
+        mapping = _recode(codes, target.allowed_values)
+        if mapping and any(rules.code_key(k) != rules.code_key(v) for k, v in mapping.items()):
+            return rules.RECODE, {"map": mapping}, "codes matched by label"
+    unit = detect_unit(source.label) or detect_unit(source.name)
+    if target.unit and unit and unit.lower() != target.unit.lower():
+        analyte = _analyte(" ".join((target.name, target.description, source.name, source.label)))
+        try:
+            units.conversion(unit, target.unit, analyte=analyte)
+        except units.UnitError:
+            return rules.DIRECT, {}, f"source unit {unit} differs from {target.unit}: choose a conversion"
+        parameters = {"from": unit, "to": target.unit} | ({"analyte": analyte} if analyte else {})
+        return rules.UNIT_CONVERSION, parameters, f"unit {unit} in the label"
+    return rules.DIRECT, {}, ""
+
+
+def _analyte(text: str) -> str:
+    """The analyte named in a variable's name or label, for mass <-> molar concentration conversions."""
+    lowered = text.lower()
+    found = [name for name in units.ANALYTES if name.rstrip("s") in lowered]
+    return found[0] if len(found) == 1 else ""
+
+
+def _source_codes(source: SourceVariable) -> dict[str, str]:
+    """Source code -> its label (or the code itself when there are no value labels)."""
+    if source.value_labels:
+        return {rules.code_key(code): str(label) for code, label in source.value_labels.items()}
+    if 0 < len(source.values) <= 20:
+        return {rules.code_key(v): str(v) for v in source.values if rules.code_key(v) is not None}
+    return {}
+
+
+def _recode(codes: dict[str, str], allowed: tuple) -> dict:
+    """Match each source code to an allowed value by its label, its code, or a shared first letter."""
+    mapping = {}
+    for code, label in codes.items():
+        match = _best_allowed(code, label, allowed)
+        if match is not None:
+            mapping[code] = match
+    return mapping
+
+
+def _best_allowed(code: str, label: str, allowed: tuple):
+    for value in allowed:
+        key = str(value).strip().lower()
+        if key in (code.lower(), label.strip().lower()):
+            return value
+    for value in allowed:
+        key = str(value).strip().lower()
+        words = label.strip().lower()
+        if key and words and (words.startswith(key) or key.startswith(words)) and key[0].isalpha():
+            return value
+    return None
+
+
+def _arms(codes: dict[str, str], allowed: tuple) -> dict:
+    control, intervention = _arm_codes(allowed)
+    arms = {}
+    for code, label in codes.items():
+        arms[code] = control if any(word in label.lower() for word in CONTROL_WORDS) else intervention
+    return arms
+
+
+def _arm_codes(allowed: tuple) -> tuple:
+    """The schema's control and intervention codes: a code named like a comparator, or 0, is the control."""
+    if not allowed:
+        return "control", "intervention"
+    named = [v for v in allowed if any(word in str(v).lower() for word in CONTROL_WORDS)]
+    control = named[0] if named else next((v for v in allowed if rules.code_key(v) == "0"), None)
+    others = [v for v in allowed if v != control]
+    return (control if control is not None else "control"), (others[0] if others else "intervention")
+
+
+_UNIT_PATTERN = re.compile(
+    r"[\(\[]\s*([^()\[\]]{1,20}?)\s*[\)\]]\s*$|\b(mg/dl|mmol/l|umol/l|kg|lbs?|cm|in|years|months|weeks|days)\s*$",
+    re.IGNORECASE,
+)
+
+
+def detect_unit(text: str) -> str:
+    """A unit named at the end of a label, e.g. "Glucose (mg/dL)" or "Weight, lb"; empty if none is known."""
+    match = _UNIT_PATTERN.search(text or "")
+    if not match:
+        return ""
+    candidate = (match.group(1) or match.group(2) or "").strip()
+    try:
+        return units.unit_lookup(candidate).name
+    except units.UnitError:
+        special = candidate.lower()
+        return "degF" if special in ("°f", "degf") else "degC" if special in ("°c", "degc") else ""

@@ -1,0 +1,114 @@
+import pytest
+
+from apps.harmonisation import rules
+from apps.harmonisation.suggest import SchemaTarget, SourceVariable, detect_unit, suggest
+
+
+@pytest.fixture
+def schema():
+    return [
+        SchemaTarget("participant", "participant_id", rules.TEXT),
+        SchemaTarget("SEX", "covariate", rules.CATEGORY, allowed_values=("M", "F")),
+        SchemaTarget("AGE", "covariate", rules.NUMBER, unit="year", description="Age at randomisation"),
+        SchemaTarget("arm", "treatment", rules.CATEGORY, allowed_values=("intervention", "control")),
+        SchemaTarget("event", "event", rules.INTEGER, allowed_values=(0, 1)),
+        SchemaTarget("time", "time", rules.NUMBER, unit="day"),
+        SchemaTarget("glucose", "covariate", rules.NUMBER, unit="mmol/L", description="Fasting plasma glucose"),
+        SchemaTarget("weight", "covariate", rules.NUMBER, unit="kg", description="Body weight"),
+        SchemaTarget("RANDDT", "randomisation_date", rules.DATE),
+        SchemaTarget("smoker", "covariate", rules.CATEGORY, allowed_values=("yes", "no")),
+    ]
+
+
+@pytest.fixture
+def adam_file():
+    """Variables as an industry sponsor's ADaM extract names them."""
+    return [
+        SourceVariable("USUBJID", "Unique Subject Identifier"),
+        SourceVariable("SEXN", "Sex (N)", {1: "Male", 2: "Female"}),
+        SourceVariable("AGE", "Age (years)"),
+        SourceVariable("TRT01P", "Planned Treatment for Period 01", values=("Drug X 10 mg", "Placebo")),
+        SourceVariable("CNSR", "Censor"),
+        SourceVariable("AVAL", "Analysis Value (days)"),
+        SourceVariable("GLUC", "Fasting glucose (mg/dL)"),
+        SourceVariable("WTBL", "Body weight at baseline (lb)"),
+        SourceVariable("RANDDT", "Date of Randomization"),
+        SourceVariable("XYZ", "Investigator site"),
+    ]
+
+
+def best(suggestions):
+    found = {}
+    for item in suggestions:
+        found.setdefault(item.target, item)
+    return found
+
+
+def test_cdisc_names_are_recognised(schema, adam_file):
+    found = best(suggest(adam_file, schema))
+    assert found["participant"].source == "USUBJID"
+    assert found["RANDDT"].source == "RANDDT" and found["RANDDT"].score == 1.0
+    assert found["AGE"].source == "AGE" and found["AGE"].category == rules.DIRECT
+    assert found["time"].source == "AVAL"
+
+
+def test_value_labels_give_a_recode(schema, adam_file):
+    sex = best(suggest(adam_file, schema))["SEX"]
+    assert sex.source == "SEXN"
+    assert (sex.category, sex.parameters) == (rules.RECODE, {"map": {"1": "M", "2": "F"}})
+
+
+def test_treatment_arms_guess_the_comparator(schema, adam_file):
+    arm = best(suggest(adam_file, schema))["arm"]
+    assert arm.category == rules.TREATMENT_ARMS
+    assert arm.parameters == {"arms": {"Drug X 10 mg": "intervention", "Placebo": "control"}}
+
+
+def test_censoring_flag_becomes_an_event_expression(schema, adam_file):
+    event = best(suggest(adam_file, schema))["event"]
+    assert event.category == rules.EXPRESSION
+    assert event.parameters == {"expression": "1 - CNSR"}
+    assert event.source_variables == []
+
+
+def test_units_in_labels_give_conversions_with_the_analyte(schema, adam_file):
+    found = best(suggest(adam_file, schema))
+    assert found["glucose"].category == rules.UNIT_CONVERSION
+    assert found["glucose"].parameters == {"from": "mg/dL", "to": "mmol/L", "analyte": "glucose"}
+    assert found["weight"].source == "WTBL"
+    assert found["weight"].parameters == {"from": "lb", "to": "kg"}
+
+
+def test_every_suggestion_is_a_valid_rule(schema, adam_file):
+    columns = [source.name for source in adam_file]
+    targets = {t.name: rules.Target(t.name, t.type, t.unit, t.allowed_values) for t in schema}
+    for item in suggest(adam_file, schema):
+        rule = rules.Rule(item.target, item.category, tuple(item.source_variables), item.parameters)
+        rules.check_rule(rule, targets[item.target], columns)
+
+
+def test_nothing_is_suggested_without_a_resemblance(schema, adam_file):
+    found = best(suggest(adam_file, schema))
+    assert "smoker" not in found
+    assert all(item.source != "XYZ" for item in suggest(adam_file, schema))
+
+
+def test_suggestions_are_ranked_best_first(schema):
+    sources = [SourceVariable("agegrp", "Age group"), SourceVariable("age", "Age")]
+    ranked = [item for item in suggest(sources, schema) if item.target == "AGE"]
+    assert [item.source for item in ranked] == ["age", "agegrp"]
+    assert ranked[0].score > ranked[1].score
+
+
+@pytest.mark.parametrize(
+    "label, unit",
+    [
+        ("Glucose (mg/dL)", "mg/dL"),
+        ("Height [cm]", "cm"),
+        ("Weight, lb", "lb"),
+        ("Age", ""),
+        ("Follow-up (days)", "day"),
+    ],
+)
+def test_detect_unit(label, unit):
+    assert detect_unit(label) == unit
