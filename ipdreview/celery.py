@@ -18,6 +18,7 @@ app.conf.task_default_queue = "default"
 # never holds up a reminder e-mail.
 app.conf.task_routes = {
     "apps.datasets.*": {"queue": "ingest"},
+    "apps.harmonisation.*": {"queue": "ingest"},
     "apps.checks.*": {"queue": "checks"},
     "apps.analyses.*": {"queue": "analysis"},
     "*": {"queue": "default"},

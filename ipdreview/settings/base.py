@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "apps.dashboard",
     "apps.jobs",
     "apps.datasets",
+    "apps.harmonisation",
 ]
 
 MIDDLEWARE = [
