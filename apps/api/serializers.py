@@ -114,6 +114,15 @@ class TrialSerializer(serializers.ModelSerializer):
     def get_allowed_next(self, trial) -> list[str]:
         return list(lifecycle.allowed_next(trial.status))
 
+    def validate(self, attrs):
+        # Read-only fields are normally dropped in silence; a status sent here is a mistake worth naming.
+        moved = sorted({"status", "exit_reason", "exit_note"} & set(self.initial_data))
+        if moved:
+            raise serializers.ValidationError(
+                {name: "The status changes only through POST /api/v1/trials/{id}/transition/." for name in moved}
+            )
+        return attrs
+
 
 class TransitionRequestSerializer(serializers.Serializer):
     to_status = serializers.CharField(

@@ -30,4 +30,6 @@ STORAGES = {
         "OPTIONS": {"location": env("DATASET_STORAGE_ROOT", str(MEDIA_ROOT / "datasets"))},
     },
 }
+# Serve static files from the app directories, so tests need no collectstatic.
+WHITENOISE_AUTOREFRESH = True
 LOGGING = {"version": 1, "disable_existing_loggers": False}
