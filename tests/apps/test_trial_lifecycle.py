@@ -1,0 +1,160 @@
+"""The IPD status lifecycle: allowed and refused moves, reasons for exits, and the records each move leaves."""
+
+import pytest
+
+from apps.core.errors import ApplicationError
+from apps.core.models import AuditEvent
+from apps.trials import lifecycle
+from apps.trials.lifecycle import ExitReason, Status
+from apps.trials.models import StatusTransition, Trial
+from apps.trials.services import trial_transition
+from tests.factories import TrialFactory, UserFactory
+
+ALL_PAIRS = [(a, b) for a in Status.values for b in Status.values if a != b]
+
+
+def test_every_status_has_its_allowed_moves_defined():
+    assert set(lifecycle.ALLOWED) == set(Status.values)
+    for targets in lifecycle.ALLOWED.values():
+        assert set(targets) <= set(Status.values)
+
+
+def test_every_status_is_reachable_from_identified():
+    seen, frontier = {Status.IDENTIFIED}, [Status.IDENTIFIED]
+    while frontier:
+        for target in lifecycle.allowed_next(frontier.pop()):
+            if target not in seen:
+                seen.add(target)
+                frontier.append(target)
+    assert seen == set(Status.values)
+
+
+def test_the_main_path_is_walkable_step_by_step():
+    for current, following in zip(lifecycle.MAIN_PATH, lifecycle.MAIN_PATH[1:], strict=False):
+        assert lifecycle.is_allowed(current, following)
+
+
+def test_every_exit_has_reason_codes_and_other():
+    assert set(lifecycle.EXITS) == {
+        Status.NOT_ELIGIBLE,
+        Status.NO_RESPONSE,
+        Status.DECLINED,
+        Status.DATA_NOT_AVAILABLE,
+        Status.WITHDRAWN,
+    }
+    for status in lifecycle.EXITS:
+        assert ExitReason.OTHER in lifecycle.exit_reasons(status)
+
+
+def _reason_for(status: str) -> str:
+    reasons = lifecycle.exit_reasons(status)
+    return reasons[0] if reasons else ""
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("from_status", "to_status"), ALL_PAIRS, ids=[f"{a}->{b}" for a, b in ALL_PAIRS])
+def test_service_allows_exactly_the_moves_in_the_table(from_status, to_status):
+    trial = TrialFactory(status=from_status)
+    actor = UserFactory()
+    if lifecycle.is_allowed(from_status, to_status):
+        transition = trial_transition(trial=trial, to_status=to_status, actor=actor, reason=_reason_for(to_status))
+        assert (transition.from_status, transition.to_status) == (from_status, to_status)
+        assert Trial.objects.get(pk=trial.pk).status == to_status
+    else:
+        with pytest.raises(ApplicationError) as refused:
+            trial_transition(trial=trial, to_status=to_status, actor=actor, reason=_reason_for(to_status))
+        assert refused.value.code == "transition_not_allowed"
+        assert refused.value.details["allowed"] == list(lifecycle.allowed_next(from_status))
+        assert Trial.objects.get(pk=trial.pk).status == from_status
+        assert not StatusTransition.objects.exists()
+        assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_refusal_message_names_the_allowed_next_states():
+    trial = TrialFactory(status=Status.CONTACTED)
+    with pytest.raises(ApplicationError) as refused:
+        trial_transition(trial=trial, to_status=Status.INCLUDED, actor=UserFactory())
+    message = refused.value.message
+    assert "cannot move from Contacted to Included" in message
+    for allowed in lifecycle.allowed_next(Status.CONTACTED):
+        assert f"({allowed})" in message
+
+
+@pytest.mark.django_db
+def test_unknown_status_is_refused_naming_the_allowed_states():
+    trial = TrialFactory(status=Status.ELIGIBLE)
+    with pytest.raises(ApplicationError) as refused:
+        trial_transition(trial=trial, to_status="finished", actor=UserFactory())
+    assert refused.value.code == "unknown_status"
+    assert "'finished' is not a status" in refused.value.message
+    assert "IPD sought (ipd_sought)" in refused.value.message
+
+
+@pytest.mark.django_db
+def test_an_exit_needs_a_reason_code_from_its_list():
+    trial = TrialFactory(status=Status.CONTACTED)
+    for bad_reason in ("", ExitReason.DATA_LOST):
+        with pytest.raises(ApplicationError) as refused:
+            trial_transition(trial=trial, to_status=Status.DECLINED, actor=UserFactory(), reason=bad_reason)
+        assert refused.value.code == "reason_required"
+        assert "investigators_declined" in refused.value.message
+    assert Trial.objects.get(pk=trial.pk).status == Status.CONTACTED
+
+
+@pytest.mark.django_db
+def test_a_reason_on_a_move_that_is_not_an_exit_is_refused():
+    trial = TrialFactory(status=Status.CONTACTED)
+    with pytest.raises(ApplicationError) as refused:
+        trial_transition(trial=trial, to_status=Status.RESPONDED, actor=UserFactory(), reason=ExitReason.OTHER)
+    assert "reason" in refused.value.details
+
+
+@pytest.mark.django_db
+def test_a_transition_records_who_when_from_to_reason_and_note():
+    actor = UserFactory()
+    trial = TrialFactory(status=Status.CONTACTED)
+    trial_transition(
+        trial=trial,
+        to_status=Status.DECLINED,
+        actor=actor,
+        reason=ExitReason.SPONSOR_DECLINED,
+        note="Sponsor policy forbids sharing.",
+    )
+    transition = StatusTransition.objects.get(trial=trial)
+    assert transition.actor == actor
+    assert transition.created_at is not None
+    assert (transition.from_status, transition.to_status) == (Status.CONTACTED, Status.DECLINED)
+    assert (transition.reason, transition.note) == (ExitReason.SPONSOR_DECLINED, "Sponsor policy forbids sharing.")
+    trial.refresh_from_db()
+    assert (trial.exit_reason, trial.exit_note) == (ExitReason.SPONSOR_DECLINED, "Sponsor policy forbids sharing.")
+    # The PRISMA-IPD facts follow from the move.
+    assert trial.ipd_provided is False
+    assert trial.ipd_not_provided_reason == Trial.IpdNotProvidedReason.DECLINED
+
+
+@pytest.mark.django_db
+def test_reopening_an_exit_clears_its_reason():
+    trial = TrialFactory(status=Status.CONTACTED)
+    actor = UserFactory()
+    trial_transition(trial=trial, to_status=Status.NO_RESPONSE, actor=actor, reason=ExitReason.NO_REPLY)
+    trial_transition(trial=trial, to_status=Status.RESPONDED, actor=actor, note="Late reply in March.")
+    trial.refresh_from_db()
+    assert (trial.status, trial.exit_reason, trial.exit_note) == (Status.RESPONDED, "", "")
+    assert list(trial.transitions.order_by("created_at").values_list("to_status", flat=True)) == [
+        Status.NO_RESPONSE,
+        Status.RESPONDED,
+    ]
+
+
+@pytest.mark.django_db
+def test_prisma_fields_follow_the_main_path():
+    trial = TrialFactory()
+    actor = UserFactory()
+    for status in lifecycle.MAIN_PATH[1:]:
+        trial_transition(trial=trial, to_status=status, actor=actor)
+    trial.refresh_from_db()
+    assert trial.screening_decision == Trial.ScreeningDecision.INCLUDED
+    assert trial.ipd_sought is True
+    assert trial.ipd_provided is True
+    assert trial.transitions.count() == len(lifecycle.MAIN_PATH) - 1
