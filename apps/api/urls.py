@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from apps.api import views
 
@@ -24,4 +24,5 @@ urlpatterns = [
     path("contact-attempts/<int:pk>/", views.ContactAttemptDetailView.as_view(), name="api-attempt-detail"),
     path("agreements/<int:pk>/", views.AgreementDetailView.as_view(), name="api-agreement-detail"),
     path("approvals/<int:pk>/", views.ApprovalDetailView.as_view(), name="api-approval-detail"),
+    path("", include("apps.datasets.api_urls")),
 ]

@@ -5,13 +5,10 @@ from django.dispatch import receiver
 from apps.jobs.models import Job
 from apps.jobs.signals import job_state_changed
 
-PARSE_JOB_KIND = "dataset_parse"
-
 
 @receiver(job_state_changed, dispatch_uid="datasets_follow_parse_job")
 def follow_parse_job(sender, job: Job, **kwargs) -> None:
-    if job.kind != PARSE_JOB_KIND:
-        return
-    from apps.datasets.services import version_follow_job
+    from apps.datasets.services import PARSE_JOB_KIND, version_follow_job
 
-    version_follow_job(job)
+    if job.kind == PARSE_JOB_KIND:
+        version_follow_job(job)

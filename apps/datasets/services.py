@@ -1,9 +1,176 @@
-"""Writes for participant data: uploads, parse results and the version status that follows its job."""
+"""Writes for participant data: uploads, parsing, and the version status that follows its parse job."""
 
-from django.db import transaction
+import contextlib
+import hashlib
+import logging
+import resource
+import tempfile
+from pathlib import Path
 
-from apps.datasets.models import DatasetVersion
+import pyarrow as pa
+import pyarrow.parquet as pq
+from django.conf import settings
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from apps.core.errors import ApplicationError
+from apps.core.models import AuditEvent
+from apps.core.services import audit_record, snapshot
+from apps.datasets import storage
+from apps.datasets.dictionary import dictionary_entry
+from apps.datasets.formats import detect_format
+from apps.datasets.inference import infer_text_column, type_declared_column
+from apps.datasets.models import DatasetVersion, DictionaryEntry
+from apps.datasets.readers import Limits, read_source
+from apps.jobs.context import JobContext
+from apps.jobs.errors import JobInputError
 from apps.jobs.models import Job
+from apps.jobs.services import job_create
+from apps.trials.models import Trial
+
+logger = logging.getLogger(__name__)
+
+PARSE_JOB_KIND = "dataset_parse"
+PARSE_TASK = "apps.datasets.tasks.dataset_parse_task"
+# Bumped when parsing changes what it produces, so a new parse never reuses an old table's name.
+PARSER_VERSION = 1
+HEAD_SIZE = 64 * 1024
+
+
+# ----------------------------------------------------------------------------------------------- uploads
+
+
+def max_upload_bytes() -> int:
+    return settings.DATASET_MAX_UPLOAD_BYTES
+
+
+def human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:,.0f} KB"
+    return f"{size / (1024 * 1024):,.0f} MB"
+
+
+def too_large_error(size: int | None = None) -> ApplicationError:
+    got = f" ({human_size(size)})" if size else ""
+    return ApplicationError(
+        f"The file is too large{got}: the limit is {human_size(max_upload_bytes())}. Split it, or ask the "
+        "coordinator to raise DATASET_MAX_UPLOAD_BYTES.",
+        code="file_too_large",
+        status=413,
+    )
+
+
+def hash_file(file: File) -> tuple[str, int]:
+    """SHA-256 and size of an uploaded file, read chunk by chunk (never whole into memory)."""
+    digest, size = hashlib.sha256(), 0
+    file.seek(0)
+    for chunk in file.chunks():
+        digest.update(chunk)
+        size += len(chunk)
+        if size > max_upload_bytes():
+            raise too_large_error()
+    file.seek(0)
+    return digest.hexdigest(), size
+
+
+def _refuse_by_content(file: File) -> None:
+    file.seek(0)
+    head = file.read(HEAD_SIZE)
+    file.seek(0)
+    detection = detect_format(head)
+    if detection.refusal:
+        raise ApplicationError(detection.refusal, code="format_refused", status=415)
+
+
+def _version_for_content(trial: Trial, sha256: str) -> DatasetVersion | None:
+    return DatasetVersion.objects.filter(trial=trial, sha256=sha256).first()
+
+
+def dataset_upload(*, trial: Trial, actor, file: File, note: str = "") -> tuple[DatasetVersion, bool]:
+    """Store an uploaded file as the trial's next version and queue its parse; (version, created).
+
+    The same content uploaded again returns the existing version, so a client can retry safely; concurrent
+    uploads of one trial are serialised on the trial's row, and the unique (trial, sha256) constraint backs
+    that up. `file` may carry `sha256` and `size` computed while it was received.
+    """
+    sha256 = getattr(file, "sha256", None)
+    size = getattr(file, "size_received", None)
+    if not sha256 or size is None:
+        sha256, size = hash_file(file)
+    if size > max_upload_bytes():
+        raise too_large_error(size)
+    if size == 0:
+        raise ApplicationError("The file is empty.", code="empty_file")
+    existing = _version_for_content(trial, sha256)
+    if existing is not None:
+        return existing, False
+    _refuse_by_content(file)
+    storage_name = storage.store_once(storage.upload_name(sha256), file)
+    try:
+        with transaction.atomic():
+            return _create_version(
+                trial=trial, actor=actor, sha256=sha256, size=size, name=file.name, note=note, stored=storage_name
+            )
+    except IntegrityError:
+        existing = _version_for_content(trial, sha256)
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _create_version(*, trial, actor, sha256, size, name, note, stored) -> tuple[DatasetVersion, bool]:
+    Trial.objects.select_for_update().filter(pk=trial.pk).first()
+    existing = _version_for_content(trial, sha256)
+    if existing is not None:
+        return existing, False
+    number = (DatasetVersion.objects.filter(trial=trial).aggregate(last=Max("number"))["last"] or 0) + 1
+    version = DatasetVersion.objects.create(
+        trial=trial,
+        number=number,
+        sha256=sha256,
+        size=size,
+        original_name=Path(name or "upload").name[:255],
+        note=note,
+        storage_name=stored,
+        uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        instance=version,
+        after=snapshot(version),
+        review=trial.review,
+        trial=trial,
+    )
+    job_create(kind=PARSE_JOB_KIND, task=PARSE_TASK, target=version, actor=actor, review=trial.review, trial=trial)
+    return version, True
+
+
+def dataset_parse_requeue(*, version: DatasetVersion, actor) -> Job:
+    """Parse a failed version again (after a limit was raised, say); the stored file is unchanged."""
+    with transaction.atomic():
+        version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
+        if version.status != DatasetVersion.Status.FAILED:
+            raise ApplicationError("Only a version whose parse failed can be parsed again.", code="not_failed")
+        version.status = DatasetVersion.Status.QUEUED
+        version.error = ""
+        version.save(update_fields=["status", "error"])
+        return job_create(
+            kind=PARSE_JOB_KIND,
+            task=PARSE_TASK,
+            target=version,
+            actor=actor,
+            review=version.trial.review,
+            trial=version.trial,
+        )
+
+
+# ----------------------------------------------------------------------------------------------- parsing
+
 
 _STATUS_FOR_JOB_STATE = {
     Job.State.QUEUED: DatasetVersion.Status.QUEUED,
@@ -24,3 +191,111 @@ def version_follow_job(job: Job) -> None:
         version.status = status
         version.error = job.error if status == DatasetVersion.Status.FAILED else ""
         version.save(update_fields=["status", "error"])
+
+
+def _limits() -> Limits:
+    return Limits(
+        max_rows=settings.DATASET_MAX_ROWS,
+        max_columns=settings.DATASET_MAX_COLUMNS,
+        xlsx_max_uncompressed_bytes=settings.DATASET_XLSX_MAX_UNCOMPRESSED_BYTES,
+    )
+
+
+def _virtual_memory_bytes() -> int | None:
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@contextlib.contextmanager
+def memory_limit(extra_mb: int):
+    """Cap this process's address space at its current size plus `extra_mb` while parsing.
+
+    Past the cap allocations fail with MemoryError, which ends the job with a message instead of letting the
+    machine swap or the kernel kill the worker.
+    """
+    current = _virtual_memory_bytes()
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if current is None or extra_mb <= 0:
+        yield
+        return
+    cap = current + extra_mb * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    try:
+        yield
+    except MemoryError:
+        raise JobInputError(
+            f"Parsing the file needed more than the memory limit ({extra_mb:,} MB); split the file, or ask the "
+            "coordinator to raise DATASET_PARSE_MEMORY_MB."
+        )
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _typed_table(source) -> tuple[pa.Table, list[dict]]:
+    columns, entries = {}, []
+    for position, name in enumerate(source.table.column_names, start=1):
+        raw = source.table.column(name)
+        column = infer_text_column(raw) if name in source.untyped else type_declared_column(raw)
+        columns[name] = column.array
+        entries.append(
+            dictionary_entry(
+                position=position,
+                name=name,
+                column=column,
+                label=source.labels.get(name, ""),
+                value_labels=source.value_labels.get(name),
+                source_format=source.source_formats.get(name, ""),
+            )
+        )
+    return pa.table(columns), entries
+
+
+def _store_parquet(table: pa.Table, sha256: str) -> str:
+    name = storage.parsed_name(sha256, PARSER_VERSION)
+    if storage.dataset_storage().exists(name):
+        return name
+    with tempfile.NamedTemporaryFile(suffix=".parquet") as handle:
+        pq.write_table(table, handle.name, compression="zstd")
+        return storage.store_once(name, File(open(handle.name, "rb"), name=name))
+
+
+def dataset_parse(*, version_id: int, context: JobContext) -> dict:
+    """Read a stored upload into a typed table and its dictionary. Bad content raises JobInputError."""
+    version = DatasetVersion.objects.get(pk=version_id)
+    if version.status == DatasetVersion.Status.PARSED:
+        return {"rows": version.n_rows, "columns": version.n_columns, "already_parsed": True}
+    context.progress(5, "Detecting the format")
+    with storage.local_path(version.storage_name) as path:
+        with path.open("rb") as handle:
+            head = handle.read(HEAD_SIZE)
+        detection = detect_format(head, str(path))
+        DatasetVersion.objects.filter(pk=version.pk).update(detected_format=detection.format)
+        if detection.refusal:
+            raise JobInputError(detection.refusal)
+        context.progress(15, f"Reading the {DatasetVersion.Format(detection.format).label} file")
+        with memory_limit(settings.DATASET_PARSE_MEMORY_MB):
+            source = read_source(path, detection.format, head, _limits())
+            context.progress(55, "Detecting the type of each column")
+            table, entries = _typed_table(source)
+            context.progress(80, "Storing the typed table")
+            parquet_name = _store_parquet(table, version.sha256)
+    context.progress(95, "Saving the data dictionary")
+    with transaction.atomic():
+        version = DatasetVersion.objects.select_for_update().get(pk=version_id)
+        version.dictionary.all().delete()
+        DictionaryEntry.objects.bulk_create([DictionaryEntry(version=version, **entry) for entry in entries])
+        version.status = DatasetVersion.Status.PARSED
+        version.error = ""
+        version.detected_format = detection.format
+        version.read_options = source.options
+        version.parquet_name = parquet_name
+        version.n_rows = table.num_rows
+        version.n_columns = table.num_columns
+        version.parsed_at = timezone.now()
+        version.save()
+    return {"rows": table.num_rows, "columns": table.num_columns, "format": detection.format}

@@ -1,0 +1,59 @@
+"""REST endpoints for participant data: upload a version, list a trial's versions, read one with its dictionary."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from apps.accounts.access import trial_get_for_user
+from apps.datasets import selectors, services
+from apps.datasets.access import trial_get_for_upload, version_get_for_user
+from apps.datasets.serializers import (
+    DatasetUploadRequestSerializer,
+    DatasetVersionDetailSerializer,
+    DatasetVersionSerializer,
+)
+from apps.datasets.uploads import HashingUploadHandler
+
+
+class TrialDatasetListView(generics.ListCreateAPIView):
+    """GET lists the trial's versions (newest first); POST uploads a file as a new version."""
+
+    serializer_class = DatasetVersionSerializer
+    parser_classes = [MultiPartParser]
+    filter_backends: list = []
+
+    def initialize_request(self, request, *args, **kwargs):
+        # Before anything reads the body (the CSRF check does): stream it to disk, hashing as it comes.
+        request.upload_handlers = [HashingUploadHandler(request)]
+        return super().initialize_request(request, *args, **kwargs)
+
+    def get_queryset(self):
+        trial = trial_get_for_user(self.request.user, self.kwargs["trial_id"])
+        return selectors.trial_versions(trial)
+
+    @extend_schema(
+        request={"multipart/form-data": DatasetUploadRequestSerializer},
+        responses={
+            202: DatasetVersionSerializer,
+            200: OpenApiResponse(DatasetVersionSerializer, description="The same content was uploaded before."),
+        },
+    )
+    def post(self, request, *args, **kwargs):
+        trial = trial_get_for_upload(request.user, self.kwargs["trial_id"])
+        form = DatasetUploadRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        version, created = services.dataset_upload(
+            trial=trial, actor=request.user, file=form.validated_data["file"], note=form.validated_data["note"]
+        )
+        body = DatasetVersionSerializer(version).data
+        return Response(body, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
+
+
+class DatasetVersionDetailView(generics.RetrieveAPIView):
+    """A version's status, error, parse progress and data dictionary."""
+
+    serializer_class = DatasetVersionDetailSerializer
+
+    def get_object(self):
+        return version_get_for_user(self.request.user, self.kwargs["pk"])

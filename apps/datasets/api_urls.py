@@ -1,0 +1,8 @@
+from django.urls import path
+
+from apps.datasets import api
+
+urlpatterns = [
+    path("trials/<int:trial_id>/datasets/", api.TrialDatasetListView.as_view(), name="api-dataset-list"),
+    path("datasets/<int:pk>/", api.DatasetVersionDetailView.as_view(), name="api-dataset-detail"),
+]

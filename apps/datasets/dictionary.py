@@ -1,0 +1,59 @@
+"""The data dictionary of a parsed table: one entry per variable with a summary of its values."""
+
+import datetime
+import math
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from apps.datasets.inference import TypedColumn
+
+# Categories are listed only for variables with few distinct values, so identifiers are never listed.
+MAX_CATEGORIES = 50
+TOP_VALUES = 10
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return "" if math.isnan(value) else repr(value)
+    return str(value)
+
+
+def _top_values(array: pa.Array) -> list[list]:
+    counts = pc.value_counts(pc.drop_null(array))
+    pairs = [(entry["values"], entry["counts"]) for entry in counts.to_pylist()]
+    pairs.sort(key=lambda pair: (-pair[1], _text(pair[0])))
+    return [[_text(value), count] for value, count in pairs[:TOP_VALUES]]
+
+
+def dictionary_entry(
+    *, position: int, name: str, column: TypedColumn, label: str = "", value_labels=None, source_format: str = ""
+) -> dict:
+    """The fields of one DictionaryEntry for `column`."""
+    array = column.array
+    n_missing = array.null_count
+    n_distinct = pc.count_distinct(array, mode="only_valid").as_py() if len(array) else 0
+    minimum = maximum = ""
+    if column.type in ("integer", "number", "date", "datetime") and n_missing < len(array):
+        extremes = pc.min_max(array)
+        minimum, maximum = _text(extremes["min"].as_py()), _text(extremes["max"].as_py())
+    categorical = column.type in ("text", "integer", "boolean") and 0 < n_distinct <= MAX_CATEGORIES
+    return {
+        "position": position,
+        "name": name,
+        "label": label,
+        "type": column.type,
+        "source_format": column.source_format or source_format,
+        "value_labels": value_labels or {},
+        "n_missing": n_missing,
+        "n_distinct": n_distinct,
+        "n_invalid": column.n_invalid,
+        "invalid_examples": column.invalid_examples,
+        "minimum": minimum[:255],
+        "maximum": maximum[:255],
+        "top_values": _top_values(array) if categorical else [],
+    }

@@ -1,0 +1,384 @@
+"""Read an uploaded file into an Arrow table without silent conversions.
+
+Text files (CSV/TSV) and workbooks come back as text columns, to be typed by `inference`; SAS, Stata and SPSS
+files come back with the types, labels and value labels their own metadata declares.
+"""
+
+import codecs
+import csv
+import datetime
+import io
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from apps.datasets.models import DatasetVersion
+from apps.jobs.errors import JobInputError
+
+Format = DatasetVersion.Format
+CHUNK_SIZE = 1024 * 1024
+SAMPLE_SIZE = 64 * 1024
+DELIMITERS = [",", ";", "\t", "|"]
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+FORMAT_NAMES = {Format.SAS7BDAT: "SAS", Format.XPORT: "SAS transport", Format.DTA: "Stata", Format.SAV: "SPSS"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_rows: int
+    max_columns: int
+    xlsx_max_uncompressed_bytes: int
+
+
+@dataclass
+class SourceTable:
+    table: pa.Table
+    # Columns read as text that the inference step may type (every column of a CSV or workbook).
+    untyped: set[str] = field(default_factory=set)
+    labels: dict[str, str] = field(default_factory=dict)
+    value_labels: dict[str, dict] = field(default_factory=dict)
+    source_formats: dict[str, str] = field(default_factory=dict)
+    options: dict = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------- text files
+
+
+def _position(path: Path, offset: int) -> tuple[int, int]:
+    """Line and column (both from 1) of a byte offset."""
+    line, line_start, done = 1, 0, 0
+    with path.open("rb") as handle:
+        while done < offset:
+            chunk = handle.read(min(CHUNK_SIZE, offset - done))
+            if not chunk:
+                break
+            newlines = chunk.count(b"\n")
+            if newlines:
+                line += newlines
+                line_start = done + chunk.rindex(b"\n") + 1
+            done += len(chunk)
+    return line, offset - line_start + 1
+
+
+def _first_decode_error(path: Path, encoding: str) -> tuple[int, int] | None:
+    """None when the whole file decodes; else the offset and value of the first byte that does not."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    offset = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK_SIZE):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                return offset + error.start, chunk[error.start]
+            offset += len(chunk)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return offset, 0
+    return None
+
+
+def detect_encoding(path: Path, head: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with its BOM, or Windows-1252 (which reads Latin-1 text)."""
+    if head.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8"
+    utf8_error = _first_decode_error(path, encoding)
+    if utf8_error is None:
+        return encoding
+    if encoding == "utf-16":
+        offset, byte = utf8_error
+        raise JobInputError(f"The file says it is UTF-16 text but the bytes at offset {offset} are not valid UTF-16.")
+    cp1252_error = _first_decode_error(path, "cp1252")
+    if cp1252_error is None:
+        return "cp1252"
+    offset, byte = cp1252_error
+    line, column = _position(path, offset)
+    raise JobInputError(
+        f"The file's encoding cannot be read: it is neither UTF-8 nor Windows-1252/Latin-1 text "
+        f"(byte 0x{byte:02X} at line {line}, column {column}). Save it as UTF-8 CSV and upload it again."
+    )
+
+
+def _sample_text(path: Path, encoding: str) -> str:
+    with path.open("rb") as handle:
+        raw = handle.read(SAMPLE_SIZE)
+    text = raw.decode(encoding, errors="ignore")
+    if len(raw) == SAMPLE_SIZE and "\n" in text:
+        text = text[: text.rindex("\n") + 1]
+    return text
+
+
+def detect_delimiter(sample: str) -> str:
+    """The delimiter that splits the sample's rows into the same number (above one) of fields most often."""
+    best, best_score = ",", (0.0, 0)
+    for delimiter in DELIMITERS:
+        rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))[:200]
+        counts = [len(row) for row in rows if row]
+        if not counts:
+            continue
+        common, frequency = Counter(counts).most_common(1)[0]
+        if common < 2:
+            continue
+        score = (frequency / len(counts), common)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def column_names(raw_names: list[str]) -> list[str]:
+    """Header names as given; an empty name becomes column_<n>; a repeated name is an error."""
+    names = [name.strip() or f"column_{index}" for index, name in enumerate(raw_names, start=1)]
+    seen: dict[str, int] = {}
+    for index, name in enumerate(names, start=1):
+        if name in seen:
+            raise JobInputError(
+                f"The column name '{name}' appears twice in the header (columns {seen[name]} and {index}); "
+                "give every column its own name and upload the file again."
+            )
+        seen[name] = index
+    return names
+
+
+def _check_columns(count: int, limits: Limits) -> None:
+    if count > limits.max_columns:
+        raise JobInputError(f"The file has {count:,} columns; the limit is {limits.max_columns:,}.")
+
+
+def _check_rows(count: int, limits: Limits) -> None:
+    if count > limits.max_rows:
+        raise JobInputError(
+            f"The file has more than {limits.max_rows:,} rows, the limit; split it and upload the parts."
+        )
+
+
+def _odd_quotes(path: Path) -> bool:
+    count = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK_SIZE):
+            count += chunk.count(b'"')
+    return count % 2 == 1
+
+
+def _diagnose_rows(path: Path, encoding: str, delimiter: str, width: int) -> str | None:
+    """Find the first row that does not fit the header, reading the file row by row (only after a failure)."""
+    with path.open(encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter, strict=True)
+        start = 1
+        try:
+            for row in reader:
+                if row and len(row) != width:
+                    kind = "fewer" if len(row) < width else "more"
+                    return (
+                        f"Line {reader.line_num} has {len(row)} values but the header has {width} columns "
+                        f"({kind} values than columns: a ragged row, an unquoted {DELIMITER_NAMES[delimiter]} "
+                        "inside a value, or a truncated file)."
+                    )
+                start = reader.line_num + 1
+        except csv.Error:
+            return (
+                f"The value starting on line {start} opens a quote that is never closed: the file may be "
+                "truncated, or a value contains a stray quote character."
+            )
+    return None
+
+
+def read_delimited(path: Path, head: bytes, limits: Limits) -> SourceTable:
+    encoding = detect_encoding(path, head)
+    sample = _sample_text(path, encoding)
+    if not sample.strip():
+        raise JobInputError("The file is empty: it has no header row and no data.")
+    delimiter = detect_delimiter(sample)
+    header = next(csv.reader(io.StringIO(sample), delimiter=delimiter))
+    _check_columns(len(header), limits)
+    names = column_names(header)
+    if _odd_quotes(path):
+        problem = _diagnose_rows(path, encoding, delimiter, len(names))
+        raise JobInputError(problem or "The file has an unbalanced quote character; check that it is complete.")
+    arrow_encoding = "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding
+    try:
+        table = pa_csv.read_csv(
+            path,
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, encoding=arrow_encoding),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in names},
+                null_values=[],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as error:
+        problem = _diagnose_rows(path, encoding, delimiter, len(names))
+        raise JobInputError(problem or f"The file cannot be read as delimited text: {error}")
+    _check_rows(table.num_rows, limits)
+    return SourceTable(
+        table=table,
+        untyped=set(names),
+        options={"encoding": encoding, "delimiter": DELIMITER_NAMES[delimiter]},
+    )
+
+
+# ------------------------------------------------------------------------------------------------- xlsx
+
+
+def _cell_text(value) -> str:
+    """A workbook cell as the text a person sees; dates in ISO form, whole numbers without '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime.datetime):
+        if value.time() == datetime.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return str(value)
+
+
+def _check_xlsx_size(path: Path, limits: Limits) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            declared = sum(member.file_size for member in archive.infolist())
+    except zipfile.BadZipFile as error:
+        raise JobInputError(f"The Excel workbook is damaged or truncated and cannot be opened ({error}).")
+    if declared > limits.xlsx_max_uncompressed_bytes:
+        raise JobInputError(
+            f"The Excel workbook unpacks to {declared / 1e6:,.0f} MB, over the limit of "
+            f"{limits.xlsx_max_uncompressed_bytes / 1e6:,.0f} MB; save the sheet as CSV and upload that."
+        )
+
+
+def read_xlsx(path: Path, limits: Limits) -> SourceTable:
+    _check_xlsx_size(path, limits)
+    # A file object, not the path: openpyxl judges a path by its extension and stored names have none.
+    with path.open("rb") as handle:
+        return _read_workbook(handle, limits)
+
+
+def _read_workbook(handle, limits: Limits) -> SourceTable:
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds (KeyError, BadZipFile, XML errors) on bad files
+        raise JobInputError(f"The Excel workbook cannot be read: it is damaged or not a real xlsx ({error}).")
+    try:
+        sheet = workbook.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = [_cell_text(value) for value in next(rows, ())]
+        while header and header[-1] == "":
+            header.pop()
+        if not header:
+            raise JobInputError(f"The first sheet ('{sheet.title}') has no header row in its first line.")
+        _check_columns(len(header), limits)
+        names = column_names(header)
+        columns: list[list[str]] = [[] for _ in names]
+        count = 0
+        for line, row in enumerate(rows, start=2):
+            values = [_cell_text(value) for value in row]
+            if not any(values):
+                continue
+            if any(values[len(names) :]):
+                raise JobInputError(f"Row {line} of sheet '{sheet.title}' has values beyond the header's columns.")
+            count += 1
+            _check_rows(count, limits)
+            for index in range(len(names)):
+                columns[index].append(values[index] if index < len(values) else "")
+        options = {"sheet": sheet.title, "sheets": len(workbook.sheetnames)}
+    except JobInputError:
+        raise
+    except Exception as error:
+        raise JobInputError(f"The Excel workbook cannot be read: it is damaged or truncated ({error}).")
+    finally:
+        workbook.close()
+    table = pa.table({name: pa.array(values, type=pa.string()) for name, values in zip(names, columns, strict=True)})
+    return SourceTable(table=table, untyped=set(names), options=options)
+
+
+# ----------------------------------------------------------------------------------------- SAS, Stata, SPSS
+
+
+def _label_key(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _stat_reader(fmt: str):
+    import pyreadstat
+
+    return {
+        Format.SAS7BDAT: pyreadstat.read_sas7bdat,
+        Format.XPORT: pyreadstat.read_xport,
+        Format.DTA: pyreadstat.read_dta,
+        Format.SAV: pyreadstat.read_sav,
+    }[fmt]
+
+
+def _statistical_column(series) -> pa.Array:
+    """A column from pyreadstat in its declared type: whole-number doubles stay doubles unless all whole."""
+    if series.dtype == object:
+        values = [None if value is None or (isinstance(value, float) and value != value) else value for value in series]
+        kinds = {type(value) for value in values if value is not None}
+        if kinds <= {str}:
+            return pa.array([value if value else None for value in values], type=pa.string())
+        if kinds <= {datetime.date}:
+            return pa.array(values, type=pa.date32())
+        if kinds <= {datetime.time}:
+            return pa.array([value.isoformat() if value else None for value in values], type=pa.string())
+        return pa.array([None if value is None else str(value) for value in values], type=pa.string())
+    return pa.Array.from_pandas(series)
+
+
+def read_statistical(path: Path, fmt: str, limits: Limits) -> SourceTable:
+    reader = _stat_reader(fmt)
+    name = FORMAT_NAMES[fmt]
+    try:
+        _, meta = reader(str(path), metadataonly=True)
+        if meta.number_columns is not None:
+            _check_columns(meta.number_columns, limits)
+        if meta.number_rows is not None:
+            _check_rows(meta.number_rows, limits)
+        frame, meta = reader(str(path), row_limit=limits.max_rows + 1)
+    except JobInputError:
+        raise
+    except Exception as error:  # pyreadstat raises ReadstatError/PyreadstatError and others on bad files
+        raise JobInputError(f"The {name} file cannot be read: it is damaged or truncated ({error}).")
+    _check_rows(len(frame), limits)
+    names = column_names([str(column) for column in frame.columns])
+    table = pa.table({column: _statistical_column(frame[column]) for column in names})
+    column_labels = zip(meta.column_names, meta.column_labels or [], strict=False)
+    labels = {column: label for column, label in column_labels if label}
+    value_labels = {
+        column: {_label_key(value): str(label) for value, label in mapping.items()}
+        for column, mapping in (meta.variable_value_labels or {}).items()
+    }
+    source_formats = {column: str(kind) for column, kind in (meta.original_variable_types or {}).items() if kind}
+    options = {"encoding": meta.file_encoding} if getattr(meta, "file_encoding", None) else {}
+    return SourceTable(
+        table=table, labels=labels, value_labels=value_labels, source_formats=source_formats, options=options
+    )
+
+
+def read_source(path: Path, fmt: str, head: bytes, limits: Limits) -> SourceTable:
+    if fmt == Format.CSV:
+        return read_delimited(path, head, limits)
+    if fmt == Format.XLSX:
+        return read_xlsx(path, limits)
+    if fmt in FORMAT_NAMES:
+        return read_statistical(path, fmt, limits)
+    raise JobInputError(
+        "The file is neither text nor a format the app reads (CSV/TSV, Excel xlsx, SAS, Stata, SPSS): its first "
+        "bytes are binary data. Check that the right file was uploaded."
+    )

@@ -1,0 +1,44 @@
+"""Reads of participant data for the API, the pages and the later stages (harmonisation)."""
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from apps.core.errors import ApplicationError
+from apps.datasets import storage
+from apps.datasets.access import version_get_for_user, versions_for_user  # noqa: F401  (re-exported)
+from apps.datasets.models import DatasetVersion
+from apps.jobs.models import Job
+from apps.jobs.selectors import job_latest_for_target
+
+_PANDAS_TYPES = {
+    pa.int64(): pd.Int64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+    pa.string(): pd.StringDtype(),
+}
+
+
+def trial_versions(trial):
+    return DatasetVersion.objects.filter(trial=trial).select_related("uploaded_by").order_by("-number")
+
+
+def version_parse_job(version: DatasetVersion) -> Job | None:
+    from apps.datasets.services import PARSE_JOB_KIND
+
+    return job_latest_for_target(version, kind=PARSE_JOB_KIND)
+
+
+def version_table(version: DatasetVersion) -> pa.Table:
+    if version.status != DatasetVersion.Status.PARSED or not version.parquet_name:
+        raise ApplicationError(
+            f"Version {version.number} of this trial's data is not parsed ({version.get_status_display()}).",
+            code="not_parsed",
+            status=409,
+        )
+    with storage.dataset_storage().open(version.parquet_name, "rb") as handle:
+        return pq.read_table(handle)
+
+
+def version_frame(version: DatasetVersion) -> pd.DataFrame:
+    """The parsed table: integers as Int64, text as string, booleans as boolean, dates as datetime64."""
+    return version_table(version).to_pandas(types_mapper=_PANDAS_TYPES.get, date_as_object=False)

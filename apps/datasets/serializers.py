@@ -1,0 +1,78 @@
+"""API serializers for participant data: they render; uploads go through the services."""
+
+from rest_framework import serializers
+
+from apps.datasets.models import DatasetVersion, DictionaryEntry
+from apps.jobs.models import Job
+
+
+class DatasetUploadRequestSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="The data file: CSV/TSV, xlsx, sas7bdat, xpt, dta or sav.")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class DatasetJobSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Job
+        fields = ["id", "state", "progress", "progress_message", "attempts", "max_attempts", "error", "heartbeat_at"]
+
+
+class DictionaryEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DictionaryEntry
+        fields = [
+            "position",
+            "name",
+            "label",
+            "type",
+            "source_format",
+            "value_labels",
+            "n_missing",
+            "n_distinct",
+            "n_invalid",
+            "invalid_examples",
+            "minimum",
+            "maximum",
+            "top_values",
+        ]
+
+
+class DatasetVersionSerializer(serializers.ModelSerializer):
+    uploaded_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = DatasetVersion
+        fields = [
+            "id",
+            "trial",
+            "number",
+            "sha256",
+            "size",
+            "original_name",
+            "note",
+            "uploaded_by",
+            "uploaded_at",
+            "detected_format",
+            "read_options",
+            "status",
+            "error",
+            "n_rows",
+            "n_columns",
+            "parsed_at",
+        ]
+        read_only_fields = fields
+
+
+class DatasetVersionDetailSerializer(DatasetVersionSerializer):
+    dictionary = DictionaryEntrySerializer(many=True, read_only=True)
+    job = serializers.SerializerMethodField(help_text="The latest parse job: progress while it runs.")
+
+    class Meta(DatasetVersionSerializer.Meta):
+        fields = [*DatasetVersionSerializer.Meta.fields, "job", "dictionary"]
+        read_only_fields = fields
+
+    def get_job(self, version) -> DatasetJobSerializer | None:
+        from apps.datasets.selectors import version_parse_job
+
+        job = version_parse_job(version)
+        return DatasetJobSerializer(job).data if job else None

@@ -1,0 +1,23 @@
+"""Celery tasks for participant data; they run on the `ingest` queue (see ipdreview/celery.py)."""
+
+from celery import shared_task
+from django.conf import settings
+
+from apps.datasets import services
+from apps.jobs.models import Job
+from apps.jobs.services import job_run
+
+
+@shared_task(
+    name=services.PARSE_TASK,
+    soft_time_limit=settings.DATASET_PARSE_TIME_LIMIT_SECONDS,
+    time_limit=settings.DATASET_PARSE_TIME_LIMIT_SECONDS + 60,
+)
+def dataset_parse_task(job_id: int) -> str | None:
+    """Parse the version the job points at; a second delivery of the same job does nothing."""
+
+    def work(context):
+        return services.dataset_parse(version_id=int(context.job.target_id), context=context)
+
+    job = job_run(job_id, work)
+    return job.state if isinstance(job, Job) else None
