@@ -164,62 +164,116 @@ def apply_rule(rule: Rule, target: Target, frame: pd.DataFrame) -> Outcome:
     return outcome
 
 
-def _compute(rule: Rule, target: Target, frame: pd.DataFrame, flags: pd.Series) -> Outcome:
-    name = target.name
-    source = frame[rule.source_variables[0]] if rule.category in _ONE_SOURCE else None
-    parameters = rule.parameters
+@dataclass(frozen=True)
+class Description:
+    """The rule as the log shows it: the executable text, and for conversions the units and the factor."""
+
+    executable: str
+    units_from: str = ""
+    units_to: str = ""
+    factor: float | None = None
+    offset: float | None = None
+    convention: str = ""
+
+
+def describe(rule: Rule, target: Target) -> Description:
+    """The rule in words a reviewer can re-run by hand; it needs no data."""
+    name, parameters = target.name, rule.parameters
+    source = _quote(rule.source_variables[0]) if rule.category in _ONE_SOURCE and rule.source_variables else ""
     if rule.category == DIRECT:
-        return Outcome(source, flags, {}, f"{name} = {_quote(rule.source_variables[0])}")
+        return Description(f"{name} = {source}")
     if rule.category in (RECODE, TREATMENT_ARMS):
-        return _recode(rule, target, source, flags)
+        pairs = ", ".join(f"{k!r}: {v!r}" for k, v in parameters.get(_recode_key(rule), {}).items())
+        text = f"{name} = recode({source}, {{{pairs}}})"
+        missing = parameters.get("missing") or []
+        return Description(text + (f"; missing: {', '.join(str(code) for code in missing)}" if missing else ""))
     if rule.category == UNIT_CONVERSION:
-        conversion = units.conversion(
-            parameters["from"], parameters.get("to") or target.unit, analyte=parameters.get("analyte", "")
-        )
-        numbers = _to_numbers(source, flags)
-        text = f"{name} = {_quote(rule.source_variables[0])} * {conversion.factor:.10g}"
-        text += f" + {conversion.offset:.10g}" if conversion.offset else ""
-        return Outcome(
-            conversion.apply(numbers),
-            flags,
-            {"convention": conversion.convention},
-            text,
+        conversion = _conversion(rule, target)
+        offset = f" + {conversion.offset:.10g}" if conversion.offset else ""
+        return Description(
+            f"{name} = {source} * {conversion.factor:.10g}{offset}",
             units_from=conversion.from_unit,
             units_to=conversion.to_unit,
             factor=conversion.factor,
             offset=conversion.offset,
+            convention=conversion.convention,
         )
     if rule.category == LINEAR_SCALE:
         slope, intercept = float(parameters["slope"]), float(parameters.get("intercept", 0.0))
-        numbers = _to_numbers(source, flags)
-        text = (
-            f"{name} = {slope:.10g} * {_quote(rule.source_variables[0])} + {intercept:.10g}  [{parameters['source']}]"
+        return Description(
+            f"{name} = {slope:.10g} * {source} + {intercept:.10g}  [{parameters['source']}]",
+            factor=slope,
+            offset=intercept,
+            convention=str(parameters["source"]),
         )
-        return Outcome(numbers * slope + intercept, flags, {}, text, factor=slope, offset=intercept)
     if rule.category == EXPRESSION:
-        values = expressions.evaluate(parameters["expression"], frame)
-        return Outcome(values, flags, {}, f"{name} = {parameters['expression']}")
-    empty = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    return Outcome(empty, flags, {}, f"{name} = missing ({_label(rule.category)})")
+        return Description(f"{name} = {parameters['expression']}")
+    return Description(f"{name} = missing ({_label(rule.category)})")
+
+
+def _recode_key(rule: Rule) -> str:
+    return "arms" if rule.category == TREATMENT_ARMS else "map"
+
+
+def _conversion(rule: Rule, target: Target) -> units.Conversion:
+    parameters = rule.parameters
+    return units.conversion(
+        parameters["from"], parameters.get("to") or target.unit, analyte=parameters.get("analyte", "")
+    )
+
+
+def _compute(rule: Rule, target: Target, frame: pd.DataFrame, flags: pd.Series) -> Outcome:
+    description = describe(rule, target)
+    source = frame[rule.source_variables[0]] if rule.category in _ONE_SOURCE else None
+    stats: dict = {}
+    if rule.category == DIRECT:
+        values = source
+    elif rule.category in (RECODE, TREATMENT_ARMS):
+        values = _recode(rule, source, flags, stats)
+    elif rule.category in (UNIT_CONVERSION, LINEAR_SCALE):
+        values = _to_numbers(source, flags) * description.factor + (description.offset or 0.0)
+    elif rule.category == EXPRESSION:
+        values = expressions.evaluate(rule.parameters["expression"], frame)
+    else:
+        values = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    return Outcome(
+        values,
+        flags,
+        stats,
+        description.executable,
+        units_from=description.units_from,
+        units_to=description.units_to,
+        factor=description.factor,
+        offset=description.offset,
+    )
 
 
 def _quote(name: str) -> str:
     return name if name.isidentifier() else f'col("{name}")'
 
 
-def _recode(rule: Rule, target: Target, source: pd.Series, flags: pd.Series) -> Outcome:
-    key = "arms" if rule.category == TREATMENT_ARMS else "map"
-    mapping = {code_key(k): v for k, v in rule.parameters[key].items()}
+def _recode(rule: Rule, source: pd.Series, flags: pd.Series, stats: dict) -> pd.Series:
+    mapping = {code_key(k): v for k, v in rule.parameters[_recode_key(rule)].items()}
     missing_codes = {code_key(v) for v in rule.parameters.get("missing", [])}
-    keys = source.map(code_key)
-    values = keys.map(lambda k: mapping.get(k) if k is not None else None).astype(object)
+    keys = _code_keys(source)
+    values = _per_distinct(keys, mapping.get)
     unmapped = keys.notna() & ~keys.isin(list(mapping)) & ~keys.isin(list(missing_codes))
     flags[unmapped] = keys[unmapped].map(lambda k: f"unmapped source value {k!r}")
-    pairs = ", ".join(f"{k!r}: {v!r}" for k, v in rule.parameters[key].items())
-    text = f"{target.name} = recode({_quote(rule.source_variables[0])}, {{{pairs}}})"
-    if missing_codes:
-        text += f"; missing: {', '.join(sorted(str(c) for c in missing_codes))}"
-    return Outcome(values, flags, {"unmapped": int(unmapped.sum())}, text)
+    stats["unmapped"] = int(unmapped.sum())
+    return values
+
+
+def _per_distinct(values: pd.Series, function) -> pd.Series:
+    """function(value) for every value, computed once per distinct value (a million rows hold few codes)."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    results = np.empty(len(distinct) + 1, dtype=object)
+    results[: len(distinct)] = [function(value) for value in distinct]
+    results[-1] = None  # factorize marks missing values with -1, the last slot
+    return pd.Series(results[codes], index=values.index, dtype=object)
+
+
+def _code_keys(values: pd.Series) -> pd.Series:
+    return _per_distinct(values, code_key)
 
 
 def _to_numbers(values: pd.Series, flags: pd.Series) -> pd.Series:
@@ -248,8 +302,11 @@ def _coerce(values: pd.Series, target: Target, flags: pd.Series) -> tuple[pd.Ser
         bad = values.notna() & dates.isna() & flags.isna()
         flags[bad] = values[bad].map(lambda v: f"not a date: {str(v)[:40]!r}")
         return dates, flags
-    text = values.map(code_key) if target.type == CATEGORY else values.map(lambda v: None if pd.isna(v) else str(v))
-    return text.astype("string"), flags
+    if target.type == CATEGORY:
+        return _code_keys(values).astype("string"), flags
+    if pd.api.types.is_string_dtype(values.dtype) and not pd.api.types.is_object_dtype(values.dtype):
+        return values.astype("string"), flags
+    return _per_distinct(values, str).astype("string"), flags
 
 
 def _check_range(values: pd.Series, target: Target, flags: pd.Series) -> tuple[pd.Series, pd.Series, int]:
@@ -271,7 +328,7 @@ def _check_range(values: pd.Series, target: Target, flags: pd.Series) -> tuple[p
             outside |= high
     if target.allowed_values:
         allowed = {code_key(v) for v in target.allowed_values}
-        keys = values.map(lambda v: code_key(v) if not pd.isna(v) else None)
+        keys = _code_keys(values)
         not_allowed = keys.notna() & ~keys.isin(list(allowed))
         flags[not_allowed & flags.isna()] = keys[not_allowed & flags.isna()].map(
             lambda k: f"not an allowed value: {k!r}"

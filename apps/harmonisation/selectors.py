@@ -1,0 +1,227 @@
+"""Reads: the harmonisation log, the editor's preview and its suggestions."""
+
+import pandas as pd
+from django.db.models import QuerySet
+
+from apps.core.errors import ApplicationError
+from apps.datasets.models import DatasetVersion
+from apps.harmonisation import rules, suggest
+from apps.harmonisation.models import HarmonisedTable, Mapping, MappingRule, SchemaVariable
+from apps.reviews.models import Review
+
+PREVIEW_ROWS = 50
+
+LOG_COLUMNS = [
+    "trial",
+    "trial_id",
+    "mapping",
+    "mapping_revision",
+    "target",
+    "target_role",
+    "input_version",
+    "input_file",
+    "input_sha256",
+    "source_variables",
+    "category",
+    "rule",
+    "units_from",
+    "units_to",
+    "factor",
+    "offset",
+    "status",
+    "rationale",
+    "query_reference",
+    "set_by",
+    "set_at",
+    "rule_revision",
+    "current",
+    "superseded_at",
+    "superseded_by",
+    "reviewed_by",
+    "reviewed_at",
+    "applied_at",
+    "table_sha256",
+    "rows",
+    "rows_affected",
+    "missing",
+    "out_of_range",
+    "flagged",
+]
+
+
+def schema_for_review(review: Review) -> QuerySet[SchemaVariable]:
+    return SchemaVariable.objects.filter(review=review).order_by("position", "name")
+
+
+def latest_mapping(trial) -> Mapping | None:
+    return trial.mappings.select_related("source_version").order_by("-number").first()
+
+
+def latest_table(mapping: Mapping) -> HarmonisedTable | None:
+    return mapping.tables.order_by("-created_at", "-id").first()
+
+
+def log_rows(mappings, *, history: bool = False) -> list[dict]:
+    """One row per trial x target variable (per rule revision with `history`), as the Rmonize log lays it out."""
+    rows = []
+    for mapping in mappings:
+        rows += _mapping_log_rows(mapping, history=history)
+    return rows
+
+
+def _mapping_log_rows(mapping: Mapping, *, history: bool) -> list[dict]:
+    version = mapping.source_version
+    tables = list(mapping.tables.order_by("-created_at", "-id"))
+    mapping_rules = MappingRule.objects.filter(mapping=mapping).select_related("target", "set_by", "superseded_by")
+    if not history:
+        mapping_rules = mapping_rules.filter(superseded_at=None)
+    rows = []
+    for rule in mapping_rules.order_by("target__position", "target__name", "-revision"):
+        description = _describe(rule)
+        applied = next((table for table in tables if str(rule.pk) in table.rule_stats), None)
+        stats = applied.rule_stats[str(rule.pk)] if applied else {}
+        rows.append(
+            {
+                "trial": str(mapping.trial),
+                "trial_id": mapping.trial_id,
+                "mapping": mapping.number,
+                "mapping_revision": rule.mapping_revision,
+                "target": rule.target.name,
+                "target_role": rule.target.role,
+                "input_version": version.number,
+                "input_file": version.original_name,
+                "input_sha256": version.sha256,
+                "source_variables": ", ".join(rule.source_variables),
+                "category": rule.category,
+                "rule": description.executable,
+                "units_from": description.units_from,
+                "units_to": description.units_to,
+                "factor": description.factor,
+                "offset": description.offset,
+                "status": rule.status,
+                "rationale": rule.rationale,
+                "query_reference": rule.query_reference,
+                "set_by": _username(rule.set_by),
+                "set_at": rule.set_at.isoformat(),
+                "rule_revision": rule.revision,
+                "current": rule.is_current,
+                "superseded_at": rule.superseded_at.isoformat() if rule.superseded_at else None,
+                "superseded_by": _username(rule.superseded_by),
+                "reviewed_by": _username(mapping.reviewed_by),
+                "reviewed_at": mapping.reviewed_at.isoformat() if mapping.reviewed_at else None,
+                "applied_at": applied.created_at.isoformat() if applied else None,
+                "table_sha256": applied.sha256 if applied else None,
+                "rows": stats.get("rows"),
+                "rows_affected": stats.get("rows_affected"),
+                "missing": stats.get("missing"),
+                "out_of_range": stats.get("out_of_range"),
+                "flagged": stats.get("flagged"),
+            }
+        )
+    return rows
+
+
+def _describe(rule: MappingRule) -> rules.Description:
+    """The rule's text for the log; a rule the unit table can no longer describe still shows its parameters."""
+    try:
+        return rules.describe(rule.as_rule(), rule.target.as_target())
+    except ApplicationError:
+        return rules.Description(f"{rule.target.name}: {rule.category} {rule.parameters}")
+
+
+def _username(user) -> str | None:
+    return user.get_username() if user is not None else None
+
+
+def mappings_for_log(trials) -> list[Mapping]:
+    """The latest mapping of each trial: the log shows how each trial's current data reach the schema."""
+    latest = []
+    for trial in trials:
+        mapping = latest_mapping(trial)
+        if mapping is not None:
+            latest.append(mapping)
+    return latest
+
+
+def source_variables(version: DatasetVersion) -> list[suggest.SourceVariable]:
+    variables = []
+    for entry in version.dictionary.order_by("position"):
+        values = tuple(_top_value(item) for item in (entry.top_values or []))
+        variables.append(
+            suggest.SourceVariable(
+                name=entry.name, label=entry.label or "", value_labels=entry.value_labels or {}, values=values
+            )
+        )
+    return variables
+
+
+def _top_value(item):
+    """A top value as the dictionary stores it: a bare value, a [value, count] pair or {"value": ..., ...}."""
+    if isinstance(item, dict):
+        return item.get("value")
+    if isinstance(item, list | tuple) and item:
+        return item[0]
+    return item
+
+
+def schema_targets(review: Review) -> list[suggest.SchemaTarget]:
+    return [
+        suggest.SchemaTarget(
+            name=variable.name,
+            role=variable.role,
+            type=variable.type,
+            unit=variable.unit,
+            allowed_values=tuple(variable.allowed_values or ()),
+            description=variable.description or variable.label,
+        )
+        for variable in schema_for_review(review)
+    ]
+
+
+def mapping_suggest(version: DatasetVersion, review: Review) -> list[dict]:
+    """Candidate rules for each schema variable from the version's names, labels and codes."""
+    return [item.as_dict() for item in suggest.suggest(source_variables(version), schema_targets(review))]
+
+
+def mapping_preview(mapping: Mapping, *, rows: int = PREVIEW_ROWS) -> dict:
+    """The first rows of the harmonised table, computed now from the current rules, without a job.
+
+    A rule that fails on these rows is reported beside the table rather than stopping the preview.
+    """
+    from apps.datasets.selectors import version_frame
+
+    frame = version_frame(mapping.source_version).head(rows)
+    mapping_rules = list(
+        MappingRule.objects.filter(mapping=mapping, superseded_at=None)
+        .select_related("target")
+        .order_by("target__position", "target__name")
+    )
+    columns = {rules.SOURCE_ROW: pd.Series(range(1, len(frame) + 1), index=frame.index)}
+    errors, stats = {}, {}
+    for rule in mapping_rules:
+        try:
+            outcome = rules.apply_rule(rule.as_rule(), rule.target.as_target(), frame)
+        except ApplicationError as error:
+            errors[rule.target.name] = error.message
+            continue
+        columns[rule.target.name] = outcome.values
+        columns[rule.target.name + rules.FLAG_SUFFIX] = outcome.flags
+        stats[rule.target.name] = outcome.stats
+    table = pd.DataFrame(columns)
+    return {
+        "columns": list(table.columns),
+        "rows": [[_cell(value) for value in row] for row in table.itertuples(index=False, name=None)],
+        "errors": errors,
+        "stats": stats,
+        "n_rows": len(table),
+    }
+
+
+def _cell(value):
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return value

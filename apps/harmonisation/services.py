@@ -1,0 +1,417 @@
+"""Writes for the review's schema, the trials' mappings and rules, and the harmonised tables.
+
+Every write is audited in its own transaction. A rule is never overwritten: a change supersedes the current rule
+and stores the next revision, and the mapping's revision counts the changes, so the log keeps its history.
+"""
+
+import hashlib
+import io
+import json
+import math
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from apps.core.errors import ApplicationError
+from apps.core.models import AuditEvent
+from apps.core.services import assign_fields, audit_record, snapshot, validate
+from apps.datasets.models import DatasetVersion
+from apps.datasets.storage import store_once
+from apps.harmonisation import rules
+from apps.harmonisation.models import HarmonisedTable, Mapping, MappingRule, SchemaVariable
+from apps.jobs.context import JobContext
+from apps.jobs.errors import JobInputError
+from apps.jobs.models import Job
+from apps.jobs.services import job_create, job_run
+from apps.reviews.models import Review
+from apps.trials.models import Trial
+
+SCHEMA_FIELDS = (
+    "name",
+    "label",
+    "role",
+    "type",
+    "unit",
+    "allowed_values",
+    "minimum",
+    "maximum",
+    "description",
+    "position",
+)
+# Bump when a change to apps.harmonisation.rules or expressions can change a harmonised value.
+CODE_VERSION = "harmonise-1"
+APPLY_TASK = "apps.harmonisation.tasks.mapping_apply_task"
+APPLY_KIND = "harmonise"
+
+
+def _invalid(field: str, message: str, *, code: str = "invalid", status: int = 400) -> ApplicationError:
+    return ApplicationError(f"{field}: {message}", code=code, status=status, details={field: [message]})
+
+
+def _check_schema_variable(variable: SchemaVariable) -> None:
+    if not isinstance(variable.allowed_values, list) or not all(
+        isinstance(value, str | int | float) and not isinstance(value, bool) for value in variable.allowed_values
+    ):
+        raise _invalid("allowed_values", 'Give a list of codes, numbers or text, e.g. [0, 1] or ["M", "F"].')
+    keys = [rules.code_key(value) for value in variable.allowed_values]
+    if len(set(keys)) != len(keys):
+        raise _invalid("allowed_values", "A code is listed twice.")
+    for name in ("minimum", "maximum"):
+        value = getattr(variable, name)
+        if value is not None and not math.isfinite(value):
+            raise _invalid(name, "Give a finite number.")
+    if variable.minimum is not None and variable.maximum is not None and variable.minimum > variable.maximum:
+        raise _invalid("maximum", "The maximum is below the minimum.")
+    if (variable.minimum is not None or variable.maximum is not None) and variable.type not in (
+        rules.NUMBER,
+        rules.INTEGER,
+    ):
+        raise _invalid("type", "A range applies to numbers only; use allowed values for codes.")
+
+
+@transaction.atomic
+def schema_variable_create(*, review: Review, actor, **data) -> SchemaVariable:
+    variable = SchemaVariable(review=review)
+    assign_fields(instance=variable, data=data, allowed=SCHEMA_FIELDS)
+    if "position" not in data:
+        variable.position = (review.schema_variables.aggregate(last=Max("position"))["last"] or 0) + 1
+    validate(variable)
+    _check_schema_variable(variable)
+    variable.save()
+    audit_record(
+        actor=actor, action=AuditEvent.Action.CREATE, instance=variable, after=snapshot(variable), review=review
+    )
+    return variable
+
+
+@transaction.atomic
+def schema_variable_update(*, variable: SchemaVariable, actor, data: dict) -> SchemaVariable:
+    before = snapshot(variable)
+    if not assign_fields(instance=variable, data=data, allowed=SCHEMA_FIELDS):
+        return variable
+    validate(variable)
+    _check_schema_variable(variable)
+    variable.save()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        instance=variable,
+        before=before,
+        after=snapshot(variable),
+        review=variable.review,
+    )
+    return variable
+
+
+@transaction.atomic
+def schema_variable_delete(*, variable: SchemaVariable, actor) -> None:
+    if variable.rules.exists():
+        raise ApplicationError(
+            f"{variable.name} is used by mapping rules, whose history must stay readable; "
+            "mark their rules impossible or change the variable instead of deleting it.",
+            code="in_use",
+            status=409,
+        )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.DELETE,
+        instance=variable,
+        before=snapshot(variable),
+        review=variable.review,
+    )
+    variable.delete()
+
+
+@transaction.atomic
+def mapping_create(*, trial: Trial, source_version: DatasetVersion, actor, note: str = "") -> Mapping:
+    """A new, empty mapping of a parsed version of the trial's data."""
+    if source_version.trial_id != trial.pk:
+        raise _invalid("source_version", "This dataset version belongs to another trial.")
+    if source_version.status != DatasetVersion.Status.PARSED:
+        raise _invalid(
+            "source_version",
+            f"Version {source_version.number} is {source_version.get_status_display().lower()}, not parsed; "
+            "map a parsed version.",
+        )
+    Trial.objects.select_for_update().filter(pk=trial.pk).first()  # numbers are given one at a time per trial
+    number = (trial.mappings.aggregate(last=Max("number"))["last"] or 0) + 1
+    mapping = Mapping.objects.create(
+        trial=trial, source_version=source_version, number=number, note=note, created_by=_person(actor)
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        instance=mapping,
+        after=snapshot(mapping),
+        review=trial.review,
+        trial=trial,
+    )
+    return mapping
+
+
+def _person(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def source_columns(version: DatasetVersion) -> list[str]:
+    """The version's variable names from its data dictionary, so rules are checked without reading the data."""
+    return list(version.dictionary.order_by("position").values_list("name", flat=True))
+
+
+def _default_status(category: str) -> str:
+    if category == rules.IMPOSSIBLE:
+        return MappingRule.Status.IMPOSSIBLE
+    if category == rules.UNDETERMINED:
+        return MappingRule.Status.PARTIAL
+    return MappingRule.Status.COMPLETE
+
+
+def _rule_content(rule: MappingRule) -> tuple:
+    return (
+        rule.category,
+        list(rule.source_variables),
+        rule.parameters,
+        rule.rationale,
+        rule.query_reference,
+        rule.status,
+    )
+
+
+@transaction.atomic
+def mapping_rule_set(
+    *,
+    mapping: Mapping,
+    target: SchemaVariable,
+    actor,
+    category: str,
+    source_variables: list | tuple = (),
+    parameters: dict | None = None,
+    rationale: str = "",
+    query_reference: str = "",
+    status: str = "",
+) -> MappingRule:
+    """Set the rule for one target: the current rule, if any, is superseded and a new revision stored."""
+    mapping = Mapping.objects.select_for_update().select_related("trial", "source_version").get(pk=mapping.pk)
+    if target.review_id != mapping.trial.review_id:
+        raise _invalid("target", "This variable belongs to another review's schema.")
+    checked = rules.check_rule(
+        rules.Rule(target.name, category, tuple(source_variables or ()), dict(parameters or {})),
+        target.as_target(),
+        source_columns(mapping.source_version),
+    )
+    status = status or _default_status(category)
+    if status not in MappingRule.Status.values:
+        raise _invalid("status", f"Use one of {', '.join(MappingRule.Status.values)}.")
+    if category == rules.IMPOSSIBLE and status != MappingRule.Status.IMPOSSIBLE:
+        raise _invalid("status", "An impossible rule has the status impossible.")
+    if category == rules.IMPOSSIBLE and not rationale.strip():
+        raise _invalid("rationale", "Say why this variable cannot be derived from the trial's data.")
+
+    current = MappingRule.objects.select_for_update().filter(mapping=mapping, target=target, superseded_at=None).first()
+    proposed = MappingRule(
+        mapping=mapping,
+        target=target,
+        category=category,
+        source_variables=list(checked.source_variables),
+        parameters=checked.parameters,
+        rationale=rationale,
+        query_reference=query_reference,
+        status=status,
+    )
+    if current is not None and _rule_content(current) == _rule_content(proposed):
+        return current
+    now = timezone.now()
+    if current is not None:
+        _supersede(current, actor=actor, now=now, mapping=mapping)
+    mapping.revision += 1
+    mapping.save(update_fields=["revision", "updated_at"])
+    last = MappingRule.objects.filter(mapping=mapping, target=target).aggregate(last=Max("revision"))["last"] or 0
+    proposed.revision = last + 1
+    proposed.mapping_revision = mapping.revision
+    proposed.set_by = _person(actor)
+    proposed.set_at = now
+    validate(proposed, exclude=["mapping", "target", "set_by"])
+    proposed.save()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        instance=proposed,
+        after=snapshot(proposed),
+        review=mapping.trial.review,
+        trial=mapping.trial,
+    )
+    return proposed
+
+
+def _supersede(rule: MappingRule, *, actor, now, mapping: Mapping) -> None:
+    before = snapshot(rule)
+    rule.superseded_at = now
+    rule.superseded_by = _person(actor)
+    rule.save(update_fields=["superseded_at", "superseded_by"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        instance=rule,
+        before=before,
+        after=snapshot(rule),
+        review=mapping.trial.review,
+        trial=mapping.trial,
+    )
+
+
+@transaction.atomic
+def mapping_rule_remove(*, mapping: Mapping, target: SchemaVariable, actor) -> None:
+    """Withdraw the target's rule; the withdrawn rule stays in the log's history."""
+    mapping = Mapping.objects.select_for_update().select_related("trial").get(pk=mapping.pk)
+    current = MappingRule.objects.select_for_update().filter(mapping=mapping, target=target, superseded_at=None).first()
+    if current is None:
+        raise ApplicationError(f"{target.name} has no rule in this mapping.", code="not_found", status=404)
+    _supersede(current, actor=actor, now=timezone.now(), mapping=mapping)
+    mapping.revision += 1
+    mapping.save(update_fields=["revision", "updated_at"])
+
+
+@transaction.atomic
+def mapping_mark_reviewed(*, mapping: Mapping, actor) -> Mapping:
+    """Record that a second person checked the mapping as it stands now (its current revision)."""
+    mapping = Mapping.objects.select_for_update().select_related("trial").get(pk=mapping.pk)
+    authors = set(MappingRule.objects.filter(mapping=mapping, superseded_at=None).values_list("set_by", flat=True))
+    if authors and authors <= {getattr(actor, "pk", None)}:
+        raise ApplicationError(
+            "A mapping is reviewed by someone other than the person who wrote its rules.", status=409
+        )
+    before = snapshot(mapping)
+    mapping.reviewed_by = _person(actor)
+    mapping.reviewed_at = timezone.now()
+    mapping.reviewed_revision = mapping.revision
+    mapping.save(update_fields=["reviewed_by", "reviewed_at", "reviewed_revision", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        instance=mapping,
+        before=before,
+        after=snapshot(mapping),
+        review=mapping.trial.review,
+        trial=mapping.trial,
+    )
+    return mapping
+
+
+def current_rules(mapping: Mapping) -> list[MappingRule]:
+    return list(
+        MappingRule.objects.filter(mapping=mapping, superseded_at=None)
+        .select_related("target")
+        .order_by("target__position", "target__name")
+    )
+
+
+@transaction.atomic
+def mapping_apply(*, mapping: Mapping, actor) -> Job:
+    """Queue the job that applies the mapping's current rules to its source version."""
+    if not MappingRule.objects.filter(mapping=mapping, superseded_at=None).exists():
+        raise ApplicationError("This mapping has no rules yet; set at least one before applying it.", status=409)
+    return job_create(
+        kind=APPLY_KIND,
+        task=APPLY_TASK,
+        target=mapping,
+        actor=actor,
+        review=mapping.trial.review,
+        trial=mapping.trial,
+    )
+
+
+def mapping_apply_run(job_id: int) -> Job | None:
+    """The apply job's body, run by the Celery task; a second delivery of the same job does nothing."""
+    return job_run(job_id, _apply_work)
+
+
+def _apply_work(context: JobContext) -> dict:
+    mapping = Mapping.objects.select_related("trial", "source_version").filter(pk=context.job.target_id).first()
+    if mapping is None:
+        raise JobInputError("The mapping this job was to apply no longer exists.")
+    table = harmonised_table_build(mapping=mapping, job=context.job, actor=context.job.created_by, context=context)
+    return {
+        "harmonised_table": table.pk,
+        "rows": table.n_rows,
+        "flagged_rows": table.n_flagged_rows,
+        "sha256": table.sha256,
+        "mapping_revision": table.mapping_revision,
+    }
+
+
+def _rules_hash(mapping_rules: list[MappingRule]) -> str:
+    content = [
+        {
+            "target": rule.target.name,
+            "revision": rule.revision,
+            "category": rule.category,
+            "source_variables": rule.source_variables,
+            "parameters": rule.parameters,
+        }
+        for rule in mapping_rules
+    ]
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def harmonised_name(sha256: str) -> str:
+    return f"harmonised/{sha256[:2]}/{sha256}.parquet"
+
+
+def harmonised_table_build(
+    *, mapping: Mapping, job: Job | None = None, actor=None, context: JobContext | None = None
+) -> HarmonisedTable:
+    """Apply the current rules to the whole source version and store the table; raises JobInputError on bad input."""
+    from apps.datasets.selectors import version_frame
+
+    with transaction.atomic():
+        locked = Mapping.objects.select_for_update().get(pk=mapping.pk)
+        revision = locked.revision
+        mapping_rules = current_rules(locked)
+    if not mapping_rules:
+        raise JobInputError("This mapping has no rules; set at least one before applying it.")
+    _progress(context, 5, "Reading the parsed data")
+    try:
+        frame = version_frame(mapping.source_version)
+    except ApplicationError as error:
+        raise JobInputError(error.message)
+    _progress(context, 30, f"Applying {len(mapping_rules)} rules to {len(frame)} rows")
+    targets = [rule.target.as_target() for rule in mapping_rules]
+    try:
+        table, outcomes = rules.harmonise(frame, targets, [rule.as_rule() for rule in mapping_rules])
+    except ApplicationError as error:
+        raise JobInputError(f"A rule could not be applied: {error.message}")
+    _progress(context, 80, "Storing the harmonised table")
+    buffer = io.BytesIO()
+    table.to_parquet(buffer, index=False)
+    content = buffer.getvalue()
+    sha256 = hashlib.sha256(content).hexdigest()
+    name = store_once(harmonised_name(sha256), ContentFile(content))
+    flag_columns = [column for column in table.columns if column.endswith(rules.FLAG_SUFFIX)]
+    flagged_rows = int(table[flag_columns].notna().any(axis=1).sum()) if flag_columns else 0
+    by_target = {rule.target.name: rule for rule in mapping_rules}
+    rule_stats = {str(by_target[name].pk): _stats(outcome) for name, outcome in outcomes.items()}
+    return HarmonisedTable.objects.create(
+        mapping=mapping,
+        job=job,
+        mapping_revision=revision,
+        storage_name=name,
+        sha256=sha256,
+        code_version=CODE_VERSION,
+        input_hashes={"source_sha256": mapping.source_version.sha256, "rules_sha256": _rules_hash(mapping_rules)},
+        n_rows=len(table),
+        n_flagged_rows=flagged_rows,
+        flags={target: outcome.stats["flagged"] for target, outcome in outcomes.items()},
+        rule_stats=rule_stats,
+        created_by=_person(actor),
+    )
+
+
+def _stats(outcome: rules.Outcome) -> dict:
+    return {key: value for key, value in outcome.stats.items() if isinstance(value, int | float | str)}
+
+
+def _progress(context: JobContext | None, percent: int, message: str) -> None:
+    if context is not None:
+        context.progress(percent, message)
