@@ -2,53 +2,19 @@
 log a contact attempt and move the status, and see both on the trial's timeline."""
 
 import datetime
-import re
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
+from playwright.sync_api import expect
 
-from apps.accounts.models import Membership, Role
-from apps.reviews.models import Review
 from apps.trials.lifecycle import Status
-from apps.trials.models import Contact, ContactAttempt, StatusTransition, Trial
+from apps.trials.models import ContactAttempt, StatusTransition
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "a long and private passphrase"
 
-
-@pytest.fixture
-def tracked_trial():
-    user = get_user_model().objects.create_user(username="maria", password=PASSWORD, first_name="Maria")
-    review = Review.objects.create(title="Exercise therapy for chronic low back pain", status=Review.Status.ACQUIRING)
-    Membership.objects.create(review=review, user=user, role=Role.REVIEWER)
-    trial = Trial.objects.create(
-        review=review,
-        registry_id="NCT01000001",
-        title="BACK-FIT: supervised exercise versus usual care",
-        n_randomised=240,
-        status=Status.CONTACTED,
-    )
-    Contact.objects.create(trial=trial, name="Dr Ada Okafor", email="ada@example.org")
-    return trial
-
-
-def log_in(page, base_url):
-    page.goto(f"{base_url}/")
-    # Anonymous visitors land on the login page.
-    page.wait_for_url(re.compile(r"/accounts/login/"))
-    page.get_by_label("Username").fill("maria")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base_url}/")
-
-
-def test_log_a_contact_attempt_and_move_the_status(page, live_server, tracked_trial):
-    from playwright.sync_api import expect
-
-    base_url = live_server.url
-    log_in(page, base_url)
+def test_log_a_contact_attempt_and_move_the_status(page, log_in, tracked_trial):
+    log_in()
 
     page.get_by_role("link", name="Exercise therapy for chronic low back pain").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Exercise therapy for chronic low back pain")
