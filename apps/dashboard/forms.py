@@ -137,7 +137,11 @@ class TransitionForm(AccessibleFormMixin, forms.Form):
 class TrialFilterForm(forms.Form):
     """The trial list's filters; read from the query string, never saved."""
 
-    q = forms.CharField(required=False, label="Search", help_text="Title, registry id, citation or DOI")
+    q = forms.CharField(
+        required=False,
+        label="Search",
+        widget=forms.TextInput(attrs={"placeholder": "Title, registry id, citation or DOI"}),
+    )
     status = forms.ChoiceField(required=False, choices=[("", "All statuses"), *lifecycle.Status.choices])
     sponsor_type = forms.ChoiceField(
         required=False, label="Sponsor", choices=[("", "All sponsors"), *Trial.SponsorType.choices]
