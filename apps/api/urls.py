@@ -25,4 +25,5 @@ urlpatterns = [
     path("agreements/<int:pk>/", views.AgreementDetailView.as_view(), name="api-agreement-detail"),
     path("approvals/<int:pk>/", views.ApprovalDetailView.as_view(), name="api-approval-detail"),
     path("", include("apps.datasets.api_urls")),
+    path("", include("apps.harmonisation.api_urls")),
 ]

@@ -189,3 +189,7 @@ class HarmonisedTable(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mapping} r{self.mapping_revision} ({self.n_rows} rows)"
+
+
+# Module-level names for the API schema's enum names (settings.SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
+MappingRuleStatus = MappingRule.Status

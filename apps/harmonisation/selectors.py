@@ -7,6 +7,7 @@ from apps.core.errors import ApplicationError
 from apps.datasets.models import DatasetVersion
 from apps.harmonisation import rules, suggest
 from apps.harmonisation.models import HarmonisedTable, Mapping, MappingRule, SchemaVariable
+from apps.jobs.selectors import jobs_for_target
 from apps.reviews.models import Review
 
 PREVIEW_ROWS = 50
@@ -59,6 +60,12 @@ def latest_mapping(trial) -> Mapping | None:
 
 def latest_table(mapping: Mapping) -> HarmonisedTable | None:
     return mapping.tables.order_by("-created_at", "-id").first()
+
+
+def apply_jobs(mapping: Mapping):
+    from apps.harmonisation.services import APPLY_KIND
+
+    return jobs_for_target(mapping).filter(kind=APPLY_KIND).order_by("-created_at", "-id")
 
 
 def log_rows(mappings, *, history: bool = False) -> list[dict]:

@@ -189,6 +189,7 @@ SPECTACULAR_SETTINGS = {
         "ContactRoleEnum": "apps.trials.models.ContactRole",
         "ReviewStatusEnum": "apps.reviews.models.ReviewStatus",
         "MemberRoleEnum": "apps.accounts.models.Role",
+        "MappingRuleStatusEnum": "apps.harmonisation.models.MappingRuleStatus",
     },
 }
 

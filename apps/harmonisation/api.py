@@ -1,0 +1,320 @@
+"""REST endpoints for the review's schema, the trials' mappings and rules, the apply job and the log.
+
+Each view checks access through apps.accounts.access and apps.harmonisation.access, calls one service or
+selector, and renders. Other reviews' objects answer 404; members without the right role get 403.
+"""
+
+from django.utils.functional import cached_property
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.access import review_get_for_user, trial_get_for_user, trials_for_user
+from apps.core.errors import ApplicationError
+from apps.datasets.models import DatasetVersion
+from apps.harmonisation import access, selectors, services
+from apps.harmonisation.csv_export import to_csv
+from apps.harmonisation.models import MappingRule, SchemaVariable
+from apps.harmonisation.serializers import (
+    HarmonisationJobSerializer,
+    HarmonisedTableSerializer,
+    LogRowSerializer,
+    MappingCreateSerializer,
+    MappingRuleSerializer,
+    MappingSerializer,
+    PreviewSerializer,
+    RuleSetRequestSerializer,
+    SchemaVariableSerializer,
+    SuggestionSerializer,
+)
+
+HISTORY_PARAMETER = OpenApiParameter(
+    "history", OpenApiTypes.BOOL, description="Include superseded rule revisions (the log's history)."
+)
+
+FORMAT_PARAMETER = OpenApiParameter(
+    "format", OpenApiTypes.STR, enum=["json", "csv"], description="csv downloads the log as a spreadsheet file."
+)
+
+
+def _wants_history(request) -> bool:
+    return request.query_params.get("history", "").lower() in {"1", "true", "yes"}
+
+
+# Schema ---------------------------------------------------------------------------------------------------
+
+
+class ReviewSchemaListView(generics.ListCreateAPIView):
+    """The review's common schema; coordinators and analysts add variables."""
+
+    serializer_class = SchemaVariableSerializer
+    filter_backends: list = []
+
+    @cached_property
+    def review(self):
+        return review_get_for_user(self.request.user, self.kwargs["review_id"])
+
+    def get_queryset(self):
+        return selectors.schema_for_review(self.review)
+
+    def perform_create(self, serializer):
+        access.require_editor(self.request.user, self.review)
+        serializer.instance = services.schema_variable_create(
+            review=self.review, actor=self.request.user, **serializer.validated_data
+        )
+
+
+class SchemaVariableDetailView(generics.RetrieveUpdateDestroyAPIView):
+    serializer_class = SchemaVariableSerializer
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def get_object(self):
+        return access.schema_variable_get_for_user(self.request.user, self.kwargs["pk"])
+
+    def perform_update(self, serializer):
+        access.require_editor(self.request.user, serializer.instance.review_id)
+        serializer.instance = services.schema_variable_update(
+            variable=serializer.instance, actor=self.request.user, data=serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        access.require_editor(self.request.user, instance.review_id)
+        services.schema_variable_delete(variable=instance, actor=self.request.user)
+
+
+# Mappings and rules ---------------------------------------------------------------------------------------
+
+
+class TrialMappingListView(generics.ListAPIView):
+    """The trial's mappings, newest first; POST starts a mapping of one of its parsed versions."""
+
+    serializer_class = MappingSerializer
+    filter_backends: list = []
+
+    @cached_property
+    def trial(self):
+        return trial_get_for_user(self.request.user, self.kwargs["trial_id"])
+
+    def get_queryset(self):
+        return access.mappings_for_user(self.request.user, self.trial).order_by("-number")
+
+    @extend_schema(request=MappingCreateSerializer, responses={201: MappingSerializer})
+    def post(self, request, *args, **kwargs):
+        form = MappingCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        access.require_editor(request.user, self.trial.review_id)
+        version = DatasetVersion.objects.filter(pk=form.validated_data["source_version"], trial=self.trial).first()
+        if version is None:
+            raise ApplicationError(
+                "source_version: No dataset version of this trial has this id.",
+                details={"source_version": ["No dataset version of this trial has this id."]},
+            )
+        mapping = services.mapping_create(
+            trial=self.trial, source_version=version, actor=request.user, note=form.validated_data["note"]
+        )
+        return Response(MappingSerializer(mapping).data, status=status.HTTP_201_CREATED)
+
+
+class MappingMixin:
+    @cached_property
+    def mapping(self):
+        return access.mapping_get_for_user(self.request.user, self.kwargs["pk"])
+
+
+class MappingDetailView(MappingMixin, generics.RetrieveAPIView):
+    """A mapping with the current rule of each schema variable."""
+
+    serializer_class = MappingSerializer
+
+    def get_object(self):
+        return self.mapping
+
+
+class MappingRuleListView(MappingMixin, generics.ListAPIView):
+    """GET: the current rules (all revisions with ?history=true). POST: set a target's rule, as a new revision."""
+
+    serializer_class = MappingRuleSerializer
+    filter_backends: list = []
+    pagination_class = None
+
+    def get_queryset(self):
+        rules = MappingRule.objects.filter(mapping=self.mapping).select_related("target", "set_by", "superseded_by")
+        if not _wants_history(self.request):
+            rules = rules.filter(superseded_at=None)
+        return rules.order_by("target__position", "target__name", "-revision")
+
+    @extend_schema(parameters=[HISTORY_PARAMETER])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=RuleSetRequestSerializer,
+        responses={201: MappingRuleSerializer, 200: OpenApiResponse(MappingRuleSerializer, description="Unchanged.")},
+    )
+    def post(self, request, *args, **kwargs):
+        form = RuleSetRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        mapping = self.mapping
+        access.require_editor(request.user, mapping.trial.review_id)
+        data = dict(form.validated_data)
+        target = SchemaVariable.objects.filter(pk=data.pop("target"), review_id=mapping.trial.review_id).first()
+        if target is None:
+            raise ApplicationError(
+                "target: No variable of this review's schema has this id.",
+                details={"target": ["No variable of this review's schema has this id."]},
+            )
+        before = mapping.revision
+        rule = services.mapping_rule_set(mapping=mapping, target=target, actor=request.user, **data)
+        created = rule.mapping_revision > before
+        return Response(MappingRuleSerializer(rule).data, status=status.HTTP_201_CREATED if created else 200)
+
+
+class MappingRuleRemoveView(MappingMixin, APIView):
+    """Withdraw the rule of one target; it stays in the log's history."""
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk, target_id):
+        mapping = self.mapping
+        access.require_editor(request.user, mapping.trial.review_id)
+        target = SchemaVariable.objects.filter(pk=target_id, review_id=mapping.trial.review_id).first()
+        if target is None:
+            raise ApplicationError("No variable of this review's schema has this id.", code="not_found", status=404)
+        services.mapping_rule_remove(mapping=mapping, target=target, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RuleDetailView(generics.RetrieveAPIView):
+    """One rule revision, current or superseded."""
+
+    serializer_class = MappingRuleSerializer
+
+    def get_object(self):
+        return access.rule_get_for_user(self.request.user, self.kwargs["pk"])
+
+
+class MappingReviewView(MappingMixin, APIView):
+    """Record that you checked the mapping as it stands; the author of every rule cannot review it."""
+
+    @extend_schema(request=None, responses=MappingSerializer)
+    def post(self, request, pk):
+        access.require_editor(request.user, self.mapping.trial.review_id)
+        mapping = services.mapping_mark_reviewed(mapping=self.mapping, actor=request.user)
+        return Response(MappingSerializer(mapping).data)
+
+
+class MappingSuggestionsView(MappingMixin, APIView):
+    """Candidate rules from the source version's names, labels and codes, best first per target."""
+
+    @extend_schema(responses=SuggestionSerializer(many=True))
+    def get(self, request, pk):
+        mapping = self.mapping
+        return Response(selectors.mapping_suggest(mapping.source_version, mapping.trial.review))
+
+
+class MappingPreviewView(MappingMixin, APIView):
+    """The first 50 rows of the harmonised table, computed now from the current rules (no job)."""
+
+    @extend_schema(responses=PreviewSerializer)
+    def get(self, request, pk):
+        return Response(selectors.mapping_preview(self.mapping))
+
+
+class MappingApplyView(MappingMixin, APIView):
+    """Queue the job that applies the current rules to the whole source version; answers 202 with the job."""
+
+    @extend_schema(request=None, responses={202: HarmonisationJobSerializer})
+    def post(self, request, pk):
+        access.require_editor(request.user, self.mapping.trial.review_id)
+        job = services.mapping_apply(mapping=self.mapping, actor=request.user)
+        return Response(HarmonisationJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class MappingJobListView(MappingMixin, generics.ListAPIView):
+    """The mapping's apply jobs, newest first, with their state, progress and error."""
+
+    serializer_class = HarmonisationJobSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.apply_jobs(self.mapping)
+
+
+class MappingTableListView(MappingMixin, generics.ListAPIView):
+    """The harmonised tables this mapping produced, newest first, with their hashes and flag counts."""
+
+    serializer_class = HarmonisedTableSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return self.mapping.tables.select_related("created_by").order_by("-created_at", "-id")
+
+
+# The log --------------------------------------------------------------------------------------------------
+
+
+class LogCSVRenderer(BaseRenderer):
+    """The log as CSV, every text cell escaped against spreadsheet formulas."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, dict) and "error" in data:
+            return to_csv([{"error": data["error"].get("message", "")}], ["error"])
+        return to_csv(list(data or []), selectors.LOG_COLUMNS)
+
+
+class LogView(APIView):
+    """Shared by the trial and review logs: each subclass's log() returns the rows and a file name."""
+
+    renderer_classes = [JSONRenderer, LogCSVRenderer]
+    filename = "harmonisation-log"
+
+    @extend_schema(parameters=[HISTORY_PARAMETER, FORMAT_PARAMETER], responses=LogRowSerializer(many=True))
+    def get(self, request, *args, **kwargs):
+        rows, name = self.log(request)
+        response = Response(rows)
+        if request.accepted_renderer.format == "csv":
+            response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+
+
+class TrialLogView(LogView):
+    """The harmonisation log of a trial's latest mapping (or ?mapping=<id>); ?format=csv downloads it."""
+
+    @extend_schema(
+        parameters=[
+            HISTORY_PARAMETER,
+            FORMAT_PARAMETER,
+            OpenApiParameter("mapping", OpenApiTypes.INT, description="A mapping of this trial; default the latest."),
+        ],
+        responses=LogRowSerializer(many=True),
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def log(self, request):
+        trial = trial_get_for_user(request.user, self.kwargs["trial_id"])
+        if request.query_params.get("mapping"):
+            mappings = [access.mapping_get_for_user(request.user, request.query_params["mapping"])]
+            if mappings[0].trial_id != trial.pk:
+                raise ApplicationError("This mapping belongs to another trial.", code="not_found", status=404)
+        else:
+            mappings = selectors.mappings_for_log([trial])
+        rows = selectors.log_rows(mappings, history=_wants_history(request))
+        return rows, f"harmonisation-log-trial-{trial.pk}"
+
+
+class ReviewLogView(LogView):
+    """The log of every trial of the review (each trial's latest mapping); ?format=csv downloads it."""
+
+    def log(self, request):
+        review = review_get_for_user(request.user, self.kwargs["review_id"])
+        access.require_review_reader(request.user, review)
+        trials = trials_for_user(request.user, review).order_by("title", "id")
+        rows = selectors.log_rows(selectors.mappings_for_log(trials), history=_wants_history(request))
+        return rows, f"harmonisation-log-review-{review.pk}"
