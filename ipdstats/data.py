@@ -65,11 +65,12 @@ def read_table(path: Path, columns: list[str], trial_column: str) -> pa.Table:
         if path.name.lower().endswith((".parquet", ".pq")):
             available = pq.read_schema(path).names
             _check_columns_exist(columns, available, path.name)
-            return pq.read_table(path, columns=columns)
+            return pq.read_table(path, columns=columns, read_dictionary=[trial_column])
         _check_columns_exist(columns, _csv_header(path), path.name)
+        # The trial column is read as a dictionary (R's factor): labels are stored once, rows hold codes.
         options = pa_csv.ConvertOptions(
             include_columns=columns,
-            column_types={trial_column: pa.string()},
+            column_types={trial_column: pa.dictionary(pa.int32(), pa.string())},
             strings_can_be_null=True,
         )
         return pa_csv.read_csv(path, convert_options=options)
@@ -77,14 +78,25 @@ def read_table(path: Path, columns: list[str], trial_column: str) -> pa.Table:
         raise AnalysisError(f"The data file {path.name} cannot be read: {error}.")
 
 
+def _dictionary_codes(column: pa.ChunkedArray) -> tuple[list, np.ndarray]:
+    """Labels and per-row codes (-1 for a missing label) of a column, through one shared dictionary."""
+    if not pa.types.is_dictionary(column.type):
+        if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+            column = pc.cast(column, pa.string())
+        column = pa.chunked_array([pc.dictionary_encode(column.combine_chunks())])
+    column = column.unify_dictionaries()
+    if column.num_chunks == 0:
+        return [], np.empty(0, dtype=np.int64)
+    dictionary = column.chunk(0).dictionary
+    if not pa.types.is_string(dictionary.type):
+        dictionary = pc.cast(dictionary, pa.string())
+    codes = [chunk.indices.fill_null(-1).to_numpy().astype(np.int64) for chunk in column.chunks]
+    return dictionary.to_pylist(), np.concatenate(codes)
+
+
 def _trial_codes(column: pa.ChunkedArray) -> tuple[list[str], np.ndarray]:
     """Trial labels sorted as strings and each row's index into them (rows with no label get -1)."""
-    if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
-        column = pc.cast(column, pa.string())
-    encoded = pc.dictionary_encode(column.combine_chunks())
-    labels = encoded.dictionary.to_pylist()
-    indices = encoded.indices
-    codes = indices.fill_null(-1).to_numpy().astype(np.int64)
+    labels, codes = _dictionary_codes(column)
     order = sorted(range(len(labels)), key=lambda i: labels[i])
     if order != list(range(len(labels))):  # labels not met in sorted order: renumber them
         remap = np.empty(len(labels) + 1, dtype=np.int64)
@@ -128,17 +140,34 @@ def _check_finite(values, name, trials, codes) -> None:
         raise AnalysisError(f"The column '{name}' has a non-finite value ({value}) in trial {trial}.")
 
 
+def _is_integer(column: pa.ChunkedArray) -> bool:
+    return pa.types.is_integer(column.type) or pa.types.is_boolean(column.type)
+
+
+def _coded_0_1_by_type(column: pa.ChunkedArray) -> bool:
+    """True when an integer column's range already shows 0/1 coding (no pass over the rows needed)."""
+    if not _is_integer(column):
+        return False
+    extremes = pc.min_max(column.cast(pa.int64()) if pa.types.is_boolean(column.type) else column).as_py()
+    return extremes["min"] is None or (extremes["min"] >= 0 and extremes["max"] <= 1)
+
+
 def prepare(table: pa.Table | pd.DataFrame, spec: Spec) -> Prepared:
     """Checks the participant rows against the spec and returns the arrays the models use."""
     if isinstance(table, pd.DataFrame):
         _check_columns_exist(used_columns(spec), list(table.columns), "the data")
         table = pa.Table.from_pandas(table[used_columns(spec)], preserve_index=False)
     columns = spec.columns
-    trials, codes = _trial_codes(table.column(columns["trial"]))
-    numeric = {name: _numeric(table.column(name), name) for name in used_columns(spec) if name != columns["trial"]}
-    missing = codes < 0
-    for values in numeric.values():
-        missing |= np.isnan(values)
+    trial_column = table.column(columns["trial"])
+    trials, codes = _trial_codes(trial_column)
+    names = [name for name in used_columns(spec) if name != columns["trial"]]
+    numeric = {name: _numeric(table.column(name), name) for name in names}
+    # Integer columns without nulls can hold neither missing nor non-finite values: they need no pass.
+    exact = {name for name in names if _is_integer(table.column(name)) and table.column(name).null_count == 0}
+    missing = codes < 0 if trial_column.null_count else np.zeros(len(codes), dtype=bool)
+    for name, values in numeric.items():
+        if name not in exact:
+            missing |= np.isnan(values)
     rows_dropped = int(missing.sum())
     if rows_dropped:
         keep = ~missing
@@ -153,12 +182,19 @@ def prepare(table: pa.Table | pd.DataFrame, spec: Spec) -> Prepared:
         codes = remap[codes]
         trials = [label for label, keep in zip(trials, present, strict=True) if keep]
     for name, values in numeric.items():
-        _check_finite(values, name, trials, codes)
-    _check_coding(numeric[columns["treatment"]], columns["treatment"], "treatment", trials, codes)
+        if name not in exact:
+            _check_finite(values, name, trials, codes)
+
+    def check_coding(role: str, what: str) -> None:
+        name = columns[role]
+        if not _coded_0_1_by_type(table.column(name)):
+            _check_coding(numeric[name], name, what, trials, codes)
+
+    check_coding("treatment", "treatment")
     outcome = time = event = None
     if spec.outcome == "survival":
         time, event = numeric[columns["time"]], numeric[columns["event"]]
-        _check_coding(event, columns["event"], "event", trials, codes)
+        check_coding("event", "event")
         bad = time <= 0
         if bad.any():
             value, trial = _first_bad(bad, time, trials, codes)
@@ -168,7 +204,7 @@ def prepare(table: pa.Table | pd.DataFrame, spec: Spec) -> Prepared:
     else:
         outcome = numeric[columns["outcome"]]
         if spec.outcome == "binary":
-            _check_coding(outcome, columns["outcome"], "binary outcome", trials, codes)
+            check_coding("outcome", "binary outcome")
     covariate_names = [*spec.adjust, *([spec.interaction] if spec.interaction else [])]
     return Prepared(
         trials=trials,

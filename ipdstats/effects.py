@@ -15,6 +15,7 @@ from .errors import AnalysisError
 LOGISTIC_TOLERANCE = 1e-10
 LOGISTIC_MAX_ITERATIONS = 50
 COX_TOLERANCE = 1e-10
+COX_MAX_ITERATIONS = 50
 SINGULAR_TOLERANCE = 1e-10
 
 
@@ -245,29 +246,115 @@ def _exclude_arms_without_events(effects: TrialEffects, data: Prepared) -> None:
     effects.exclude((events_control == 0) & effects.included, "no events in the control arm")
 
 
-def cox_per_trial(data: Prepared, columns: list[np.ndarray], coefficient: int, effects) -> TrialEffects:
-    """Cox model with Efron ties in each included trial."""
-    from .cox import cox_efron
+@dataclass(frozen=True)
+class _RiskSets:
+    """Rows of the included trials sorted by trial and decreasing time, grouped by (trial, time)."""
 
-    order = np.argsort(data.trial_index, kind="stable")
-    bounds = np.searchsorted(data.trial_index[order], np.arange(len(data.trials) + 1))
-    design = np.column_stack(columns)
-    iterations = {}
-    for index in np.flatnonzero(effects.included):
-        rows = order[bounds[index] : bounds[index + 1]]
-        try:
-            fit = cox_efron(data.time[rows], data.event[rows], design[rows], tol=COX_TOLERANCE)
-        except AnalysisError as error:
-            effects.exclude(np.arange(len(data.trials)) == index, f"the trial's Cox model cannot be fitted: {error}")
-            continue
-        variance = fit.cov[coefficient, coefficient]
-        if not fit.converged or not np.isfinite(fit.coef[coefficient]) or not variance > 0:
-            effects.exclude(np.arange(len(data.trials)) == index, "the trial's Cox model did not converge")
-            continue
-        effects.estimate[index] = fit.coef[coefficient]
-        effects.se[index] = np.sqrt(variance)
-        iterations[data.trials[index]] = fit.iterations
-    effects.convergence = {"cox_iterations_max": max(iterations.values(), default=0)}
+    trial: np.ndarray  # (n,) trial index of each sorted row
+    x: np.ndarray  # (n, p) covariates, centred within trial
+    event: np.ndarray  # (n,) 0/1
+    trial_starts: np.ndarray  # first sorted row of each trial present, plus n
+    group_starts: np.ndarray  # first sorted row of each (trial, time) group
+    group_ends: np.ndarray  # last sorted row of each group: its risk set is its trial's rows up to here
+    event_rows: np.ndarray  # sorted rows that are events
+    event_group: np.ndarray  # group of each event
+    event_fraction: np.ndarray  # l / d for the l-th of the d tied events of a group (Efron)
+
+
+def _risk_sets(data: Prepared, columns: list[np.ndarray], rows: np.ndarray) -> _RiskSets:
+    trial, time = data.trial_index[rows], data.time[rows]
+    by_time = np.argsort(-time, kind="stable")
+    # A stable sort of small integers is a radix sort: trial order costs one linear pass.
+    small = trial.astype(np.int16 if len(data.trials) < 2**15 else np.int64)
+    order = by_time[np.argsort(small[by_time], kind="stable")]
+    trial, time, event = trial[order], time[order], data.event[rows][order]
+    x = np.column_stack([column[rows][order] for column in columns])
+    sizes = np.bincount(trial, minlength=len(data.trials))
+    for j in range(x.shape[1]):
+        x[:, j] -= (np.bincount(trial, weights=x[:, j], minlength=len(sizes)) / np.maximum(sizes, 1))[trial]
+    new_trial = np.r_[True, trial[1:] != trial[:-1]]
+    new_group = new_trial | np.r_[True, time[1:] != time[:-1]]
+    group_starts = np.flatnonzero(new_group)
+    group = np.cumsum(new_group) - 1
+    deaths = np.add.reduceat(event, group_starts)
+    event_rows = np.flatnonzero(event)
+    event_group = group[event_rows]
+    rank = np.arange(len(event_rows)) - (np.cumsum(deaths) - deaths)[event_group]
+    return _RiskSets(
+        trial=trial,
+        x=x,
+        event=event,
+        trial_starts=np.r_[np.flatnonzero(new_trial), len(trial)],
+        group_starts=group_starts,
+        group_ends=np.r_[group_starts[1:], len(trial)] - 1,
+        event_rows=event_rows,
+        event_group=event_group,
+        event_fraction=rank / deaths[event_group],
+    )
+
+
+def _efron_score_information(sets: _RiskSets, beta: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per trial: score and information of the Efron partial likelihood at that trial's coefficients."""
+    size = sets.x.shape[1]
+    eta = np.einsum("ij,ij->i", sets.x, beta[sets.trial])
+    starts = sets.trial_starts
+    eta -= np.repeat(np.maximum.reduceat(eta, starts[:-1]), np.diff(starts))  # exp() stays finite
+    w = np.exp(eta)
+    pairs = [(i, j) for i in range(size) for j in range(i, size)]
+    sums = np.column_stack(
+        [w, *(w * sets.x[:, i] for i in range(size)), *(w * sets.x[:, i] * sets.x[:, j] for i, j in pairs)]
+    )
+    cumulative = np.empty_like(sums)
+    for lo, hi in zip(starts[:-1], starts[1:], strict=True):  # cumulative sums restarted at each trial
+        np.cumsum(sums[lo:hi], axis=0, out=cumulative[lo:hi])
+    risk = cumulative[sets.group_ends][sets.event_group]
+    event_sums = sums[sets.event_rows]
+    first_event_of_group = np.r_[True, sets.event_group[1:] != sets.event_group[:-1]]
+    tied = np.add.reduceat(event_sums, np.flatnonzero(first_event_of_group), axis=0)
+    tied = tied[np.cumsum(first_event_of_group) - 1]
+    terms = risk - sets.event_fraction[:, None] * tied
+    mean_x = terms[:, 1 : 1 + size] / terms[:, :1]
+    event_trial = sets.trial[sets.event_rows]
+    score = np.empty((count, size))
+    information = np.empty((count, size, size))
+    for i in range(size):
+        observed = np.bincount(sets.trial, weights=sets.x[:, i] * sets.event, minlength=count)
+        score[:, i] = observed - np.bincount(event_trial, weights=mean_x[:, i], minlength=count)
+    for column, (i, j) in enumerate(pairs):
+        second = terms[:, 1 + size + column] / terms[:, 0] - mean_x[:, i] * mean_x[:, j]
+        information[:, i, j] = information[:, j, i] = np.bincount(event_trial, weights=second, minlength=count)
+    return score, information
+
+
+def cox_per_trial(data: Prepared, columns: list[np.ndarray], coefficient: int, effects) -> TrialEffects:
+    """Cox model with Efron ties in each included trial, by Newton-Raphson on all trials at once (each trial
+    its own coefficients and risk sets) until every step is below tolerance; SE from the inverse information."""
+    count, size = len(data.trials), len(columns)
+    sets = _risk_sets(data, columns, effects.included[data.trial_index])
+    beta = np.zeros((count, size))
+    pending = effects.included.copy()
+    converged = np.zeros(count, dtype=bool)
+    information = np.zeros((count, size, size))
+    iterations = 0
+    while pending.any() and iterations < COX_MAX_ITERATIONS:
+        score, information = _efron_score_information(sets, beta, count)
+        solvable = pending & _well_conditioned(information)
+        step, _ = _solve_batched(information, score, solvable)
+        step = np.nan_to_num(step)
+        beta += step
+        small = solvable & (np.max(np.abs(step), axis=1) < COX_TOLERANCE)
+        converged |= small
+        pending &= solvable & ~small
+        iterations += 1
+    # The information of the last iteration is that at the estimate: the last step was below tolerance.
+    failed = ~converged | ~_well_conditioned(information) | ~np.all(np.isfinite(beta), axis=1)
+    reason = "the trial's Cox model did not converge (a covariate may be constant, or predict the events exactly)"
+    effects.exclude(effects.included & failed, reason)
+    usable = effects.included
+    _, inverse = _solve_batched(information, np.zeros((count, size)), usable)
+    effects.estimate[usable] = beta[usable, coefficient]
+    effects.se[usable] = np.sqrt(inverse[usable, coefficient, coefficient])
+    effects.convergence = {"cox_iterations": iterations}
     return effects
 
 
