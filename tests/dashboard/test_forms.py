@@ -164,3 +164,12 @@ def test_a_move_the_lifecycle_does_not_allow_is_refused_naming_the_allowed_state
     trial.refresh_from_db()
     assert trial.status == "contacted"
     assert StatusTransition.objects.count() == 0
+
+
+def test_analyst_cannot_move_the_status(client, member, trial):
+    member(client, Role.ANALYST)
+    response = client.post(transition_url(trial), {"to_status": "responded"})
+    assert response.status_code == 403
+    trial.refresh_from_db()
+    assert trial.status == "contacted"
+    assert StatusTransition.objects.count() == 0

@@ -149,3 +149,26 @@ def test_final_status_offers_no_move(client, reviewer, review):
     html = client.get(reverse("dashboard:trial-detail", args=[trial.pk])).content.decode()
     assert "is a final status" in html
     assert ContactAttempt.objects.count() == 0
+
+
+def test_contributor_overview_lists_only_their_trials_followups_and_activity(
+    client, member, review, trial, second_trial
+):
+    today = timezone.localdate()
+    coordinator = member(client, Role.COORDINATOR, username="coordinator")
+    for target in (trial, second_trial):
+        services.contact_attempt_create(
+            trial=target,
+            actor=coordinator,
+            date=today - datetime.timedelta(days=10),
+            channel="email",
+            outcome="no_reply",
+            next_follow_up=today,
+            owner=coordinator,
+        )
+    member(client, Role.CONTRIBUTOR, trials=[trial])
+
+    html = client.get(reverse("dashboard:review-overview", args=[review.pk])).content.decode()
+
+    assert trial.registry_id in html
+    assert second_trial.registry_id not in html
