@@ -16,5 +16,7 @@ urlpatterns = [
     path("", include("apps.dashboard.urls")),
 ]
 
+handler404 = "apps.core.views.not_found"
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

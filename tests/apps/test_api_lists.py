@@ -83,3 +83,9 @@ def test_transition_endpoint_moves_and_records(reviewer_client):
     assert [(t["from_status"], t["to_status"], t["note"]) for t in transitions] == [
         ("contacted", "no_response", "Three reminders.")
     ]
+
+
+def test_unknown_api_urls_answer_in_the_api_error_shape(reviewer_client):
+    response = reviewer_client.get("/api/v1/trials/not-a-number/")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
