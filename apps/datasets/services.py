@@ -42,6 +42,11 @@ HEAD_SIZE = 64 * 1024
 # ----------------------------------------------------------------------------------------------- uploads
 
 
+def parse_queue() -> str:
+    """A queue to send parse jobs to instead of the routed one (`ingest`); set to isolate a worker."""
+    return getattr(settings, "DATASET_PARSE_QUEUE", "")
+
+
 def max_upload_bytes() -> int:
     return settings.DATASET_MAX_UPLOAD_BYTES
 
@@ -166,6 +171,7 @@ def dataset_parse_requeue(*, version: DatasetVersion, actor) -> Job:
             actor=actor,
             review=version.trial.review,
             trial=version.trial,
+            queue=parse_queue(),
         )
 
 

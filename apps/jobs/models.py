@@ -19,6 +19,7 @@ class Job(models.Model):
 
     kind = models.CharField(max_length=64, db_index=True)
     task_name = models.CharField(max_length=200, help_text="The Celery task that runs this job.")
+    queue = models.CharField(max_length=100, blank=True, help_text="Empty: the queue the task is routed to.")
     review = models.ForeignKey("reviews.Review", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
     trial = models.ForeignKey("trials.Trial", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
     target_type = models.CharField(max_length=64, blank=True)

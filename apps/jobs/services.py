@@ -31,11 +31,12 @@ def target_type_of(instance: models.Model) -> str:
 
 def _enqueue(job: Job) -> None:
     """Send the job's task; a task registered in this process is applied so that eager mode runs it."""
+    options = {"queue": job.queue} if job.queue else {}
     task = current_app.tasks.get(job.task_name)
     if task is not None:
-        task.apply_async(args=[job.pk], task_id=job.celery_task_id)
+        task.apply_async(args=[job.pk], task_id=job.celery_task_id, **options)
     else:
-        current_app.send_task(job.task_name, args=[job.pk], task_id=job.celery_task_id)
+        current_app.send_task(job.task_name, args=[job.pk], task_id=job.celery_task_id, **options)
 
 
 def _save_state(job: Job, fields: list[str]) -> None:
@@ -52,11 +53,13 @@ def job_create(
     review=None,
     trial=None,
     max_attempts: int = 3,
+    queue: str = "",
 ) -> Job:
     """Store a queued job and send its task once the surrounding transaction commits."""
     job = Job.objects.create(
         kind=kind,
         task_name=task,
+        queue=queue,
         target_type=target_type_of(target) if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
         review=review,

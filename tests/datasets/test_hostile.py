@@ -1,0 +1,154 @@
+"""Malformed files end their parse job as failed with a message naming the problem; the upload is kept."""
+
+import io
+import zipfile
+
+import openpyxl
+import pandas as pd
+import pyreadstat
+import pytest
+
+from apps.datasets.models import DatasetVersion
+from apps.jobs.models import Job
+
+from .conftest import parse_job, stored_bytes
+
+pytestmark = pytest.mark.django_db
+FAILED = DatasetVersion.Status.FAILED
+
+
+def assert_failed(version, content: bytes, *fragments: str) -> None:
+    assert version.status == FAILED
+    job = parse_job(version)
+    assert job.state == Job.State.FAILED
+    assert job.attempts == 1, "bad input must not be retried"
+    assert version.error == job.error
+    for fragment in fragments:
+        assert fragment in version.error
+    assert stored_bytes(version) == content
+
+
+def test_a_ragged_row_names_its_line(ingest):
+    content = b"id,arm,age\n1,1,30\n2,2,41\n3,1,52,extra\n4,2,60\n"
+    version = ingest("trial.csv", content)
+    assert_failed(version, content, "Line 4 has 4 values but the header has 3 columns")
+
+
+def test_a_short_row_names_its_line(ingest):
+    content = b"id,arm,age\n1,1,30\n2,2\n3,1,52\n"
+    version = ingest("trial.csv", content)
+    assert_failed(version, content, "Line 3 has 2 values but the header has 3 columns", "fewer values")
+
+
+def test_a_csv_cut_inside_a_quoted_value_is_reported_as_truncated(ingest):
+    content = b'id,comment\n1,"fine"\n2,"this note was cut off in the mid'
+    version = ingest("trial.csv", content)
+    assert_failed(version, content, "The value starting on line 3 opens a quote that is never closed", "truncated")
+
+
+def test_a_csv_cut_in_the_middle_of_a_row(ingest):
+    content = b"id,arm,age\n1,1,30\n2,2,41\n3,1"
+    version = ingest("trial.csv", content)
+    assert_failed(version, content, "Line 4 has 2 values but the header has 3 columns")
+
+
+def test_binary_garbage_named_csv(ingest):
+    content = bytes(range(256)) * 64
+    version = ingest("trial.csv", content)
+    assert version.detected_format == DatasetVersion.Format.BINARY
+    assert_failed(version, content, "neither text nor a format the app reads")
+
+
+def test_an_encoding_it_cannot_decode_names_the_byte_and_position(ingest):
+    # 0x81 is undefined in Windows-1252 and invalid in UTF-8.
+    content = b"id,name\n1,Ana\n2,Bj\x81rn\n"
+    version = ingest("trial.csv", content)
+    assert_failed(version, content, "neither UTF-8 nor Windows-1252/Latin-1", "byte 0x81 at line 3, column 5")
+
+
+def test_a_repeated_column_name(ingest):
+    content = b"id,age,age\n1,30,31\n"
+    version = ingest("trial.csv", content)
+    assert_failed(version, content, "The column name 'age' appears twice in the header (columns 2 and 3)")
+
+
+def test_too_many_rows(ingest, settings):
+    settings.DATASET_MAX_ROWS = 3
+    content = b"id\n1\n2\n3\n4\n"
+    version = ingest("trial.csv", content)
+    assert_failed(version, content, "more than 3 rows")
+
+
+def test_too_many_columns(ingest, settings):
+    settings.DATASET_MAX_COLUMNS = 2
+    content = b"a,b,c\n1,2,3\n"
+    version = ingest("trial.csv", content)
+    assert_failed(version, content, "3 columns; the limit is 2")
+
+
+def test_too_many_rows_in_a_statistical_file(ingest, settings, tmp_path):
+    settings.DATASET_MAX_ROWS = 2
+    path = tmp_path / "data.sav"
+    pyreadstat.write_sav(pd.DataFrame({"x": [1.0, 2.0, 3.0]}), str(path))
+    content = path.read_bytes()
+    version = ingest("data.sav", content)
+    assert_failed(version, content, "more than 2 rows")
+
+
+def test_an_xlsx_whose_declared_size_is_over_the_limit_is_refused_before_reading(ingest, settings, tmp_path):
+    settings.DATASET_XLSX_MAX_UNCOMPRESSED_BYTES = 50_000
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["id", "note"])
+    for row in range(2000):
+        sheet.append([row, "the same words again and again"])
+    path = tmp_path / "big.xlsx"
+    workbook.save(path)
+    content = path.read_bytes()
+    assert len(content) < 50_000
+    version = ingest("big.xlsx", content)
+    assert_failed(version, content, "unpacks to", "over the limit")
+
+
+def test_a_truncated_xlsx(ingest, tmp_path):
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["id"])
+    path = tmp_path / "book.xlsx"
+    workbook.save(path)
+    content = path.read_bytes()[:1500]
+    version = ingest("book.xlsx", content)
+    assert version.detected_format == DatasetVersion.Format.XLSX
+    assert_failed(version, content, "The Excel workbook is damaged or truncated")
+
+
+def test_a_truncated_stata_file(ingest, tmp_path):
+    path = tmp_path / "data.dta"
+    pyreadstat.write_dta(pd.DataFrame({"x": [float(i) for i in range(500)]}), str(path))
+    content = path.read_bytes()[:-800]
+    version = ingest("data.dta", content)
+    assert_failed(version, content, "The Stata file cannot be read: it is damaged or truncated")
+
+
+def test_a_truncated_spss_file(ingest, tmp_path):
+    path = tmp_path / "data.sav"
+    pyreadstat.write_sav(pd.DataFrame({"x": [float(i) for i in range(500)]}), str(path))
+    content = path.read_bytes()[:300]
+    version = ingest("data.sav", content)
+    assert_failed(version, content, "The SPSS file cannot be read")
+
+
+def test_a_file_with_only_blank_lines(ingest):
+    content = b"\n\n   \n"
+    version = ingest("trial.csv", content)
+    assert_failed(version, content, "The file is empty")
+
+
+def test_a_zip_bomb_disguised_as_a_workbook_is_refused_by_its_declared_size(ingest, settings):
+    settings.DATASET_XLSX_MAX_UNCOMPRESSED_BYTES = 10 * 1024 * 1024
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"\x00" * (20 * 1024 * 1024))
+    content = buffer.getvalue()
+    version = ingest("book.xlsx", content)
+    assert_failed(version, content, "unpacks to 21 MB")
