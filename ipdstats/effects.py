@@ -298,7 +298,8 @@ def _efron_score_information(sets: _RiskSets, beta: np.ndarray, count: int) -> t
     size = sets.x.shape[1]
     eta = np.einsum("ij,ij->i", sets.x, beta[sets.trial])
     starts = sets.trial_starts
-    eta -= np.repeat(np.maximum.reduceat(eta, starts[:-1]), np.diff(starts))  # exp() stays finite
+    if np.abs(eta).max() > 300:  # a shift per trial cancels in every ratio below and keeps exp() finite
+        eta -= np.repeat(np.maximum.reduceat(eta, starts[:-1]), np.diff(starts))
     w = np.exp(eta)
     pairs = [(i, j) for i in range(size) for j in range(i, size)]
     sums = np.column_stack(

@@ -205,3 +205,22 @@ def test_interaction_with_a_covariate_constant_in_a_trial_excludes_that_trial():
     effects = interaction_effects(prepared(trial, treat, y, age=age), "MD", "age", [])
     assert effects.reasons[0] == "the covariate age does not vary in the trial"
     assert effects.reasons[1] is None
+
+
+@pytest.mark.parametrize("scale", [1.0, 1000.0])
+def test_cox_fits_of_all_trials_at_once_equal_one_fit_per_trial(scale):
+    from ipdstats.cox import cox_efron
+
+    rng = np.random.default_rng(8)
+    trial = np.repeat(["A", "B", "C", "D"], [60, 80, 45, 100])
+    treat = rng.integers(0, 2, len(trial))
+    age = rng.normal(60, 10, len(trial)) * scale  # also on a scale far from that of treatment
+    time = np.round(rng.exponential(np.exp(-0.3 * treat - 0.02 * age / scale)), 1) + 0.1  # many ties
+    event = (rng.random(len(trial)) < 0.7).astype(float)
+    data = prepared(trial, treat, time=time, event=event, age=age)
+    effects = treatment_effects(data, "HR", ["age"])
+    for index, label in enumerate(data.trials):
+        rows = trial == label
+        fit = cox_efron(time[rows], event[rows], np.column_stack([treat[rows], age[rows]]))
+        assert effects.estimate[index] == pytest.approx(fit.coef[0], rel=1e-8, abs=1e-12)
+        assert effects.se[index] == pytest.approx(np.sqrt(fit.cov[0, 0]), rel=1e-8)
