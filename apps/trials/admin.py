@@ -87,6 +87,10 @@ class TrialAdmin(CoordinatorAdmin):
         TrialAuditInline,
     ]
     actions = [_transition_action(status) for status in (Status.ELIGIBLE, Status.IPD_SOUGHT, Status.CONTACTED)]
+
+    def delete_model(self, request, obj):
+        services.trial_delete(trial=obj, actor=request.user)
+
     fieldsets = [
         (None, {"fields": ["review", "registry_id", "title", "citation", "doi", "year", "sponsor_type"]}),
         ("Design", {"fields": ["n_randomised", "arms"]}),

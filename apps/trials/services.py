@@ -136,6 +136,10 @@ def trial_update(*, trial: Trial, actor, data: dict) -> Trial:
 
 @transaction.atomic
 def trial_delete(*, trial: Trial, actor) -> None:
+    """Delete a trial; its tracking records go with it, each with its own audit event."""
+    for records in (trial.contact_attempts, trial.contacts, trial.agreements, trial.approvals):
+        for record in records.all():
+            _delete(instance=record, actor=actor, trial=trial)
     _delete(instance=trial, actor=actor, trial=trial)
 
 

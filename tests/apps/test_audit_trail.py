@@ -127,10 +127,17 @@ def test_the_event_is_rolled_back_with_a_write_that_fails_after_it(monkeypatch):
 def test_events_survive_the_deletion_of_their_trial():
     trial = TrialFactory()
     trial_id = trial.pk
+    ContactAttemptFactory(trial=trial, contact=ContactFactory(trial=trial))
     services.trial_delete(trial=trial, actor=UserFactory())
-    event = AuditEvent.objects.get()
-    assert (event.action, event.object_id, event.trial) == ("delete", str(trial_id), None)
-    assert event.before["title"] == trial.title
+    events = AuditEvent.objects.order_by("id")
+    assert [(event.action, event.object_type) for event in events] == [
+        ("delete", "contactattempt"),
+        ("delete", "contact"),
+        ("delete", "trial"),
+    ]
+    trial_event = events.last()
+    assert (trial_event.object_id, trial_event.trial) == (str(trial_id), None)
+    assert trial_event.before["title"] == trial.title
 
 
 def test_history_endpoint_shows_before_and_after(api_as):
