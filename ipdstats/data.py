@@ -1,6 +1,7 @@
 """Participant rows: read, checked and turned into the arrays every model works on."""
 
 import csv
+import functools
 import gzip
 from dataclasses import dataclass
 from pathlib import Path
@@ -218,6 +219,17 @@ def prepare(table: pa.Table | pd.DataFrame, spec: Spec) -> Prepared:
     )
 
 
+@functools.lru_cache(maxsize=4)
+def _cached_table(path: Path, modified_ns: int, size: int, columns: tuple[str, ...], trial_column: str) -> pa.Table:
+    # Keyed by modification time and size too, so a file rewritten in place is read again.
+    return read_table(path, list(columns), trial_column)
+
+
 def load(spec: Spec) -> Prepared:
-    """Reads the spec's data file and prepares it."""
-    return prepare(read_table(spec.data, used_columns(spec), spec.columns["trial"]), spec)
+    """Reads the spec's data file (a few recent reads are kept: several analyses of one file read it once) and
+    prepares it. Arrow tables are immutable, so sharing them between analyses is safe."""
+    status = Path(spec.data).stat()
+    table = _cached_table(
+        Path(spec.data), status.st_mtime_ns, status.st_size, tuple(used_columns(spec)), spec.columns["trial"]
+    )
+    return prepare(table, spec)
