@@ -103,13 +103,34 @@ def _rule(points: int):
 
 
 class _Likelihood:
-    """The approximated log-likelihood of each trial and its gradient, vectorised over trials."""
+    """The approximated log-likelihood of each trial and its gradient, vectorised over trials.
+
+    Per-cell products that do not depend on the parameters are formed once, and the per-trial sums of one
+    evaluation are taken in a single stacked reduction over the cells.
+    """
 
     def __init__(self, cells: _Cells, quadrature: int):
         self.cells = cells
         self.nodes, self.weights = _rule(quadrature)
-        self.t = cells.design[:, cells.random_col]
+        design, size = cells.design, cells.size
+        self.t = design[:, cells.random_col]
+        self.t_size = self.t * size
+        self.t2_size = self.t * self.t_size
+        self.m = design.shape[1]
+        rows, cols = np.triu_indices(self.m)
+        self.pairs = (rows, cols)
+        # columns multiplied, per evaluation, by p, p(1-p), p(1-p)(1-2p) and p(1-p)
+        self.weighted = np.column_stack(
+            [
+                design * size[:, None],
+                design * self.t_size[:, None],
+                design * self.t2_size[:, None],
+                design[:, rows] * design[:, cols] * size[:, None],
+            ]
+        )
+        self.events_design = self._sum(design * cells.events[:, None])  # (K, m): sum_j d_j y_j
         self.mode = np.zeros(cells.n_groups)  # warm start of the conditional modes
+        self.information = None  # (K, m, m) of the last evaluation: sum v d d' - tau^2 s s' / H
 
     def _sum(self, values):
         return np.add.reduceat(values, self.cells.starts, axis=0)
@@ -120,56 +141,84 @@ class _Likelihood:
         return np.einsum("ij,ij->i", c.design[:, :q], phi[c.group]) + c.design[:, q:] @ beta
 
     def _mode(self, offset, tau):
-        """Conditional modes u^ of every trial by Newton's method (g is strictly concave)."""
-        c, t = self.cells, self.t
+        """Conditional modes u^ of every trial by Newton's method (g is strictly concave).
+
+        Newton converges quadratically: once a step is below 1e-9 the error left is of the order of its square,
+        so that step is the last one."""
+        c = self.cells
+        col = c.random_col
         u = self.mode.copy() if tau != 0 else np.zeros(c.n_groups)
         for _ in range(100):
-            p = special.expit(offset + tau * t * u[c.group])
-            slope = tau * self._sum(t * (c.events - c.size * p)) - u
-            curvature = 1.0 + tau * tau * self._sum(t * t * c.size * p * (1 - p))
+            p = special.expit(offset + tau * self.t * u[c.group])
+            slope = tau * (self.events_design[:, col] - self._sum(self.t_size * p)) - u
+            curvature = 1.0 + tau * tau * self._sum(self.t2_size * (p * (1 - p)))
             step = np.clip(slope / curvature, -2.0, 2.0)
             u = u + step
-            if np.max(np.abs(step)) < 1e-13 * (1 + np.max(np.abs(u))):
+            if np.max(np.abs(step)) < 1e-9:
                 break
         return u
 
+    def _node(self, offset, tau, u, want_score):
+        """Per-trial sum of the binomial log-likelihood at u (and sum_j d_j (y_j - n_j p_j))."""
+        c = self.cells
+        eta = offset + tau * self.t * u[c.group]
+        loglik = self._sum(c.events * eta - c.size * np.logaddexp(0.0, eta))
+        if not want_score:
+            return loglik, None
+        return loglik, self.events_design - self._sum(self.weighted[:, : self.m] * special.expit(eta)[:, None])
+
     def evaluate(self, phi, beta, tau, want_gradient=True):
         """Per-trial log-likelihood (K,) and gradient: d/dphi_i (K, q), d/d(beta, tau) per trial (K, r + 1)."""
-        c, t, design = self.cells, self.t, self.cells.design
+        c, m, col = self.cells, self.m, self.cells.random_col
         offset = self.offset(phi, beta)
         u_hat = self._mode(offset, tau)
         self.mode = u_hat
-        p = special.expit(offset + tau * t * u_hat[c.group])
-        v = c.size * p * (1 - p)
-        curvature = 1.0 + tau * tau * self._sum(t * t * v)
+        eta = offset + tau * self.t * u_hat[c.group]
+        p = special.expit(eta)
+        w = p * (1 - p)
+        width = self.weighted.shape[1] if want_gradient else 3 * m
+        per_row = np.empty((len(p), width + 1))
+        np.multiply(self.weighted[:, :m], p[:, None], out=per_row[:, :m])
+        np.multiply(self.weighted[:, m : 2 * m], w[:, None], out=per_row[:, m : 2 * m])
+        np.multiply(self.weighted[:, 2 * m : 3 * m], (w * (1 - 2 * p))[:, None], out=per_row[:, 2 * m : 3 * m])
+        if want_gradient:
+            np.multiply(self.weighted[:, 3 * m :], w[:, None], out=per_row[:, 3 * m : -1])
+        per_row[:, -1] = c.events * eta - c.size * np.logaddexp(0.0, eta)
+        sums = self._sum(per_row)
+        score_hat = self.events_design - sums[:, :m]  # sum_j d_j (y_j - n_j p_j) at the mode
+        s_dtv = sums[:, m : 2 * m]  # sum_j d_j t_j v_j, v = n p (1 - p)
+        s_dt2dv = sums[:, 2 * m : 3 * m]  # sum_j d_j t_j^2 dv/deta
+        loglik_hat = sums[:, -1]
+        curvature = 1.0 + tau * tau * s_dtv[:, col]
         sigma = 1.0 / np.sqrt(curvature)
 
         node_u = u_hat[:, None] + sigma[:, None] * self.nodes[None, :]  # (K, Q)
         node_g = np.empty_like(node_u)
-        node_score = []  # per node: sum_j d_j (y_j - n_j p_j), (K, m)
-        for k in range(len(self.nodes)):
-            eta = offset + tau * t * node_u[c.group, k]
-            loglik_rows = c.events * eta - c.size * np.logaddexp(0.0, eta)
-            node_g[:, k] = self._sum(loglik_rows) - node_u[:, k] ** 2 / 2
-            if want_gradient:
-                residual = c.events - c.size * special.expit(eta)
-                node_score.append(self._sum(design * residual[:, None]))
+        node_score = []
+        for k, z in enumerate(self.nodes):
+            if z == 0.0:  # the mode itself (the Laplace node, and the middle node of an odd rule)
+                loglik_k, score_k = loglik_hat, score_hat
+            else:
+                loglik_k, score_k = self._node(offset, tau, node_u[:, k], want_gradient)
+            node_g[:, k] = loglik_k - node_u[:, k] ** 2 / 2
+            node_score.append(score_k)
         log_terms = np.log(self.weights)[None, :] + node_g + self.nodes[None, :] ** 2 / 2
         loglik = np.log(sigma) + special.logsumexp(log_terms, axis=1)
         if not want_gradient:
             return loglik, None, None
 
+        pair_sums = sums[:, 3 * m : -1]
+        information = np.empty((c.n_groups, m, m))
+        information[:, self.pairs[0], self.pairs[1]] = pair_sums
+        information[:, self.pairs[1], self.pairs[0]] = pair_sums
+        self.information = information - (tau * tau / curvature)[:, None, None] * s_dtv[:, :, None] * s_dtv[:, None, :]
+
         # implicit derivatives of the mode and of the curvature
-        dv = v * (1 - 2 * p)  # d v / d eta
-        s_dtv = self._sum(design * (t * v)[:, None])  # (K, m)
-        s_dt2dv = self._sum(design * (t * t * dv)[:, None])  # (K, m)
-        col = c.random_col
         s_t2v, s_t3dv = s_dtv[:, col], s_dt2dv[:, col]
-        s_tr_hat = self._sum(t * (c.events - c.size * p))
         curvature_u = tau**3 * s_t3dv
         du_design = -tau * s_dtv / curvature[:, None]
         dh_design = tau * tau * s_dt2dv + curvature_u[:, None] * du_design
-        du_tau = (s_tr_hat - tau * u_hat * s_t2v) / curvature
+        du_tau = (score_hat[:, col] - tau * u_hat * s_t2v) / curvature
         dh_tau = 2 * tau * s_t2v + tau * tau * u_hat * s_t3dv + curvature_u * du_tau
         du = np.column_stack([du_design, du_tau])
         dlogsigma = -0.5 * np.column_stack([dh_design, dh_tau]) / curvature[:, None]
@@ -234,8 +283,16 @@ class _Newton:
             out.append((g_phi, g_psi[:, : self.free]))
         return out[0][0] - out[1][0], out[0][1] - out[1][1]
 
+    def _pivot(self, a, b):
+        """Unit pivots for the coefficients a trial does not have (a column without variation there)."""
+        absent = self.absent
+        a = np.where(absent[:, :, None] | absent[:, None, :], 0.0, a)
+        a[absent[:, :, None] & np.eye(self.q, dtype=bool)[None]] = 1.0
+        return a, np.where(absent[:, :, None], 0.0, b)
+
     def hessian(self, theta):
-        """Negative Hessian blocks: per trial A (K, q, q), cross B (K, q, f), common C (f, f); f free of psi."""
+        """Negative Hessian blocks by central differences of the exact gradient: per trial A (K, q, q), cross
+        B (K, q, f), common C (f, f), f the free common parameters."""
         k, q, f = self.k, self.q, self.free
         a = np.empty((k, q, q))
         b_from_phi = np.empty((k, q, f))
@@ -257,13 +314,33 @@ class _Newton:
             b_from_psi[:, :, j] = -d_phi / (2 * self.step_psi[j])
             c[:, j] = -d_psi.sum(axis=0) / (2 * self.step_psi[j])
         self.lik.mode = mode
-        a = (a + a.transpose(0, 2, 1)) / 2
-        b = (b_from_phi + b_from_psi) / 2
-        absent = self.absent
-        a = np.where(absent[:, :, None] | absent[:, None, :], 0.0, a)
-        a[absent[:, :, None] & np.eye(q, dtype=bool)[None]] = 1.0
-        b = np.where(absent[:, :, None], 0.0, b)
+        a, b = self._pivot((a + a.transpose(0, 2, 1)) / 2, (b_from_phi + b_from_psi) / 2)
         return a, b, (c + c.T) / 2
+
+    def working_hessian(self, theta):
+        """Cheaper negative Hessian for the Newton steps: for the linear-predictor coefficients, the information
+        with the random effect integrated out at its mode (sum v d d' - tau^2 s s' / H, recorded by the last
+        gradient evaluation, at theta); for tau, central differences of the exact gradient. The exact gradient
+        decides convergence, so this only changes the path, not the estimate."""
+        k, q, f = self.k, self.q, self.free
+        information = self.lik.information
+        a = information[:, :q, :q]
+        b = np.zeros((k, q, f))
+        c = np.zeros((f, f))
+        n_beta = self.r - 1
+        b[:, :, :n_beta] = information[:, :q, q:]
+        c[:n_beta, :n_beta] = information[:, q:, q:].sum(axis=0)
+        if f > n_beta:
+            phi, beta, tau = _unpack(theta, k, q)
+            mode = self.lik.mode.copy()
+            shift = np.zeros(self.r)
+            shift[-1] = self.step_psi[-1]
+            d_phi, d_psi = self._gradient_change(phi, np.r_[beta, tau], mode, (np.zeros((k, q)), shift))
+            self.lik.mode = mode
+            b[:, :, -1] = -d_phi / (2 * shift[-1])
+            c[:, -1] = -d_psi.sum(axis=0) / (2 * shift[-1])
+            c[-1, :-1] = c[:-1, -1]
+        return (*self._pivot(a, b), c)
 
     @staticmethod
     def schur(a, b, c):
@@ -287,13 +364,50 @@ class _Newton:
         return np.r_[step_phi.ravel(), step_psi, np.zeros(self.r - self.free)]
 
 
-def _start(cells: _Cells, n_fixed: int, tau: float):
-    """Starting values: each trial's log odds of an event, no covariate or treatment effect."""
+def _start(cells: _Cells, n_fixed: int):
+    """Starting values: each trial's log odds of an event, no covariate or treatment effect, tau = 0."""
     events = np.add.reduceat(cells.events, cells.starts)
     size = np.add.reduceat(cells.size, cells.starts)
     phi = np.zeros((cells.n_groups, cells.n_nuisance))
     phi[:, 0] = np.log((events + 0.5) / (size - events + 0.5))
-    return np.r_[phi.ravel(), np.zeros(n_fixed), tau]
+    return np.r_[phi.ravel(), np.zeros(n_fixed), 0.0]
+
+
+def _maximise(newton: _Newton, theta, max_iter: int, tol: float):
+    """Newton iterations with step halving until the approximated log-likelihood does not fall."""
+    likelihood = newton.lik
+    value, g_phi, g_psi = newton.value_and_gradient(theta)
+    iterations = 0
+    while iterations < max_iter:
+        iterations += 1
+        step = newton.direction(g_phi, g_psi, *newton.working_hessian(theta))
+        mode = likelihood.mode.copy()
+        scale = 1.0
+        while scale >= 1e-10:
+            likelihood.mode = mode.copy()
+            new_value, new_g_phi, new_g_psi = newton.value_and_gradient(theta + scale * step)
+            if np.isfinite(new_value) and new_value >= value - 1e-10 * abs(value):
+                break
+            scale /= 2
+        if scale < 1e-10:  # no step improves the log-likelihood: at the optimum up to rounding
+            likelihood.mode = mode
+            newton.value_and_gradient(theta)  # leaves the likelihood's state at theta
+            return theta, value, g_phi, g_psi, iterations, False
+        theta = theta + scale * step
+        value, g_phi, g_psi = new_value, new_g_phi, new_g_psi
+        if float(np.abs(scale * step).max()) < tol:
+            return theta, value, g_phi, g_psi, iterations, True
+    return theta, value, g_phi, g_psi, iterations, False
+
+
+def _starting_tau(newton: _Newton, theta) -> float:
+    """The best of a few values of tau, the other parameters held at their fit with tau = 0."""
+    candidates = np.array([0.05, 0.1, 0.2, 0.4, 0.8, 1.6])
+    values = []
+    for tau in candidates:
+        newton.lik.mode = np.zeros(newton.k)
+        values.append(newton.value(np.r_[theta[:-1], tau]))
+    return float(candidates[int(np.argmax(values))])
 
 
 def fit_logistic(
@@ -313,6 +427,9 @@ def fit_logistic(
     per-trial intercept is always included); fixed (n, r) common columns; random_col: the column of `fixed` that
     carries the random effect; quadrature: 1 for Laplace, n for adaptive Gauss-Hermite with n nodes;
     estimate_tau False fits the model with tau = 0 (a fixed common effect).
+
+    The fit with tau = 0 (an ordinary logistic regression, concave) gives the starting values; tau starts at
+    the best of a few values, then Newton's method runs on all parameters to full convergence.
     """
     if quadrature < 1:
         raise AnalysisError("quadrature must be a whole number of at least 1 (1 is the Laplace approximation).")
@@ -322,32 +439,17 @@ def fit_logistic(
     fixed = np.asarray(fixed, dtype=float).reshape(len(y), -1)
     cells = _collapse(y, group, nuisance, fixed, random_col)
     likelihood = _Likelihood(cells, quadrature)
-    newton = _Newton(likelihood, estimate_tau)
-    theta = _start(cells, fixed.shape[1], 0.5 if estimate_tau else 0.0)
-
-    value, g_phi, g_psi = newton.value_and_gradient(theta)
-    converged = False
-    iterations = 0
-    while iterations < max_iter:
-        iterations += 1
-        step = newton.direction(g_phi, g_psi, *newton.hessian(theta))
-        scale = 1.0
-        mode = likelihood.mode.copy()
-        while scale >= 1e-10:  # step halving until the approximated log-likelihood does not fall
-            candidate = theta + scale * step
-            likelihood.mode = mode.copy()
-            new_value = newton.value(candidate)
-            if np.isfinite(new_value) and new_value >= value - 1e-10 * abs(value):
-                break
-            scale /= 2
-        if scale < 1e-10:
-            likelihood.mode = mode
-            break
-        theta = candidate
-        value, g_phi, g_psi = newton.value_and_gradient(theta)
-        if float(np.abs(scale * step).max()) < 1e-9:
-            converged = True
-            break
+    fixed_effect = _Newton(likelihood, estimate_tau=False)
+    theta, value, g_phi, g_psi, iterations, converged = _maximise(
+        fixed_effect, _start(cells, fixed.shape[1]), max_iter, 1e-9 if not estimate_tau else 1e-4
+    )
+    newton = fixed_effect
+    if estimate_tau:
+        newton = _Newton(likelihood, estimate_tau=True)
+        theta = np.r_[theta[:-1], _starting_tau(newton, theta)]
+        likelihood.mode = np.zeros(newton.k)
+        theta, value, g_phi, g_psi, more, converged = _maximise(newton, theta, max_iter, 1e-9)
+        iterations += more
 
     tau = abs(float(theta[-1]))
     at_boundary = estimate_tau and tau < 1e-5
