@@ -116,3 +116,9 @@ def test_a_trial_whose_rows_are_all_missing_disappears(tmp_path):
 def test_no_rows_left_is_an_error(tmp_path):
     with pytest.raises(AnalysisError, match="No participant rows"):
         load_frame(tmp_path, frame(y=[None] * 8))
+
+
+def test_a_data_file_rewritten_between_analyses_is_read_again(tmp_path):
+    first = load_frame(tmp_path, frame())
+    second = load_frame(tmp_path, frame(y=[9.0, 2.0, 1.5, 2.5, 0.5, 1.0, 0.7, 1.9]).iloc[:7])
+    assert first.n_rows == 8 and second.n_rows == 7 and second.outcome[0] == 9.0
