@@ -21,7 +21,7 @@ from apps.trials import selectors
 from apps.trials import services as trial_services
 from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, StatusTransition, Trial
 
-WRITE_METHODS = ["get", "post", "patch", "delete", "head", "options"]
+DETAIL_METHODS = ["get", "patch", "delete", "head", "options"]
 
 
 def _deny(message: str):
@@ -122,7 +122,7 @@ class MemberListView(ReviewChildMixin, generics.ListCreateAPIView):
 
 class MemberDetailView(generics.RetrieveUpdateDestroyAPIView):
     serializer_class = serializers.MembershipSerializer
-    http_method_names = WRITE_METHODS
+    http_method_names = DETAIL_METHODS
 
     def get_queryset(self):
         return Membership.objects.filter(review__in=access.reviews_for_user(self.request.user)).select_related(
@@ -171,7 +171,7 @@ class OutcomeListView(ReviewChildMixin, generics.ListCreateAPIView):
 
 class OutcomeDetailView(generics.RetrieveUpdateDestroyAPIView):
     serializer_class = serializers.OutcomeSerializer
-    http_method_names = WRITE_METHODS
+    http_method_names = DETAIL_METHODS
 
     def get_queryset(self):
         return Outcome.objects.filter(review__in=access.reviews_for_user(self.request.user)).select_related("review")
@@ -230,7 +230,7 @@ class TrialListView(ReviewChildMixin, generics.ListCreateAPIView):
 
 class TrialDetailView(generics.RetrieveUpdateDestroyAPIView):
     serializer_class = serializers.TrialSerializer
-    http_method_names = WRITE_METHODS
+    http_method_names = DETAIL_METHODS
 
     def get_queryset(self):
         return access.trials_for_user(self.request.user)
@@ -311,7 +311,7 @@ class TrackingListView(TrialChildMixin, generics.ListCreateAPIView):
 class TrackingDetailView(generics.RetrieveUpdateDestroyAPIView):
     """Base for one tracking record: tracking editors change and delete it."""
 
-    http_method_names = WRITE_METHODS
+    http_method_names = DETAIL_METHODS
     model = None
 
     def get_queryset(self):
