@@ -94,3 +94,8 @@ class DictionaryEntry(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Module-level names for the API schema's enum names (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
+VersionStatus = DatasetVersion.Status
+VariableType = DictionaryEntry.Type

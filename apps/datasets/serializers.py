@@ -1,5 +1,6 @@
 """API serializers for participant data: they render; uploads go through the services."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.datasets.models import DatasetVersion, DictionaryEntry
@@ -71,7 +72,8 @@ class DatasetVersionDetailSerializer(DatasetVersionSerializer):
         fields = [*DatasetVersionSerializer.Meta.fields, "job", "dictionary"]
         read_only_fields = fields
 
-    def get_job(self, version) -> DatasetJobSerializer | None:
+    @extend_schema_field(DatasetJobSerializer(allow_null=True))
+    def get_job(self, version) -> dict | None:
         from apps.datasets.selectors import version_parse_job
 
         job = version_parse_job(version)

@@ -53,3 +53,7 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in self.FINISHED_STATES
+
+
+# A module-level name for the API schema's enum name (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
+JobState = Job.State

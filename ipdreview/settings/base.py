@@ -190,6 +190,9 @@ SPECTACULAR_SETTINGS = {
         "ReviewStatusEnum": "apps.reviews.models.ReviewStatus",
         "MemberRoleEnum": "apps.accounts.models.Role",
         "MappingRuleStatusEnum": "apps.harmonisation.models.MappingRuleStatus",
+        "DatasetVersionStatusEnum": "apps.datasets.models.VersionStatus",
+        "DictionaryTypeEnum": "apps.datasets.models.VariableType",
+        "JobStateEnum": "apps.jobs.models.JobState",
     },
 }
 

@@ -1,0 +1,97 @@
+"""Pages for participant data: a trial's versions, the upload page, a version's status and dictionary."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods
+
+from apps.accounts.access import role_for, trial_get_for_user
+from apps.core.errors import ApplicationError, NotFound
+from apps.datasets import selectors, services
+from apps.datasets.access import upload_problem, version_get_for_user
+from apps.datasets.uploads import HashingUploadHandler
+
+
+def _trial_or_404(request: HttpRequest, trial_id: int):
+    try:
+        return trial_get_for_user(request.user, trial_id)
+    except NotFound:
+        raise Http404("Trial not found.")
+
+
+@require_GET
+@login_required
+def trial_versions(request: HttpRequest, trial_id: int) -> HttpResponse:
+    trial = _trial_or_404(request, trial_id)
+    context = {
+        "trial": trial,
+        "review": trial.review,
+        "role": role_for(request.user, trial.review_id),
+        "versions": selectors.trial_versions(trial),
+        "upload_problem": upload_problem(request.user, trial),
+    }
+    return render(request, "datasets/trial_versions.html", context)
+
+
+def _upload_page(request: HttpRequest, trial, *, error: str = "", status: int = 200) -> HttpResponse:
+    context = {
+        "trial": trial,
+        "review": trial.review,
+        "upload_problem": upload_problem(request.user, trial),
+        "max_upload_bytes": services.max_upload_bytes(),
+        "error": error,
+        "note": request.POST.get("note", "") if request.method == "POST" and hasattr(request, "_post") else "",
+    }
+    return render(request, "datasets/upload.html", context, status=status)
+
+
+@csrf_exempt
+@login_required
+@require_http_methods(["GET", "POST"])
+def dataset_upload(request: HttpRequest, trial_id: int) -> HttpResponse:
+    """The upload page. The page's script sends the file to the API with a progress bar; without script the
+    form posts here. The body is streamed to disk and hashed as it arrives, so the handler is set before the
+    CSRF check below reads it."""
+    trial = _trial_or_404(request, trial_id)
+    if request.method == "GET":
+        return _upload_page(request, trial)
+    request.upload_handlers = [HashingUploadHandler(request)]
+    try:
+        return _receive_upload(request, trial)
+    except ApplicationError as error:
+        return _upload_page(request, trial, error=error.message, status=error.status)
+
+
+@csrf_protect
+def _receive_upload(request: HttpRequest, trial) -> HttpResponse:
+    problem = upload_problem(request.user, trial)
+    if problem:
+        return _upload_page(request, trial, error=problem, status=403)
+    uploaded = request.FILES.get("file")
+    if uploaded is None:
+        return _upload_page(request, trial, error="Choose a file to upload.", status=400)
+    version, _ = services.dataset_upload(
+        trial=trial, actor=request.user, file=uploaded, note=request.POST.get("note", "")[:5000]
+    )
+    return redirect(reverse("datasets:version-detail", args=[version.pk]))
+
+
+@require_GET
+@login_required
+def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
+    try:
+        version = version_get_for_user(request.user, version_id)
+    except NotFound:
+        raise Http404("Dataset version not found.")
+    context = {
+        "version": version,
+        "trial": version.trial,
+        "review": version.trial.review,
+        "here": f"Version {version.number}",
+        "job": selectors.version_parse_job(version),
+        "dictionary": version.dictionary.all(),
+        "in_progress": version.status in (version.Status.QUEUED, version.Status.PARSING),
+    }
+    return render(request, "datasets/version_detail.html", context)
