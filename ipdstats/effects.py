@@ -248,82 +248,90 @@ def _exclude_arms_without_events(effects: TrialEffects, data: Prepared) -> None:
 
 @dataclass(frozen=True)
 class _RiskSets:
-    """Rows of the included trials sorted by trial and decreasing time, grouped by (trial, time)."""
+    """Rows of the included trials sorted by trial and decreasing time: each event's risk set is its trial's
+    rows from the trial's first row to the last row of the event's tied group."""
 
     trial: np.ndarray  # (n,) trial index of each sorted row
-    x: np.ndarray  # (n, p) covariates, centred within trial
-    event: np.ndarray  # (n,) 0/1
+    x: np.ndarray  # (p, n) covariates, centred within trial
     trial_starts: np.ndarray  # first sorted row of each trial present, plus n
-    group_starts: np.ndarray  # first sorted row of each (trial, time) group
-    group_ends: np.ndarray  # last sorted row of each group: its risk set is its trial's rows up to here
-    event_rows: np.ndarray  # sorted rows that are events
-    event_group: np.ndarray  # group of each event
-    event_fraction: np.ndarray  # l / d for the l-th of the d tied events of a group (Efron)
+    event_rows: np.ndarray  # (E,) sorted rows that are events
+    event_trial: np.ndarray  # (E,) trial of each event
+    risk_end: np.ndarray  # (E,) last sorted row of each event's risk set
+    tied_starts: np.ndarray  # first event of each group of tied events
+    tied_group: np.ndarray  # (E,) group of tied events of each event
+    fraction: np.ndarray  # (E,) l / d for the l-th of the d tied events of a group (Efron)
+    observed: np.ndarray  # (count, p) sum of the covariates over each trial's events
 
 
 def _risk_sets(data: Prepared, columns: list[np.ndarray], rows: np.ndarray) -> _RiskSets:
     trial, time = data.trial_index[rows], data.time[rows]
-    by_time = np.argsort(-time, kind="stable")
+    by_time = np.argsort(-time)  # the order among tied times does not matter
     # A stable sort of small integers is a radix sort: trial order costs one linear pass.
     small = trial.astype(np.int16 if len(data.trials) < 2**15 else np.int64)
     order = by_time[np.argsort(small[by_time], kind="stable")]
     trial, time, event = trial[order], time[order], data.event[rows][order]
-    x = np.column_stack([column[rows][order] for column in columns])
-    sizes = np.bincount(trial, minlength=len(data.trials))
-    for j in range(x.shape[1]):
-        x[:, j] -= (np.bincount(trial, weights=x[:, j], minlength=len(sizes)) / np.maximum(sizes, 1))[trial]
+    count = len(data.trials)
+    sizes = np.maximum(np.bincount(trial, minlength=count), 1)
+    x = np.empty((len(columns), len(trial)))
+    for j, column in enumerate(columns):
+        x[j] = column[rows][order]
+        x[j] -= (np.bincount(trial, weights=x[j], minlength=count) / sizes)[trial]
     new_trial = np.r_[True, trial[1:] != trial[:-1]]
     new_group = new_trial | np.r_[True, time[1:] != time[:-1]]
-    group_starts = np.flatnonzero(new_group)
+    group_ends = np.r_[np.flatnonzero(new_group)[1:], len(trial)] - 1
     group = np.cumsum(new_group) - 1
-    deaths = np.add.reduceat(event, group_starts)
     event_rows = np.flatnonzero(event)
     event_group = group[event_rows]
-    rank = np.arange(len(event_rows)) - (np.cumsum(deaths) - deaths)[event_group]
+    first_tied = np.r_[True, event_group[1:] != event_group[:-1]]
+    tied_starts = np.flatnonzero(first_tied)
+    tied_group = np.cumsum(first_tied) - 1
+    deaths = np.diff(np.r_[tied_starts, len(event_rows)])
+    rank = np.arange(len(event_rows)) - tied_starts[tied_group]
+    event_trial = trial[event_rows]
+    observed = np.stack([np.bincount(event_trial, weights=row[event_rows], minlength=count) for row in x], axis=1)
     return _RiskSets(
         trial=trial,
         x=x,
-        event=event,
         trial_starts=np.r_[np.flatnonzero(new_trial), len(trial)],
-        group_starts=group_starts,
-        group_ends=np.r_[group_starts[1:], len(trial)] - 1,
         event_rows=event_rows,
-        event_group=event_group,
-        event_fraction=rank / deaths[event_group],
+        event_trial=event_trial,
+        risk_end=group_ends[event_group],
+        tied_starts=tied_starts,
+        tied_group=tied_group,
+        fraction=rank / deaths[tied_group],
+        observed=observed,
     )
 
 
 def _efron_score_information(sets: _RiskSets, beta: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
     """Per trial: score and information of the Efron partial likelihood at that trial's coefficients."""
-    size = sets.x.shape[1]
-    eta = np.einsum("ij,ij->i", sets.x, beta[sets.trial])
+    size = len(sets.x)
+    eta = np.zeros(sets.x.shape[1])
+    for j in range(size):
+        eta += sets.x[j] * beta[:, j][sets.trial]
     starts = sets.trial_starts
     if np.abs(eta).max() > 300:  # a shift per trial cancels in every ratio below and keeps exp() finite
         eta -= np.repeat(np.maximum.reduceat(eta, starts[:-1]), np.diff(starts))
-    w = np.exp(eta)
     pairs = [(i, j) for i in range(size) for j in range(i, size)]
-    sums = np.column_stack(
-        [w, *(w * sets.x[:, i] for i in range(size)), *(w * sets.x[:, i] * sets.x[:, j] for i, j in pairs)]
-    )
+    sums = np.empty((1 + size + len(pairs), len(eta)))
+    np.exp(eta, out=sums[0])
+    for i in range(size):
+        np.multiply(sums[0], sets.x[i], out=sums[1 + i])
+    for column, (i, j) in enumerate(pairs):
+        np.multiply(sums[1 + i], sets.x[j], out=sums[1 + size + column])
     cumulative = np.empty_like(sums)
     for lo, hi in zip(starts[:-1], starts[1:], strict=True):  # cumulative sums restarted at each trial
-        np.cumsum(sums[lo:hi], axis=0, out=cumulative[lo:hi])
-    risk = cumulative[sets.group_ends][sets.event_group]
-    event_sums = sums[sets.event_rows]
-    first_event_of_group = np.r_[True, sets.event_group[1:] != sets.event_group[:-1]]
-    tied = np.add.reduceat(event_sums, np.flatnonzero(first_event_of_group), axis=0)
-    tied = tied[np.cumsum(first_event_of_group) - 1]
-    terms = risk - sets.event_fraction[:, None] * tied
-    mean_x = terms[:, 1 : 1 + size] / terms[:, :1]
-    event_trial = sets.trial[sets.event_rows]
+        np.cumsum(sums[:, lo:hi], axis=1, out=cumulative[:, lo:hi])
+    tied = np.add.reduceat(sums[:, sets.event_rows], sets.tied_starts, axis=1)[:, sets.tied_group]
+    terms = cumulative[:, sets.risk_end] - sets.fraction * tied
+    mean_x = terms[1 : 1 + size] / terms[0]
     score = np.empty((count, size))
     information = np.empty((count, size, size))
     for i in range(size):
-        observed = np.bincount(sets.trial, weights=sets.x[:, i] * sets.event, minlength=count)
-        score[:, i] = observed - np.bincount(event_trial, weights=mean_x[:, i], minlength=count)
+        score[:, i] = sets.observed[:, i] - np.bincount(sets.event_trial, weights=mean_x[i], minlength=count)
     for column, (i, j) in enumerate(pairs):
-        second = terms[:, 1 + size + column] / terms[:, 0] - mean_x[:, i] * mean_x[:, j]
-        information[:, i, j] = information[:, j, i] = np.bincount(event_trial, weights=second, minlength=count)
+        second = terms[1 + size + column] / terms[0] - mean_x[i] * mean_x[j]
+        information[:, i, j] = information[:, j, i] = np.bincount(sets.event_trial, weights=second, minlength=count)
     return score, information
 
 
