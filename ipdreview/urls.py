@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("apps.datasets.urls")),
+    path("", include("apps.harmonisation.urls")),
     path("", include("apps.dashboard.urls")),
 ]
 

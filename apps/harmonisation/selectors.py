@@ -1,5 +1,7 @@
 """Reads: the harmonisation log, the editor's preview and its suggestions."""
 
+import json
+
 import pandas as pd
 from django.db.models import QuerySet
 
@@ -188,6 +190,31 @@ def schema_targets(review: Review) -> list[suggest.SchemaTarget]:
 def mapping_suggest(version: DatasetVersion, review: Review) -> list[dict]:
     """Candidate rules for each schema variable from the version's names, labels and codes."""
     return [item.as_dict() for item in suggest.suggest(source_variables(version), schema_targets(review))]
+
+
+def editor_rows(mapping: Mapping) -> list[dict]:
+    """Each schema variable with its current rule, or the suggestions for it when it has none."""
+    review = mapping.trial.review
+    current = {
+        rule.target_id: rule
+        for rule in MappingRule.objects.filter(mapping=mapping, superseded_at=None).select_related("set_by")
+    }
+    suggestions: dict[str, list[dict]] = {}
+    if any(variable.pk not in current for variable in schema_for_review(review)):
+        for item in mapping_suggest(mapping.source_version, review):
+            suggestions.setdefault(item["target"], []).append(item | {"json": json.dumps(item)})
+    rows = []
+    for variable in schema_for_review(review):
+        rule = current.get(variable.pk)
+        rows.append(
+            {
+                "variable": variable,
+                "rule": rule,
+                "description": _describe(rule) if rule else None,
+                "suggestions": [] if rule else suggestions.get(variable.name, []),
+            }
+        )
+    return rows
 
 
 def mapping_preview(mapping: Mapping, *, rows: int = PREVIEW_ROWS) -> dict:

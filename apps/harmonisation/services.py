@@ -332,6 +332,10 @@ def _apply_work(context: JobContext) -> dict:
     if mapping is None:
         raise JobInputError("The mapping this job was to apply no longer exists.")
     table = harmonised_table_build(mapping=mapping, job=context.job, actor=context.job.created_by, context=context)
+    from apps.checks.services import schedule_after_harmonisation
+
+    # Every harmonised table is checked: the check job is queued once the table is committed.
+    transaction.on_commit(lambda: schedule_after_harmonisation(table.pk))
     return {
         "harmonised_table": table.pk,
         "rows": table.n_rows,

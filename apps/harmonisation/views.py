@@ -1,0 +1,306 @@
+"""The harmonisation pages: the review's schema, a trial's mappings, the mapping editor and the log.
+
+Each view checks access through apps.accounts.access and apps.harmonisation.access, calls one service or
+selector, and renders. A service's refusal is shown on the form it came from; nothing is saved.
+"""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apps.accounts import access as account_access
+from apps.core.errors import ApplicationError, NotFound
+from apps.core.errors import PermissionDenied as ApplicationPermissionDenied
+from apps.harmonisation import access, selectors, services, units
+from apps.harmonisation.forms import MappingCreateForm, RuleForm, SchemaVariableForm
+from apps.harmonisation.models import MappingRule, SchemaVariable
+
+
+def _or_404(function, *args):
+    try:
+        return function(*args)
+    except NotFound as error:
+        raise Http404(error.message)
+
+
+def _require(check, *args):
+    try:
+        check(*args)
+    except ApplicationPermissionDenied as error:
+        raise PermissionDenied(error.message)
+
+
+def _show_error(form, error: ApplicationError) -> None:
+    """Put a service's error on the fields it names, or above the form."""
+    placed = False
+    for field, problems in (error.details or {}).items():
+        if field in form.fields:
+            for problem in problems if isinstance(problems, list) else [problems]:
+                form.add_error(field, str(problem))
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+# Schema ---------------------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def schema(request: HttpRequest, review_id: int) -> HttpResponse:
+    review = _or_404(account_access.review_get_for_user, request.user, review_id)
+    can_edit = access.can_edit_harmonisation(request.user, review)
+    form = SchemaVariableForm(request.POST or None) if can_edit else None
+    if request.method == "POST":
+        _require(access.require_editor, request.user, review)
+        if form.is_valid():
+            try:
+                variable = services.schema_variable_create(review=review, actor=request.user, **form.service_data())
+            except ApplicationError as error:
+                _show_error(form, error)
+            else:
+                messages.success(request, f"{variable.name} added to the schema.")
+                return redirect("harmonisation:schema", review_id=review.pk)
+    context = {
+        "review": review,
+        "variables": selectors.schema_for_review(review),
+        "form": form,
+        "can_edit": can_edit,
+        "unit_table": units.unit_table(),
+    }
+    return render(request, "harmonisation/schema.html", context, status=400 if form and form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def schema_variable_edit(request: HttpRequest, variable_id: int) -> HttpResponse:
+    variable = _or_404(access.schema_variable_get_for_user, request.user, variable_id)
+    _require(access.require_editor, request.user, variable.review_id)
+    form = SchemaVariableForm(request.POST or None, instance=SchemaVariable.objects.get(pk=variable.pk))
+    if request.method == "POST" and request.POST.get("delete"):
+        try:
+            services.schema_variable_delete(variable=variable, actor=request.user)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return redirect("harmonisation:schema-variable-edit", variable_id=variable.pk)
+        messages.success(request, f"{variable.name} deleted from the schema.")
+        return redirect("harmonisation:schema", review_id=variable.review_id)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.schema_variable_update(variable=variable, actor=request.user, data=form.service_data())
+        except ApplicationError as error:
+            _show_error(form, error)
+        else:
+            messages.success(request, f"{variable.name} saved.")
+            return redirect("harmonisation:schema", review_id=variable.review_id)
+    context = {"review": variable.review, "variable": variable, "form": form}
+    return render(request, "harmonisation/schema_variable_edit.html", context, status=400 if form.errors else 200)
+
+
+# Mappings -------------------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def trial_mappings(request: HttpRequest, trial_id: int) -> HttpResponse:
+    trial = _or_404(account_access.trial_get_for_user, request.user, trial_id)
+    can_edit = access.can_edit_harmonisation(request.user, trial.review_id)
+    form = MappingCreateForm(request.POST or None, trial=trial) if can_edit else None
+    if request.method == "POST":
+        _require(access.require_editor, request.user, trial.review_id)
+        if form.is_valid():
+            try:
+                mapping = services.mapping_create(
+                    trial=trial,
+                    source_version=form.cleaned_data["source_version"],
+                    actor=request.user,
+                    note=form.cleaned_data["note"],
+                )
+            except ApplicationError as error:
+                _show_error(form, error)
+            else:
+                messages.success(request, f"Mapping {mapping.number} started.")
+                return redirect("harmonisation:mapping-editor", mapping_id=mapping.pk)
+    context = {
+        "review": trial.review,
+        "trial": trial,
+        "mappings": access.mappings_for_user(request.user, trial).order_by("-number"),
+        "form": form,
+    }
+    return render(request, "harmonisation/trial_mappings.html", context, status=400 if form and form.errors else 200)
+
+
+def _editor_page(request, mapping, *, rule_form=None, status=200) -> HttpResponse:
+    review = mapping.trial.review
+    can_edit = access.can_edit_harmonisation(request.user, review)
+    if can_edit and rule_form is None:
+        target = SchemaVariable.objects.filter(pk=_as_int(request.GET.get("target")), review=review).first()
+        current = MappingRule.objects.filter(mapping=mapping, target=target, superseded_at=None).first()
+        rule_form = RuleForm(initial=RuleForm.initial_for(current, target), review=review)
+    try:
+        preview = selectors.mapping_preview(mapping)
+    except ApplicationError as error:
+        preview = {"columns": [], "rows": [], "errors": {"data": error.message}, "stats": {}, "n_rows": 0}
+    context = {
+        "review": review,
+        "trial": mapping.trial,
+        "mapping": mapping,
+        "crumb": f"Mapping {mapping.number}",
+        "can_edit": can_edit,
+        "rows": selectors.editor_rows(mapping),
+        "columns": services.source_columns(mapping.source_version),
+        "preview": preview,
+        "jobs": selectors.apply_jobs(mapping)[:5],
+        "tables": mapping.tables.order_by("-created_at", "-id")[:5],
+        "rule_form": rule_form if can_edit else None,
+    }
+    return render(request, "harmonisation/mapping_editor.html", context, status=status)
+
+
+@require_GET
+@login_required
+def mapping_editor(request: HttpRequest, mapping_id: int) -> HttpResponse:
+    return _editor_page(request, _or_404(access.mapping_get_for_user, request.user, mapping_id))
+
+
+@require_POST
+@login_required
+def mapping_rule_set(request: HttpRequest, mapping_id: int) -> HttpResponse:
+    mapping = _or_404(access.mapping_get_for_user, request.user, mapping_id)
+    _require(access.require_editor, request.user, mapping.trial.review_id)
+    form = RuleForm(request.POST, review=mapping.trial.review)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            rule = services.mapping_rule_set(mapping=mapping, actor=request.user, **data)
+        except ApplicationError as error:
+            _show_error(form, error)
+        else:
+            messages.success(request, f"Rule for {rule.target.name} saved (revision {rule.revision}).")
+            return redirect(reverse("harmonisation:mapping-editor", args=[mapping.pk]) + "#rules")
+    return _editor_page(request, mapping, rule_form=form, status=400)
+
+
+@require_POST
+@login_required
+def mapping_suggestion_use(request: HttpRequest, mapping_id: int) -> HttpResponse:
+    """Store a suggestion as the target's rule, with a rationale that says it was a suggestion accepted."""
+    mapping = _or_404(access.mapping_get_for_user, request.user, mapping_id)
+    _require(access.require_editor, request.user, mapping.trial.review_id)
+    target = SchemaVariable.objects.filter(pk=_as_int(request.POST.get("target")), review=mapping.trial.review).first()
+    if target is None:
+        raise Http404("Schema variable not found.")
+    try:
+        suggestion = json.loads(request.POST.get("suggestion", ""))
+        rule = services.mapping_rule_set(
+            mapping=mapping,
+            target=target,
+            actor=request.user,
+            category=suggestion["category"],
+            source_variables=suggestion.get("source_variables", []),
+            parameters=suggestion.get("parameters", {}),
+            rationale=f"Suggested ({suggestion.get('reason', '')}) and accepted.",
+        )
+    except (ValueError, KeyError, TypeError):
+        messages.error(request, "That suggestion could not be read; set the rule with the form instead.")
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Rule for {rule.target.name} saved from the suggestion.")
+    return redirect(reverse("harmonisation:mapping-editor", args=[mapping.pk]) + "#rules")
+
+
+@require_POST
+@login_required
+def mapping_rule_remove(request: HttpRequest, mapping_id: int, target_id: int) -> HttpResponse:
+    mapping = _or_404(access.mapping_get_for_user, request.user, mapping_id)
+    _require(access.require_editor, request.user, mapping.trial.review_id)
+    target = SchemaVariable.objects.filter(pk=target_id, review=mapping.trial.review).first()
+    if target is None:
+        raise Http404("Schema variable not found.")
+    try:
+        services.mapping_rule_remove(mapping=mapping, target=target, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Rule for {target.name} withdrawn; it stays in the log's history.")
+    return redirect(reverse("harmonisation:mapping-editor", args=[mapping.pk]) + "#rules")
+
+
+@require_POST
+@login_required
+def mapping_apply(request: HttpRequest, mapping_id: int) -> HttpResponse:
+    mapping = _or_404(access.mapping_get_for_user, request.user, mapping_id)
+    _require(access.require_editor, request.user, mapping.trial.review_id)
+    try:
+        job = services.mapping_apply(mapping=mapping, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Harmonisation job {job.pk} queued; its progress is shown below.")
+    return redirect(reverse("harmonisation:mapping-editor", args=[mapping.pk]) + "#jobs")
+
+
+@require_POST
+@login_required
+def mapping_review(request: HttpRequest, mapping_id: int) -> HttpResponse:
+    mapping = _or_404(access.mapping_get_for_user, request.user, mapping_id)
+    _require(access.require_editor, request.user, mapping.trial.review_id)
+    try:
+        services.mapping_mark_reviewed(mapping=mapping, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Mapping marked as reviewed.")
+    return redirect("harmonisation:mapping-editor", mapping_id=mapping.pk)
+
+
+# The log --------------------------------------------------------------------------------------------------
+
+
+def _history(request) -> bool:
+    return request.GET.get("history") in {"1", "true", "yes"}
+
+
+@require_GET
+@login_required
+def trial_log(request: HttpRequest, trial_id: int) -> HttpResponse:
+    trial = _or_404(account_access.trial_get_for_user, request.user, trial_id)
+    history = _history(request)
+    context = {
+        "review": trial.review,
+        "trial": trial,
+        "rows": selectors.log_rows(selectors.mappings_for_log([trial]), history=history),
+        "history": history,
+        "csv_url": reverse("api-trial-log-csv", args=[trial.pk]) + ("?history=true" if history else ""),
+    }
+    return render(request, "harmonisation/log.html", context)
+
+
+@require_GET
+@login_required
+def review_log(request: HttpRequest, review_id: int) -> HttpResponse:
+    review = _or_404(account_access.review_get_for_user, request.user, review_id)
+    _require(access.require_review_reader, request.user, review)
+    history = _history(request)
+    trials = account_access.trials_for_user(request.user, review).order_by("title", "id")
+    context = {
+        "review": review,
+        "rows": selectors.log_rows(selectors.mappings_for_log(trials), history=history),
+        "history": history,
+        "csv_url": reverse("api-review-log-csv", args=[review.pk]) + ("?history=true" if history else ""),
+    }
+    return render(request, "harmonisation/log.html", context)
+
+
+def _as_int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
