@@ -1,7 +1,8 @@
 """Stage one: each trial's treatment effect (or treatment-covariate interaction) and its standard error.
 
 Every estimator works on all trials at once through grouped sums (np.bincount), so the cost is a few passes
-over the participant rows whatever the number of trials; only Cox models are fitted trial by trial.
+over the participant rows whatever the number of trials: each trial keeps its own coefficients (and, for Cox
+models, its own risk sets), while the iterations of Newton's method run on all trials together.
 """
 
 from dataclasses import dataclass, field
