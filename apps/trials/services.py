@@ -199,11 +199,32 @@ _NOT_PROVIDED_REASON = {
 }
 
 
+def _check_findings_resolved(trial: Trial) -> None:
+    """A trial is "data checked" only once every failed check of its latest check run is resolved."""
+    from apps.checks.selectors import unresolved_failures
+
+    unresolved = unresolved_failures(trial)
+    if unresolved:
+        names = "; ".join(f"{finding.result.title} (finding #{finding.pk})" for finding in unresolved)
+        raise ApplicationError(
+            f"to_status: the data cannot be marked checked while failed checks are unresolved: {names}. "
+            "Resolve each finding with a note first.",
+            code="unresolved_findings",
+            status=409,
+            details={
+                "to_status": [f"Unresolved failed checks: {names}."],
+                "unresolved_findings": [finding.pk for finding in unresolved],
+            },
+        )
+
+
 @transaction.atomic
 def trial_transition(*, trial: Trial, to_status: str, actor, reason: str = "", note: str = "") -> StatusTransition:
     """Move a trial along its lifecycle; refuse moves lifecycle.ALLOWED does not list."""
     trial = Trial.objects.select_for_update().select_related("review").get(pk=trial.pk)
     _check_transition(trial, to_status, reason)
+    if to_status == Status.DATA_CHECKED:
+        _check_findings_resolved(trial)
     before = snapshot(trial)
     from_status = trial.status
     trial.status = to_status
@@ -275,6 +296,9 @@ def contact_attempt_create(
     contact: Contact | None = None,
     note: str = "",
 ) -> ContactAttempt:
+    if next_follow_up and owner is None and getattr(actor, "is_authenticated", False):
+        # A follow-up nobody owns would never be reminded; it falls to whoever logged it.
+        owner = actor
     attempt = ContactAttempt(
         trial=trial,
         date=date,

@@ -159,3 +159,22 @@ def test_a_real_worker_runs_the_tasks_against_the_test_database():
     assert agreement.status == "expired"
     assert attempt.notified_at is not None
     assert "agreements_mark_expired_task" in output and "succeeded" in output
+
+
+@pytest.mark.django_db
+def test_a_follow_up_without_an_owner_falls_to_whoever_logged_it():
+    from apps.trials.services import contact_attempt_create
+
+    membership = MembershipFactory(role=Role.REVIEWER)
+    trial = TrialFactory(review=membership.review, status=Status.CONTACTED)
+    attempt = contact_attempt_create(
+        trial=trial,
+        actor=membership.user,
+        date=TODAY - datetime.timedelta(days=14),
+        channel="email",
+        outcome="no_reply",
+        next_follow_up=TODAY,
+    )
+    assert attempt.owner == membership.user
+    assert followups_notify_due(today=TODAY) == 1
+    assert mail.outbox[0].to == [membership.user.email]
