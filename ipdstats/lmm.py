@@ -150,7 +150,7 @@ def fit_reml(y, group, nuisance, fixed, random_col: int = 0, *, estimate_tau: bo
     step = 1e-6 * max(theta, 1e-3)
     slope = (criterion(theta + step) - criterion(max(theta - step, 0.0))) / (theta + step - max(theta - step, 0.0))
     at_boundary = theta == 0.0
-    converged = bool(refined.success) and (at_boundary and slope >= -1e-6 or abs(slope) < 1e-3)
+    converged = bool(refined.success and (at_boundary and slope >= -1e-6 or abs(slope) < 1e-3))
     return LmmFit(
         coef=coef,
         cov=sigma2 * np.linalg.inv(xx),
