@@ -1,0 +1,14 @@
+"""Keep a check run's state in step with its job (the job row is the truth while it runs)."""
+
+from django.dispatch import receiver
+
+from apps.jobs.models import Job
+from apps.jobs.signals import job_state_changed
+
+
+@receiver(job_state_changed, dispatch_uid="checks_follow_check_job")
+def follow_check_job(sender, job: Job, **kwargs) -> None:
+    from apps.checks.services import CHECK_KIND, check_run_follow_job
+
+    if job.kind == CHECK_KIND:
+        check_run_follow_job(job)

@@ -1,0 +1,222 @@
+"""Reads for integrity checks: the inputs of a run, the latest results per trial, the review's integrity summary."""
+
+import dataclasses
+import datetime
+import math
+
+import numpy as np
+import pandas as pd
+from django.db.models import QuerySet
+
+from apps.checks import catalogue
+from apps.checks.models import CheckResult, CheckRun, CheckSettings, Finding
+from apps.datasets.storage import local_path
+from apps.harmonisation.models import HarmonisedTable, SchemaVariable
+from apps.reviews.models import Review
+from apps.trials.models import Trial
+
+PAGE_ROWS = 200
+
+
+def json_safe(value):
+    """Plain JSON: numpy numbers become Python ones, NaN and infinities null, dates ISO text."""
+    if isinstance(value, dict):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [json_safe(item) for item in value]
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+# --------------------------------------------------------------------------------------------------- inputs
+
+
+def latest_table(trial: Trial) -> HarmonisedTable | None:
+    return (
+        HarmonisedTable.objects.filter(mapping__trial=trial)
+        .select_related("mapping")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def table_frame(table: HarmonisedTable, columns: list[str] | None = None) -> pd.DataFrame:
+    with local_path(table.storage_name) as path:
+        return pd.read_parquet(path, columns=columns)
+
+
+def schema_variables(review: Review) -> list[catalogue.Variable]:
+    return [
+        catalogue.Variable(
+            name=variable.name,
+            role=variable.role,
+            type=variable.type,
+            unit=variable.unit,
+            allowed_values=tuple(variable.allowed_values or ()),
+            minimum=variable.minimum,
+            maximum=variable.maximum,
+        )
+        for variable in SchemaVariable.objects.filter(review=review).order_by("position", "name")
+    ]
+
+
+def check_settings(trial: Trial) -> CheckSettings:
+    """The trial's settings, or unsaved defaults."""
+    return CheckSettings.objects.filter(trial=trial).first() or CheckSettings(trial=trial)
+
+
+def trial_facts(trial: Trial) -> catalogue.TrialFacts:
+    settings = check_settings(trial)
+    return catalogue.TrialFacts(
+        measure=trial.result_measure,
+        estimate=trial.result_estimate,
+        ci_low=trial.result_ci_low,
+        ci_high=trial.result_ci_high,
+        n_intervention=trial.result_n_intervention,
+        n_control=trial.result_n_control,
+        allocation_ratio=settings.allocation_ratio or 1.0,
+        recruitment_start=settings.recruitment_start,
+        recruitment_end=settings.recruitment_end,
+        data_cutoff=settings.data_cutoff,
+        ids_sequential=settings.ids_sequential,
+        intervention_code=settings.intervention_code,
+        control_code=settings.control_code,
+        primary_outcome=settings.primary_outcome,
+    )
+
+
+def facts_as_json(facts: catalogue.TrialFacts) -> dict:
+    return json_safe(dataclasses.asdict(facts))
+
+
+# --------------------------------------------------------------------------------------------------- runs
+
+
+def runs_of(trials: QuerySet[Trial]) -> QuerySet[CheckRun]:
+    return CheckRun.objects.filter(trial__in=trials).select_related("trial", "review", "job", "harmonised_table")
+
+
+def latest_run(trial: Trial) -> CheckRun | None:
+    """The newest run that finished: the one whose findings stand."""
+    return (
+        CheckRun.objects.filter(trial=trial, state=CheckRun.State.SUCCEEDED)
+        .select_related("harmonised_table")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def run_results(run: CheckRun) -> list[CheckResult]:
+    return list(run.results.select_related("finding"))
+
+
+def unresolved_failures(trial: Trial) -> list[Finding]:
+    """The failed checks of the trial's latest run that are not resolved: they hold back "data checked"."""
+    run = latest_run(trial)
+    if run is None:
+        return []
+    return list(
+        Finding.objects.filter(result__run=run, result__status=CheckResult.Status.FAIL)
+        .exclude(status=Finding.Status.RESOLVED)
+        .select_related("result", "result__run")
+        .order_by("result__position")
+    )
+
+
+def affected_rows(result: CheckResult, *, limit: int | None = PAGE_ROWS) -> pd.DataFrame:
+    """The rows of the harmonised table the result concerns (its stored ids), in table order."""
+    ids = result.affected_row_ids[:limit] if limit else result.affected_row_ids
+    frame = table_frame(result.run.harmonised_table)
+    if catalogue.ROW_ID not in frame.columns:
+        return frame.iloc[np.asarray(ids, dtype=np.int64) - 1]
+    return frame[frame[catalogue.ROW_ID].isin(ids)]
+
+
+def frame_records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as JSON-ready dicts: missing values None, timestamps as dates or ISO text."""
+    records = []
+    for row in frame.astype(object).where(frame.notna(), None).to_dict(orient="records"):
+        records.append({key: _cell(value) for key, value in row.items()})
+    return records
+
+
+def _cell(value):
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+    return json_safe(value)
+
+
+# --------------------------------------------------------------------------------------------------- review summary
+
+
+def review_integrity(review: Review, trials: QuerySet[Trial]) -> dict:
+    """The integrity page: trials by checks, the PRISMA-IPD counts, and the re-derivation table."""
+    trials = list(trials.filter(review=review).order_by("title", "id"))
+    rows, rederived = [], []
+    counts = {"trials": len(trials), "trials_checked": 0, "trials_with_issues": 0, "issues": 0, "issues_resolved": 0}
+    for trial in trials:
+        run = latest_run(trial)
+        if run is None:
+            rows.append({"trial": trial, "run": None, "statuses": {}})
+            continue
+        results = list(run.results.select_related("finding"))
+        statuses = {result.code: result for result in results}
+        findings = [result.finding for result in results if hasattr(result, "finding")]
+        counts["trials_checked"] += 1
+        counts["trials_with_issues"] += bool(findings)
+        counts["issues"] += len(findings)
+        counts["issues_resolved"] += sum(finding.status == Finding.Status.RESOLVED for finding in findings)
+        rows.append({"trial": trial, "run": run, "statuses": statuses, "open": _open_count(findings)})
+        primary = statuses.get("primary_result")
+        if primary is not None and primary.status != CheckResult.Status.NOT_APPLICABLE:
+            rederived.append({"trial": trial, "result": primary, **_rederivation(primary)})
+    codes = [{"code": code, "title": title} for code, title in catalogue_titles()]
+    return {"rows": rows, "codes": codes, "counts": counts, "rederived": rederived}
+
+
+def _open_count(findings: list[Finding]) -> int:
+    return sum(finding.status != Finding.Status.RESOLVED for finding in findings)
+
+
+def _rederivation(result: CheckResult) -> dict:
+    figures = result.figures or {}
+    return {
+        "measure": figures.get("measure"),
+        "published": figures.get("published") or {},
+        "recomputed": figures.get("recomputed") or {},
+        "difference": figures.get("difference"),
+        "relative_difference": figures.get("relative_difference"),
+        "verdict": figures.get("verdict") or "not computed",
+    }
+
+
+def catalogue_titles() -> list[tuple[str, str]]:
+    return list(CATALOGUE_TITLES.items())
+
+
+CATALOGUE_TITLES = {
+    "ids_missing": "Ids present",
+    "ids_duplicated": "Ids unique",
+    "treatment_codes": "Treatment codes",
+    "arm_sizes": "Arm sizes",
+    "allocation_ratio": "Allocation ratio",
+    "randomisation_period": "Randomisation period",
+    "randomisation_order": "Randomisation order",
+    "allocation_runs": "Runs of one arm",
+    "baseline_balance": "Baseline balance",
+    "baseline_missingness": "Baseline missingness",
+    "ranges": "Ranges and codes",
+    "dates_before_randomisation": "Dates after randomisation",
+    "after_data_cutoff": "Data cut-off",
+    "event_times": "Event times",
+    "follow_up": "Follow-up",
+    "outcome_missingness": "Outcome missingness",
+    "primary_result": "Primary result",
+}
