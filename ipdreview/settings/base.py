@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "apps.jobs",
     "apps.datasets",
     "apps.harmonisation",
+    "apps.checks",
 ]
 
 MIDDLEWARE = [
