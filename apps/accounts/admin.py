@@ -13,8 +13,7 @@ class ProjectUserAdmin(UserAdmin):
 @admin.register(Membership)
 class MembershipAdmin(CoordinatorAdmin):
     list_display = ["user", "review", "role", "created_at"]
-    list_filter = ["role", "review"]
+    list_filter = ["role", ("review", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["user__username", "user__first_name", "user__last_name", "review__title"]
-    autocomplete_fields = ["user"]
     filter_horizontal = ["trials"]
     list_select_related = ["user", "review"]

@@ -196,7 +196,7 @@ class AuditEventInline(admin.TabularInline):
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
     list_display = ["created_at", "actor", "action", "object_type", "object_repr", "review", "trial"]
-    list_filter = ["action", "object_type", "review"]
+    list_filter = ["action", "object_type", ("review", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["object_repr", "object_id", "actor__username"]
     date_hierarchy = "created_at"
     list_select_related = ["actor", "review", "trial"]

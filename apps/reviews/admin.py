@@ -14,7 +14,6 @@ class OutcomeInline(CoordinatorInline, admin.TabularInline):
 class MembershipInline(CoordinatorInline, admin.TabularInline):
     model = Membership
     fields = ["user", "role"]
-    autocomplete_fields = ["user"]
 
 
 class ReviewAuditInline(AuditEventInline):
@@ -44,5 +43,5 @@ class ReviewAdmin(CoordinatorAdmin):
 @admin.register(Outcome)
 class OutcomeAdmin(CoordinatorAdmin):
     list_display = ["name", "review", "type", "measure", "is_primary"]
-    list_filter = ["type", "measure", "review"]
+    list_filter = ["type", "measure", ("review", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "review__title"]

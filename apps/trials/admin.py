@@ -74,7 +74,14 @@ def _transition_action(to_status: str):
 @admin.register(Trial)
 class TrialAdmin(CoordinatorAdmin):
     list_display = ["title", "registry_id", "review", "status", "sponsor_type", "year", "n_randomised"]
-    list_filter = ["status", "review", "sponsor_type", "identified_via", "ipd_provided", "aggregate_available"]
+    list_filter = [
+        "status",
+        ("review", admin.RelatedOnlyFieldListFilter),
+        "sponsor_type",
+        "identified_via",
+        "ipd_provided",
+        "aggregate_available",
+    ]
     search_fields = ["title", "registry_id", "citation", "doi"]
     list_select_related = ["review"]
     readonly_fields = ["status", "exit_reason", "exit_note", "status_changed_at", "created_at", "updated_at"]
@@ -130,7 +137,7 @@ class TrialAdmin(CoordinatorAdmin):
 class ContactAttemptAdmin(CoordinatorAdmin):
     review_path = "trial__review"
     list_display = ["trial", "date", "channel", "outcome", "next_follow_up", "owner", "notified_at"]
-    list_filter = ["channel", "outcome", "next_follow_up", "owner", "trial__review"]
+    list_filter = ["channel", "outcome", "next_follow_up", ("owner", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["trial__title", "trial__registry_id", "note", "contact__name"]
     list_select_related = ["trial", "owner"]
     readonly_fields = ["notified_at", "created_by"]
@@ -140,7 +147,7 @@ class ContactAttemptAdmin(CoordinatorAdmin):
 class ContactAdmin(CoordinatorAdmin):
     review_path = "trial__review"
     list_display = ["name", "role", "email", "institution", "trial"]
-    list_filter = ["role", "trial__review"]
+    list_filter = ["role"]
     search_fields = ["name", "email", "institution", "trial__title"]
     list_select_related = ["trial"]
 
@@ -149,7 +156,7 @@ class ContactAdmin(CoordinatorAdmin):
 class AgreementAdmin(CoordinatorAdmin):
     review_path = "trial__review"
     list_display = ["trial", "title", "platform", "status", "signed_on", "expires_on"]
-    list_filter = ["status", "platform", "expires_on", "trial__review"]
+    list_filter = ["status", "platform", "expires_on"]
     search_fields = ["trial__title", "trial__registry_id", "title", "conditions"]
     list_select_related = ["trial"]
 
@@ -158,6 +165,6 @@ class AgreementAdmin(CoordinatorAdmin):
 class EthicsApprovalAdmin(CoordinatorAdmin):
     review_path = "trial__review"
     list_display = ["trial", "side", "body", "reference", "approved_on", "expires_on"]
-    list_filter = ["side", "expires_on", "trial__review"]
+    list_filter = ["side", "expires_on"]
     search_fields = ["body", "reference", "trial__title"]
     list_select_related = ["trial"]

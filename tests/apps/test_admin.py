@@ -95,3 +95,22 @@ def test_trial_page_shows_its_history_and_audit_events_are_read_only(client, coo
     assert client.get("/admin/core/auditevent/add/").status_code == 403
     assert client.get(f"/admin/core/auditevent/{event.pk}/change/").status_code == 200
     assert client.post(f"/admin/core/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_filters_and_choices_name_only_the_coordinators_reviews(client, coordinator):
+    TrialFactory(review=client.review)
+    ReviewFactory(title="A confidential review")
+    assert "A confidential review" not in client.get("/admin/trials/trial/").content.decode()
+    assert "A confidential review" not in client.get("/admin/trials/trial/add/").content.decode()
+    assert "A confidential review" not in client.get("/admin/core/auditevent/").content.decode()
+
+
+def test_coordinator_adds_a_member_in_the_admin(client, coordinator):
+    newcomer = UserFactory(username="newcomer")
+    assert client.get("/admin/accounts/membership/add/").status_code == 200
+    response = client.post(
+        "/admin/accounts/membership/add/", {"review": client.review.pk, "user": newcomer.pk, "role": "analyst"}
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get()
+    assert (event.action, event.object_type, event.after["role"]) == ("create", "membership", "analyst")
