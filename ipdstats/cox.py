@@ -36,6 +36,8 @@ class _Layout:
     stratum_starts: np.ndarray  # first group of each stratum, plus the number of groups
     event_group: np.ndarray  # (E,) group of each event, events ordered as in the sorted rows
     event_fraction: np.ndarray  # (E,) l / d for the l-th of the d tied events of its group
+    row_stratum: np.ndarray  # (n,) stratum number (0..S-1) of each sorted row
+    event_stratum: np.ndarray  # (E,) stratum number of each event
 
 
 def _layout(time, event, x, strata) -> _Layout:
@@ -58,7 +60,20 @@ def _layout(time, event, x, strata) -> _Layout:
     first_event_of_group = np.cumsum(deaths) - deaths
     rank = np.arange(len(event_rows)) - first_event_of_group[event_group]
     event_fraction = rank / deaths[event_group]
-    return _Layout(order, xs, e, group, group_starts, stratum_starts, event_group, event_fraction)
+    group_stratum_number = np.repeat(np.arange(len(stratum_first)), np.diff(stratum_starts))
+    row_stratum = group_stratum_number[group]
+    return _Layout(
+        order,
+        xs,
+        e,
+        group,
+        group_starts,
+        stratum_starts,
+        event_group,
+        event_fraction,
+        row_stratum,
+        row_stratum[event_rows],
+    )
 
 
 def _cumsum_by_stratum(values: np.ndarray, stratum_starts: np.ndarray, reverse: bool = False) -> np.ndarray:
@@ -97,20 +112,29 @@ def _efron_terms(layout: _Layout, eta: np.ndarray):
     at_risk_weight = _cumsum_by_stratum(inv_denom, strata, reverse=True)
     row_weight = w * at_risk_weight[layout.group] - we * frac_denom[layout.group]
 
-    row_bounds = np.r_[starts, len(x)][strata]
-    event_bounds = np.searchsorted(g, strata)
+    # per-stratum sums; the stratum of each row and each event index the sums (bincount: empty strata give 0)
     n_strata = len(strata) - 1
+    row_stratum, event_stratum = layout.row_stratum, layout.event_stratum
+    n_events = np.bincount(event_stratum, minlength=n_strata)
+    loglik = (
+        np.bincount(row_stratum, weights=eta * e, minlength=n_strata)
+        - np.bincount(event_stratum, weights=np.log(denom), minlength=n_strata)
+        - n_events * shift
+    )
     p = x.shape[1]
-    loglik = np.empty(n_strata)
     score = np.empty((n_strata, p))
     information = np.empty((n_strata, p, p))
-    for s in range(n_strata):
-        rows = slice(row_bounds[s], row_bounds[s + 1])
-        events = slice(event_bounds[s], event_bounds[s + 1])
-        n_events = event_bounds[s + 1] - event_bounds[s]
-        loglik[s] = eta[rows] @ e[rows] - np.log(denom[events]).sum() - n_events * shift
-        score[s] = x[rows].T @ e[rows] - mean_x[events].sum(axis=0)
-        information[s] = (x[rows] * row_weight[rows, None]).T @ x[rows] - mean_x[events].T @ mean_x[events]
+    for a in range(p):
+        score[:, a] = np.bincount(row_stratum, weights=x[:, a] * e, minlength=n_strata) - np.bincount(
+            event_stratum, weights=mean_x[:, a], minlength=n_strata
+        )
+        weighted = x[:, a] * row_weight
+        for b in range(a, p):
+            value = np.bincount(row_stratum, weights=weighted * x[:, b], minlength=n_strata) - np.bincount(
+                event_stratum, weights=mean_x[:, a] * mean_x[:, b], minlength=n_strata
+            )
+            information[:, a, b] = value
+            information[:, b, a] = value
     return loglik, score, information
 
 
@@ -225,7 +249,7 @@ def cox_efron_stratum_specific(
     r, q = common.shape[1], specific.shape[1]
     layout = _layout(time, event, np.column_stack([common, specific]), np.asarray(strata))
     n_strata = len(layout.stratum_starts) - 1
-    row_stratum = np.repeat(np.arange(n_strata), np.diff(layout.stratum_starts))[layout.group]
+    row_stratum = layout.row_stratum
     x_common, x_specific = layout.x[:, :r], layout.x[:, r:]
 
     def terms(theta):
