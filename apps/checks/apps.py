@@ -8,4 +8,4 @@ class ChecksConfig(AppConfig):
     verbose_name = "Integrity checks"
 
     def ready(self) -> None:
-        from apps.checks import receivers  # noqa: F401  (connects the job-state receiver)
+        from apps.checks import receivers, tasks  # noqa: F401  (the job-state receiver; the task, so eager mode runs it)

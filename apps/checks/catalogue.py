@@ -965,10 +965,10 @@ def check_primary_result(data: CheckInput) -> CheckOutcome:
         estimate, low, high = math.exp(estimate), math.exp(low), math.exp(high)
     judged = verdict(facts.measure, facts.estimate, facts.ci_low, facts.ci_high, estimate)
     figures |= {
-        "recomputed": {"estimate": _number(estimate, 6), "ci_low": _number(low, 6), "ci_high": _number(high, 6)},
-        "se": _number(fitted.se, 6),
-        "difference": _number(estimate - facts.estimate, 6),
-        "relative_difference": _number(judged["relative_difference"], 6),
+        "recomputed": {"estimate": _number(estimate, 10), "ci_low": _number(low, 10), "ci_high": _number(high, 10)},
+        "se": _number(fitted.se, 10),
+        "difference": _number(estimate - facts.estimate, 10),
+        "relative_difference": _number(judged["relative_difference"], 10),
         "within_ci": judged["within_ci"],
         "verdict": "reproduced" if judged["reproduced"] else "discrepant",
     }
