@@ -146,3 +146,42 @@ def test_tau_at_the_boundary_is_reported_as_zero():
     assert fit.tau2 == 0.0
     assert fit.coef[0] == pytest.approx(fixed.coef[0], abs=1e-6)
     assert fit.cov[0, 0] == pytest.approx(fixed.cov[0, 0], rel=1e-4)
+
+
+def sparse_binary(seed=7):
+    """Twelve small trials with few events; two of them (B00, B09) have none."""
+    rng = np.random.default_rng(seed)
+    sizes = [10, 14, 20, 30, 40, 60, 80, 100, 150, 30, 24, 50]
+    rates = [0.05, 0.1, 0.3, 0.08, 0.2, 0.15, 0.4, 0.1, 0.25, 0.03, 0.5, 0.12]
+    frames = []
+    for i, (n, r) in enumerate(zip(sizes, rates, strict=True)):
+        treat = rng.integers(0, 2, n)
+        age = rng.integers(30, 80, n)
+        logit = np.log(r / (1 - r)) + (-0.6 + rng.normal(0, 0.5)) * (treat - 0.5) + 0.03 * (age - 55)
+        y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+        frames.append(pd.DataFrame({"trial": f"B{i:02d}", "treat": treat, "age": age, "y": y}))
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.mark.parametrize(
+    ("adjust", "quadrature", "estimate", "se", "tau2"),
+    [
+        # R on sparse_binary() without B00 and B09 (no events), agec = age - ave(age, trial):
+        # glmer(y ~ 0 + trial + tc + (0 + tc | trial), binomial, nAGQ = 1 and 9, optimizer "bobyqa")
+        (False, 1, -0.7993360456, 0.2762273845, 0.0880191175),
+        (False, 9, -0.7992456725, 0.2762285666, 0.08820101018),
+        # glmer(y ~ 0 + trial + trial:agec + tc + (0 + tc | trial), binomial, nAGQ = 1 and 9)
+        (True, 1, -0.817169159, 0.2781492027, 0.07061535014),
+        (True, 9, -0.8170500099, 0.2781636783, 0.07084732849),
+    ],
+)
+def test_small_trials_with_few_events_match_glmer(adjust, quadrature, estimate, se, tau2):
+    frame = sparse_binary()
+    frame = frame[~frame["trial"].isin(["B00", "B09"])]
+    group = pd.factorize(frame["trial"], sort=True)[0]
+    nuisance = frame[["age"]].to_numpy(float) if adjust else no_columns(frame)
+    fit = fit_logistic(frame["y"], group, nuisance, frame["treat"].to_numpy(float) - 0.5, quadrature=quadrature)
+    assert fit.converged
+    assert fit.coef[0] == pytest.approx(estimate, abs=2e-5)
+    assert np.sqrt(fit.cov[0, 0]) == pytest.approx(se, rel=5e-4)
+    assert fit.tau2 == pytest.approx(tau2, rel=2e-3)
