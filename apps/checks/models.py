@@ -69,12 +69,21 @@ class CheckRun(models.Model):
         return f"Check run #{self.pk} of {self.trial}"
 
 
+class CheckStatus(models.TextChoices):
+    PASS = "pass", "Pass"
+    WARNING = "warning", "Warning"
+    FAIL = "fail", "Fail"
+    NOT_APPLICABLE = "not_applicable", "Not checked"
+
+
+class FindingStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ANSWERED = "answered", "Answered"
+    RESOLVED = "resolved", "Resolved"
+
+
 class CheckResult(models.Model):
-    class Status(models.TextChoices):
-        PASS = "pass", "Pass"
-        WARNING = "warning", "Warning"
-        FAIL = "fail", "Fail"
-        NOT_APPLICABLE = "not_applicable", "Not checked"
+    Status = CheckStatus
 
     run = models.ForeignKey(CheckRun, on_delete=models.CASCADE, related_name="results")
     position = models.PositiveSmallIntegerField(default=0)
@@ -101,10 +110,7 @@ class CheckResult(models.Model):
 class Finding(models.Model):
     """A failed or warning check raised with the trial's team: a query thread worked through to resolution."""
 
-    class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        ANSWERED = "answered", "Answered"
-        RESOLVED = "resolved", "Resolved"
+    Status = FindingStatus
 
     result = models.OneToOneField(CheckResult, on_delete=models.CASCADE, related_name="finding")
     trial = models.ForeignKey("trials.Trial", on_delete=models.CASCADE, related_name="findings")

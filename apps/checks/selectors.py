@@ -220,3 +220,35 @@ CATALOGUE_TITLES = {
     "outcome_missingness": "Outcome missingness",
     "primary_result": "Primary result",
 }
+
+
+def integrity_as_data(summary: dict) -> dict:
+    """The integrity summary as plain data for the API."""
+    return {
+        "counts": summary["counts"],
+        "trials": [
+            {
+                "trial": row["trial"].pk,
+                "title": str(row["trial"]),
+                "run": row["run"].pk if row["run"] else None,
+                "statuses": {code: result.status for code, result in row["statuses"].items()},
+                "open_findings": row.get("open", 0),
+            }
+            for row in summary["rows"]
+        ],
+        "rederivation": [
+            {key: value for key, value in row.items() if key not in ("trial", "result")} | {"trial": row["trial"].pk}
+            for row in summary["rederived"]
+        ],
+    }
+
+
+def affected_rows_data(result: CheckResult, *, limit: int) -> dict:
+    frame = affected_rows(result, limit=limit)
+    return {
+        "result": result.pk,
+        "affected_count": result.affected_count,
+        "shown": len(frame),
+        "columns": list(frame.columns),
+        "rows": frame_records(frame),
+    }
