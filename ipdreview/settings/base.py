@@ -191,6 +191,8 @@ SPECTACULAR_SETTINGS = {
         "ReviewStatusEnum": "apps.reviews.models.ReviewStatus",
         "MemberRoleEnum": "apps.accounts.models.Role",
         "MappingRuleStatusEnum": "apps.harmonisation.models.MappingRuleStatus",
+        "CheckStatusEnum": "apps.checks.models.CheckStatus",
+        "FindingStatusEnum": "apps.checks.models.FindingStatus",
         "DatasetVersionStatusEnum": "apps.datasets.models.VersionStatus",
         "DictionaryTypeEnum": "apps.datasets.models.VariableType",
         "JobStateEnum": "apps.jobs.models.JobState",
