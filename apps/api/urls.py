@@ -26,4 +26,5 @@ urlpatterns = [
     path("approvals/<int:pk>/", views.ApprovalDetailView.as_view(), name="api-approval-detail"),
     path("", include("apps.datasets.api_urls")),
     path("", include("apps.harmonisation.api_urls")),
+    path("", include("apps.checks.api_urls")),
 ]
