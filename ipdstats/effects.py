@@ -171,31 +171,92 @@ def binary_from_tables(data: Prepared, measure: str) -> TrialEffects:
     return effects
 
 
-def _weighted_cross_products(data: Prepared, design: list[np.ndarray], weight: np.ndarray) -> np.ndarray:
+@dataclass(frozen=True)
+class _Cells:
+    """Binary outcomes grouped by trial and covariate values: `events` out of `size` participants per cell.
+    Participants with the same trial and covariates share one likelihood term, so the fit is exact."""
+
+    trial_index: np.ndarray
+    design: list[np.ndarray]  # intercept first, then the model's columns, one value per cell
+    events: np.ndarray
+    size: np.ndarray
+    trials: int
+
+    def grouped_sum(self, values: np.ndarray) -> np.ndarray:
+        return np.bincount(self.trial_index, weights=values, minlength=self.trials)
+
+
+def _level_codes(values: np.ndarray, most: int) -> tuple[np.ndarray, int] | None:
+    """Integer codes 0..levels-1 of a column's values, or None when it has more than `most` levels."""
+    low, high = values.min(), values.max()
+    if high - low < most and np.array_equal(values, np.round(values)):  # integers: no sort needed
+        return (values - low).astype(np.int64), int(high - low) + 1
+    levels, codes = np.unique(values, return_inverse=True)
+    return (codes, len(levels)) if len(levels) <= most else None
+
+
+def _cell_index(data: Prepared, key_columns: list[np.ndarray]) -> tuple[np.ndarray, int] | None:
+    """Each row's cell (same trial, same value in every key column), or None when cells would not be few."""
+    rows = len(data.trial_index)
+    key, radix = data.trial_index.astype(np.int64), len(data.trials)
+    for column in key_columns:
+        coded = _level_codes(column, most=max(rows // 20, 2))
+        if coded is None or radix * coded[1] > 2**62:
+            return None
+        key, radix = key * coded[1] + coded[0], radix * coded[1]
+    if radix <= 4 * rows:
+        occupied = np.bincount(key, minlength=radix) > 0
+        cells = int(occupied.sum())
+        cell = (np.cumsum(occupied) - 1)[key]
+    else:
+        unique, cell = np.unique(key, return_inverse=True)
+        cells = len(unique)
+    return (cell, cells) if cells <= rows // 4 else None
+
+
+def _binary_cells(data: Prepared, columns: list[np.ndarray], key_columns: list[np.ndarray]) -> _Cells:
+    design = [np.ones_like(data.treat), *columns]
+    grouping = _cell_index(data, key_columns)
+    if grouping is None:
+        return _Cells(data.trial_index, design, data.outcome, np.ones_like(data.outcome), len(data.trials))
+    cell, cells = grouping
+    size = np.bincount(cell, minlength=cells).astype(float)
+    trial_of_cell = np.zeros(cells, dtype=np.int64)
+    trial_of_cell[cell] = data.trial_index
+    values = [np.bincount(cell, weights=column, minlength=cells) / size for column in columns]
+    events = np.bincount(cell, weights=data.outcome, minlength=cells)
+    return _Cells(trial_of_cell, [np.ones(cells), *values], events, size, len(data.trials))
+
+
+def _weighted_cross_products(cells: _Cells, weight: np.ndarray) -> np.ndarray:
     """Per trial: X' diag(weight) X from grouped sums."""
+    design = cells.design
     size = len(design)
-    cross = np.empty((len(data.trials), size, size))
+    cross = np.empty((cells.trials, size, size))
     for i in range(size):
         weighted = weight * design[i]
         for j in range(i, size):
-            cross[:, i, j] = cross[:, j, i] = grouped_sum(data, weighted * design[j])
+            cross[:, i, j] = cross[:, j, i] = cells.grouped_sum(weighted * design[j])
     return cross
 
 
-def _logistic_means(data: Prepared, design: list[np.ndarray], beta: np.ndarray) -> np.ndarray:
-    eta = np.zeros_like(design[0])
-    for j, column in enumerate(design):
-        eta += beta[data.trial_index, j] * column
+def _logistic_means(cells: _Cells, beta: np.ndarray) -> np.ndarray:
+    eta = np.zeros_like(cells.design[0])
+    for j, column in enumerate(cells.design):
+        eta += beta[cells.trial_index, j] * column
     return special.expit(eta)
 
 
-def logistic_regression(data: Prepared, columns: list[np.ndarray], coefficient: int, effects) -> TrialEffects:
+def logistic_regression(
+    data: Prepared, columns: list[np.ndarray], coefficient: int, effects, key_columns: list[np.ndarray]
+) -> TrialEffects:
     """Maximum likelihood logistic regression per trial (intercept + `columns`), Newton-Raphson run on all
-    trials at once until every step is below tolerance; SE from the inverse information at the estimate."""
-    count, size = len(data.trials), len(columns) + 1
-    design = [np.ones_like(data.treat), *columns]
-    y = data.outcome
-    collinear = ~_well_conditioned(_weighted_cross_products(data, design, np.ones_like(y)))
+    trials at once until every step is below tolerance; SE from the inverse information at the estimate.
+    Rows are first grouped into cells of equal trial and `key_columns` values (the columns are functions of
+    them) when that makes far fewer terms: the likelihood, hence every estimate, is unchanged."""
+    cells = _binary_cells(data, columns, key_columns)
+    count, size = cells.trials, len(cells.design)
+    collinear = ~_well_conditioned(_weighted_cross_products(cells, cells.size))
     effects.exclude(
         effects.included & collinear,
         "the trial's logistic model cannot be estimated: a covariate is constant or collinear",
@@ -205,9 +266,10 @@ def logistic_regression(data: Prepared, columns: list[np.ndarray], coefficient: 
     converged = np.zeros(count, dtype=bool)
     iterations = 0
     while pending.any() and iterations < LOGISTIC_MAX_ITERATIONS:
-        mu = _logistic_means(data, design, beta)
-        information = _weighted_cross_products(data, design, mu * (1.0 - mu))
-        score = np.stack([grouped_sum(data, column * (y - mu)) for column in design], axis=1)
+        mu = _logistic_means(cells, beta)
+        information = _weighted_cross_products(cells, cells.size * mu * (1.0 - mu))
+        residual = cells.events - cells.size * mu
+        score = np.stack([cells.grouped_sum(column * residual) for column in cells.design], axis=1)
         solvable = pending & _well_conditioned(information)
         step, _ = _solve_batched(information, score, solvable)
         step = np.nan_to_num(step)
@@ -216,8 +278,8 @@ def logistic_regression(data: Prepared, columns: list[np.ndarray], coefficient: 
         converged |= small
         pending &= solvable & ~small
         iterations += 1
-    mu = _logistic_means(data, design, beta)
-    information = _weighted_cross_products(data, design, mu * (1.0 - mu))
+    mu = _logistic_means(cells, beta)
+    information = _weighted_cross_products(cells, cells.size * mu * (1.0 - mu))
     failed = ~converged | ~_well_conditioned(information) | ~np.all(np.isfinite(beta), axis=1)
     effects.exclude(
         effects.included & failed, "the trial's logistic model did not converge (the data may be separated)"
@@ -226,7 +288,7 @@ def logistic_regression(data: Prepared, columns: list[np.ndarray], coefficient: 
     _, inverse = _solve_batched(information, np.zeros((count, size)), usable)
     effects.estimate[usable] = beta[usable, coefficient + 1]
     effects.se[usable] = np.sqrt(inverse[usable, coefficient + 1, coefficient + 1])
-    effects.convergence = {"logistic_iterations": iterations}
+    effects.convergence = {"logistic_iterations": iterations, "logistic_terms": len(cells.events)}
     return effects
 
 
@@ -373,12 +435,13 @@ def _covariate_columns(data: Prepared, names, sizes) -> list[np.ndarray]:
     return [_centred(data, data.covariates[name], sizes) for name in names]
 
 
-def _fit(data: Prepared, measure: str, columns: list[np.ndarray], coefficient: int, effects) -> TrialEffects:
+def _fit(data: Prepared, measure: str, columns: list[np.ndarray], coefficient: int, effects, key_columns):
+    """Fits the trial models; `columns` are functions of the rows' trial and `key_columns` values."""
     if measure == "MD":
         return linear_regression(data, columns, data.outcome, coefficient, effects)
     if measure == "OR":
         _exclude_empty_binary_arms(effects, data)
-        return logistic_regression(data, columns, coefficient, effects)
+        return logistic_regression(data, columns, coefficient, effects, key_columns)
     if measure == "HR":
         _exclude_arms_without_events(effects, data)
         return cox_per_trial(data, columns, coefficient, effects)
@@ -394,7 +457,8 @@ def treatment_effects(data: Prepared, measure: str, adjust: list[str]) -> TrialE
     effects = TrialEffects.empty(data)
     _exclude_single_arm(effects, data)
     covariates = _covariate_columns(data, adjust, effects.n)
-    return _fit(data, measure, [data.treat, *covariates], 0, effects)
+    keys = [data.treat, *(data.covariates[name] for name in adjust)]
+    return _fit(data, measure, [data.treat, *covariates], 0, effects, keys)
 
 
 def interaction_effects(data: Prepared, measure: str, covariate: str, adjust: list[str]) -> TrialEffects:
@@ -408,5 +472,7 @@ def interaction_effects(data: Prepared, measure: str, covariate: str, adjust: li
     _exclude_single_arm(effects, data)
     modifier = _centred(data, data.covariates[covariate], effects.n)
     effects.exclude(grouped_sum(data, modifier**2) <= 0, f"the covariate {covariate} does not vary in the trial")
-    others = _covariate_columns(data, [name for name in adjust if name != covariate], effects.n)
-    return _fit(data, measure, [data.treat, modifier, data.treat * modifier, *others], 2, effects)
+    other_names = [name for name in adjust if name != covariate]
+    others = _covariate_columns(data, other_names, effects.n)
+    keys = [data.treat, data.covariates[covariate], *(data.covariates[name] for name in other_names)]
+    return _fit(data, measure, [data.treat, modifier, data.treat * modifier, *others], 2, effects, keys)

@@ -224,3 +224,28 @@ def test_cox_fits_of_all_trials_at_once_equal_one_fit_per_trial(scale):
         fit = cox_efron(time[rows], event[rows], np.column_stack([treat[rows], age[rows]]))
         assert effects.estimate[index] == pytest.approx(fit.coef[0], rel=1e-8, abs=1e-12)
         assert effects.se[index] == pytest.approx(np.sqrt(fit.cov[0, 0]), rel=1e-8)
+
+
+@pytest.mark.parametrize("interaction", [False, True])
+def test_logistic_fits_on_grouped_cells_equal_fits_on_rows(monkeypatch, interaction):
+    import ipdstats.effects as effects_module
+
+    rng = np.random.default_rng(9)
+    trial = np.repeat(["A", "B", "C"], [3000, 2500, 4000])
+    treat = rng.integers(0, 2, len(trial))
+    age = np.round(rng.normal(55, 8, len(trial)))  # few distinct values: rows collapse to cells
+    y = (rng.random(len(trial)) < 1 / (1 + np.exp(1 + 0.4 * treat - 0.03 * (age - 55)))).astype(float)
+    data = prepared(trial, treat, y, age=age)
+
+    def fit():
+        if interaction:
+            return interaction_effects(data, "OR", "age", [])
+        return treatment_effects(data, "OR", ["age"])
+
+    grouped = fit()
+    assert grouped.convergence["logistic_terms"] < len(trial) / 20
+    monkeypatch.setattr(effects_module, "_cell_index", lambda *arguments: None)
+    by_row = fit()
+    assert by_row.convergence["logistic_terms"] == len(trial)
+    np.testing.assert_allclose(grouped.estimate, by_row.estimate, rtol=1e-10)
+    np.testing.assert_allclose(grouped.se, by_row.se, rtol=1e-10)
