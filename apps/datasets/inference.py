@@ -14,7 +14,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 INTEGER = r"^[+-]?\d{1,18}$"
-LEADING_ZERO = r"^[+-]?0\d+$"
+# Whole numbers with a leading zero, or too long for a 64-bit integer, are identifiers: as numbers they would
+# lose their zeros or digits.
+IDENTIFIER_DIGITS = r"^[+-]?(0\d+|\d{19,})$"
 NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 BOOLEAN_VALUES = {"TRUE", "FALSE", "True", "False", "true", "false"}
 DATE_FORMATS = [
@@ -29,7 +31,8 @@ DATE_FORMATS = [
     "%d %b %Y",
 ]
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"]
-# A column is read as dates when this share of its distinct values parses with one format.
+# A column is read as dates when this share of its first distinct values, and of all its values, parses with
+# one format.
 DATE_SHARE = 0.8
 DATE_SAMPLE = 1000
 INVALID_EXAMPLES = 5
@@ -52,12 +55,25 @@ def _any_match(values: pa.Array, pattern: str) -> bool:
     return pc.any(pc.match_substring_regex(values, pattern)).as_py() or False
 
 
-def _best_date_format(distinct: pa.Array) -> tuple[str, bool, float]:
-    sample = distinct.slice(0, DATE_SAMPLE)
+def _canonical(text: pa.Array) -> pa.Array:
+    """Dates written two ways compare equal: without leading zeros in numbers, in lower case."""
+    return pc.utf8_lower(pc.replace_substring_regex(text, r"(^|\D)0+(\d)", r"\1\2"))
+
+
+def _strict_dates(text: pa.Array, fmt: str) -> pa.Array:
+    """Parse with `fmt`, keeping only values that print back as written: 31/02/2021 is refused, not read as
+    3 March (the parser alone rolls impossible days over)."""
+    parsed = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
+    printed = pc.strftime(parsed, format=fmt)
+    same = pc.fill_null(pc.equal(_canonical(printed), _canonical(text)), False)
+    return pc.if_else(same, parsed, pa.scalar(None, parsed.type))
+
+
+def _best_date_format(sample: pa.Array) -> tuple[str, bool, float]:
     best = ("", False, 0.0)
     for formats, has_time in ((DATE_FORMATS, False), (DATETIME_FORMATS, True)):
         for fmt in formats:
-            parsed = pc.strptime(sample, format=fmt, unit="s", error_is_null=True)
+            parsed = _strict_dates(sample, fmt)
             share = 1 - parsed.null_count / len(sample)
             if share > best[2]:
                 best = (fmt, has_time, share)
@@ -65,7 +81,9 @@ def _best_date_format(distinct: pa.Array) -> tuple[str, bool, float]:
 
 
 def _as_dates(text: pa.Array, present: pa.Array, fmt: str, has_time: bool) -> TypedColumn:
-    parsed = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
+    # Parse each distinct value once: a date column repeats its values, and the strict check is costly.
+    distinct = pc.unique(text)
+    parsed = pc.take(_strict_dates(distinct, fmt), pc.index_in(text, value_set=distinct))
     failed = pc.and_(present, pc.is_null(parsed))
     failures = pc.filter(text, failed)
     examples = pc.unique(failures).slice(0, INVALID_EXAMPLES).to_pylist()
@@ -74,27 +92,52 @@ def _as_dates(text: pa.Array, present: pa.Array, fmt: str, has_time: bool) -> Ty
     return TypedColumn(pc.cast(parsed, pa.date32()), "date", fmt, len(failures), examples)
 
 
+def _null_where_absent(values: pa.Array, present: pa.Array) -> pa.Array:
+    return pc.if_else(present, values, pa.scalar(None, pa.string()))
+
+
+def _is_integer(sample: pa.Array, candidates: pa.Array) -> bool:
+    # The sample (the first values) rules most columns out cheaply before the whole column is checked.
+    return (
+        _all_match(sample, INTEGER)
+        and _all_match(candidates, INTEGER)
+        and not _any_match(candidates, IDENTIFIER_DIGITS)
+    )
+
+
+def _is_number(sample: pa.Array, candidates: pa.Array) -> bool:
+    return (
+        _all_match(sample, NUMBER) and _all_match(candidates, NUMBER) and not _any_match(candidates, IDENTIFIER_DIGITS)
+    )
+
+
+def _is_boolean(sample: pa.Array, candidates: pa.Array) -> bool:
+    if not set(pc.unique(sample).to_pylist()) <= BOOLEAN_VALUES:
+        return False
+    return pc.all(pc.is_in(candidates, value_set=pa.array(sorted(BOOLEAN_VALUES)))).as_py()
+
+
 def infer_text_column(values: pa.Array) -> TypedColumn:
     """Type one column of text (values as read, nulls only where the reader had no value)."""
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    stripped = pc.utf8_trim_whitespace(pc.fill_null(values, ""))
-    present = pc.not_equal(stripped, "")
+    stripped = pc.utf8_trim_whitespace(values)
+    present = pc.fill_null(pc.not_equal(stripped, ""), False)
     candidates = pc.filter(stripped, present)
-    text = pc.if_else(present, stripped, pa.scalar(None, pa.string()))
-    original = pc.if_else(present, values, pa.scalar(None, pa.string()))
     if len(candidates) == 0:
-        return TypedColumn(original, "text")
-    if _all_match(candidates, INTEGER) and not _any_match(candidates, LEADING_ZERO):
-        return TypedColumn(pc.cast(text, pa.int64()), "integer")
-    if _all_match(candidates, NUMBER) and not _any_match(candidates, LEADING_ZERO):
-        return TypedColumn(pc.cast(text, pa.float64()), "number")
-    distinct = pc.unique(candidates)
-    if set(distinct.slice(0, 7).to_pylist()) <= BOOLEAN_VALUES and len(distinct) <= 6:
-        return TypedColumn(pc.equal(pc.utf8_lower(text), "true"), "boolean")
-    fmt, has_time, share = _best_date_format(distinct)
+        return TypedColumn(_null_where_absent(values, present), "text")
+    sample = candidates.slice(0, DATE_SAMPLE)
+    if _is_integer(sample, candidates):
+        return TypedColumn(pc.cast(_null_where_absent(stripped, present), pa.int64()), "integer")
+    if _is_number(sample, candidates):
+        return TypedColumn(pc.cast(_null_where_absent(stripped, present), pa.float64()), "number")
+    if _is_boolean(sample, candidates):
+        return TypedColumn(pc.equal(pc.utf8_lower(_null_where_absent(stripped, present)), "true"), "boolean")
+    fmt, has_time, share = _best_date_format(pc.unique(sample))
     if share >= DATE_SHARE:
-        return _as_dates(text, present, fmt, has_time)
-    return TypedColumn(original, "text")
+        dates = _as_dates(_null_where_absent(stripped, present), present, fmt, has_time)
+        if len(candidates) - dates.n_invalid >= DATE_SHARE * len(candidates):
+            return dates
+    return TypedColumn(_null_where_absent(values, present), "text")
 
 
 def type_declared_column(values: pa.Array) -> TypedColumn:

@@ -159,12 +159,12 @@ def _check_rows(count: int, limits: Limits) -> None:
         )
 
 
-def _odd_quotes(path: Path) -> bool:
+def _count_quotes(path: Path) -> int:
     count = 0
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK_SIZE):
             count += chunk.count(b'"')
-    return count % 2 == 1
+    return count
 
 
 def _diagnose_rows(path: Path, encoding: str, delimiter: str, width: int) -> str | None:
@@ -199,7 +199,8 @@ def read_delimited(path: Path, head: bytes, limits: Limits) -> SourceTable:
     header = next(csv.reader(io.StringIO(sample), delimiter=delimiter))
     _check_columns(len(header), limits)
     names = column_names(header)
-    if _odd_quotes(path):
+    quotes = _count_quotes(path)
+    if quotes % 2:
         problem = _diagnose_rows(path, encoding, delimiter, len(names))
         raise JobInputError(problem or "The file has an unbalanced quote character; check that it is complete.")
     arrow_encoding = "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding
@@ -207,7 +208,8 @@ def read_delimited(path: Path, head: bytes, limits: Limits) -> SourceTable:
         table = pa_csv.read_csv(
             path,
             read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, encoding=arrow_encoding),
-            parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            # Without quotes no value can hold a line break, and the reader may split the file freely.
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=quotes > 0),
             convert_options=pa_csv.ConvertOptions(
                 column_types={name: pa.string() for name in names},
                 null_values=[],

@@ -3,8 +3,10 @@
 import contextlib
 import hashlib
 import logging
+import os
 import resource
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
@@ -242,23 +244,27 @@ def memory_limit(extra_mb: int):
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
+def _type_column(source, position: int, name: str):
+    raw = source.table.column(name)
+    column = infer_text_column(raw) if name in source.untyped else type_declared_column(raw)
+    entry = dictionary_entry(
+        position=position,
+        name=name,
+        column=column,
+        label=source.labels.get(name, ""),
+        value_labels=source.value_labels.get(name),
+        source_format=source.source_formats.get(name, ""),
+    )
+    return column.array, entry
+
+
 def _typed_table(source) -> tuple[pa.Table, list[dict]]:
-    columns, entries = {}, []
-    for position, name in enumerate(source.table.column_names, start=1):
-        raw = source.table.column(name)
-        column = infer_text_column(raw) if name in source.untyped else type_declared_column(raw)
-        columns[name] = column.array
-        entries.append(
-            dictionary_entry(
-                position=position,
-                name=name,
-                column=column,
-                label=source.labels.get(name, ""),
-                value_labels=source.value_labels.get(name),
-                source_format=source.source_formats.get(name, ""),
-            )
-        )
-    return pa.table(columns), entries
+    """Type every column and describe it; Arrow's compute functions release the GIL, so columns go in threads."""
+    names = source.table.column_names
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        results = list(pool.map(lambda item: _type_column(source, *item), enumerate(names, start=1)))
+    table = pa.table({name: array for name, (array, _) in zip(names, results, strict=True)})
+    return table, [entry for _, entry in results]
 
 
 def _store_parquet(table: pa.Table, sha256: str) -> str:
@@ -266,7 +272,7 @@ def _store_parquet(table: pa.Table, sha256: str) -> str:
     if storage.dataset_storage().exists(name):
         return name
     with tempfile.NamedTemporaryFile(suffix=".parquet") as handle:
-        pq.write_table(table, handle.name, compression="zstd")
+        pq.write_table(table, handle.name, compression="snappy")
         return storage.store_once(name, File(open(handle.name, "rb"), name=name))
 
 
