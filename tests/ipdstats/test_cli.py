@@ -85,3 +85,40 @@ def test_help_explains_the_spec():
     assert run.returncode == 0
     for word in ("python -m ipdstats run SPEC.json", "outcome", "measure", "tau2", "hksj", "aggregate"):
         assert word in run.stdout
+
+
+def test_every_kind_of_bad_input_gets_its_sentence_through_the_command_line(spec_dir):
+    (spec_dir / "rows.csv").write_text(
+        "trial,treat,y,yb,time,dead,age\n"
+        "A,0,1.0,0,1.5,1,50\nA,1,2.0,1,2.5,0,61\nA,0,1.2,0,3.0,1,55\nA,1,2.2,1,4.0,1,70\n"
+        "B,0,1.5,1,2.0,0,40\nB,1,2.5,2,-1.0,1,45\nB,0,0.9,0,5.0,3,inf\nB,1,1.9,1,1.0,0,52\n"
+    )
+    continuous = GOOD | {"data": "rows.csv"}
+    binary = continuous | {"outcome": "binary", "measure": "OR", "columns": GOOD["columns"] | {"outcome": "yb"}}
+    survival = continuous | {
+        "outcome": "survival",
+        "measure": "HR",
+        "columns": {"trial": "trial", "treatment": "treat", "time": "time", "event": "dead"},
+    }
+    specs = [
+        continuous | {"adjust": ["weight"]},
+        binary,
+        survival,
+        survival | {"columns": survival["columns"] | {"event": "treat"}},
+        survival | {"columns": survival["columns"] | {"time": "age"}},
+        continuous | {"adjust": ["age"]},
+        continuous | {"tau2": "REML", "shrinkage": 0.5},
+    ]
+    run = run_cli("run", write(spec_dir, specs))
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    errors = [result["error"] for result in json.loads(run.stdout)]
+    assert errors == [
+        "The column 'weight' is not in rows.csv; its columns are: trial, treat, y, yb, time, dead, age.",
+        "The binary outcome column 'yb' must be coded 0/1; trial B has the value 2.",
+        "The event column 'dead' must be coded 0/1; trial B has the value 3.",
+        "The time column 'time' must hold times > 0; trial B has the time -1.",
+        "The column 'age' has a non-finite value (inf) in trial B.",
+        "The column 'age' has a non-finite value (inf) in trial B.",
+        "The spec has an unknown key 'shrinkage'; the known keys are data, outcome, columns, measure, approach, "
+        "tau2, ci, adjust, interaction, quadrature, aggregate.",
+    ]
