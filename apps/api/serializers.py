@@ -242,3 +242,27 @@ class AuditEventSerializer(serializers.ModelSerializer):
     @extend_schema_field({"type": "object", "additionalProperties": True, "nullable": True})
     def get_after(self, event):
         return event.after
+
+
+class PipelineRowSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    label = serializers.CharField()
+    is_exit = serializers.BooleanField()
+    trials = serializers.IntegerField()
+    participants = serializers.IntegerField()
+
+
+class ResponseRateSerializer(serializers.Serializer):
+    contacted = serializers.IntegerField(help_text="Trials ever contacted.")
+    responded = serializers.IntegerField(help_text="Of those, trials that replied, agreeing or not.")
+    rate = serializers.FloatField(allow_null=True)
+
+
+class ReviewSummarySerializer(serializers.Serializer):
+    """What the review's overview page shows: the pipeline, the response rate, what is due and expiring."""
+
+    pipeline = PipelineRowSerializer(many=True)
+    response_rate = ResponseRateSerializer()
+    followups_due = ContactAttemptSerializer(many=True)
+    agreements_expiring = AgreementSerializer(many=True)
+    approvals_expiring = EthicsApprovalSerializer(many=True)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("reviews/<int:review_id>/members/", views.MemberListView.as_view(), name="api-member-list"),
     path("reviews/<int:review_id>/outcomes/", views.OutcomeListView.as_view(), name="api-outcome-list"),
     path("reviews/<int:review_id>/trials/", views.TrialListView.as_view(), name="api-trial-list"),
+    path("reviews/<int:review_id>/summary/", views.ReviewSummaryView.as_view(), name="api-review-summary"),
     path("reviews/<int:review_id>/history/", views.ReviewHistoryView.as_view(), name="api-review-history"),
     path("members/<int:pk>/", views.MemberDetailView.as_view(), name="api-member-detail"),
     path("outcomes/<int:pk>/", views.OutcomeDetailView.as_view(), name="api-outcome-detail"),

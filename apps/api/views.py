@@ -1,6 +1,7 @@
 """REST API views. Each one parses, checks access with apps.accounts.access, calls one service or selector,
 and renders. Lists filter in get_queryset, so other reviews' objects answer 404, never 403."""
 
+from django.conf import settings
 from django.utils.functional import cached_property
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
@@ -188,6 +189,28 @@ class OutcomeDetailView(generics.RetrieveUpdateDestroyAPIView):
 
     def perform_destroy(self, instance):
         review_services.outcome_delete(outcome=instance, actor=self.request.user)
+
+
+class ReviewSummaryView(ReviewChildMixin, generics.GenericAPIView):
+    """The review at a glance: trials and participants per status, response rate, follow-ups due today and
+    agreements and approvals expiring within IPD_EXPIRY_WARNING_DAYS (contributors: their trials only)."""
+
+    queryset = Trial.objects.none()
+    serializer_class = serializers.ReviewSummarySerializer
+    pagination_class = None
+    filter_backends: list = []
+
+    def get(self, request, review_id):
+        user = request.user
+        expiring = selectors.expiring_soon(self.review, days=settings.IPD_EXPIRY_WARNING_DAYS, user=user)
+        summary = {
+            "pipeline": selectors.review_pipeline(self.review, user=user),
+            "response_rate": selectors.review_response_rate(self.review, user=user),
+            "followups_due": selectors.followups_due(self.review, user=user),
+            "agreements_expiring": expiring.agreements,
+            "approvals_expiring": expiring.approvals,
+        }
+        return Response(self.get_serializer(summary).data)
 
 
 class ReviewHistoryView(ReviewChildMixin, generics.ListAPIView):

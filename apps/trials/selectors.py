@@ -17,10 +17,16 @@ from apps.trials.models import Agreement, ContactAttempt, EthicsApproval, Status
 _RESPONSE_STATUSES = (Status.RESPONDED, Status.DECLINED, Status.DATA_NOT_AVAILABLE)
 
 
-def review_pipeline(review) -> list[dict]:
+def _review_trials(review, user=None) -> QuerySet[Trial]:
+    """The review's trials; with `user`, only those that user may see."""
+    return trials_for_user(user, review) if user is not None else Trial.objects.filter(review=review)
+
+
+def review_pipeline(review, user=None) -> list[dict]:
     """Trials and participants per status, in lifecycle order, main path first then exits."""
     rows = (
-        Trial.objects.filter(review=review)
+        _review_trials(review, user)
+        .order_by()
         .values("status")
         .annotate(trials=Count("id"), participants=Sum("n_randomised"))
     )
@@ -40,9 +46,9 @@ def review_pipeline(review) -> list[dict]:
     return pipeline
 
 
-def review_response_rate(review) -> dict:
+def review_response_rate(review, user=None) -> dict:
     """Of the trials ever contacted, the share that replied (agreeing or not)."""
-    contacted = StatusTransition.objects.filter(trial__review=review, to_status=Status.CONTACTED).values("trial_id")
+    contacted = StatusTransition.objects.filter(trial__in=_review_trials(review, user), to_status=Status.CONTACTED)
     contacted_ids = set(contacted.values_list("trial_id", flat=True))
     responded_ids = set(
         StatusTransition.objects.filter(trial_id__in=contacted_ids, to_status__in=_RESPONSE_STATUSES).values_list(

@@ -89,3 +89,29 @@ def test_unknown_api_urls_answer_in_the_api_error_shape(reviewer_client):
     response = reviewer_client.get("/api/v1/trials/not-a-number/")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_review_summary_counts_trials_and_lists_what_is_due(api_as):
+    import datetime
+
+    from apps.trials.services import trial_transition
+
+    membership = MembershipFactory(role=Role.CONTRIBUTOR)
+    review = membership.review
+    assigned = TrialFactory(review=review, status=Status.IPD_SOUGHT, n_randomised=100)
+    TrialFactory(review=review, status=Status.IPD_SOUGHT, n_randomised=50)
+    membership.trials.set([assigned])
+    trial_transition(trial=assigned, to_status=Status.CONTACTED, actor=membership.user)
+    yesterday = datetime.date.today() - datetime.timedelta(days=1)
+    ContactAttemptFactory(trial=assigned, date=yesterday, next_follow_up=yesterday, owner=membership.user)
+
+    coordinator = MembershipFactory(review=review, role=Role.COORDINATOR).user
+    full = api_as(coordinator).get(f"/api/v1/reviews/{review.pk}/summary/").json()
+    by_status = {row["status"]: row for row in full["pipeline"]}
+    assert (by_status["contacted"]["trials"], by_status["contacted"]["participants"]) == (1, 100)
+    assert (by_status["ipd_sought"]["trials"], by_status["ipd_sought"]["participants"]) == (1, 50)
+    assert full["response_rate"] == {"contacted": 1, "responded": 0, "rate": 0.0}
+    assert [row["trial"] for row in full["followups_due"]] == [assigned.pk]
+
+    mine = api_as(membership.user).get(f"/api/v1/reviews/{review.pk}/summary/").json()
+    assert sum(row["trials"] for row in mine["pipeline"]) == 1

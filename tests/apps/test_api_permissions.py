@@ -51,6 +51,7 @@ ENDPOINTS = [
     ("outcome delete", "delete", "/api/v1/outcomes/{outcome}/", None, codes(204, 204, 403, 403), "review"),
     ("trial list", "get", "/api/v1/reviews/{review}/trials/", None, READ_ALL, "review"),
     ("trial add", "post", "/api/v1/reviews/{review}/trials/", lambda w: {"title": "A new trial"}, codes(201, 403, 201, 403), "review"),
+    ("review summary", "get", "/api/v1/reviews/{review}/summary/", None, READ_ALL, "review"),
     ("review history", "get", "/api/v1/reviews/{review}/history/", None, READ_ALL, "review"),
     ("trial detail", "get", "/api/v1/trials/{trial}/", None, READ_ALL, "trial"),
     ("trial update", "patch", "/api/v1/trials/{trial}/", lambda w: {"citation": "Smith 2020"}, codes(200, 403, 200, 403), "trial"),
