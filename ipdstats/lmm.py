@@ -136,7 +136,7 @@ def fit_reml(y, group, nuisance, fixed, random_col: int = 0, *, estimate_tau: bo
         return LmmFit(coef, sigma2 * np.linalg.inv(xx), 0.0, sigma2, float(deviance), 1, True, 0.0, False)
 
     # theta = tau / sigma; a coarse grid brackets the minimum, bounded Brent refines it
-    grid = np.r_[0.0, np.logspace(-4, 3, 36)]
+    grid = np.r_[0.0, np.logspace(-4, 5, 46)]
     values = np.array([criterion(theta) for theta in grid])
     best = int(np.argmin(values))
     lower, upper = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
