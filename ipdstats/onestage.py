@@ -168,7 +168,7 @@ def _fit_or(data: Prepared, adjust, interaction, quadrature: int) -> dict:
         "interaction": _interaction_blocks(fit.coef, fit.cov) if interaction else None,
         "convergence": {
             "model": f"logistic mixed model, maximum likelihood ({method})",
-            "optimiser": "Newton-Raphson with step halving, exact gradient, finite-difference Hessian",
+            "optimiser": "Newton-Raphson with step halving on the exact gradient; Hessian by differences of it",
             "iterations": fit.iterations,
             "converged": fit.converged,
             "gradient_norm": fit.gradient_norm,
