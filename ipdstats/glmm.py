@@ -10,8 +10,7 @@ interaction columns) and a random slope with standard deviation tau on t (treatm
 
 Each trial's marginal likelihood is a one-dimensional integral over u_i. With g(u) = log p(y_i | u) - u^2 / 2,
 its conditional mode u^ and curvature H = -g''(u^) = 1 + tau^2 sum_j t_j^2 p_j (1 - p_j), the adaptive
-Gauss-Hermite rule
-with nodes z_k and weights w_k for the standard normal density is
+Gauss-Hermite rule with nodes z_k and weights w_k for the standard normal density is
 
     log L_i = -log(H) / 2 + log sum_k w_k exp(g(u^ + z_k / sqrt(H)) + z_k^2 / 2)
 
