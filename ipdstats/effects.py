@@ -366,23 +366,26 @@ def _risk_sets(data: Prepared, columns: list[np.ndarray], rows: np.ndarray) -> _
     )
 
 
-def _efron_score_information(sets: _RiskSets, beta: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per trial: score and information of the Efron partial likelihood at that trial's coefficients."""
+def _efron_score_information(
+    sets: _RiskSets, beta: np.ndarray, count: int, work: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per trial: score and information of the Efron partial likelihood at that trial's coefficients.
+    `work` is scratch space of shape (1 + 2 m, n), m = 1 + p + p (p + 1) / 2, reused across iterations."""
     size = len(sets.x)
-    eta = np.zeros(sets.x.shape[1])
+    pairs = [(i, j) for i in range(size) for j in range(i, size)]
+    terms_count = 1 + size + len(pairs)
+    eta, sums, cumulative = work[0], work[1 : 1 + terms_count], work[1 + terms_count : 1 + 2 * terms_count]
+    eta[:] = 0.0
     for j in range(size):
         eta += sets.x[j] * beta[:, j][sets.trial]
     starts = sets.trial_starts
     if np.abs(eta).max() > 300:  # a shift per trial cancels in every ratio below and keeps exp() finite
         eta -= np.repeat(np.maximum.reduceat(eta, starts[:-1]), np.diff(starts))
-    pairs = [(i, j) for i in range(size) for j in range(i, size)]
-    sums = np.empty((1 + size + len(pairs), len(eta)))
     np.exp(eta, out=sums[0])
     for i in range(size):
         np.multiply(sums[0], sets.x[i], out=sums[1 + i])
     for column, (i, j) in enumerate(pairs):
         np.multiply(sums[1 + i], sets.x[j], out=sums[1 + size + column])
-    cumulative = np.empty_like(sums)
     for lo, hi in zip(starts[:-1], starts[1:], strict=True):  # cumulative sums restarted at each trial
         np.cumsum(sums[:, lo:hi], axis=1, out=cumulative[:, lo:hi])
     tied = np.add.reduceat(sums[:, sets.event_rows], sets.tied_starts, axis=1)[:, sets.tied_group]
@@ -407,9 +410,10 @@ def cox_per_trial(data: Prepared, columns: list[np.ndarray], coefficient: int, e
     pending = effects.included.copy()
     converged = np.zeros(count, dtype=bool)
     information = np.zeros((count, size, size))
+    work = np.empty((1 + 2 * (1 + size + size * (size + 1) // 2), len(sets.trial)))
     iterations = 0
     while pending.any() and iterations < COX_MAX_ITERATIONS:
-        score, information = _efron_score_information(sets, beta, count)
+        score, information = _efron_score_information(sets, beta, count, work)
         solvable = pending & _well_conditioned(information)
         step, _ = _solve_batched(information, score, solvable)
         step = np.nan_to_num(step)
