@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ipdstats.cox import cox_efron
+from ipdstats.cox import cox_efron, cox_efron_stratum_specific
 from ipdstats.errors import AnalysisError
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "reference" / "data" / "surv_a.csv.gz"
@@ -87,3 +87,27 @@ def test_no_events_is_an_analysis_error():
 def test_covariate_without_variation_is_an_analysis_error():
     with pytest.raises(AnalysisError, match="singular"):
         cox_efron(np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 0.0]), np.array([[1.0], [1.0], [1.0]]))
+
+
+def test_stratum_specific_covariates_match_coxph(surv):
+    # coxph(Surv(time, event) ~ treat + strata(trial) + age:strata(trial), d, control = coxph.control(eps = 1e-12))
+    args = (surv[["treat"]].to_numpy(), surv[["age"]].to_numpy(), surv["stratum"].to_numpy())
+    fit = cox_efron_stratum_specific(surv["time"], surv["event"], *args)
+    assert fit.coef[0] == pytest.approx(-0.274006515169589, abs=1e-9)
+    assert np.sqrt(fit.cov[0, 0]) == pytest.approx(0.0839075094811567, rel=1e-8)
+    assert fit.loglik == pytest.approx(-2981.53856127341, rel=1e-11)
+
+
+def test_stratum_without_events_or_without_covariate_variation(surv):
+    # as above, with d$event set to 0 in the first trial; then with d$age set to 60 in the first trial
+    # (coxph reports NA for that trial's age coefficient)
+    first = surv["stratum"] == 0
+    args = (surv[["treat"]].to_numpy(), surv[["age"]].to_numpy(), surv["stratum"].to_numpy())
+    no_events = cox_efron_stratum_specific(surv["time"], surv["event"].where(~first, 0), *args)
+    assert no_events.coef[0] == pytest.approx(-0.250369537842839, abs=1e-9)
+    assert np.sqrt(no_events.cov[0, 0]) == pytest.approx(0.0972153924291309, rel=1e-8)
+    flat_age = surv[["age"]].where(~first.to_numpy()[:, None], 60).to_numpy()
+    flat = cox_efron_stratum_specific(surv["time"], surv["event"], args[0], flat_age, args[2])
+    assert flat.coef[0] == pytest.approx(-0.280581773356424, abs=1e-9)
+    assert np.sqrt(flat.cov[0, 0]) == pytest.approx(0.0838275053346477, rel=1e-8)
+    assert flat.converged
