@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from apps.checks import catalogue
 from apps.checks.models import CheckResult, CheckRun, CheckSettings, Finding
-from apps.datasets.storage import local_path
+from apps.datasets.storage import dataset_storage
 from apps.harmonisation.models import HarmonisedTable, SchemaVariable
 from apps.reviews.models import Review
 from apps.trials.models import Trial
@@ -48,8 +48,9 @@ def latest_table(trial: Trial) -> HarmonisedTable | None:
 
 
 def table_frame(table: HarmonisedTable, columns: list[str] | None = None) -> pd.DataFrame:
-    with local_path(table.storage_name) as path:
-        return pd.read_parquet(path, columns=columns)
+    # Through the storage, not a local path: the worker need not share the web process's disk.
+    with dataset_storage().open(table.storage_name, "rb") as handle:
+        return pd.read_parquet(handle, columns=columns)
 
 
 def schema_variables(review: Review) -> list[catalogue.Variable]:
