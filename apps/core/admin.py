@@ -133,6 +133,8 @@ class CoordinatorAdmin(ScopedChoicesMixin, admin.ModelAdmin):
             _audit_delete(request, obj)
             obj.delete()
         for obj in instances:
+            if hasattr(obj, "created_by_id") and obj.pk is None and obj.created_by_id is None:
+                obj.created_by = request.user
             before = _stored_snapshot(obj)
             obj.save()
             _audit(request, obj, before)

@@ -68,3 +68,15 @@ def test_assigning_trials_is_audited_with_the_trial_ids():
     membership_update(membership=membership, actor=None, trials=[trial])
     event = AuditEvent.objects.get()
     assert (event.before["trials"], event.after["trials"]) == ([], [trial.pk])
+
+
+def test_a_duplicate_outcome_name_answers_400_not_500(api_as):
+    membership = MembershipFactory(role=Role.ANALYST)
+    client = api_as(membership.user)
+    url = f"/api/v1/reviews/{membership.review.pk}/outcomes/"
+    payload = {"name": "Death at 30 days", "type": "binary", "measure": "OR"}
+    assert client.post(url, payload, format="json").status_code == 201
+    response = client.post(url, payload, format="json")
+    assert response.status_code == 400
+    assert "already exists" in response.json()["error"]["message"]
+    assert membership.review.outcomes.count() == 1
