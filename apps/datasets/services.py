@@ -1,10 +1,8 @@
 """Writes for participant data: uploads, parsing, and the version status that follows its parse job."""
 
-import contextlib
 import hashlib
 import logging
 import os
-import resource
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,6 +22,7 @@ from apps.datasets import storage
 from apps.datasets.dictionary import dictionary_entry
 from apps.datasets.formats import detect_format
 from apps.datasets.inference import infer_text_column, type_declared_column
+from apps.datasets.isolation import run_isolated
 from apps.datasets.models import DatasetVersion, DictionaryEntry
 from apps.datasets.readers import Limits, read_source
 from apps.jobs.context import JobContext
@@ -209,41 +208,6 @@ def _limits() -> Limits:
     )
 
 
-def _virtual_memory_bytes() -> int | None:
-    try:
-        with open("/proc/self/statm") as handle:
-            return int(handle.read().split()[0]) * resource.getpagesize()
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-@contextlib.contextmanager
-def memory_limit(extra_mb: int):
-    """Cap this process's address space at its current size plus `extra_mb` while parsing.
-
-    Past the cap allocations fail with MemoryError, which ends the job with a message instead of letting the
-    machine swap or the kernel kill the worker.
-    """
-    current = _virtual_memory_bytes()
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if current is None or extra_mb <= 0:
-        yield
-        return
-    cap = current + extra_mb * 1024 * 1024
-    if hard != resource.RLIM_INFINITY:
-        cap = min(cap, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
-    try:
-        yield
-    except MemoryError:
-        raise JobInputError(
-            f"Parsing the file needed more than the memory limit ({extra_mb:,} MB); split the file, or ask the "
-            "coordinator to raise DATASET_PARSE_MEMORY_MB."
-        )
-    finally:
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-
-
 def _type_column(source, position: int, name: str):
     raw = source.table.column(name)
     column = infer_text_column(raw) if name in source.untyped else type_declared_column(raw)
@@ -267,13 +231,25 @@ def _typed_table(source) -> tuple[pa.Table, list[dict]]:
     return table, [entry for _, entry in results]
 
 
-def _store_parquet(table: pa.Table, sha256: str) -> str:
+def _store_parquet(path: Path, sha256: str) -> str:
     name = storage.parsed_name(sha256, PARSER_VERSION)
-    if storage.dataset_storage().exists(name):
-        return name
-    with tempfile.NamedTemporaryFile(suffix=".parquet") as handle:
-        pq.write_table(table, handle.name, compression="snappy")
-        return storage.store_once(name, File(open(handle.name, "rb"), name=name))
+    with path.open("rb") as handle:
+        return storage.store_once(name, File(handle, name=name))
+
+
+def _parse_work(path: Path, fmt: str, head: bytes, parquet_path: Path):
+    """The part of parsing that runs in the isolated child: read, type, describe, write the Parquet file."""
+    limits = _limits()
+
+    def work(progress) -> dict:
+        source = read_source(path, fmt, head, limits)
+        progress(55, "Detecting the type of each column")
+        table, entries = _typed_table(source)
+        progress(80, "Writing the typed table")
+        pq.write_table(table, parquet_path, compression="snappy")
+        return {"entries": entries, "options": source.options, "rows": table.num_rows, "columns": table.num_columns}
+
+    return work
 
 
 def dataset_parse(*, version_id: int, context: JobContext) -> dict:
@@ -282,7 +258,7 @@ def dataset_parse(*, version_id: int, context: JobContext) -> dict:
     if version.status == DatasetVersion.Status.PARSED:
         return {"rows": version.n_rows, "columns": version.n_columns, "already_parsed": True}
     context.progress(5, "Detecting the format")
-    with storage.local_path(version.storage_name) as path:
+    with storage.local_path(version.storage_name) as path, tempfile.TemporaryDirectory() as scratch:
         with path.open("rb") as handle:
             head = handle.read(HEAD_SIZE)
         detection = detect_format(head, str(path))
@@ -290,24 +266,26 @@ def dataset_parse(*, version_id: int, context: JobContext) -> dict:
         if detection.refusal:
             raise JobInputError(detection.refusal)
         context.progress(15, f"Reading the {DatasetVersion.Format(detection.format).label} file")
-        with memory_limit(settings.DATASET_PARSE_MEMORY_MB):
-            source = read_source(path, detection.format, head, _limits())
-            context.progress(55, "Detecting the type of each column")
-            table, entries = _typed_table(source)
-            context.progress(80, "Storing the typed table")
-            parquet_name = _store_parquet(table, version.sha256)
+        parquet_path = Path(scratch) / "table.parquet"
+        parsed = run_isolated(
+            _parse_work(path, detection.format, head, parquet_path),
+            memory_mb=settings.DATASET_PARSE_MEMORY_MB,
+            time_limit=settings.DATASET_PARSE_TIME_LIMIT_SECONDS,
+            on_progress=context.progress,
+        )
+        parquet_name = _store_parquet(parquet_path, version.sha256)
     context.progress(95, "Saving the data dictionary")
     with transaction.atomic():
         version = DatasetVersion.objects.select_for_update().get(pk=version_id)
         version.dictionary.all().delete()
-        DictionaryEntry.objects.bulk_create([DictionaryEntry(version=version, **entry) for entry in entries])
+        DictionaryEntry.objects.bulk_create([DictionaryEntry(version=version, **entry) for entry in parsed["entries"]])
         version.status = DatasetVersion.Status.PARSED
         version.error = ""
         version.detected_format = detection.format
-        version.read_options = source.options
+        version.read_options = parsed["options"]
         version.parquet_name = parquet_name
-        version.n_rows = table.num_rows
-        version.n_columns = table.num_columns
+        version.n_rows = parsed["rows"]
+        version.n_columns = parsed["columns"]
         version.parsed_at = timezone.now()
         version.save()
-    return {"rows": table.num_rows, "columns": table.num_columns, "format": detection.format}
+    return {"rows": parsed["rows"], "columns": parsed["columns"], "format": detection.format}

@@ -8,10 +8,12 @@ from apps.jobs.models import Job
 from apps.jobs.services import job_run
 
 
+# The parse enforces its own time limit in a child process (with a readable message); Celery's limits are a
+# backstop for the steps around it.
 @shared_task(
     name=services.PARSE_TASK,
-    soft_time_limit=settings.DATASET_PARSE_TIME_LIMIT_SECONDS,
-    time_limit=settings.DATASET_PARSE_TIME_LIMIT_SECONDS + 60,
+    soft_time_limit=settings.DATASET_PARSE_TIME_LIMIT_SECONDS + 120,
+    time_limit=settings.DATASET_PARSE_TIME_LIMIT_SECONDS + 180,
 )
 def dataset_parse_task(job_id: int) -> str | None:
     """Parse the version the job points at; a second delivery of the same job does nothing."""

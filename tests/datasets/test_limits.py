@@ -1,0 +1,45 @@
+"""Memory and time limits: the parse runs in a child process, so a breach fails the job and spares the worker."""
+
+import os
+import time
+
+import pytest
+
+from apps.datasets import services
+from apps.datasets.models import DatasetVersion
+
+from .conftest import stored_bytes
+
+pytestmark = pytest.mark.django_db
+CSV = b"id,value\n" + b"".join(b"%d,%d.5\n" % (row, row) for row in range(20_000))
+
+
+def test_a_parse_over_its_memory_limit_fails_with_the_limit_in_the_message(ingest, settings):
+    settings.DATASET_PARSE_MEMORY_MB = 1
+    version = ingest("trial.csv", CSV)
+    assert version.status == DatasetVersion.Status.FAILED
+    assert version.error.startswith("Parsing the file needed more than the memory limit (1 MB)")
+    assert stored_bytes(version) == CSV
+
+
+def test_a_reader_that_aborts_the_process_fails_the_job_not_the_worker(ingest, monkeypatch):
+    monkeypatch.setattr(services, "read_source", lambda *args: os.abort())
+    version = ingest("trial.csv", CSV)
+    assert version.status == DatasetVersion.Status.FAILED
+    assert "memory limit" in version.error
+
+
+def test_a_parse_over_its_time_limit_is_stopped(ingest, monkeypatch, settings):
+    settings.DATASET_PARSE_TIME_LIMIT_SECONDS = 1
+    monkeypatch.setattr(services, "read_source", lambda *args: time.sleep(60))
+    started = time.monotonic()
+    version = ingest("trial.csv", CSV)
+    assert time.monotonic() - started < 15
+    assert version.status == DatasetVersion.Status.FAILED
+    assert version.error.startswith("Parsing took longer than the limit of 1 seconds and was stopped")
+
+
+def test_the_same_file_parses_within_its_limits(ingest):
+    version = ingest("trial.csv", CSV)
+    assert version.status == DatasetVersion.Status.PARSED, version.error
+    assert version.n_rows == 20_000
