@@ -87,11 +87,12 @@ def _cumsum_by_stratum(values: np.ndarray, stratum_starts: np.ndarray, reverse: 
     return out
 
 
-def _efron_terms(layout: _Layout, eta: np.ndarray):
+def _efron_terms(layout: _Layout, eta: np.ndarray, by_stratum: bool = True):
     """Log partial likelihood, score and information of each stratum at the linear predictor eta.
 
     Returns (S,), (S, p) and (S, p, p) arrays: the derivatives are with respect to coefficients of the columns
-    of layout.x, as if each stratum had its own copy of them.
+    of layout.x, as if each stratum had its own copy of them. With by_stratum False: their totals over strata
+    (a float, (p,) and (p, p)), for coefficients common to all strata.
     """
     x, e, starts, strata = layout.x, layout.event, layout.group_starts, layout.stratum_starts
     shift = eta.max()
@@ -111,6 +112,10 @@ def _efron_terms(layout: _Layout, eta: np.ndarray):
     frac_denom = np.bincount(g, weights=f / denom, minlength=n_groups)
     at_risk_weight = _cumsum_by_stratum(inv_denom, strata, reverse=True)
     row_weight = w * at_risk_weight[layout.group] - we * frac_denom[layout.group]
+
+    if not by_stratum:
+        loglik = float(eta @ e - np.log(denom).sum() - len(g) * shift)
+        return loglik, x.T @ e - mean_x.sum(axis=0), (x * row_weight[:, None]).T @ x - mean_x.T @ mean_x
 
     # per-stratum sums; the stratum of each row and each event index the sums (bincount: empty strata give 0)
     n_strata = len(strata) - 1
@@ -211,8 +216,7 @@ def cox_efron(time, event, X, strata=None, *, tol: float = 1e-10, max_iter: int 
     layout = _layout(time, event, x, strata)
 
     def terms(coef):
-        loglik, score, information = _efron_terms(layout, layout.x @ coef)
-        return loglik.sum(), score.sum(axis=0), information.sum(axis=0)
+        return _efron_terms(layout, layout.x @ coef, by_stratum=False)
 
     def solve(score, information):
         try:
