@@ -171,3 +171,29 @@ def test_simulation_across_term_absorbs_an_ecological_effect(outcome, measure, s
     assert abs(within["estimate"]) < 3 * within["se"]
     assert abs(across["estimate"] - 0.5 * scale) < 3 * across["se"]
     assert across["ci_low"] > 0
+
+
+@pytest.mark.parametrize(
+    ("name", "measure", "outcome", "covariates", "survival"),
+    [
+        ("cont_a", "MD", "y", ["y0"], False),
+        ("bin_a", "OR", "y", ["age"], False),
+        ("surv_a", "HR", None, ["age"], True),
+    ],
+)
+def test_row_order_and_trial_labels_do_not_change_the_result(name, measure, outcome, covariates, survival):
+    frame = pd.read_csv(DATA / f"{name}.csv.gz")
+    base = run(prepared(frame, outcome, covariates, survival), measure, adjust=covariates)
+    shuffled = frame.sample(frac=1.0, random_state=5).reset_index(drop=True)
+    shuffled["trial"] = "x" + shuffled["trial"].str[::-1]  # another sort order of the labels
+    other = run(prepared(shuffled, outcome, covariates, survival), measure, adjust=covariates)
+    assert other["pooled"]["estimate"] == pytest.approx(base["pooled"]["estimate"], abs=1e-8)
+    assert other["pooled"]["se"] == pytest.approx(base["pooled"]["se"], rel=1e-5)
+
+
+def test_swapping_the_arms_negates_the_effect(bin_a):
+    base = run(prepared(bin_a, "y", ["age"]), "OR", adjust=["age"])
+    swapped = run(prepared(bin_a.assign(treat=1 - bin_a["treat"]), "y", ["age"]), "OR", adjust=["age"])
+    assert swapped["pooled"]["estimate"] == pytest.approx(-base["pooled"]["estimate"], abs=1e-8)
+    assert swapped["pooled"]["se"] == pytest.approx(base["pooled"]["se"], rel=1e-5)
+    assert swapped["heterogeneity"]["tau2"] == pytest.approx(base["heterogeneity"]["tau2"], rel=1e-5)
