@@ -49,7 +49,9 @@ def _position(node: ast.AST) -> int | None:
 def _as_series(value, index: pd.Index) -> pd.Series:
     if isinstance(value, pd.Series):
         return value
-    return pd.Series([value] * len(index), index=index, dtype=object if isinstance(value, str) else None)
+    if value is None or isinstance(value, str):
+        return pd.Series(value, index=index, dtype=object)
+    return pd.Series(value, index=index)
 
 
 def _numeric(value):

@@ -6,11 +6,14 @@ text that is not a number) are flagged in the target's flag column, never droppe
 kept, and a value that cannot is named in its flag.
 """
 
+import io
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from apps.core.errors import ApplicationError
 from apps.harmonisation import expressions, units
@@ -63,7 +66,7 @@ class Rule:
 @dataclass
 class Outcome:
     values: pd.Series
-    flags: pd.Series
+    flags: pd.Series | None  # filled in by apply_rule once every check has run
     stats: dict
     executable: str
     units_from: str = ""
@@ -149,19 +152,53 @@ def _check_parameters(category: str, parameters: dict, target: Target) -> None:
 def apply_rule(rule: Rule, target: Target, frame: pd.DataFrame) -> Outcome:
     """The target column computed from `frame` by `rule`, coerced to the target's type and checked."""
     rule = check_rule(rule, target, list(frame.columns))
-    flags = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    flags = _Flags(len(frame))
     outcome = _compute(rule, target, frame, flags)
-    outcome.values, outcome.flags = _coerce(outcome.values, target, flags)
-    outcome.values, outcome.flags, out_of_range = _check_range(outcome.values, target, outcome.flags)
-    present = outcome.values.notna()
+    values = _coerce(pd.Series(outcome.values, index=frame.index), target, flags)
+    out_of_range = _check_range(values, target, flags)
+    present = values.notna()
+    outcome.values = values
+    outcome.flags = flags.series(frame.index)
     outcome.stats.update(
         rows=len(frame),
         rows_affected=int(present.sum()),
         missing=int((~present).sum()),
         out_of_range=out_of_range,
-        flagged=int(outcome.flags.notna().sum()),
+        flagged=flags.count,
     )
     return outcome
+
+
+class _Flags:
+    """The flag of each row. The first problem found is kept: a later check never overwrites an earlier one."""
+
+    def __init__(self, size: int):
+        self.messages = np.full(size, None, dtype=object)
+        self.flagged = np.zeros(size, dtype=bool)
+
+    def add(self, mask, values: pd.Series, describe) -> None:
+        """Flag the rows in `mask` not flagged yet, each with describe(its value)."""
+        new = _mask(mask) & ~self.flagged
+        if new.any():
+            self.messages[new] = [describe(value) for value in values[new].tolist()]
+            self.flagged |= new
+
+    @property
+    def count(self) -> int:
+        return int(self.flagged.sum())
+
+    def series(self, index: pd.Index) -> pd.Series:
+        if not self.flagged.any():
+            return pd.Series(pd.arrays.ArrowStringArray(pa.nulls(len(index), pa.string())), index=index)
+        return pd.Series(pd.arrays.ArrowStringArray(pa.array(self.messages, type=pa.string())), index=index)
+
+
+def _mask(mask) -> np.ndarray:
+    """A plain boolean array from a mask that may hold missing values (missing counts as False)."""
+    if isinstance(mask, pd.Series):
+        mask = mask.fillna(False) if mask.hasnans else mask
+        return mask.to_numpy(dtype=bool)
+    return np.asarray(mask, dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -222,7 +259,7 @@ def _conversion(rule: Rule, target: Target) -> units.Conversion:
     )
 
 
-def _compute(rule: Rule, target: Target, frame: pd.DataFrame, flags: pd.Series) -> Outcome:
+def _compute(rule: Rule, target: Target, frame: pd.DataFrame, flags: "_Flags") -> Outcome:
     description = describe(rule, target)
     source = frame[rule.source_variables[0]] if rule.category in _ONE_SOURCE else None
     stats: dict = {}
@@ -238,7 +275,7 @@ def _compute(rule: Rule, target: Target, frame: pd.DataFrame, flags: pd.Series) 
         values = pd.Series([None] * len(frame), index=frame.index, dtype=object)
     return Outcome(
         values,
-        flags,
+        None,
         stats,
         description.executable,
         units_from=description.units_from,
@@ -252,89 +289,101 @@ def _quote(name: str) -> str:
     return name if name.isidentifier() else f'col("{name}")'
 
 
-def _recode(rule: Rule, source: pd.Series, flags: pd.Series, stats: dict) -> pd.Series:
+def _recode(rule: Rule, source: pd.Series, flags: _Flags, stats: dict) -> pd.Series:
+    """The recoded values as a categorical: a million rows holding a few codes cost a few dictionary lookups."""
     mapping = {code_key(k): v for k, v in rule.parameters[_recode_key(rule)].items()}
     missing_codes = {code_key(v) for v in rule.parameters.get("missing", [])}
-    keys = _code_keys(source)
-    values = _per_distinct(keys, mapping.get)
-    unmapped = keys.notna() & ~keys.isin(list(mapping)) & ~keys.isin(list(missing_codes))
-    flags[unmapped] = keys[unmapped].map(lambda k: f"unmapped source value {k!r}")
+    codes, keys = _factorize_keys(source)
+    unmapped = _spread([key not in mapping and key not in missing_codes for key in keys], codes, False)
+    if unmapped.any():
+        keys_by_row = pd.Series(_spread(keys, codes, None), index=source.index)
+        flags.add(unmapped, keys_by_row, lambda key: f"unmapped source value {key!r}")
     stats["unmapped"] = int(unmapped.sum())
-    return values
+    categories = list(dict.fromkeys(value for value in mapping.values() if value is not None))
+    position = {value: index for index, value in enumerate(categories)}
+    category_codes = _spread([position.get(mapping.get(key), -1) for key in keys], codes, -1).astype("int64")
+    return pd.Series(pd.Categorical.from_codes(category_codes, categories=categories), index=source.index)
 
 
-def _per_distinct(values: pd.Series, function) -> pd.Series:
-    """function(value) for every value, computed once per distinct value (a million rows hold few codes)."""
+def _factorize_keys(values: pd.Series) -> tuple[np.ndarray, list]:
+    """Each row's position among the distinct values (-1 when missing), and code_key of each distinct value."""
     codes, distinct = pd.factorize(values, use_na_sentinel=True)
-    results = np.empty(len(distinct) + 1, dtype=object)
-    results[: len(distinct)] = [function(value) for value in distinct]
-    results[-1] = None  # factorize marks missing values with -1, the last slot
-    return pd.Series(results[codes], index=values.index, dtype=object)
+    return codes, [code_key(value) for value in distinct]
 
 
-def _code_keys(values: pd.Series) -> pd.Series:
-    return _per_distinct(values, code_key)
+def _spread(per_distinct: list, codes: np.ndarray, missing) -> np.ndarray:
+    """One result per distinct value spread over the rows; rows with a missing value get `missing`."""
+    table = np.array([*per_distinct, missing], dtype=object if missing is None else None)
+    return table[codes]  # factorize marks a missing value with -1, the last slot
 
 
-def _to_numbers(values: pd.Series, flags: pd.Series) -> pd.Series:
+def _text_from_codes(codes: np.ndarray, texts: list, index: pd.Index) -> pd.Series:
+    """A string column from row codes into a few distinct texts, built by Arrow without a per-row object."""
+    dictionary = pa.array(texts, type=pa.string())
+    indices = pa.array(codes.astype("int64"), mask=codes < 0)
+    column = pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.string())
+    return pd.Series(pd.arrays.ArrowStringArray(column), index=index)
+
+
+def _keys_as_text(values: pd.Series) -> pd.Series:
+    codes, keys = _factorize_keys(values)
+    return _text_from_codes(codes, keys, values.index)
+
+
+def _to_numbers(values: pd.Series, flags: _Flags) -> pd.Series:
     numbers = pd.to_numeric(values, errors="coerce").astype("float64")
-    bad = values.notna() & numbers.isna()
-    flags[bad & flags.isna()] = values[bad & flags.isna()].map(lambda v: f"not a number: {str(v)[:40]!r}")
+    flags.add(values.notna() & numbers.isna(), values, lambda v: f"not a number: {str(v)[:40]!r}")
     return numbers
 
 
-def _coerce(values: pd.Series, target: Target, flags: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _coerce(values: pd.Series, target: Target, flags: _Flags) -> pd.Series:
     """The values in the target's type; a value that cannot be converted is named in its flag."""
-    values = pd.Series(values, index=flags.index)
+    if isinstance(values.dtype, pd.CategoricalDtype) and target.type in (NUMBER, INTEGER, DATE):
+        values = values.astype(object)
     if target.type in (NUMBER, INTEGER):
         if pd.api.types.is_bool_dtype(values.dtype):
             values = values.astype("Float64")
         numbers = pd.to_numeric(values, errors="coerce").astype("float64")
-        bad = values.notna() & numbers.isna() & flags.isna()
-        flags[bad] = values[bad].map(lambda v: f"not a number: {str(v)[:40]!r}")
+        flags.add(values.notna() & numbers.isna(), values, lambda v: f"not a number: {str(v)[:40]!r}")
         if target.type == INTEGER:
-            fractional = numbers.notna() & (numbers != np.round(numbers)) & flags.isna()
-            flags[fractional] = numbers[fractional].map(lambda v: f"not a whole number: {v:g}")
-            return numbers.where(~fractional, np.nan).round().astype("Int64"), flags
-        return numbers, flags
+            fractional = _mask(numbers.notna() & (numbers != np.round(numbers))) & ~flags.flagged
+            flags.add(fractional, numbers, lambda v: f"not a whole number: {v:g}")
+            return numbers.where(~fractional, np.nan).round().astype("Int64")
+        return numbers
     if target.type == DATE:
         dates = pd.to_datetime(values, errors="coerce")
-        bad = values.notna() & dates.isna() & flags.isna()
-        flags[bad] = values[bad].map(lambda v: f"not a date: {str(v)[:40]!r}")
-        return dates, flags
+        flags.add(values.notna() & dates.isna(), values, lambda v: f"not a date: {str(v)[:40]!r}")
+        return dates
     if target.type == CATEGORY:
-        return _code_keys(values).astype("string"), flags
-    if pd.api.types.is_string_dtype(values.dtype) and not pd.api.types.is_object_dtype(values.dtype):
-        return values.astype("string"), flags
-    return _per_distinct(values, str).astype("string"), flags
+        return _keys_as_text(values)
+    if isinstance(values.dtype, pd.StringDtype):
+        return values
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    return _text_from_codes(codes, [str(value) for value in distinct], values.index)
 
 
-def _check_range(values: pd.Series, target: Target, flags: pd.Series) -> tuple[pd.Series, pd.Series, int]:
+def _check_range(values: pd.Series, target: Target, flags: _Flags) -> int:
     """Flag values below the minimum, above the maximum or outside the allowed codes; keep them all."""
-    outside = pd.Series(False, index=values.index)
+    outside = np.zeros(len(values), dtype=bool)
     if target.type in (NUMBER, INTEGER):
         numbers = values.astype("float64")
         if target.minimum is not None:
-            low = (numbers < target.minimum).fillna(False)
-            flags[low & flags.isna()] = numbers[low & flags.isna()].map(
-                lambda v: f"below minimum {target.minimum:g}: {v:g}"
-            )
+            low = _mask(numbers < target.minimum)
+            flags.add(low, numbers, lambda v: f"below minimum {target.minimum:g}: {v:g}")
             outside |= low
         if target.maximum is not None:
-            high = (numbers > target.maximum).fillna(False)
-            flags[high & flags.isna()] = numbers[high & flags.isna()].map(
-                lambda v: f"above maximum {target.maximum:g}: {v:g}"
-            )
+            high = _mask(numbers > target.maximum)
+            flags.add(high, numbers, lambda v: f"above maximum {target.maximum:g}: {v:g}")
             outside |= high
     if target.allowed_values:
         allowed = {code_key(v) for v in target.allowed_values}
-        keys = _code_keys(values)
-        not_allowed = keys.notna() & ~keys.isin(list(allowed))
-        flags[not_allowed & flags.isna()] = keys[not_allowed & flags.isna()].map(
-            lambda k: f"not an allowed value: {k!r}"
-        )
+        codes, keys = _factorize_keys(values)
+        not_allowed = _spread([key not in allowed for key in keys], codes, False)
+        if not_allowed.any():
+            keys_by_row = pd.Series(_spread(keys, codes, None), index=values.index)
+            flags.add(not_allowed, keys_by_row, lambda key: f"not an allowed value: {key!r}")
         outside |= not_allowed
-    return values, flags, int(outside.sum())
+    return int(outside.sum())
 
 
 def harmonise(frame: pd.DataFrame, targets: list[Target], rules: list[Rule]) -> tuple[pd.DataFrame, dict[str, Outcome]]:
@@ -352,6 +401,17 @@ def harmonise(frame: pd.DataFrame, targets: list[Target], rules: list[Rule]) -> 
         outcome = apply_rule(rule, target, frame)
         outcomes[target.name] = outcome
         columns[target.name] = outcome.values
-        columns[target.name + FLAG_SUFFIX] = outcome.flags.astype("string")
+        columns[target.name + FLAG_SUFFIX] = outcome.flags
     table = pd.DataFrame(columns).reset_index(drop=True)
     return table, outcomes
+
+
+def table_to_parquet(table: pd.DataFrame) -> bytes:
+    """The harmonised table as Parquet bytes (Snappy), the same bytes for the same table."""
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    # Min/max statistics of text columns (a million distinct ids) cost more than the rest of the write, and
+    # nothing reads them; numbers and dates keep theirs.
+    with_statistics = [field.name for field in arrow.schema if not pa.types.is_string(field.type)]
+    buffer = io.BytesIO()
+    pq.write_table(arrow, buffer, write_statistics=with_statistics)
+    return buffer.getvalue()

@@ -5,7 +5,6 @@ and stores the next revision, and the mapping's revision counts the changes, so 
 """
 
 import hashlib
-import io
 import json
 import math
 
@@ -387,9 +386,7 @@ def harmonised_table_build(
     except ApplicationError as error:
         raise JobInputError(f"A rule could not be applied: {error.message}")
     _progress(context, 80, "Storing the harmonised table")
-    buffer = io.BytesIO()
-    table.to_parquet(buffer, index=False)
-    content = buffer.getvalue()
+    content = rules.table_to_parquet(table)
     sha256 = hashlib.sha256(content).hexdigest()
     name = store_once(harmonised_name(sha256), ContentFile(content))
     flag_columns = [column for column in table.columns if column.endswith(rules.FLAG_SUFFIX)]
