@@ -1,0 +1,110 @@
+"""The integrity pages: the review's table and counts, a run, a result with its rows and thread, the forms."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from apps.checks.models import CheckRun, Finding
+from tests.checks.conftest import make_table
+from tests.checks.test_api import FORMULA
+from tests.checks.test_runs import run_checks, spoiled_frame
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def checked(trial, other_trial, analyst, eager, django_capture_on_commit_callbacks):
+    trial.result_measure, trial.result_estimate, trial.result_ci_low, trial.result_ci_high = "RR", 1.0, 0.5, 2.0
+    trial.save()
+    run = run_checks(make_table(trial, spoiled_frame()), analyst, django_capture_on_commit_callbacks)
+    frame = spoiled_frame()
+    frame["USUBJID"] = frame["USUBJID"].astype(object)
+    frame.loc[[10, 20], "USUBJID"] = FORMULA
+    other = run_checks(make_table(other_trial, frame), analyst, django_capture_on_commit_callbacks)
+    return run, other
+
+
+def test_the_review_integrity_page_for_the_review_team(checked, trial, analyst):
+    page = client_for(analyst).get(reverse("checks:review-integrity", args=[trial.review_id]))
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert page.context["counts"]["trials_checked"] == 2 and page.context["counts"]["issues"] == 4
+    assert "Trials with issues" in content and "NCT02000002" in content
+    rederived = page.context["rederived"]
+    assert [row["trial"] for row in rederived] == [trial]
+    assert rederived[0]["verdict"] == "reproduced"
+    assert "1.000 (0.500 to 2.000)" in content
+
+
+def test_a_contributor_sees_only_their_trial_on_the_pages(checked, trial, contributor):
+    run, other = checked
+    client = client_for(contributor)
+    page = client.get(reverse("checks:review-integrity", args=[trial.review_id]))
+    assert [row["trial"] for row in page.context["rows"]] == [trial]
+    assert "NCT02000002" not in page.content.decode()
+    other_result = other.results.get(code="ids_duplicated")
+    for url in (
+        reverse("checks:run-detail", args=[other.pk]),
+        reverse("checks:result-detail", args=[other_result.pk]),
+        reverse("checks:result-rows-csv", args=[other_result.pk]),
+        reverse("checks:trial-checks", args=[other.trial_id]),
+    ):
+        assert client.get(url).status_code == 404, url
+    assert client.get(reverse("checks:run-detail", args=[run.pk])).status_code == 200
+
+
+def test_a_result_page_shows_its_rows_and_downloads_them_escaped(checked, analyst):
+    _, other = checked
+    result = other.results.get(code="ids_duplicated")
+    client = client_for(analyst)
+    page = client.get(reverse("checks:result-detail", args=[result.pk]))
+    assert page.status_code == 200
+    assert [row["source_row"] for row in page.context["rows"]["rows"]] == [11, 21]
+    assert reverse("checks:result-rows-csv", args=[result.pk]) in page.content.decode()
+    download = client.get(reverse("checks:result-rows-csv", args=[result.pk]))
+    assert download["Content-Type"].startswith("text/csv")
+    assert "'=HYPERLINK" in download.content.decode()
+
+
+def test_the_thread_forms(checked, trial, contributor, reviewer):
+    finding = Finding.objects.get(trial=trial, result__code="ids_missing")
+    contributor_client, reviewer_client = client_for(contributor), client_for(reviewer)
+    reply = contributor_client.post(reverse("checks:finding-reply", args=[finding.pk]), {"body": "Two ids were lost."})
+    assert reply.status_code == 302
+    finding.refresh_from_db()
+    assert finding.status == Finding.Status.ANSWERED
+    page = contributor_client.get(reverse("checks:result-detail", args=[finding.result_id])).content.decode()
+    assert "Two ids were lost." in page and "Resolve" not in page
+    assert (
+        contributor_client.post(reverse("checks:finding-resolve", args=[finding.pk]), {"note": "x"}).status_code == 403
+    )
+    empty = reviewer_client.post(reverse("checks:finding-resolve", args=[finding.pk]), {"note": ""})
+    assert empty.status_code == 400 and "This field is required" in empty.content.decode()
+    done = reviewer_client.post(
+        reverse("checks:finding-resolve", args=[finding.pk]), {"note": "Recovered from the logs."}
+    )
+    assert done.status_code == 302
+    finding.refresh_from_db()
+    assert finding.status == Finding.Status.RESOLVED and finding.resolution_note == "Recovered from the logs."
+    page = reviewer_client.get(reverse("checks:result-detail", args=[finding.result_id])).content.decode()
+    assert "Recovered from the logs." in page
+
+
+def test_the_run_button(checked, trial, analyst, reviewer, django_capture_on_commit_callbacks):
+    url = reverse("checks:run-start", args=[trial.pk])
+    assert client_for(reviewer).post(url).status_code == 403
+    page = client_for(analyst).get(reverse("checks:trial-checks", args=[trial.pk]))
+    assert url in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client_for(analyst).post(url)
+    run = CheckRun.objects.filter(trial=trial).latest("id")
+    assert started.status_code == 302 and started["Location"] == reverse("checks:run-detail", args=[run.pk])
+    assert run.trigger == CheckRun.Trigger.ON_DEMAND and run.state == CheckRun.State.SUCCEEDED
+    detail = client_for(analyst).get(started["Location"])
+    assert "Published primary result re-derived" in detail.content.decode()
