@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("apps.datasets.urls")),
     path("", include("apps.harmonisation.urls")),
+    path("", include("apps.checks.urls")),
     path("", include("apps.dashboard.urls")),
 ]
 
