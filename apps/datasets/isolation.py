@@ -119,7 +119,10 @@ def run_isolated(
     time_limit: float,
     on_progress: Callable[[int, str], None],
 ):
-    """Run `work(progress)` in a child and return its result; input errors come back as JobInputError."""
+    """Run `work(progress)` in a child; return its result and the child's peak resident memory in MB.
+
+    Input errors, and breaches of the limits, come back as JobInputError.
+    """
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -149,8 +152,9 @@ def run_isolated(
         if outcome is None or outcome[0] != "result":
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
-    return _result(outcome, status, memory_mb)
+        _, status, usage = os.wait4(pid, 0)
+    result = _result(outcome, status, memory_mb)
+    return result, usage.ru_maxrss / 1024
 
 
 def _result(outcome, status: int, memory_mb: int):

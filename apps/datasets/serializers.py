@@ -15,7 +15,17 @@ class DatasetUploadRequestSerializer(serializers.Serializer):
 class DatasetJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = Job
-        fields = ["id", "state", "progress", "progress_message", "attempts", "max_attempts", "error", "heartbeat_at"]
+        fields = [
+            "id",
+            "state",
+            "progress",
+            "progress_message",
+            "attempts",
+            "max_attempts",
+            "error",
+            "heartbeat_at",
+            "result",
+        ]
 
 
 class DictionaryEntrySerializer(serializers.ModelSerializer):

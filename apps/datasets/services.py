@@ -267,7 +267,7 @@ def dataset_parse(*, version_id: int, context: JobContext) -> dict:
             raise JobInputError(detection.refusal)
         context.progress(15, f"Reading the {DatasetVersion.Format(detection.format).label} file")
         parquet_path = Path(scratch) / "table.parquet"
-        parsed = run_isolated(
+        parsed, peak_mb = run_isolated(
             _parse_work(path, detection.format, head, parquet_path),
             memory_mb=settings.DATASET_PARSE_MEMORY_MB,
             time_limit=settings.DATASET_PARSE_TIME_LIMIT_SECONDS,
@@ -288,4 +288,9 @@ def dataset_parse(*, version_id: int, context: JobContext) -> dict:
         version.n_columns = parsed["columns"]
         version.parsed_at = timezone.now()
         version.save()
-    return {"rows": parsed["rows"], "columns": parsed["columns"], "format": detection.format}
+    return {
+        "rows": parsed["rows"],
+        "columns": parsed["columns"],
+        "format": detection.format,
+        "peak_memory_mb": round(peak_mb),
+    }
