@@ -87,11 +87,12 @@ def _check_interaction_varies(data: Prepared, rows, group, n_groups, interaction
         return
     z = data.covariates[interaction][rows]
     means = _trial_means(z, group, n_groups)
-    if np.ptp(z - means[group]) == 0:
+    scale = max(1.0, float(np.abs(z).max()))
+    if np.ptp(z - means[group]) <= 1e-12 * scale:
         raise AnalysisError(
             f"The interaction covariate '{interaction}' does not vary within any trial: no within-trial interaction."
         )
-    if n_groups < 2 or np.ptp(means) == 0:
+    if n_groups < 2 or np.ptp(means) <= 1e-12 * scale:
         raise AnalysisError(
             f"The trial means of the interaction covariate '{interaction}' are all equal: "
             "the across-trial interaction cannot be estimated."
@@ -198,7 +199,7 @@ def _fit_hr(data: Prepared, adjust, interaction) -> dict:
     if not fit.converged:
         warnings.append("The Cox model did not converge (an arm without events?); the estimates may be unreliable.")
     return {
-        "pooled": _wald(fit.coef[0], np.sqrt(fit.cov[0, 0]), k),
+        "pooled": _wald(fit.coef[0], np.sqrt(fit.cov[0, 0]), int((events > 0).sum())),
         "heterogeneity": None,
         "interaction": _interaction_blocks(fit.coef, fit.cov) if interaction else None,
         "convergence": {
