@@ -236,7 +236,7 @@ def fit_one_stage(
         result["interaction"]["covariate"] = interaction
     if result["pooled"]["k"] == 1:
         result["warnings"].append(
-            "Only one trial: the model has no between-trial variation (tau2 is not estimated) and the pooled "
-            "effect is that trial's."
+            "Only one trial contributes: the pooled effect is that trial's, and there is no between-trial "
+            "variation to estimate (tau2 is not estimated)."
         )
     return result

@@ -114,7 +114,7 @@ def test_one_trial_has_no_heterogeneity_and_says_so(bin_a):
     assert result["pooled"]["estimate"] == pytest.approx(log_or, abs=1e-8)
     assert result["pooled"]["se"] == pytest.approx(np.sqrt((1 / table.to_numpy()).sum()), rel=1e-5)
     assert result["heterogeneity"] is None
-    assert any("Only one trial" in text for text in result["warnings"])
+    assert any("Only one trial contributes" in text for text in result["warnings"])
 
 
 def test_a_trial_with_one_arm_stays_in_and_is_named(bin_a):
