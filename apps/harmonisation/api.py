@@ -112,8 +112,24 @@ class TrialMappingListView(generics.ListAPIView):
                 "source_version: No dataset version of this trial has this id.",
                 details={"source_version": ["No dataset version of this trial has this id."]},
             )
+        copy_from = None
+        if form.validated_data["copy_rules_from"] is not None:
+            copy_from = (
+                access.mappings_for_user(request.user, self.trial)
+                .filter(pk=form.validated_data["copy_rules_from"])
+                .first()
+            )
+            if copy_from is None:
+                raise ApplicationError(
+                    "copy_rules_from: No mapping of this trial has this id.",
+                    details={"copy_rules_from": ["No mapping of this trial has this id."]},
+                )
         mapping = services.mapping_create(
-            trial=self.trial, source_version=version, actor=request.user, note=form.validated_data["note"]
+            trial=self.trial,
+            source_version=version,
+            actor=request.user,
+            note=form.validated_data["note"],
+            copy_rules_from=copy_from,
         )
         return Response(MappingSerializer(mapping).data, status=status.HTTP_201_CREATED)
 

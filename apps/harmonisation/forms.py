@@ -5,7 +5,7 @@ import json
 from django import forms
 
 from apps.datasets.models import DatasetVersion
-from apps.harmonisation.models import MappingRule, SchemaVariable
+from apps.harmonisation.models import Mapping, MappingRule, SchemaVariable
 
 
 def parse_codes(text: str) -> list:
@@ -55,10 +55,20 @@ class SchemaVariableForm(forms.ModelForm):
 
 class MappingCreateForm(forms.Form):
     source_version = forms.ModelChoiceField(queryset=DatasetVersion.objects.none(), empty_label=None)
+    copy_rules_from = forms.ModelChoiceField(
+        queryset=Mapping.objects.none(),
+        required=False,
+        empty_label="Start empty",
+        help_text="Start from the rules of an earlier mapping; rules that no longer fit are marked undetermined.",
+    )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, trial, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["copy_rules_from"].queryset = Mapping.objects.filter(trial=trial).order_by("-number")
+        self.fields["copy_rules_from"].label_from_instance = lambda mapping: (
+            f"Mapping {mapping.number} (version {mapping.source_version.number}, revision {mapping.revision})"
+        )
         self.fields["source_version"].queryset = DatasetVersion.objects.filter(
             trial=trial, status=DatasetVersion.Status.PARSED
         ).order_by("-number")

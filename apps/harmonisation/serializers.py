@@ -160,6 +160,9 @@ class MappingSerializer(serializers.ModelSerializer):
 
 class MappingCreateSerializer(serializers.Serializer):
     source_version = serializers.IntegerField(help_text="Id of a parsed dataset version of this trial.")
+    copy_rules_from = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="Id of a mapping of this trial whose rules to copy."
+    )
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 

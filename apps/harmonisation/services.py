@@ -124,8 +124,14 @@ def schema_variable_delete(*, variable: SchemaVariable, actor) -> None:
 
 
 @transaction.atomic
-def mapping_create(*, trial: Trial, source_version: DatasetVersion, actor, note: str = "") -> Mapping:
-    """A new, empty mapping of a parsed version of the trial's data."""
+def mapping_create(
+    *, trial: Trial, source_version: DatasetVersion, actor, note: str = "", copy_rules_from: Mapping | None = None
+) -> Mapping:
+    """A new mapping of a parsed version of the trial's data, empty or starting from another mapping's rules.
+
+    A copied rule that does not fit the new version (a variable renamed or dropped) becomes an undetermined
+    rule saying why, so the gap shows in the log instead of disappearing.
+    """
     if source_version.trial_id != trial.pk:
         raise _invalid("source_version", "This dataset version belongs to another trial.")
     if source_version.status != DatasetVersion.Status.PARSED:
@@ -147,7 +153,38 @@ def mapping_create(*, trial: Trial, source_version: DatasetVersion, actor, note:
         review=trial.review,
         trial=trial,
     )
+    if copy_rules_from is not None:
+        _copy_rules(source=copy_rules_from, mapping=mapping, actor=actor)
+        mapping.refresh_from_db()
     return mapping
+
+
+def _copy_rules(*, source: Mapping, mapping: Mapping, actor) -> None:
+    if source.trial_id != mapping.trial_id:
+        raise _invalid("copy_rules_from", "Rules can be copied only from a mapping of the same trial.")
+    for rule in current_rules(source):
+        try:
+            with transaction.atomic():
+                mapping_rule_set(
+                    mapping=mapping,
+                    target=rule.target,
+                    actor=actor,
+                    category=rule.category,
+                    source_variables=rule.source_variables,
+                    parameters=rule.parameters,
+                    rationale=rule.rationale,
+                    query_reference=rule.query_reference,
+                    status=rule.status,
+                )
+        except ApplicationError as error:
+            mapping_rule_set(
+                mapping=mapping,
+                target=rule.target,
+                actor=actor,
+                category=rules.UNDETERMINED,
+                rationale=f"Not copied from mapping {source.number}: {error.message}",
+                query_reference=rule.query_reference,
+            )
 
 
 def _person(actor):
@@ -393,8 +430,9 @@ def harmonised_table_build(
     flagged_rows = int(table[flag_columns].notna().any(axis=1).sum()) if flag_columns else 0
     by_target = {rule.target.name: rule for rule in mapping_rules}
     rule_stats = {str(by_target[name].pk): _stats(outcome) for name, outcome in outcomes.items()}
-    return HarmonisedTable.objects.create(
+    return _table_record(
         mapping=mapping,
+        actor=actor,
         job=job,
         mapping_revision=revision,
         storage_name=name,
@@ -405,8 +443,21 @@ def harmonised_table_build(
         n_flagged_rows=flagged_rows,
         flags={target: outcome.stats["flagged"] for target, outcome in outcomes.items()},
         rule_stats=rule_stats,
-        created_by=_person(actor),
     )
+
+
+@transaction.atomic
+def _table_record(*, mapping: Mapping, actor, **fields) -> HarmonisedTable:
+    table = HarmonisedTable.objects.create(mapping=mapping, created_by=_person(actor), **fields)
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        instance=table,
+        after=snapshot(table),
+        review=mapping.trial.review,
+        trial=mapping.trial,
+    )
+    return table
 
 
 def _stats(outcome: rules.Outcome) -> dict:

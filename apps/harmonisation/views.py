@@ -121,6 +121,7 @@ def trial_mappings(request: HttpRequest, trial_id: int) -> HttpResponse:
                     source_version=form.cleaned_data["source_version"],
                     actor=request.user,
                     note=form.cleaned_data["note"],
+                    copy_rules_from=form.cleaned_data["copy_rules_from"],
                 )
             except ApplicationError as error:
                 _show_error(form, error)

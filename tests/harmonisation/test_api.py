@@ -283,3 +283,14 @@ def test_log_csv_escapes_formulas(api_as, reviewer, trial, review, mapping, sche
 def test_log_csv_errors_keep_their_status(api_as, outsider, trial):
     response = api_as(outsider).get(reverse("api-trial-log-csv", args=[trial.pk]))
     assert response.status_code == 404
+
+
+def test_mapping_create_copying_rules(api_as, analyst, trial, applied, other_trial):
+    url = reverse("api-mapping-list", args=[trial.pk])
+    version = parsed_version(trial, number=2)
+    response = api_as(analyst).post(url, {"source_version": version.pk, "copy_rules_from": applied.pk}, format="json")
+    assert response.status_code == 201
+    assert len(response.json()["rules"]) == 8 and response.json()["revision"] == 8
+    foreign = services.mapping_create(trial=other_trial, source_version=parsed_version(other_trial), actor=analyst)
+    refused = api_as(analyst).post(url, {"source_version": version.pk, "copy_rules_from": foreign.pk}, format="json")
+    assert refused.status_code == 400 and "copy_rules_from" in refused.json()["error"]["details"]

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from celery import current_app
 
+from apps.core.models import AuditEvent
 from apps.datasets.storage import dataset_storage
 from apps.harmonisation import selectors, services
 from apps.harmonisation.models import HarmonisedTable
@@ -54,6 +55,8 @@ def test_harmonised_table_flags_values_and_drops_nothing(mapping, schema, analys
     assert table.input_hashes["source_sha256"] == mapping.source_version.sha256
     assert table.code_version == services.CODE_VERSION
     assert table.mapping_revision == 8
+    event = AuditEvent.objects.get(object_type="harmonisedtable")
+    assert event.actor == analyst and event.trial == mapping.trial and event.after["sha256"] == table.sha256
 
 
 def test_apply_job_end_to_end(mapping, schema, analyst, eager, django_capture_on_commit_callbacks):

@@ -4,7 +4,7 @@ from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent
 from apps.harmonisation import selectors, services
 from apps.harmonisation.models import MappingRule
-from tests.harmonisation.conftest import parsed_version, set_rules
+from tests.harmonisation.conftest import SOURCE, parsed_version, set_rules
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +147,24 @@ def test_suggestions_from_the_dictionary(version, schema, review):
     assert found["GLUC"]["parameters"] == {"from": "mg/dL", "to": "mmol/L", "analyte": "glucose"}
     assert found["EVENT"]["parameters"] == {"expression": "1 - cnsr"}
     assert found["RANDDT"]["source"] == "randdt"
+
+
+def test_a_new_version_starts_from_the_previous_rules(trial, mapping, schema, analyst, coordinator):
+    set_rules(mapping, schema, analyst)
+    renamed = parsed_version(trial, SOURCE.rename(columns={"sexn": "sex_code"}), number=2)
+    second = services.mapping_create(trial=trial, source_version=renamed, actor=coordinator, copy_rules_from=mapping)
+    copied = {rule.target.name: rule for rule in services.current_rules(second)}
+    assert set(copied) == {"USUBJID", "SEX", "AGE", "GLUC", "TRT01P", "EVENT", "AVAL", "RANDDT"}
+    assert copied["GLUC"].parameters == {"from": "mg/dL", "analyte": "glucose"}
+    assert copied["GLUC"].rationale == "Trial reports mg/dL" and copied["GLUC"].set_by == coordinator
+    # The renamed variable cannot be read any more: the gap is written in the log, not hidden.
+    assert copied["SEX"].category == "undetermined" and copied["SEX"].status == "partial"
+    assert copied["SEX"].rationale.startswith("Not copied from mapping 1: Unknown source variable 'sexn'")
+    assert len(services.current_rules(mapping)) == 8  # the first mapping is untouched
+
+
+def test_rules_are_copied_only_within_a_trial(trial, other_trial, mapping, analyst):
+    with pytest.raises(ApplicationError, match="same trial"):
+        services.mapping_create(
+            trial=other_trial, source_version=parsed_version(other_trial), actor=analyst, copy_rules_from=mapping
+        )
