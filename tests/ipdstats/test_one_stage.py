@@ -81,6 +81,8 @@ def test_or_interaction_matches_glmer(bin_a):
     # glmer(y ~ 0 + trial + trial:w + tc + tc:w + tc:mc + (0 + tc | trial), binomial, bobyqa)   (Laplace)
     result = run(prepared(bin_a, "y", ["age"]), "OR", interaction="age")
     assert result["pooled"]["estimate"] == pytest.approx(-0.5463120655, abs=2e-5)
+    assert result["interaction"]["within"]["estimate"] == pytest.approx(0.01760376218, abs=2e-6)
+    assert result["interaction"]["within"]["se"] == pytest.approx(0.01031952054, rel=5e-4)
     assert result["interaction"]["across"]["estimate"] == pytest.approx(0.01929037619, abs=2e-5)
     assert result["interaction"]["across"]["se"] == pytest.approx(0.03435410539, rel=5e-4)
     assert result["heterogeneity"]["tau2"] == pytest.approx(0.06377085268, rel=2e-3)
