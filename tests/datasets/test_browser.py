@@ -1,0 +1,75 @@
+"""The upload page in a real Chromium: the script sends the file to the API and opens the new version."""
+
+import pickle
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
+
+from apps.accounts.models import Membership, Role
+from apps.datasets.models import DatasetVersion
+from apps.jobs import services as job_services
+from tests.e2e.conftest import chromium_browser, page  # noqa: F401  (fixtures)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def unsent(monkeypatch):
+    """No worker runs here: keep the parse jobs' messages out of the broker."""
+    sent = []
+    monkeypatch.setattr(job_services, "_enqueue", sent.append)
+    return sent
+
+
+@pytest.fixture
+def signed_in(page, live_server, trial, review):  # noqa: F811
+    user = get_user_model().objects.create_user(username="ines", password=PASSWORD)
+    Membership.objects.create(review=review, user=user, role=Role.ANALYST)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill("ines")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/")
+    return page
+
+
+def open_upload_page(page, live_server, trial):  # noqa: F811
+    page.goto(f"{live_server.url}/trials/{trial.pk}/datasets/")
+    page.get_by_role("link", name="Upload a file").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Upload participant data")
+
+
+def test_upload_through_the_page_script(signed_in, live_server, trial, unsent, tmp_path):
+    page = signed_in  # noqa: F811
+    api_posts = []
+    page.on("request", lambda request: api_posts.append(request.url) if request.method == "POST" else None)
+    open_upload_page(page, live_server, trial)
+    content = b"id,arm\n" + b"".join(b"%03d,%d\n" % (row, row % 2) for row in range(50_000))
+    page.get_by_label("File", exact=True).set_input_files(
+        files=[{"name": "baseline.csv", "mimeType": "text/csv", "buffer": content}]
+    )
+    page.get_by_label("Note").fill("Baseline, first export")
+    page.get_by_role("button", name="Upload").click()
+
+    page.wait_for_url(re.compile(r"/datasets/\d+/$"))
+    version = DatasetVersion.objects.get(trial=trial)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Version 1: baseline.csv")
+    expect(page.locator("body")).to_contain_text(version.sha256)
+    assert api_posts == [f"{live_server.url}/api/v1/trials/{trial.pk}/datasets/"]
+    assert (version.size, version.note) == (len(content), "Baseline, first export")
+    assert len(unsent) == 1
+
+
+def test_a_refused_file_shows_the_reason_on_the_page(signed_in, live_server, trial, unsent):
+    page = signed_in  # noqa: F811
+    open_upload_page(page, live_server, trial)
+    page.get_by_label("File", exact=True).set_input_files(
+        files=[{"name": "data.csv", "mimeType": "text/csv", "buffer": pickle.dumps({"a": 1}, protocol=4)}]
+    )
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("#upload-error")).to_contain_text("Python pickle files are not accepted")
+    expect(page.get_by_role("button", name="Upload")).to_be_enabled()
+    assert not DatasetVersion.objects.exists()
