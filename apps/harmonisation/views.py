@@ -148,6 +148,7 @@ def _editor_page(request, mapping, *, rule_form=None, status=200) -> HttpRespons
         preview = selectors.mapping_preview(mapping)
     except ApplicationError as error:
         preview = {"columns": [], "rows": [], "errors": {"data": error.message}, "stats": {}, "n_rows": 0}
+    preview["rows"] = [[_display(cell) for cell in row] for row in preview["rows"]]
     context = {
         "review": review,
         "trial": mapping.trial,
@@ -298,6 +299,11 @@ def review_log(request: HttpRequest, review_id: int) -> HttpResponse:
         "csv_url": reverse("api-review-log-csv", args=[review.pk]) + ("?history=true" if history else ""),
     }
     return render(request, "harmonisation/log.html", context)
+
+
+def _display(cell):
+    """Numbers shown with 6 significant digits; the API and the stored table keep every digit."""
+    return f"{cell:.6g}" if isinstance(cell, float) else cell
 
 
 def _as_int(value) -> int | None:
