@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy import stats
 
 from apps.checks import engine
 
@@ -107,6 +110,7 @@ class CheckInput:
         self.treatment = self.first(ROLE_TREATMENT)
         self.codes = arm_codes(self.treatment, facts) if self.treatment else None
         self.arm = self._arms()
+        self.id_numbers: np.ndarray | None = None  # worked out once, by the first check that orders by id
 
     def by_role(self, role: str) -> list[Variable]:
         return [variable for variable in self.variables if variable.role == role]
@@ -336,15 +340,14 @@ def check_allocation_ratio(data: CheckInput) -> CheckOutcome:
     why = _no_arms(data)
     if why:
         return _not_applicable(code, title, why)
-    from scipy import stats
-
     n1, n0 = int((data.arm == 1).sum()), int((data.arm == 0).sum())
     n = n1 + n0
     if n == 0:
         return _not_applicable(code, title, "no row is in either arm.")
     ratio = data.facts.allocation_ratio or 1.0
     p = ratio / (1 + ratio)
-    probability = float(stats.binomtest(n1, n, p).pvalue)
+    # Two-sided: twice the smaller tail (exact binomial tails; binomtest's own two-sided sum is slow at 1M).
+    probability = min(1.0, 2 * min(float(stats.binom.cdf(n1, n, p)), float(stats.binom.sf(n1 - 1, n, p))))
     observed = n1 / n0 if n0 else None
     figures = {
         "intervention": n1,
@@ -368,11 +371,15 @@ def _sequential_numbers(data: CheckInput) -> np.ndarray | None:
     variable = data.first(ROLE_ID)
     if variable is None or not data.facts.ids_sequential:
         return None
-    values = data.frame[variable.name]
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        return _numeric(values)
-    digits = values.astype("string").str.extract(r"(\d+)\s*$", expand=False)
-    return pd.to_numeric(digits, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    if data.id_numbers is None:
+        values = data.frame[variable.name]
+        if pd.api.types.is_numeric_dtype(values.dtype):
+            data.id_numbers = _numeric(values)
+        else:
+            text = pa.array(values.astype("string"), from_pandas=True)
+            digits = pc.struct_field(pc.extract_regex(text, r"(?P<digits>\d+)\s*$"), [0])
+            data.id_numbers = pc.cast(digits, pa.float64()).to_numpy(zero_copy_only=False)
+    return data.id_numbers
 
 
 def check_randomisation_period(data: CheckInput) -> CheckOutcome:

@@ -6,12 +6,14 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 from django.db.models import QuerySet
 
 from apps.checks import catalogue
 from apps.checks.models import CheckResult, CheckRun, CheckSettings, Finding
 from apps.datasets.storage import dataset_storage
 from apps.harmonisation.models import HarmonisedTable, SchemaVariable
+from apps.harmonisation.rules import FLAG_SUFFIX
 from apps.reviews.models import Review
 from apps.trials.models import Trial
 
@@ -51,6 +53,13 @@ def table_frame(table: HarmonisedTable, columns: list[str] | None = None) -> pd.
     # Through the storage, not a local path: the worker need not share the web process's disk.
     with dataset_storage().open(table.storage_name, "rb") as handle:
         return pd.read_parquet(handle, columns=columns)
+
+
+def check_frame(table: HarmonisedTable) -> pd.DataFrame:
+    """The table without its flag columns, which no check reads."""
+    with dataset_storage().open(table.storage_name, "rb") as handle:
+        names = pq.read_schema(handle).names
+    return table_frame(table, [name for name in names if not name.endswith(FLAG_SUFFIX)])
 
 
 def schema_variables(review: Review) -> list[catalogue.Variable]:

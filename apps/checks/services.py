@@ -152,7 +152,7 @@ def _check_work(context: JobContext) -> dict:
     started = time.monotonic()
     context.progress(2, "Reading the harmonised table")
     try:
-        frame = selectors.table_frame(run.harmonised_table)
+        frame = selectors.check_frame(run.harmonised_table)
     except (OSError, ValueError) as error:
         raise JobInputError(f"The harmonised table's file cannot be read ({error}); apply the mapping again.")
     data = catalogue.CheckInput(frame, selectors.schema_variables(run.review), selectors.trial_facts(run.trial))
