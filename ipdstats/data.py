@@ -196,11 +196,12 @@ def prepare(table: pa.Table | pd.DataFrame, spec: Spec) -> Prepared:
     if spec.outcome == "survival":
         time, event = numeric[columns["time"]], numeric[columns["event"]]
         check_coding("event", "event")
-        bad = time <= 0
+        # A time of 0 is a valid observation (as in R's coxph); only negative times are impossible.
+        bad = time < 0
         if bad.any():
             value, trial = _first_bad(bad, time, trials, codes)
             raise AnalysisError(
-                f"The time column '{columns['time']}' must hold times > 0; trial {trial} has the time {value}."
+                f"The time column '{columns['time']}' must hold times >= 0; trial {trial} has the time {value}."
             )
     else:
         outcome = numeric[columns["outcome"]]

@@ -116,7 +116,7 @@ def test_every_kind_of_bad_input_gets_its_sentence_through_the_command_line(spec
         "The column 'weight' is not in rows.csv; its columns are: trial, treat, y, yb, time, dead, age.",
         "The binary outcome column 'yb' must be coded 0/1; trial B has the value 2.",
         "The event column 'dead' must be coded 0/1; trial B has the value 3.",
-        "The time column 'time' must hold times > 0; trial B has the time -1.",
+        "The time column 'time' must hold times >= 0; trial B has the time -1.",
         "The column 'age' has a non-finite value (inf) in trial B.",
         "The column 'age' has a non-finite value (inf) in trial B.",
         "The spec has an unknown key 'shrinkage'; the known keys are data, outcome, columns, measure, approach, "

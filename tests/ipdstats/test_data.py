@@ -82,11 +82,20 @@ def test_event_not_0_1_is_refused(tmp_path):
         load_frame(tmp_path, frame(dead=[1, 0, 1, 1, 0, 3, 1, 0]), outcome="survival", columns=SURVIVAL_COLUMNS)
 
 
-@pytest.mark.parametrize("bad_time", [-1.5, 0.0])
-def test_times_must_be_positive(tmp_path, bad_time):
+@pytest.mark.parametrize("bad_time", [-1.5, -1e-9])
+def test_negative_times_are_refused(tmp_path, bad_time):
     times = [1.0, 2.0, bad_time, 4.0, 2.0, 3.0, 5.0, 1.5]
-    with pytest.raises(AnalysisError, match=f"time column 't' must hold times > 0; trial S2 has the time {bad_time:g}"):
+    with pytest.raises(
+        AnalysisError, match=f"time column 't' must hold times >= 0; trial S2 has the time {bad_time:g}"
+    ):
         load_frame(tmp_path, frame(t=times), outcome="survival", columns=SURVIVAL_COLUMNS)
+
+
+def test_a_time_of_zero_is_kept(tmp_path):
+    times = [1.0, 2.0, 0.0, 4.0, 2.0, 3.0, 5.0, 1.5]
+    prepared = load_frame(tmp_path, frame(t=times), outcome="survival", columns=SURVIVAL_COLUMNS)
+    assert 0.0 in prepared.time
+    assert prepared.rows_dropped == 0
 
 
 def test_non_finite_values_are_refused(tmp_path):
