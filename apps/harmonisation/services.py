@@ -8,6 +8,7 @@ import hashlib
 import json
 import math
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
@@ -355,6 +356,7 @@ def mapping_apply(*, mapping: Mapping, actor) -> Job:
         actor=actor,
         review=mapping.trial.review,
         trial=mapping.trial,
+        queue=getattr(settings, "HARMONISE_QUEUE", "ingest"),
     )
 
 
