@@ -112,33 +112,32 @@ class _Likelihood:
     def __init__(self, cells: _Cells, quadrature: int):
         self.cells = cells
         self.nodes, self.weights = _rule(quadrature)
-        design, size = cells.design, cells.size
-        self.t = design[:, cells.random_col]
+        design, size = cells.design.T.copy(), cells.size  # column-major: reductions run along contiguous rows
+        self.design = design
+        self.t = design[cells.random_col]
         self.t_size = self.t * size
         self.t2_size = self.t * self.t_size
-        self.m = design.shape[1]
+        self.m = design.shape[0]
         rows, cols = np.triu_indices(self.m)
         self.pairs = (rows, cols)
         # columns multiplied, per evaluation, by p, p(1-p), p(1-p)(1-2p) and p(1-p)
-        self.weighted = np.column_stack(
-            [
-                design * size[:, None],
-                design * self.t_size[:, None],
-                design * self.t2_size[:, None],
-                design[:, rows] * design[:, cols] * size[:, None],
-            ]
+        self.weighted = np.vstack(
+            [design * size, design * self.t_size, design * self.t2_size, design[rows] * design[cols] * size]
         )
-        self.events_design = self._sum(design * cells.events[:, None])  # (K, m): sum_j d_j y_j
+        self.events_design = self._sum(design * cells.events)  # (K, m): sum_j d_j y_j
         self.mode = np.zeros(cells.n_groups)  # warm start of the conditional modes
         self.information = None  # (K, m, m) of the last evaluation: sum v d d' - tau^2 s s' / H
 
     def _sum(self, values):
-        return np.add.reduceat(values, self.cells.starts, axis=0)
+        """Per-trial sums of a per-cell array (c,) -> (K,), or of the rows of a (w, c) array -> (K, w)."""
+        if values.ndim == 1:
+            return np.add.reduceat(values, self.cells.starts)
+        return np.add.reduceat(values, self.cells.starts, axis=1).T
 
     def offset(self, phi, beta):
         c = self.cells
         q = c.n_nuisance
-        return np.einsum("ij,ij->i", c.design[:, :q], phi[c.group]) + c.design[:, q:] @ beta
+        return np.einsum("ji,ij->i", self.design[:q], phi[c.group]) + beta @ self.design[q:]
 
     def _mode(self, offset, tau):
         """Conditional modes u^ of every trial by Newton's method (g is strictly concave).
@@ -165,7 +164,7 @@ class _Likelihood:
         loglik = self._sum(c.events * eta - c.size * np.logaddexp(0.0, eta))
         if not want_score:
             return loglik, None
-        return loglik, self.events_design - self._sum(self.weighted[:, : self.m] * special.expit(eta)[:, None])
+        return loglik, self.events_design - self._sum(self.weighted[: self.m] * special.expit(eta))
 
     def evaluate(self, phi, beta, tau, want_gradient=True):
         """Per-trial log-likelihood (K,) and gradient: d/dphi_i (K, q), d/d(beta, tau) per trial (K, r + 1)."""
@@ -176,15 +175,15 @@ class _Likelihood:
         eta = offset + tau * self.t * u_hat[c.group]
         p = special.expit(eta)
         w = p * (1 - p)
-        width = self.weighted.shape[1] if want_gradient else 3 * m
-        per_row = np.empty((len(p), width + 1))
-        np.multiply(self.weighted[:, :m], p[:, None], out=per_row[:, :m])
-        np.multiply(self.weighted[:, m : 2 * m], w[:, None], out=per_row[:, m : 2 * m])
-        np.multiply(self.weighted[:, 2 * m : 3 * m], (w * (1 - 2 * p))[:, None], out=per_row[:, 2 * m : 3 * m])
+        width = self.weighted.shape[0] if want_gradient else 3 * m
+        per_cell = np.empty((width + 1, len(p)))
+        np.multiply(self.weighted[:m], p, out=per_cell[:m])
+        np.multiply(self.weighted[m : 2 * m], w, out=per_cell[m : 2 * m])
+        np.multiply(self.weighted[2 * m : 3 * m], w * (1 - 2 * p), out=per_cell[2 * m : 3 * m])
         if want_gradient:
-            np.multiply(self.weighted[:, 3 * m :], w[:, None], out=per_row[:, 3 * m : -1])
-        per_row[:, -1] = c.events * eta - c.size * np.logaddexp(0.0, eta)
-        sums = self._sum(per_row)
+            np.multiply(self.weighted[3 * m :], w, out=per_cell[3 * m : -1])
+        per_cell[-1] = c.events * eta - c.size * np.logaddexp(0.0, eta)
+        sums = self._sum(per_cell)
         score_hat = self.events_design - sums[:, :m]  # sum_j d_j (y_j - n_j p_j) at the mode
         s_dtv = sums[:, m : 2 * m]  # sum_j d_j t_j v_j, v = n p (1 - p)
         s_dt2dv = sums[:, 2 * m : 3 * m]  # sum_j d_j t_j^2 dv/deta
@@ -260,7 +259,7 @@ class _Newton:
         rms = np.where(rms > 0, rms, 1.0)
         self.step_phi = 1e-4 / rms[: self.q]
         self.step_psi = np.r_[1e-4 / rms[self.q :], 1e-4]
-        spread = np.add.reduceat(cells.size[:, None] * cells.design[:, : self.q] ** 2, cells.starts, axis=0)
+        spread = likelihood._sum(cells.size * likelihood.design[: self.q] ** 2)
         self.absent = spread <= 1e-12 * np.maximum(spread.max(axis=0), 1.0)
         self.absent[:, 0] = False
 
