@@ -38,6 +38,7 @@ class _Layout:
     event_fraction: np.ndarray  # (E,) l / d for the l-th of the d tied events of its group
     row_stratum: np.ndarray  # (n,) stratum number (0..S-1) of each sorted row
     event_stratum: np.ndarray  # (E,) stratum number of each event
+    x_t: np.ndarray  # (p, n) x transposed, contiguous
 
 
 def _layout(time, event, x, strata) -> _Layout:
@@ -73,6 +74,7 @@ def _layout(time, event, x, strata) -> _Layout:
         event_fraction,
         row_stratum,
         row_stratum[event_rows],
+        np.ascontiguousarray(xs.T),
     )
 
 
@@ -99,9 +101,10 @@ def _efron_terms(layout: _Layout, eta: np.ndarray, by_stratum: bool = True):
     w = np.exp(eta - shift)  # the common factor exp(shift) cancels except in the log-likelihood
     we = w * e
     risk0 = _cumsum_by_stratum(np.add.reduceat(w, starts), strata)
-    risk1 = _cumsum_by_stratum(np.add.reduceat(w[:, None] * x, starts, axis=0), strata)
+    # reduceat along contiguous rows of x' is much faster than down the columns of x
+    risk1 = _cumsum_by_stratum(np.add.reduceat(layout.x_t * w, starts, axis=1).T, strata)
     dead0 = np.add.reduceat(we, starts)
-    dead1 = np.add.reduceat(we[:, None] * x, starts, axis=0)
+    dead1 = np.add.reduceat(layout.x_t * we, starts, axis=1).T
 
     g, f = layout.event_group, layout.event_fraction
     denom = risk0[g] - f * dead0[g]
@@ -115,7 +118,8 @@ def _efron_terms(layout: _Layout, eta: np.ndarray, by_stratum: bool = True):
 
     if not by_stratum:
         loglik = float(eta @ e - np.log(denom).sum() - len(g) * shift)
-        return loglik, x.T @ e - mean_x.sum(axis=0), (x * row_weight[:, None]).T @ x - mean_x.T @ mean_x
+        x_t = layout.x_t
+        return loglik, x_t @ e - mean_x.sum(axis=0), (x_t * row_weight) @ x - mean_x.T @ mean_x
 
     # per-stratum sums; the stratum of each row and each event index the sums (bincount: empty strata give 0)
     n_strata = len(strata) - 1
@@ -130,12 +134,12 @@ def _efron_terms(layout: _Layout, eta: np.ndarray, by_stratum: bool = True):
     score = np.empty((n_strata, p))
     information = np.empty((n_strata, p, p))
     for a in range(p):
-        score[:, a] = np.bincount(row_stratum, weights=x[:, a] * e, minlength=n_strata) - np.bincount(
+        score[:, a] = np.bincount(row_stratum, weights=layout.x_t[a] * e, minlength=n_strata) - np.bincount(
             event_stratum, weights=mean_x[:, a], minlength=n_strata
         )
-        weighted = x[:, a] * row_weight
+        weighted = layout.x_t[a] * row_weight
         for b in range(a, p):
-            value = np.bincount(row_stratum, weights=weighted * x[:, b], minlength=n_strata) - np.bincount(
+            value = np.bincount(row_stratum, weights=weighted * layout.x_t[b], minlength=n_strata) - np.bincount(
                 event_stratum, weights=mean_x[:, a] * mean_x[:, b], minlength=n_strata
             )
             information[:, a, b] = value
