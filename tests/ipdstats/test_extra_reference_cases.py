@@ -2,9 +2,11 @@
 engine, with the reference checker's own tolerances.
 
 They cover what the public cases do not: zero cells, a trial without events and one where everyone has the event,
-k = 2 and k = 3, the HE, SJ and EB estimators, adjusted OR, MD and HR, two-stage interactions for OR and HR,
-aggregate trials beside the IPD ones, tied survival times, missing values, integer trial labels, a trial with one
-arm only, and one-stage models with adjustment and with 1, 2, 5, 9 and 25 quadrature nodes."""
+k = 1, 2 and 3, effects so alike that the Q-profile interval is [0, 0], the HE, SJ and EB estimators, Knapp-Hartung
+with every estimator, adjusted OR, MD and HR, two-stage interactions for OR and HR, aggregate trials beside the IPD
+ones, tied survival times, missing values, integer and awkward trial labels, a trial with one arm only, specs that
+leave tau2, ci and quadrature to their defaults, and one-stage models with adjustment, with within- and
+across-trial interactions, and with 1, 2, 5, 9 and 25 quadrature nodes."""
 
 import importlib.util
 import json

@@ -218,6 +218,58 @@ cox_expect <- function(d, adjust = character()) {
   list(pooled = list(estimate = unname(coef(fit)["treat"]), se = sqrt(vcov(fit)["treat", "treat"])))
 }
 
+# One-stage interaction (within and across trials), covariate z with one coefficient per trial, as in the engine:
+# t * (z - trial mean) and t * (trial mean - mean of trial means), t coded -1/2, +1/2.
+interaction_frame <- function(d, z, adjust) {
+  d <- one_stage_frame(d, adjust)
+  means <- ave(d[[z]], d$trial)
+  d$t_within <- d$treat_c * (d[[z]] - means)
+  d$t_across <- d$treat_c * (means - mean(tapply(d[[z]], d$trial, mean)))
+  d$z_own <- d[[z]] - means
+  d
+}
+
+interaction_blocks <- function(beta, cov) {
+  block <- function(term) list(estimate = unname(beta[term]), se = sqrt(cov[term, term]))
+  list(interaction = list(within = block("t_within"), across = block("t_across")))
+}
+
+one_stage_interaction_expect <- function(d, measure, z, adjust = character(), quadrature = 1) {
+  if (measure == "OR") d <- informative(d)
+  d <- interaction_frame(d, z, adjust)
+  d$trial <- droplevels(d$trial)
+  fixed <- c(per_trial_terms(c(adjust, "z_own")), "treat_c", "t_within", "t_across")
+  if (measure == "HR") {
+    own <- character()
+    for (a in c(adjust, "z_own")) {
+      for (t in levels(d$trial)) {
+        name <- paste0(a, "_in_", t)
+        d[[name]] <- ifelse(d$trial == t, d[[a]], 0)
+        own <- c(own, name)
+      }
+    }
+    formula <- as.formula(paste("Surv(time, event) ~", rhs(c("treat_c", "t_within", "t_across"),
+                                                            c(own, "strata(trial)"))))
+    fit <- coxph(formula, d, ties = "efron", control = coxph.control(eps = 1e-11, iter.max = 100))
+    return(interaction_blocks(coef(fit), vcov(fit)))
+  }
+  formula <- as.formula(paste("y ~", paste(c("0 + trial", fixed, "(0 + treat_c | trial)"), collapse = " + ")))
+  if (measure == "MD") {
+    fit <- lmer(formula, d, REML = TRUE,
+                control = lmerControl(optimizer = "bobyqa", optCtrl = list(rhoend = 1e-12, maxfun = 1e5)))
+    return(interaction_blocks(fixef(fit), as.matrix(vcov(fit))))
+  }
+  if (quadrature == 1) {
+    fit <- glmmTMB(formula, d, binomial, control = glmmTMBControl(optCtrl = list(rel.tol = 1e-12,
+                                                                                  iter.max = 1000,
+                                                                                  eval.max = 2000)))
+    return(interaction_blocks(fixef(fit)$cond, vcov(fit)$cond))
+  }
+  fit <- glmer(formula, d, binomial, nAGQ = quadrature,
+               control = glmerControl(optimizer = "bobyqa", optCtrl = list(rhoend = 1e-12, maxfun = 1e6)))
+  interaction_blocks(fixef(fit), as.matrix(vcov(fit, use.hessian = TRUE)))
+}
+
 # ---------------------------------------------------------------- specs and files
 
 COLUMNS <- list(
@@ -234,6 +286,8 @@ make_spec <- function(file, outcome, measure = MEASURE[[outcome]], approach = "t
     spec$tau2 <- tau2
     spec$ci <- ci
   }
+  if (identical(spec$tau2, "default")) spec$tau2 <- NULL  # left out: the contract's default applies
+  if (identical(spec$ci, "default")) spec$ci <- NULL
   if (length(adjust)) spec$adjust <- I(adjust)
   if (!is.null(interaction)) spec$interaction <- interaction
   if (!is.null(quadrature)) spec$quadrature <- quadrature
@@ -354,7 +408,10 @@ make_small_k <- function() {
     analyses <- c(analyses, two_stage_set(file, "binary", measure, two_by_two(d, measure), ALL_TAU2))
   }
   analyses <- c(analyses, list(analysis(make_spec(file, "binary", "OR", "one-stage", quadrature = 1),
-                                        glmm_expect(d, 1))))
+                                        glmm_expect(d, 1)),
+                                analysis(make_spec(file, "binary", "OR", "one-stage"), glmm_expect(d, 1)),
+                                analysis(make_spec(file, "binary", "OR", "one-stage", quadrature = 9),
+                                         glmm_expect(d, 9))))
   write_case("bin_k3", file, d, analyses)
 }
 
@@ -379,7 +436,11 @@ make_bin_het <- function() {
       analysis(make_spec(file, "binary", "OR", "one-stage", quadrature = q), glmm_expect(d, q))
     }),
     list(analysis(make_spec(file, "binary", "OR", "one-stage", adjust = "age", quadrature = 1),
-                  glmm_expect(d, 1, "age")))
+                  glmm_expect(d, 1, "age"))),
+    lapply(c(1, 9), function(q) {
+      analysis(make_spec(file, "binary", "OR", "one-stage", interaction = "age", quadrature = q),
+               one_stage_interaction_expect(d, "OR", "age", quadrature = q))
+    })
   )
   write_case("bin_het", file, d, analyses)
 }
@@ -397,7 +458,9 @@ make_cont_adj <- function() {
                   list(c("REML", "wald"), c("DL", "hksj"), c("FE", "wald")), aggregate = aggregate),
     list(analysis(make_spec(file, "continuous", approach = "one-stage", adjust = c("y0", "age")),
                   lmm_expect(d, c("y0", "age"))),
-         analysis(make_spec(file, "continuous", approach = "one-stage"), lmm_expect(d)))
+         analysis(make_spec(file, "continuous", approach = "one-stage"), lmm_expect(d)),
+         analysis(make_spec(file, "continuous", approach = "one-stage", adjust = "y0", interaction = "age"),
+                  one_stage_interaction_expect(d, "MD", "age", "y0")))
   )
   write_case("cont_adj", file, d, analyses)
 }
@@ -437,7 +500,12 @@ make_surv_ties <- function() {
       analysis(make_spec(file, "survival", tau2 = m, interaction = "age"), interaction_expect(interaction, m, "wald"))
     }),
     list(analysis(make_spec(file, "survival", approach = "one-stage"), cox_expect(d)),
-         analysis(make_spec(file, "survival", approach = "one-stage", adjust = "age"), cox_expect(d, "age")))
+         analysis(make_spec(file, "survival", approach = "one-stage", adjust = "age"), cox_expect(d, "age")),
+         analysis(make_spec(file, "survival", approach = "one-stage", interaction = "age"),
+                  one_stage_interaction_expect(d, "HR", "age"))),
+    two_stage_set(file, "survival", "HR", per_trial_model(d, hr_fit(character())),
+                  list(c("PM", "hksj"), c("REML", "wald")),
+                  aggregate = data.frame(trial = "Registry", estimate = -0.52, se = 0.21))
   )
   write_case("surv_ties", file, d, analyses)
 }
@@ -482,7 +550,9 @@ make_cont_homog <- function() {
                interaction_expect(interaction, m[1], m[2]))
     }),
     list(analysis(make_spec(file, "continuous", approach = "one-stage"), lmm_expect(d)),
-         analysis(make_spec(file, "continuous", approach = "one-stage", adjust = "y0"), lmm_expect(d, "y0")))
+         analysis(make_spec(file, "continuous", approach = "one-stage", adjust = "y0"), lmm_expect(d, "y0")),
+         analysis(make_spec(file, "continuous", tau2 = "default", ci = "default"),
+                  two_stage_expect(per_trial_model(d, md_fit(character())), "REML", "wald")))
   )
   write_case("cont_homog", file, d, analyses)
 }
@@ -513,6 +583,47 @@ make_surv_missing <- function() {
   write_case("surv_missing", file, d, analyses)
 }
 
+# Awkward labels and an arm where everyone has the event; Knapp-Hartung with FE and with the HE and EB estimators.
+make_bin_edge <- function() {
+  d <- simulate_binary("X", 6, c(120, 240), -0.5, -0.5, 0.4)
+  labels <- c(X01 = "Smith, 2003", X02 = "O'Brien \"B\" trial", X03 = "M\u00fcller 2010", X04 = "Trial 4",
+              X05 = "T5", X06 = "T6")
+  d$trial <- unname(labels[d$trial])
+  d$y[d$trial == "T5" & d$treat == 1] <- 1
+  file <- write_data(d, "bin_edge")
+  analyses <- c(
+    two_stage_set(file, "binary", "OR", two_by_two(d, "OR"), list(c("FE", "hksj"), c("EB", "wald"))),
+    two_stage_set(file, "binary", "RR", two_by_two(d, "RR"), list(c("HE", "hksj"))),
+    two_stage_set(file, "binary", "RD", two_by_two(d, "RD"), list(c("EB", "hksj")))
+  )
+  write_case("bin_edge", file, d, analyses)
+}
+
+# Per-trial effects nearly equal: tau2 on its boundary and a Q-profile interval that is empty; also a single trial.
+make_cont_equal <- function() {
+  d <- simulate_continuous("Q", 6, c(80, 150), -1, 0)
+  for (i in 1:6) {
+    t <- trial_label("Q", i)
+    s <- d[d$trial == t, ]
+    observed <- coef(lm(y ~ treat, s))[["treat"]]
+    d$y[d$trial == t & d$treat == 1] <- round(s$y[s$treat == 1] - observed - 1 + 0.01 * (i %% 3), 3)
+  }
+  file <- write_data(d, "cont_equal")
+  analyses <- two_stage_set(file, "continuous", "MD", per_trial_model(d, md_fit(character())),
+                            c(ALL_TAU2, list(c("FE", "hksj"), c("HE", "hksj"), c("EB", "hksj"))))
+  write_case("cont_equal", file, d, analyses)
+
+  single <- d[d$trial == "Q01", ]
+  file <- write_data(single, "cont_single")
+  effects <- per_trial_model(single, md_fit(character()))
+  analyses <- lapply(c("FE", "REML"), function(m) {
+    res <- pool(effects$estimate, effects$se^2, "FE", "wald")
+    analysis(make_spec(file, "continuous", tau2 = m),
+             list(per_trial = trial_rows(effects), pooled = pooled_block(res)))
+  })
+  write_case("cont_single", file, single, analyses)
+}
+
 make_bin_sparse()
 make_small_k()
 make_bin_het()
@@ -522,3 +633,5 @@ make_surv_ties()
 make_bin_labels()
 make_cont_homog()
 make_surv_missing()
+make_bin_edge()
+make_cont_equal()
