@@ -1,4 +1,7 @@
+import math
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -55,6 +58,26 @@ class SchemaVariable(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """What the harmonisation needs of a variable; the admin's forms and the services both run it."""
+        if not isinstance(self.allowed_values, list) or not all(
+            isinstance(value, str | int | float) and not isinstance(value, bool) for value in self.allowed_values
+        ):
+            raise ValidationError(
+                {"allowed_values": 'Give a list of codes, numbers or text, e.g. [0, 1] or ["M", "F"].'}
+            )
+        keys = [rules.code_key(value) for value in self.allowed_values]
+        if len(set(keys)) != len(keys):
+            raise ValidationError({"allowed_values": "A code is listed twice."})
+        for name in ("minimum", "maximum"):
+            value = getattr(self, name)
+            if value is not None and not math.isfinite(value):
+                raise ValidationError({name: "Give a finite number."})
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValidationError({"maximum": "The maximum is below the minimum."})
+        if (self.minimum is not None or self.maximum is not None) and self.type not in (rules.NUMBER, rules.INTEGER):
+            raise ValidationError({"type": "A range applies to numbers only; use allowed values for codes."})
 
     def as_target(self) -> rules.Target:
         return rules.Target(

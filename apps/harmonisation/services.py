@@ -6,7 +6,6 @@ and stores the next revision, and the mapping's revision counts the changes, so 
 
 import hashlib
 import json
-import math
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -50,27 +49,6 @@ def _invalid(field: str, message: str, *, code: str = "invalid", status: int = 4
     return ApplicationError(f"{field}: {message}", code=code, status=status, details={field: [message]})
 
 
-def _check_schema_variable(variable: SchemaVariable) -> None:
-    if not isinstance(variable.allowed_values, list) or not all(
-        isinstance(value, str | int | float) and not isinstance(value, bool) for value in variable.allowed_values
-    ):
-        raise _invalid("allowed_values", 'Give a list of codes, numbers or text, e.g. [0, 1] or ["M", "F"].')
-    keys = [rules.code_key(value) for value in variable.allowed_values]
-    if len(set(keys)) != len(keys):
-        raise _invalid("allowed_values", "A code is listed twice.")
-    for name in ("minimum", "maximum"):
-        value = getattr(variable, name)
-        if value is not None and not math.isfinite(value):
-            raise _invalid(name, "Give a finite number.")
-    if variable.minimum is not None and variable.maximum is not None and variable.minimum > variable.maximum:
-        raise _invalid("maximum", "The maximum is below the minimum.")
-    if (variable.minimum is not None or variable.maximum is not None) and variable.type not in (
-        rules.NUMBER,
-        rules.INTEGER,
-    ):
-        raise _invalid("type", "A range applies to numbers only; use allowed values for codes.")
-
-
 @transaction.atomic
 def schema_variable_create(*, review: Review, actor, **data) -> SchemaVariable:
     variable = SchemaVariable(review=review)
@@ -78,7 +56,6 @@ def schema_variable_create(*, review: Review, actor, **data) -> SchemaVariable:
     if "position" not in data:
         variable.position = (review.schema_variables.aggregate(last=Max("position"))["last"] or 0) + 1
     validate(variable)
-    _check_schema_variable(variable)
     variable.save()
     audit_record(
         actor=actor, action=AuditEvent.Action.CREATE, instance=variable, after=snapshot(variable), review=review
@@ -92,7 +69,6 @@ def schema_variable_update(*, variable: SchemaVariable, actor, data: dict) -> Sc
     if not assign_fields(instance=variable, data=data, allowed=SCHEMA_FIELDS):
         return variable
     validate(variable)
-    _check_schema_variable(variable)
     variable.save()
     audit_record(
         actor=actor,
