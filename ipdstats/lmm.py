@@ -30,7 +30,7 @@ class LmmFit:
     reml_deviance: float  # -2 REML log-likelihood, lme4's REML criterion
     iterations: int  # deviance evaluations of the optimiser
     converged: bool
-    gradient: float  # derivative of the criterion in theta = tau / sigma at the estimate (0 on the boundary)
+    gradient: float  # derivative of the criterion in theta = tau / sigma at the estimate (one-sided at 0)
     at_boundary: bool  # tau2 estimated as 0
 
 
@@ -111,6 +111,19 @@ def _profiled(stats: _Stats, theta: float):
     return deviance, coef, xx, rss / dof
 
 
+def _check_minimum(criterion, theta: float, value: float) -> tuple[float, bool]:
+    """Slope of the criterion at theta by differences, and whether theta is a minimum: on the boundary the
+    criterion must not fall into the interior; inside, the Newton step slope / curvature must be negligible."""
+    h = 1e-3 * max(theta, 1e-3)
+    up = criterion(theta + h)
+    if theta == 0.0:
+        return (up - value) / h, up >= value - 1e-9 * max(1.0, abs(value))
+    down = criterion(theta - h)
+    slope = (up - down) / (2 * h)
+    curvature = (up - 2 * value + down) / (h * h)
+    return slope, curvature > 0 and abs(slope / curvature) < 1e-6 * max(theta, 1e-3)
+
+
 def fit_reml(y, group, nuisance, fixed, random_col: int = 0, *, estimate_tau: bool = True) -> LmmFit:
     """REML fit of the model above.
 
@@ -147,10 +160,9 @@ def fit_reml(y, group, nuisance, fixed, random_col: int = 0, *, estimate_tau: bo
     if criterion(0.0) <= refined.fun + 1e-9:  # the boundary fits as well: tau2 = 0, as lme4 reports it
         theta = 0.0
     deviance, coef, xx, sigma2 = _profiled(stats, theta)
-    step = 1e-6 * max(theta, 1e-3)
-    slope = (criterion(theta + step) - criterion(max(theta - step, 0.0))) / (theta + step - max(theta - step, 0.0))
     at_boundary = theta == 0.0
-    converged = bool(refined.success and (at_boundary and slope >= -1e-6 or abs(slope) < 1e-3))
+    slope, converged = _check_minimum(criterion, theta, deviance)
+    converged = converged and bool(refined.success)
     return LmmFit(
         coef=coef,
         cov=sigma2 * np.linalg.inv(xx),
@@ -159,6 +171,6 @@ def fit_reml(y, group, nuisance, fixed, random_col: int = 0, *, estimate_tau: bo
         reml_deviance=float(deviance),
         iterations=evaluations,
         converged=converged,
-        gradient=0.0 if at_boundary else float(slope),
+        gradient=float(slope),
         at_boundary=at_boundary,
     )
