@@ -388,10 +388,11 @@ def _maximise(newton: _Newton, theta, max_iter: int, tol: float):
             if np.isfinite(new_value) and new_value >= value - 1e-10 * abs(value):
                 break
             scale /= 2
-        if scale < 1e-10:  # no step improves the log-likelihood: at the optimum up to rounding
+        if scale < 1e-10:  # no step improves the log-likelihood: converged if the gradient vanishes
             likelihood.mode = mode
             newton.value_and_gradient(theta)  # leaves the likelihood's state at theta
-            return theta, value, g_phi, g_psi, iterations, False
+            flat = max(np.abs(g_phi).max(), np.abs(g_psi).max(initial=0.0)) < 1e-6
+            return theta, value, g_phi, g_psi, iterations, bool(flat)
         theta = theta + scale * step
         value, g_phi, g_psi = new_value, new_g_phi, new_g_psi
         if float(np.abs(scale * step).max()) < tol:
