@@ -3,10 +3,13 @@
 import json
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from django.db.models import QuerySet
 
 from apps.core.errors import ApplicationError
 from apps.datasets.models import DatasetVersion
+from apps.datasets.storage import dataset_storage
 from apps.harmonisation import rules, suggest
 from apps.harmonisation.models import HarmonisedTable, Mapping, MappingRule, SchemaVariable
 from apps.jobs.selectors import jobs_for_target
@@ -222,9 +225,7 @@ def mapping_preview(mapping: Mapping, *, rows: int = PREVIEW_ROWS) -> dict:
 
     A rule that fails on these rows is reported beside the table rather than stopping the preview.
     """
-    from apps.datasets.selectors import version_frame
-
-    frame = version_frame(mapping.source_version).head(rows)
+    frame = version_head(mapping.source_version, rows)
     mapping_rules = list(
         MappingRule.objects.filter(mapping=mapping, superseded_at=None)
         .select_related("target")
@@ -249,6 +250,23 @@ def mapping_preview(mapping: Mapping, *, rows: int = PREVIEW_ROWS) -> dict:
         "stats": stats,
         "n_rows": len(table),
     }
+
+
+# The types apps.datasets.selectors.version_frame gives; tests/harmonisation checks that the two agree.
+_PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(), pa.string(): pd.StringDtype()}
+
+
+def version_head(version: DatasetVersion, rows: int) -> pd.DataFrame:
+    """The first rows of a parsed version, read batch by batch: a page never loads a million rows for fifty."""
+    from apps.datasets.selectors import version_table
+
+    if version.status != DatasetVersion.Status.PARSED or not version.parquet_name:
+        version_table(version)  # raises the not-parsed error the rest of the app gives
+    with dataset_storage().open(version.parquet_name, "rb") as handle:
+        parquet = pq.ParquetFile(handle)
+        batch = next(parquet.iter_batches(batch_size=max(rows, 1)), None)
+        table = pa.Table.from_batches([batch]) if batch is not None else parquet.schema_arrow.empty_table()
+    return table.to_pandas(types_mapper=_PANDAS_TYPES.get, date_as_object=False)
 
 
 def _cell(value):

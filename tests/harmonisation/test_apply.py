@@ -144,3 +144,13 @@ def test_preview_computes_the_first_rows_without_a_job(mapping, schema, analyst)
     assert preview["columns"][:3] == ["source_row", "USUBJID", "USUBJID__flag"]
     assert preview["rows"][2][preview["columns"].index("AGE__flag")] == "below minimum 18: 17"
     assert not Job.objects.exists() and not HarmonisedTable.objects.exists()
+
+
+def test_preview_reads_the_same_types_as_the_job(version):
+    from apps.datasets.selectors import version_frame
+
+    head = selectors.version_head(version, 4)
+    whole = version_frame(version)
+    assert list(head.dtypes) == list(whole.dtypes)
+    pd.testing.assert_frame_equal(head, whole.head(4))
+    assert len(selectors.version_head(version, 100)) == 6
