@@ -37,7 +37,11 @@ def _trial_or_404(request: HttpRequest, trial_id: int):
 @login_required
 def review_list(request: HttpRequest) -> HttpResponse:
     reviews = [
-        {"review": review, "pipeline": selectors.review_pipeline(review), "role": access.role_for(request.user, review)}
+        {
+            "review": review,
+            "pipeline": selectors.review_pipeline(review, user=request.user),
+            "role": access.role_for(request.user, review),
+        }
         for review in access.reviews_for_user(request.user)
     ]
     return render(request, "dashboard/review_list.html", {"reviews": reviews})
@@ -50,8 +54,8 @@ def review_overview(request: HttpRequest, review_id: int) -> HttpResponse:
     context = {
         "review": review,
         "role": access.role_for(request.user, review),
-        "pipeline": selectors.review_pipeline(review),
-        "response_rate": selectors.review_response_rate(review),
+        "pipeline": selectors.review_pipeline(review, user=request.user),
+        "response_rate": selectors.review_response_rate(review, user=request.user),
         "followups": selectors.followups_due(review, user=request.user),
         "expiring": selectors.expiring_soon(review, days=90, user=request.user),
         "activity": selectors.recent_activity(review, limit=12, user=request.user),

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Role
 from apps.trials import services
+from apps.trials.lifecycle import Status
 from apps.trials.models import Agreement, ContactAttempt, Trial
 
 pytestmark = pytest.mark.django_db
@@ -172,3 +173,23 @@ def test_contributor_overview_lists_only_their_trials_followups_and_activity(
 
     assert trial.registry_id in html
     assert second_trial.registry_id not in html
+
+
+def test_contributor_figures_count_only_their_trials(client, member, review, trial, second_trial):
+    member(client, Role.CONTRIBUTOR, trials=[trial])
+
+    overview = client.get(reverse("dashboard:review-overview", args=[review.pk]))
+    listing = client.get(reverse("dashboard:review-list"))
+
+    for response in (overview, listing):
+        counts = {row["status"]: row["trials"] for row in _pipeline_of(response)}
+        assert counts[Status.CONTACTED] == 1
+        assert counts[Status.AGREEMENT_SIGNED] == 0
+    assert sum(row["participants"] for row in overview.context["pipeline"]) == trial.n_randomised
+
+
+def _pipeline_of(response):
+    context = response.context
+    if "pipeline" in context:
+        return context["pipeline"]
+    return context["reviews"][0]["pipeline"]
