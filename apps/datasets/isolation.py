@@ -60,6 +60,15 @@ def _send(fd: int, message) -> None:
         data = data[written:]
 
 
+# Under the address-space cap, memory runs out in many guises: MemoryError, Arrow's "Out of memory", or a
+# thread (its stack) that cannot be started.
+MEMORY_SIGNS = ("out of memory", "can't start new thread", "failed to launch worker thread", "cannot allocate memory")
+
+
+def _out_of_memory(error: BaseException) -> bool:
+    return isinstance(error, MemoryError) or any(sign in str(error).lower() for sign in MEMORY_SIGNS)
+
+
 def _child(work: Callable, write_fd: int, memory_mb: int) -> None:
     code = 0
     try:
@@ -69,15 +78,11 @@ def _child(work: Callable, write_fd: int, memory_mb: int) -> None:
         _send(write_fd, ("result", result))
     except JobInputError as error:
         _send(write_fd, ("input", error.message))
-    except MemoryError:
-        _send(write_fd, ("memory",))
-    except RuntimeError as error:
-        # Under the cap a new thread's stack may be what is refused.
-        _send(write_fd, ("memory",) if "can't start new thread" in str(error) else ("error", f"RuntimeError: {error}"))
     except BaseException as error:  # everything must reach the parent; the child then exits at once
-        with contextlib.suppress(BaseException):
-            _send(write_fd, ("error", f"{type(error).__name__}: {error}"))
+        message = ("memory",) if _out_of_memory(error) else ("error", f"{type(error).__name__}: {error}")
         code = 1
+        with contextlib.suppress(BaseException):
+            _send(write_fd, message)
     finally:
         os._exit(code)
 
@@ -172,4 +177,9 @@ def _result(outcome, status: int, memory_mb: int):
         raise JobInputError(memory_message(memory_mb))
     if os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGSEGV, signal.SIGBUS):
         raise JobInputError("The file made its reader stop abnormally: it is probably damaged. Export it again.")
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) != 0:
+        raise JobInputError(
+            f"The parsing process stopped without a result (exit status {os.WEXITSTATUS(status)}); it most likely "
+            f"ran out of its memory limit ({memory_mb:,} MB). Ask the coordinator to raise DATASET_PARSE_MEMORY_MB."
+        )
     raise ChildFailed(f"The parsing process ended unexpectedly (status {status}).")

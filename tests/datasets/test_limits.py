@@ -15,11 +15,12 @@ CSV = b"id,value\n" + b"".join(b"%d,%d.5\n" % (row, row) for row in range(20_000
 
 
 def test_a_parse_over_its_memory_limit_fails_with_the_limit_in_the_message(ingest, settings):
-    settings.DATASET_PARSE_MEMORY_MB = 1
-    version = ingest("trial.csv", CSV)
+    settings.DATASET_PARSE_MEMORY_MB = 16
+    content = b"id,value,note\n" + b"".join(b"%d,%d.5,some words here\n" % (row, row) for row in range(300_000))
+    version = ingest("trial.csv", content)
     assert version.status == DatasetVersion.Status.FAILED
-    assert version.error.startswith("Parsing the file needed more than the memory limit (1 MB)")
-    assert stored_bytes(version) == CSV
+    assert version.error.startswith("Parsing the file needed more than the memory limit (16 MB)")
+    assert stored_bytes(version) == content
 
 
 def test_a_reader_that_aborts_the_process_fails_the_job_not_the_worker(ingest, monkeypatch):
