@@ -21,7 +21,8 @@ import pandas as pd
 from apps.core.errors import ApplicationError
 
 MAX_LENGTH = 2000
-MAX_NODES = 400
+MAX_NODES = 1000
+MAX_DEPTH = 150
 
 
 class ExpressionError(ApplicationError):
@@ -229,6 +230,8 @@ def parse(text: str, *, columns: list[str] | None = None) -> Expression:
     nodes = list(ast.walk(tree))
     if len(nodes) > MAX_NODES:
         raise ExpressionError(f"The expression is too long ({len(nodes)} parts; the limit is {MAX_NODES}).")
+    if _depth(tree.body) > MAX_DEPTH:
+        raise ExpressionError(f"The expression is nested more than {MAX_DEPTH} levels deep.")
     names: list[str] = []
     _check(tree.body, names)
     if columns is not None:
@@ -237,6 +240,16 @@ def parse(text: str, *, columns: list[str] | None = None) -> Expression:
                 raise ExpressionError(_unknown_column_message(name, columns), position=_position(node))
     ordered = tuple(dict.fromkeys(name for name, _ in names))
     return Expression(text=text.strip(), tree=tree, columns=ordered)
+
+
+def _depth(root: ast.AST) -> int:
+    """How deeply the tree nests, found without recursion (the walk itself must not overflow the stack)."""
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def _unknown_column_message(name: str, columns) -> str:

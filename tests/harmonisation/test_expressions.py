@@ -136,7 +136,14 @@ def test_limits_on_size():
     with pytest.raises(ExpressionError, match="longer than"):
         parse("1 + " * 600 + "1")
     with pytest.raises(ExpressionError, match="too long"):
-        parse(" + ".join(["x"] * 300))
+        parse("+".join(["x"] * 600))
+    with pytest.raises(ExpressionError, match="nested more than"):
+        parse("-" * 300 + "x")
+    with pytest.raises(ExpressionError, match="too many nested parentheses"):
+        parse("(" * 300 + "x" + ")" * 300)
+    # A long but flat sum of a hundred columns is fine.
+    frame = pd.DataFrame({f"x{i}": [1.0] for i in range(100)})
+    assert evaluate(" + ".join(f"x{i}" for i in range(100)), frame)[0] == 100.0
 
 
 def test_every_listed_function_has_help():
