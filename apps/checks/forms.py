@@ -1,5 +1,19 @@
 from django import forms
 
+from apps.checks.models import CheckSettings
+from apps.checks.services import SETTINGS_FIELDS
+
+
+class CheckSettingsForm(forms.ModelForm):
+    class Meta:
+        model = CheckSettings
+        fields = list(SETTINGS_FIELDS)
+        widgets = {
+            "recruitment_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "recruitment_end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "data_cutoff": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
 
 class ReplyForm(forms.Form):
     body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 4}), max_length=10000)

@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.accounts import access as accounts
 from apps.checks import access, selectors, services
 from apps.checks.api import csv_response
-from apps.checks.forms import ReplyForm, ResolveForm
+from apps.checks.forms import CheckSettingsForm, ReplyForm, ResolveForm
+from apps.checks.models import CheckSettings
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.errors import PermissionDenied as AccessDenied
 
@@ -37,15 +38,41 @@ def review_integrity(request: HttpRequest, review_id: int) -> HttpResponse:
 @login_required
 def trial_checks(request: HttpRequest, trial_id: int) -> HttpResponse:
     trial = _or_404(accounts.trial_get_for_user, request.user, trial_id)
-    context = {
+    return render(request, "checks/trial_checks.html", _trial_context(request, trial))
+
+
+def _trial_context(request, trial, *, settings_form=None) -> dict:
+    settings = selectors.check_settings(trial)
+    return {
         "review": trial.review,
         "trial": trial,
         "runs": access.runs_for_user(request.user).filter(trial=trial).order_by("-created_at", "-id"),
         "table": selectors.latest_table(trial),
         "can_run": access.can_run_checks(request.user, trial),
-        "settings": selectors.check_settings(trial),
+        "is_team": access.is_review_team(request.user, trial),
+        "settings": settings,
+        "settings_form": settings_form or CheckSettingsForm(instance=settings),
     }
-    return render(request, "checks/trial_checks.html", context)
+
+
+@require_POST
+@login_required
+def settings_update(request: HttpRequest, trial_id: int) -> HttpResponse:
+    trial = _or_404(accounts.trial_get_for_user, request.user, trial_id)
+    if not access.is_review_team(request.user, trial):
+        raise PermissionDenied("Only the review team changes a trial's check settings.")
+    form = CheckSettingsForm(request.POST, instance=CheckSettings(trial=trial))
+    if form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            services.check_settings_update(trial=trial, actor=request.user, data=data)
+        except ApplicationError as error:
+            for field, problems in error.details.items():
+                form.add_error(field if field in form.fields else None, problems)
+        else:
+            messages.success(request, "The check settings are saved; run the checks again to apply them.")
+            return redirect("checks:trial-checks", trial.pk)
+    return render(request, "checks/trial_checks.html", _trial_context(request, trial, settings_form=form), status=400)
 
 
 @require_POST

@@ -108,3 +108,26 @@ def test_the_run_button(checked, trial, analyst, reviewer, django_capture_on_com
     assert run.trigger == CheckRun.Trigger.ON_DEMAND and run.state == CheckRun.State.SUCCEEDED
     detail = client_for(analyst).get(started["Location"])
     assert "Published primary result re-derived" in detail.content.decode()
+
+
+def test_the_settings_form(trial, reviewer, contributor):
+    url = reverse("checks:settings-update", args=[trial.pk])
+    data = {
+        "data_cutoff": "2022-06-30",
+        "allocation_ratio": "2",
+        "ids_sequential": "on",
+        "recruitment_start": "2019-01-01",
+    }
+    assert client_for(contributor).post(url, data).status_code == 403
+    assert (
+        "Save the settings"
+        not in client_for(contributor).get(reverse("checks:trial-checks", args=[trial.pk])).content.decode()
+    )
+    saved = client_for(reviewer).post(url, data)
+    assert saved.status_code == 302
+    settings = trial.check_settings
+    settings.refresh_from_db()
+    assert str(settings.data_cutoff) == "2022-06-30" and settings.allocation_ratio == 2.0
+    assert settings.recruitment_end is None  # left empty in the form
+    refused = client_for(reviewer).post(url, {**data, "recruitment_end": "2018-01-01", "allocation_ratio": "1"})
+    assert refused.status_code == 400 and "ends before it starts" in refused.content.decode()
