@@ -55,6 +55,19 @@ LOG_COLUMNS = [
 ]
 
 
+def source_columns(version: DatasetVersion) -> list[str]:
+    """The version's variable names from its data dictionary, so rules are checked without reading the data."""
+    return list(version.dictionary.order_by("position").values_list("name", flat=True))
+
+
+def current_rules(mapping: Mapping) -> list[MappingRule]:
+    return list(
+        MappingRule.objects.filter(mapping=mapping, superseded_at=None)
+        .select_related("target")
+        .order_by("target__position", "target__name")
+    )
+
+
 def schema_for_review(review: Review) -> QuerySet[SchemaVariable]:
     return SchemaVariable.objects.filter(review=review).order_by("position", "name")
 
@@ -226,11 +239,7 @@ def mapping_preview(mapping: Mapping, *, rows: int = PREVIEW_ROWS) -> dict:
     A rule that fails on these rows is reported beside the table rather than stopping the preview.
     """
     frame = version_head(mapping.source_version, rows)
-    mapping_rules = list(
-        MappingRule.objects.filter(mapping=mapping, superseded_at=None)
-        .select_related("target")
-        .order_by("target__position", "target__name")
-    )
+    mapping_rules = current_rules(mapping)
     columns = {rules.SOURCE_ROW: pd.Series(range(1, len(frame) + 1), index=frame.index)}
     errors, stats = {}, {}
     for rule in mapping_rules:

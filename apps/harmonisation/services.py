@@ -20,6 +20,7 @@ from apps.datasets.models import DatasetVersion
 from apps.datasets.storage import store_once
 from apps.harmonisation import rules
 from apps.harmonisation.models import HarmonisedTable, Mapping, MappingRule, SchemaVariable
+from apps.harmonisation.selectors import current_rules, source_columns
 from apps.jobs.context import JobContext
 from apps.jobs.errors import JobInputError
 from apps.jobs.models import Job
@@ -168,11 +169,6 @@ def _person(actor):
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
-def source_columns(version: DatasetVersion) -> list[str]:
-    """The version's variable names from its data dictionary, so rules are checked without reading the data."""
-    return list(version.dictionary.order_by("position").values_list("name", flat=True))
-
-
 def _default_status(category: str) -> str:
     if category == rules.IMPOSSIBLE:
         return MappingRule.Status.IMPOSSIBLE
@@ -310,14 +306,6 @@ def mapping_mark_reviewed(*, mapping: Mapping, actor) -> Mapping:
         trial=mapping.trial,
     )
     return mapping
-
-
-def current_rules(mapping: Mapping) -> list[MappingRule]:
-    return list(
-        MappingRule.objects.filter(mapping=mapping, superseded_at=None)
-        .select_related("target")
-        .order_by("target__position", "target__name")
-    )
 
 
 @transaction.atomic

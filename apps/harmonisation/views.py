@@ -156,7 +156,7 @@ def _editor_page(request, mapping, *, rule_form=None, status=200) -> HttpRespons
         "crumb": f"Mapping {mapping.number}",
         "can_edit": can_edit,
         "rows": selectors.editor_rows(mapping),
-        "columns": services.source_columns(mapping.source_version),
+        "columns": selectors.source_columns(mapping.source_version),
         "preview": preview,
         "jobs": selectors.apply_jobs(mapping)[:5],
         "tables": mapping.tables.order_by("-created_at", "-id")[:5],

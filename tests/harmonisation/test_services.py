@@ -122,7 +122,7 @@ def test_rule_remove_keeps_the_withdrawn_rule(mapping, schema, analyst):
     services.mapping_rule_remove(mapping=mapping, target=schema["AGE"], actor=analyst)
     rule.refresh_from_db()
     assert rule.superseded_at is not None
-    assert services.current_rules(mapping) == []
+    assert selectors.current_rules(mapping) == []
 
 
 def test_review_by_a_second_person(mapping, schema, analyst, coordinator):
@@ -153,14 +153,14 @@ def test_a_new_version_starts_from_the_previous_rules(trial, mapping, schema, an
     set_rules(mapping, schema, analyst)
     renamed = parsed_version(trial, SOURCE.rename(columns={"sexn": "sex_code"}), number=2)
     second = services.mapping_create(trial=trial, source_version=renamed, actor=coordinator, copy_rules_from=mapping)
-    copied = {rule.target.name: rule for rule in services.current_rules(second)}
+    copied = {rule.target.name: rule for rule in selectors.current_rules(second)}
     assert set(copied) == {"USUBJID", "SEX", "AGE", "GLUC", "TRT01P", "EVENT", "AVAL", "RANDDT"}
     assert copied["GLUC"].parameters == {"from": "mg/dL", "analyte": "glucose"}
     assert copied["GLUC"].rationale == "Trial reports mg/dL" and copied["GLUC"].set_by == coordinator
     # The renamed variable cannot be read any more: the gap is written in the log, not hidden.
     assert copied["SEX"].category == "undetermined" and copied["SEX"].status == "partial"
     assert copied["SEX"].rationale.startswith("Not copied from mapping 1: Unknown source variable 'sexn'")
-    assert len(services.current_rules(mapping)) == 8  # the first mapping is untouched
+    assert len(selectors.current_rules(mapping)) == 8  # the first mapping is untouched
 
 
 def test_rules_are_copied_only_within_a_trial(trial, other_trial, mapping, analyst):
