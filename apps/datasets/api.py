@@ -50,6 +50,20 @@ class TrialDatasetListView(generics.ListCreateAPIView):
         return Response(body, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
 
 
+class DatasetVersionParseView(generics.GenericAPIView):
+    """POST parses a failed version again (after its limits were raised, say); answers 202 with the version."""
+
+    serializer_class = DatasetVersionDetailSerializer
+
+    @extend_schema(request=None, responses={202: DatasetVersionDetailSerializer})
+    def post(self, request, *args, **kwargs):
+        version = version_get_for_user(request.user, self.kwargs["pk"])
+        trial_get_for_upload(request.user, version.trial_id)
+        services.dataset_parse_requeue(version=version, actor=request.user)
+        version.refresh_from_db()
+        return Response(DatasetVersionDetailSerializer(version).data, status=status.HTTP_202_ACCEPTED)
+
+
 class DatasetVersionDetailView(generics.RetrieveAPIView):
     """A version's status, error, parse progress and data dictionary."""
 

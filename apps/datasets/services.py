@@ -152,7 +152,15 @@ def _create_version(*, trial, actor, sha256, size, name, note, stored) -> tuple[
         review=trial.review,
         trial=trial,
     )
-    job_create(kind=PARSE_JOB_KIND, task=PARSE_TASK, target=version, actor=actor, review=trial.review, trial=trial)
+    job_create(
+        kind=PARSE_JOB_KIND,
+        task=PARSE_TASK,
+        target=version,
+        actor=actor,
+        review=trial.review,
+        trial=trial,
+        queue=parse_queue(),
+    )
     return version, True
 
 
@@ -161,10 +169,22 @@ def dataset_parse_requeue(*, version: DatasetVersion, actor) -> Job:
     with transaction.atomic():
         version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
         if version.status != DatasetVersion.Status.FAILED:
-            raise ApplicationError("Only a version whose parse failed can be parsed again.", code="not_failed")
+            raise ApplicationError(
+                "Only a version whose parse failed can be parsed again.", code="not_failed", status=409
+            )
+        before = snapshot(version)
         version.status = DatasetVersion.Status.QUEUED
         version.error = ""
         version.save(update_fields=["status", "error"])
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.TRANSITION,
+            instance=version,
+            before=before,
+            after=snapshot(version),
+            review=version.trial.review,
+            trial=version.trial,
+        )
         return job_create(
             kind=PARSE_JOB_KIND,
             task=PARSE_TASK,

@@ -48,8 +48,3 @@ def local_path(name: str) -> Iterator[Path]:
         shutil.copyfileobj(source, copy, CHUNK_SIZE)
         copy.flush()
         yield Path(copy.name)
-
-
-def read_head(name: str, size: int = 64 * 1024) -> bytes:
-    with dataset_storage().open(name, "rb") as handle:
-        return handle.read(size)

@@ -131,3 +131,35 @@ def test_the_file_field_is_required(api, trial):
     response = api.post(f"/api/v1/trials/{trial.pk}/datasets/", {"note": "no file"}, format="multipart")
     assert response.status_code == 400
     assert "file" in response.json()["error"]["details"]
+
+
+def test_a_failed_version_can_be_parsed_again_after_its_limit_is_raised(api, trial, settings, make_member):
+    settings.DATASET_MAX_ROWS = 1
+    version = DatasetVersion.objects.get(pk=post(api, trial, CSV).json()["id"])
+    run_parse(version)
+    assert version.status == "failed"
+    settings.DATASET_MAX_ROWS = 100
+    reviewer = make_member("reviewer")
+    from .conftest import client_for
+
+    assert client_for(reviewer).post(f"/api/v1/datasets/{version.pk}/parse/").status_code == 403
+    response = api.post(f"/api/v1/datasets/{version.pk}/parse/")
+    assert response.status_code == 202
+    assert response.json()["status"] == "queued"
+    assert response.json()["job"]["attempts"] == 0
+    run_parse(version)
+    assert (version.status, version.n_rows) == ("parsed", 2)
+    assert api.post(f"/api/v1/datasets/{version.pk}/parse/").status_code == 409
+    transition = AuditEvent.objects.get(object_type="datasetversion", action=AuditEvent.Action.TRANSITION)
+    assert (transition.before["status"], transition.after["status"]) == ("failed", "queued")
+
+
+def test_uploads_use_the_parse_queue_setting(api, trial, settings, django_capture_on_commit_callbacks, monkeypatch):
+    from apps.jobs import services as job_services
+
+    sent = []
+    monkeypatch.setattr(job_services, "_enqueue", sent.append)
+    settings.DATASET_PARSE_QUEUE = "ingest-isolated"
+    with django_capture_on_commit_callbacks(execute=True):
+        post(api, trial, CSV)
+    assert [job.queue for job in sent] == ["ingest-isolated"]
