@@ -25,7 +25,7 @@ dir.create(file.path(out, "data"), recursive = TRUE, showWarnings = FALSE)
 dir.create(file.path(out, "cases"), recursive = TRUE, showWarnings = FALSE)
 set.seed(20261127)
 
-RMA_CONTROL <- list(threshold = 1e-12, maxiter = 10000, tol = 1e-12, stepadj = 0.5)
+RMA_CONTROL <- list(threshold = 1e-12, maxiter = 10000, tol = 1e-12, stepadj = 0.5, tau2.max = 1e12)
 
 # ---------------------------------------------------------------- stage one, per trial
 
@@ -115,7 +115,7 @@ prediction_interval <- function(res) {
 heterogeneity_block <- function(res, tau2) {
   block <- list(tau2 = res$tau2, I2 = res$I2, H2 = res$H2, Q = res$QE, Q_df = res$k - 1, Q_p = res$QEp)
   if (tau2 != "FE") {
-    profile <- confint(res, control = list(tol = 1e-12, maxiter = 10000, tau2.max = 1e7))$random["tau^2", ]
+    profile <- confint(res, control = list(tol = 1e-12, maxiter = 10000, tau2.max = 1e12))$random["tau^2", ]
     block$tau2_ci <- unname(c(profile[["ci.lb"]], profile[["ci.ub"]]))
   }
   block
@@ -624,6 +624,64 @@ make_cont_equal <- function() {
   write_case("cont_single", file, single, analyses)
 }
 
+# The same trials on a large and on a tiny scale: solvers and stopping rules must not depend on the units.
+make_cont_scale <- function() {
+  base <- simulate_continuous("U", 8, c(60, 140), -2, 2.5)
+  for (scale in c(large = 1000, tiny = 0.001)) {
+    d <- base
+    d$y <- d$y * scale
+    d$y0 <- d$y0 * scale
+    name <- paste0("cont_", names(which(c(large = 1000, tiny = 0.001) == scale)))
+    file <- write_data(d, name)
+    analyses <- c(
+      two_stage_set(file, "continuous", "MD", per_trial_model(d, md_fit(character())), ALL_TAU2),
+      two_stage_set(file, "continuous", "MD", per_trial_model(d, md_fit("y0")), list(c("REML", "hksj")),
+                    adjust = "y0"),
+      list(analysis(make_spec(file, "continuous", approach = "one-stage"), lmm_expect(d)),
+           analysis(make_spec(file, "continuous", approach = "one-stage", adjust = "y0"), lmm_expect(d, "y0")))
+    )
+    write_case(name, file, d, analyses)
+  }
+}
+
+# A single-sex trial adjusted for sex: the covariate is constant there, so R's models drop (alias) it, and the
+# treatment effect is still estimated from that trial.
+make_single_sex <- function() {
+  rows <- lapply(1:6, function(i) {
+    n <- sample(100:200, 1)
+    treat <- rbinom(n, 1, 0.5)
+    sex <- if (i == 4) rep(1L, n) else rbinom(n, 1, 0.5)
+    effect <- rnorm(1, 0, 0.3)
+    event_time <- rexp(n, 0.1 * exp((-0.4 + effect) * treat + 0.3 * sex))
+    censor_time <- runif(n, 2, 12)
+    data.frame(trial = trial_label("W", i), id = seq_len(n), treat = treat, sex = sex,
+               y = round(10 + (-1.5 + 2 * effect) * treat + 1.2 * sex + rnorm(n, 0, 3), 3),
+               yb = rbinom(n, 1, plogis(-0.5 + (-0.5 + effect) * treat + 0.4 * sex)),
+               time = round(pmin(event_time, censor_time), 3), event = as.integer(event_time <= censor_time))
+  })
+  d <- do.call(rbind, rows)
+  file <- write_data(d, "single_sex")
+  binary <- transform(d, y = yb)
+  binary_columns <- list(trial = "trial", treatment = "treat", outcome = "yb")
+  with_binary_columns <- function(a) {
+    a$spec$columns <- binary_columns
+    a
+  }
+  analyses <- c(
+    two_stage_set(file, "continuous", "MD", per_trial_model(d, md_fit("sex")), list(c("REML", "wald")),
+                  adjust = "sex"),
+    lapply(two_stage_set(file, "binary", "OR", per_trial_model(binary, or_fit("sex")), list(c("REML", "wald")),
+                         adjust = "sex"), with_binary_columns),
+    two_stage_set(file, "survival", "HR", per_trial_model(d, hr_fit("sex")), list(c("REML", "wald")),
+                  adjust = "sex"),
+    list(analysis(make_spec(file, "continuous", approach = "one-stage", adjust = "sex"), lmm_expect(d, "sex")),
+         with_binary_columns(analysis(make_spec(file, "binary", "OR", "one-stage", adjust = "sex", quadrature = 5),
+                                      glmm_expect(binary, 5, "sex"))),
+         analysis(make_spec(file, "survival", approach = "one-stage", adjust = "sex"), cox_expect(d, "sex")))
+  )
+  write_case("single_sex", file, d, analyses)
+}
+
 make_bin_sparse()
 make_small_k()
 make_bin_het()
@@ -635,3 +693,5 @@ make_cont_homog()
 make_surv_missing()
 make_bin_edge()
 make_cont_equal()
+make_cont_scale()
+make_single_sex()
