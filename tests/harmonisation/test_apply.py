@@ -19,8 +19,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def eager():
     """Run queued tasks in this process, as the in-process default does without Redis."""
-    import apps.harmonisation.tasks  # noqa: F401  (registers the task)
-
     previous = current_app.conf.task_always_eager
     current_app.conf.task_always_eager = True
     yield
