@@ -1,11 +1,13 @@
 """Pages for participant data: a trial's versions, the upload page, a version's status and dictionary."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts.access import role_for, trial_get_for_user
 from apps.core.errors import ApplicationError, NotFound
@@ -93,5 +95,25 @@ def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
         "job": selectors.version_parse_job(version),
         "dictionary": version.dictionary.all(),
         "in_progress": version.status in (version.Status.QUEUED, version.Status.PARSING),
+        "can_reparse": version.status == version.Status.FAILED and not upload_problem(request.user, version.trial),
     }
     return render(request, "datasets/version_detail.html", context)
+
+
+@require_POST
+@login_required
+def version_reparse(request: HttpRequest, version_id: int) -> HttpResponse:
+    """Parse a failed version again, for those who may upload to its trial."""
+    try:
+        version = version_get_for_user(request.user, version_id)
+    except NotFound:
+        raise Http404("Dataset version not found.")
+    problem = upload_problem(request.user, version.trial)
+    if problem:
+        raise PermissionDenied(problem)
+    try:
+        services.dataset_parse_requeue(version=version, actor=request.user)
+        messages.success(request, "The file is queued to be parsed again.")
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    return redirect(reverse("datasets:version-detail", args=[version.pk]))

@@ -126,3 +126,20 @@ def test_the_page_script_path_session_upload_to_the_api_needs_the_csrf_header(an
     accepted = client.post(url, {"file": SimpleUploadedFile("t.csv", CSV)}, headers={"X-CSRFToken": token})
     assert accepted.status_code == 202
     assert accepted.json()["sha256"] == DatasetVersion.objects.get().sha256
+
+
+def test_a_failed_version_can_be_parsed_again_from_its_page(analyst, trial, make_member):
+    version, _ = services.dataset_upload(trial=trial, actor=analyst, file=upload_file("t.csv", b"a,b\n1,2,3\n"))
+    run_parse(version)
+    url = reverse("datasets:version-detail", args=[version.pk])
+    client = browser(analyst)
+    assert "Parse again" in client.get(url).content.decode()
+    reviewer = browser(make_member(Role.REVIEWER))
+    assert "Parse again" not in reviewer.get(url).content.decode()
+    reparse = reverse("datasets:version-reparse", args=[version.pk])
+    token = reviewer.cookies["csrftoken"].value
+    assert reviewer.post(reparse, {"csrfmiddlewaretoken": token}).status_code == 403
+    response = client.post(reparse, {"csrfmiddlewaretoken": client.cookies["csrftoken"].value}, follow=True)
+    assert "queued to be parsed again" in response.content.decode()
+    version.refresh_from_db()
+    assert version.status == DatasetVersion.Status.QUEUED
