@@ -204,3 +204,20 @@ def test_reading_stored_bytes_returns_the_upload(ingest):
     content = b"a\n1\n"
     version = ingest("a.csv", content)
     assert stored_bytes(version) == content
+
+
+def test_windows_line_endings_and_utf16_as_excel_saves_unicode_text(ingest):
+    content = "id\tcentre\r\n007\tMálaga\r\n012\tŁódź\r\n".encode("utf-16")
+    version = ingest("export.txt", content)
+    assert version.status == DatasetVersion.Status.PARSED, version.error
+    assert version.read_options == {"encoding": "utf-16", "delimiter": "tab"}
+    frame = selectors.version_frame(version)
+    assert frame["id"].tolist() == ["007", "012"]
+    assert frame["centre"].tolist() == ["Málaga", "Łódź"]
+
+
+def test_a_header_without_rows_parses_to_an_empty_table(ingest):
+    version = ingest("empty.csv", b"id,arm\r\n")
+    assert version.status == DatasetVersion.Status.PARSED, version.error
+    assert (version.n_rows, version.n_columns) == (0, 2)
+    assert [entry.type for entry in version.dictionary.all()] == ["text", "text"]
