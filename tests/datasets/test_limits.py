@@ -3,6 +3,7 @@
 import os
 import time
 
+import pyarrow as pa
 import pytest
 
 from apps.datasets import services
@@ -14,13 +15,19 @@ pytestmark = pytest.mark.django_db
 CSV = b"id,value\n" + b"".join(b"%d,%d.5\n" % (row, row) for row in range(20_000))
 
 
-def test_a_parse_over_its_memory_limit_fails_with_the_limit_in_the_message(ingest, settings):
-    settings.DATASET_PARSE_MEMORY_MB = 16
-    content = b"id,value,note\n" + b"".join(b"%d,%d.5,some words here\n" % (row, row) for row in range(300_000))
-    version = ingest("trial.csv", content)
+@pytest.mark.parametrize(
+    "allocate",
+    [lambda: bytearray(1024**3), lambda: pa.allocate_buffer(1024**3)],
+    ids=["python", "arrow"],
+)
+def test_a_parse_over_its_memory_limit_fails_with_the_limit_in_the_message(ingest, settings, monkeypatch, allocate):
+    # A reader that needs a gigabyte, under a cap of 64 MB above what the worker already holds.
+    settings.DATASET_PARSE_MEMORY_MB = 64
+    monkeypatch.setattr(services, "read_source", lambda *args: allocate())
+    version = ingest("trial.csv", CSV)
     assert version.status == DatasetVersion.Status.FAILED
-    assert version.error.startswith("Parsing the file needed more than the memory limit (16 MB)")
-    assert stored_bytes(version) == content
+    assert version.error.startswith("Parsing the file needed more than the memory limit (64 MB)")
+    assert stored_bytes(version) == CSV
 
 
 def test_a_reader_that_aborts_the_process_fails_the_job_not_the_worker(ingest, monkeypatch):
