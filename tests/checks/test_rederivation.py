@@ -95,3 +95,50 @@ def test_a_copy_with_a_fifth_of_one_trials_events_removed_is_discrepant(rows):
         outcome.figures["recomputed"]["estimate"] - outcome.figures["published"]["estimate"], abs=1e-6
     )
     assert outcome.sentence.startswith("Discrepant:") and "more than 10%" in outcome.sentence
+
+
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference"
+
+
+def r_per_trial(case: str, measure: str) -> list[dict]:
+    """Per-trial estimates computed in R (metafor::escalc, lm, survival::coxph) for the engine's reference cases."""
+    import json
+
+    analyses = json.loads((REFERENCE / "cases" / f"{case}.json").read_text())["analyses"]
+    unadjusted = next(
+        item
+        for item in analyses
+        if item["spec"]["measure"] == measure
+        and item["spec"]["approach"] == "two-stage"
+        and not item["spec"].get("adjust")
+        and not item["spec"].get("interaction")
+    )
+    return [row for row in unadjusted["expect"]["per_trial"] if not row["excluded"]]
+
+
+@pytest.mark.parametrize(
+    ("case", "measure", "roles"),
+    [
+        ("bin_a", "OR", {"y": ("outcome", "integer", (0, 1))}),
+        ("bin_a", "RD", {"y": ("outcome", "integer", (0, 1))}),
+        ("cont_a", "MD", {"y": ("outcome", "number", ())}),
+        ("surv_a", "HR", {"time": ("time", "number", ()), "event": ("event", "integer", (0, 1))}),
+    ],
+)
+def test_results_computed_in_r_are_reproduced_for_every_measure(case, measure, roles):
+    rows = pd.read_csv(REFERENCE / "data" / f"{case}.csv.gz")
+    variables = [VARIABLES[0], VARIABLES[1]] + [
+        Variable(name, role, kind, allowed_values=codes) for name, (role, kind, codes) in roles.items()
+    ]
+    ratio = measure in ("OR", "HR")
+    for expected in r_per_trial(case, measure):
+        low, high = expected["estimate"] - 1.959964 * expected["se"], expected["estimate"] + 1.959964 * expected["se"]
+        scale = math.exp if ratio else float
+        facts = TrialFacts(
+            measure=measure, estimate=scale(expected["estimate"]), ci_low=scale(low), ci_high=scale(high)
+        )
+        frame = rows[rows.trial == expected["trial"]].reset_index(drop=True)
+        outcome = catalogue.check_primary_result(CheckInput(frame, variables, facts))
+        assert outcome.figures["verdict"] == "reproduced", (expected["trial"], outcome.sentence)
+        recomputed = outcome.figures["recomputed"]["estimate"]
+        assert (math.log(recomputed) if ratio else recomputed) == pytest.approx(expected["estimate"], abs=1e-6)
