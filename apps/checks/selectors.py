@@ -142,11 +142,16 @@ def unresolved_failures(trial: Trial) -> list[Finding]:
 
 def affected_rows(result: CheckResult, *, limit: int | None = PAGE_ROWS) -> pd.DataFrame:
     """The rows of the harmonised table the result concerns (its stored ids), in table order."""
-    ids = result.affected_row_ids[:limit] if limit else result.affected_row_ids
-    frame = table_frame(result.run.harmonised_table)
-    if catalogue.ROW_ID not in frame.columns:
+    ids = [int(row_id) for row_id in (result.affected_row_ids[:limit] if limit else result.affected_row_ids)]
+    table = result.run.harmonised_table
+    with dataset_storage().open(table.storage_name, "rb") as handle:
+        names = pq.read_schema(handle).names
+    if catalogue.ROW_ID not in names:
+        frame = table_frame(table)
         return frame.iloc[np.asarray(ids, dtype=np.int64) - 1]
-    return frame[frame[catalogue.ROW_ID].isin(ids)]
+    # Only the matching rows are materialised, whatever the size of the table.
+    with dataset_storage().open(table.storage_name, "rb") as handle:
+        return pd.read_parquet(handle, filters=[(catalogue.ROW_ID, "in", ids or [0])])
 
 
 def frame_records(frame: pd.DataFrame) -> list[dict]:
