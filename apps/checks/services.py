@@ -178,8 +178,13 @@ def _store_results(run: CheckRun, job: Job, outcomes, *, facts: dict, rows: int,
     results = CheckResult.objects.bulk_create(
         [_result(run, position, outcome) for position, outcome in enumerate(outcomes)]
     )
+    settled = _resolved_on_same_data(run)
     Finding.objects.bulk_create(
-        [Finding(result=result, trial=run.trial) for result in results if result.status in RAISED]
+        [
+            _finding(run, result, settled.get((result.code, result.sentence)))
+            for result in results
+            if result.status in RAISED
+        ]
     )
     run.engine_version = catalogue.engine.ENGINE_VERSION
     run.settings_used = facts
@@ -188,6 +193,37 @@ def _store_results(run: CheckRun, job: Job, outcomes, *, facts: dict, rows: int,
     run.save(update_fields=["engine_version", "settings_used", "n_rows", "seconds"])
     counts = {status: sum(1 for result in results if result.status == status) for status in CheckResult.Status.values}
     return {"counts": counts}
+
+
+def _resolved_on_same_data(run: CheckRun) -> dict[tuple[str, str], Finding]:
+    """Resolved findings of earlier runs on the same table content, by (check, sentence): a rerun that finds
+    exactly the same thing keeps its resolution rather than asking the same question again."""
+    earlier = (
+        Finding.objects.filter(
+            trial=run.trial,
+            status=Finding.Status.RESOLVED,
+            result__run__harmonised_table__sha256=run.harmonised_table.sha256,
+        )
+        .exclude(result__run=run)
+        .select_related("result", "resolved_by")
+        .order_by("resolved_at")
+    )
+    return {(finding.result.code, finding.result.sentence): finding for finding in earlier}
+
+
+def _finding(run: CheckRun, result: CheckResult, settled: Finding | None) -> Finding:
+    if settled is None:
+        return Finding(result=result, trial=run.trial)
+    return Finding(
+        result=result,
+        trial=run.trial,
+        status=Finding.Status.RESOLVED,
+        resolution_note=(
+            f"As resolved in finding #{settled.pk} (run #{settled.result.run_id}): {settled.resolution_note}"
+        ),
+        resolved_by=settled.resolved_by,
+        resolved_at=settled.resolved_at,
+    )
 
 
 def _result(run: CheckRun, position: int, outcome: catalogue.CheckOutcome) -> CheckResult:

@@ -194,3 +194,23 @@ def test_check_settings_are_validated_and_audited(trial, reviewer):
     assert "recruitment_end" in raised.value.details
     with pytest.raises(ApplicationError):
         services.check_settings_update(trial=trial, actor=reviewer, data={"intervention_code": "A"})
+
+
+def test_a_rerun_on_the_same_data_keeps_resolutions_and_new_data_asks_again(
+    trial, analyst, eager, django_capture_on_commit_callbacks
+):
+    first = run_checks(make_table(trial, spoiled_frame()), analyst, django_capture_on_commit_callbacks)
+    resolved = Finding.objects.get(result__run=first, result__code="ids_missing")
+    services.finding_resolve(finding=resolved, actor=analyst, note="Two withdrawals without ids.")
+    with django_capture_on_commit_callbacks(execute=True):
+        rerun = services.check_run_start(trial=trial, actor=analyst)
+    carried = Finding.objects.get(result__run=rerun, result__code="ids_missing")
+    assert carried.status == Finding.Status.RESOLVED and carried.resolved_by == analyst
+    assert f"finding #{resolved.pk}" in carried.resolution_note and "Two withdrawals" in carried.resolution_note
+    assert Finding.objects.get(result__run=rerun, result__code="follow_up").status == Finding.Status.OPEN
+    assert selectors.unresolved_failures(trial) == []
+    changed = spoiled_frame()
+    changed.loc[30, "USUBJID"] = None  # a third id missing: a new question
+    newer = run_checks(make_table(trial, changed, number=2), analyst, django_capture_on_commit_callbacks)
+    assert Finding.objects.get(result__run=newer, result__code="ids_missing").status == Finding.Status.OPEN
+    assert [finding.result.code for finding in selectors.unresolved_failures(trial)] == ["ids_missing"]
