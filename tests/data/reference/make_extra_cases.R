@@ -385,8 +385,13 @@ make_bin_sparse <- function() {
   for (measure in c("OR", "RR", "RD")) {
     analyses <- c(analyses, two_stage_set(file, "binary", measure, two_by_two(d, measure), ALL_TAU2))
   }
-  analyses <- c(analyses, list(analysis(make_spec(file, "binary", "OR", "one-stage", quadrature = 1),
-                                        glmm_expect(d, 1))))
+  published <- data.frame(trial = c("Abstract 1999", "Letter 2004"), estimate = c(-0.2, -1.1), se = c(0.45, 0.8))
+  analyses <- c(analyses,
+                two_stage_set(file, "binary", "OR", two_by_two(d, "OR"), list(c("REML", "hksj")),
+                              aggregate = published),
+                two_stage_set(file, "binary", "RD", two_by_two(d, "RD"), list(c("DL", "wald")),
+                              aggregate = data.frame(trial = "Abstract 1999", estimate = -0.03, se = 0.04)),
+                list(analysis(make_spec(file, "binary", "OR", "one-stage", quadrature = 1), glmm_expect(d, 1))))
   write_case("bin_sparse", file, d, analyses)
 }
 
@@ -682,6 +687,20 @@ make_single_sex <- function() {
   write_case("single_sex", file, d, analyses)
 }
 
+# Many small trials with few events: zero cells in many tables, estimators and profiles over 40 trials.
+make_bin_many <- function() {
+  d <- simulate_binary("Z", 40, c(16, 50), -2.2, -0.3, 0.4)
+  file <- write_data(d, "bin_many")
+  analyses <- list()
+  for (measure in c("OR", "RR", "RD")) {
+    analyses <- c(analyses, two_stage_set(file, "binary", measure, two_by_two(d, measure), ALL_TAU2))
+  }
+  analyses <- c(analyses, lapply(c(1, 7), function(q) {
+    analysis(make_spec(file, "binary", "OR", "one-stage", quadrature = q), glmm_expect(d, q))
+  }))
+  write_case("bin_many", file, d, analyses)
+}
+
 make_bin_sparse()
 make_small_k()
 make_bin_het()
@@ -695,3 +714,4 @@ make_bin_edge()
 make_cont_equal()
 make_cont_scale()
 make_single_sex()
+make_bin_many()
