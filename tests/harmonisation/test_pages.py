@@ -134,6 +134,9 @@ def test_log_pages(as_user, reviewer, contributor, review, trial, mapping, schem
     assert page.status_code == 200
     assert "GLUC = glu_mgdl * 0.0555" in content and "mg/dL → mmol/L" in content
     assert reverse("api-trial-log-csv", args=[trial.pk]) in content
+    download = as_user(contributor).get(reverse("api-trial-log-csv", args=[trial.pk]))  # the page's session is enough
+    assert download.status_code == 200 and download["Content-Type"].startswith("text/csv")
+    assert download.content.decode().splitlines()[0].startswith("trial,trial_id,mapping,mapping_revision,target")
     assert as_user(contributor).get(reverse("harmonisation:review-log", args=[review.pk])).status_code == 403
     review_page = as_user(reviewer).get(reverse("harmonisation:review-log", args=[review.pk]), {"history": "1"})
     assert review_page.status_code == 200 and "?history=true" in review_page.content.decode()

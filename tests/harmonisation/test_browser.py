@@ -1,0 +1,70 @@
+"""The mapping editor in a real Chromium: accept a suggestion, write a recode, read the preview, apply, read the log."""
+
+import pytest
+from celery import current_app
+from playwright.sync_api import expect
+
+from apps.harmonisation.models import HarmonisedTable, MappingRule
+from tests.e2e.conftest import chromium_browser, page  # noqa: F401  (fixtures)
+from tests.factories import FACTORY_PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def eager():
+    previous = current_app.conf.task_always_eager
+    current_app.conf.task_always_eager = True
+    yield
+    current_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def signed_in(page, live_server, analyst):  # noqa: F811
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(analyst.username)
+    page.get_by_label("Password").fill(FACTORY_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/")
+    return page
+
+
+def test_map_apply_and_read_the_log(signed_in, live_server, mapping, schema, eager):
+    tab = signed_in
+    tab.goto(f"{live_server.url}/mappings/{mapping.pk}/")
+    expect(tab.get_by_role("heading", level=1)).to_contain_text("Mapping 1 of GLUCO-1")
+
+    # Accept the suggestion for the participant id.
+    tab.get_by_role("button", name="Use patid for USUBJID").click()
+    expect(tab.get_by_role("status")).to_contain_text("Rule for USUBJID saved from the suggestion.")
+
+    # Write a recode by hand; a code outside the schema is refused next to the form, nothing saved.
+    form = tab.locator("#rule-form form")
+    form.get_by_label("Schema variable").select_option(label="SEX")
+    form.get_by_label("Rule").select_option(label="Recode")
+    form.get_by_label("Source variables").fill("sexn")
+    form.get_by_label("Parameters").fill('{"map": {"1": "male", "2": "female"}}')
+    form.get_by_role("button", name="Save rule").click()
+    expect(tab.locator("#rule-form")).to_contain_text("Not allowed codes for SEX: female, male")
+    assert not MappingRule.objects.filter(target=schema["SEX"]).exists()
+    form = tab.locator("#rule-form form")
+    form.get_by_label("Parameters").fill('{"map": {"1": "M", "2": "F"}, "missing": [9]}')
+    form.get_by_label("Rationale").fill("Codes from the SPSS value labels")
+    form.get_by_role("button", name="Save rule").click()
+    expect(tab.get_by_role("status")).to_contain_text("Rule for SEX saved (revision 1).")
+
+    # The preview flags the code the recode does not cover, on the first rows, without a job.
+    preview = tab.locator("#preview")
+    expect(preview).to_contain_text("unmapped source value '3'")
+
+    tab.get_by_role("button", name="Apply to all rows").click()
+    expect(tab.locator("#jobs")).to_contain_text("Succeeded")
+    assert HarmonisedTable.objects.get().n_rows == 6
+
+    tab.get_by_role("link", name="Log", exact=True).click()
+    log = tab.locator("table")
+    expect(log).to_contain_text("SEX = recode(sexn, {'1': 'M', '2': 'F'}); missing: 9")
+    expect(log).to_contain_text("Codes from the SPSS value labels")
+    expect(tab.get_by_role("link", name="Download CSV")).to_have_attribute(
+        "href", f"/api/v1/trials/{mapping.trial_id}/harmonisation-log.csv"
+    )
