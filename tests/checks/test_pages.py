@@ -131,3 +131,15 @@ def test_the_settings_form(trial, reviewer, contributor):
     assert settings.recruitment_end is None  # left empty in the form
     refused = client_for(reviewer).post(url, {**data, "recruitment_end": "2018-01-01", "allocation_ratio": "1"})
     assert refused.status_code == 400 and "ends before it starts" in refused.content.decode()
+
+
+def test_a_queued_run_shows_its_progress_and_reloads(trial, analyst, monkeypatch):
+    from apps.checks import services
+    from apps.jobs import services as jobs
+
+    monkeypatch.setattr(jobs, "_enqueue", lambda job: None)  # no worker: the run stays queued
+    run = services.check_run_schedule(table=make_table(trial), actor=analyst)
+    page = client_for(analyst).get(reverse("checks:run-detail", args=[run.pk])).content.decode()
+    assert 'data-refresh-seconds="3"' in page and "checks/refresh.js" in page
+    assert '<progress id="run-progress" max="100" value="0">' in page
+    assert "No results yet: the checks are running" in page
