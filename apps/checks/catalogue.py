@@ -19,6 +19,9 @@ from scipy import stats
 from apps.checks import engine
 
 PASS, WARNING, FAIL, NOT_APPLICABLE = "pass", "warning", "fail", "not_applicable"
+# The schema's roles (apps.harmonisation SchemaVariable.Role), spelled out so that this module needs no Django.
+ROLE_ID, ROLE_TREATMENT, ROLE_OUTCOME, ROLE_EVENT, ROLE_TIME = "participant_id", "treatment", "outcome", "event", "time"
+ROLE_COVARIATE, ROLE_RANDOMISATION_DATE = "covariate", "randomisation_date"
 ROW_ID = "source_row"
 Z_95 = 1.959963984540054
 
@@ -132,10 +135,6 @@ class CheckInput:
 
     def ids(self, rows: np.ndarray) -> np.ndarray:
         return self.row_ids[rows]
-
-
-ROLE_ID, ROLE_TREATMENT, ROLE_OUTCOME, ROLE_EVENT, ROLE_TIME = "participant_id", "treatment", "outcome", "event", "time"
-ROLE_COVARIATE, ROLE_RANDOMISATION_DATE = "covariate", "randomisation_date"
 
 
 # --------------------------------------------------------------------------------------------------- helpers

@@ -244,3 +244,20 @@ def test_the_verdict_rule():
     assert not catalogue.verdict("RR", 0.5, 0.45, 0.55, 0.44)["reproduced"]  # outside the CI
     assert catalogue.verdict("MD", -5.0, -7.0, -3.0, -5.4)["reproduced"]
     assert not catalogue.verdict("MD", -5.0, -7.0, -3.0, -5.6)["reproduced"]
+
+
+def test_the_catalogue_and_its_engine_adapter_load_no_django():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "import sys, apps.checks.catalogue; print(sorted(m for m in sys.modules if m.split('.')[0] == 'django'))"
+    root = Path(__file__).resolve().parents[2]
+    output = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert output.stdout.strip() == "[]"
+
+
+def test_every_check_has_a_column_title_on_the_integrity_page():
+    from apps.checks.selectors import CATALOGUE_TITLES
+
+    assert list(CATALOGUE_TITLES) == catalogue.CODES
