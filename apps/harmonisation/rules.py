@@ -386,7 +386,9 @@ def _check_range(values: pd.Series, target: Target, flags: _Flags) -> int:
     return int(outside.sum())
 
 
-def harmonise(frame: pd.DataFrame, targets: list[Target], rules: list[Rule]) -> tuple[pd.DataFrame, dict[str, Outcome]]:
+def harmonise(
+    frame: pd.DataFrame, targets: list[Target], rules: list[Rule], *, on_progress=None
+) -> tuple[pd.DataFrame, dict[str, Outcome]]:
     """The harmonised table: the source row number, then each target and its flag column, in schema order.
 
     Targets without a rule are left out; the log lists them as without a rule.
@@ -400,6 +402,8 @@ def harmonise(frame: pd.DataFrame, targets: list[Target], rules: list[Rule]) -> 
             continue
         outcome = apply_rule(rule, target, frame)
         outcomes[target.name] = outcome
+        if on_progress is not None:
+            on_progress(len(outcomes), len(by_target), target.name)
         columns[target.name] = outcome.values
         columns[target.name + FLAG_SUFFIX] = outcome.flags
     table = pd.DataFrame(columns).reset_index(drop=True)

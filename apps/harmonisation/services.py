@@ -385,7 +385,14 @@ def harmonised_table_build(
     _progress(context, 30, f"Applying {len(mapping_rules)} rules to {len(frame)} rows")
     targets = [rule.target.as_target() for rule in mapping_rules]
     try:
-        table, outcomes = rules.harmonise(frame, targets, [rule.as_rule() for rule in mapping_rules])
+        table, outcomes = rules.harmonise(
+            frame,
+            targets,
+            [rule.as_rule() for rule in mapping_rules],
+            on_progress=lambda done, total, name: _progress(
+                context, 30 + 50 * done // max(total, 1), f"Applied {done} of {total} rules ({name})"
+            ),
+        )
     except ApplicationError as error:
         raise JobInputError(f"A rule could not be applied: {error.message}")
     _progress(context, 80, "Storing the harmonised table")

@@ -149,3 +149,14 @@ def test_harmonise_builds_the_table_in_schema_order_with_flags(frame, tmp_path):
     back = pd.read_parquet(tmp_path / "t.parquet")
     assert back["USUBJID"].tolist() == ["007", "008", "009", "010"]
     assert back["AGE__flag"][1] == "above maximum 100: 150"
+
+
+def test_harmonise_reports_progress_per_rule(frame):
+    calls = []
+    harmonise(
+        frame,
+        [Target("USUBJID", rules.TEXT), Target("AGE", rules.INTEGER)],
+        [Rule("USUBJID", rules.DIRECT, ("patid",)), Rule("AGE", rules.DIRECT, ("age",))],
+        on_progress=lambda done, total, name: calls.append((done, total, name)),
+    )
+    assert calls == [(1, 2, "USUBJID"), (2, 2, "AGE")]
