@@ -143,3 +143,15 @@ def test_a_queued_run_shows_its_progress_and_reloads(trial, analyst, monkeypatch
     assert 'data-refresh-seconds="3"' in page and "checks/refresh.js" in page
     assert '<progress id="run-progress" max="100" value="0">' in page
     assert "No results yet: the checks are running" in page
+
+
+def test_the_trial_page_refuses_data_checked_naming_the_unresolved_findings(checked, trial, reviewer):
+    trial.status = "data_received"
+    trial.save()
+    page = client_for(reviewer).post(
+        reverse("dashboard:trial-transition", args=[trial.pk]), {"to_status": "data_checked"}
+    )
+    assert page.status_code == 400
+    assert "Unresolved failed checks: Participant ids present" in page.content.decode()
+    trial.refresh_from_db()
+    assert trial.status == "data_received"
