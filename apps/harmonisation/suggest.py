@@ -186,14 +186,26 @@ def _source_codes(source: SourceVariable) -> dict[str, str]:
     return {}
 
 
+YES_WORDS = ("y", "yes", "true")
+NO_WORDS = ("n", "no", "false")
+
+
 def _recode(codes: dict[str, str], allowed: tuple) -> dict:
-    """Match each source code to an allowed value by its label, its code, or a shared first letter."""
+    """Match each source code to an allowed value by its label, its code, or a shared first letter; a 0/1 flag
+    without labels goes to the schema's yes and no codes."""
     mapping = {}
     for code, label in codes.items():
         match = _best_allowed(code, label, allowed)
+        if match is None and code == label and code in ("0", "1"):
+            match = _yes_no(allowed, yes=code == "1")
         if match is not None:
             mapping[code] = match
     return mapping
+
+
+def _yes_no(allowed: tuple, *, yes: bool):
+    words = YES_WORDS if yes else NO_WORDS
+    return next((value for value in allowed if str(value).strip().lower() in words), None)
 
 
 def _best_allowed(code: str, label: str, allowed: tuple):

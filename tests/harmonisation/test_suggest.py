@@ -112,3 +112,9 @@ def test_suggestions_are_ranked_best_first(schema):
 )
 def test_detect_unit(label, unit):
     assert detect_unit(label) == unit
+
+
+def test_a_zero_one_flag_goes_to_the_schemas_yes_and_no(schema):
+    ittfl = SchemaTarget("ITTFL", "other", rules.CATEGORY, allowed_values=("Y", "N"))
+    found = suggest([SourceVariable("ITT", "Intention-to-treat population", values=("1", "0"))], [ittfl])
+    assert found[0].category == rules.RECODE and found[0].parameters == {"map": {"1": "Y", "0": "N"}}
