@@ -37,9 +37,8 @@ def _zip_detection(head: bytes, path: str | None) -> Detection:
         with zipfile.ZipFile(source) as archive:
             names = archive.namelist()
     except (zipfile.BadZipFile, OSError, ValueError):
-        # Only the head was given, or the archive is truncated: judge by the names in the local headers.
-        if b"[Content_Types].xml" in head and b"xl/" in head:
-            return Detection(Format.XLSX)
+        # Only the head was given, or the archive is truncated: judge by the names in the local file headers
+        # (a truncated workbook is then reported as damaged by its reader).
         if b"xl/" in head:
             return Detection(Format.XLSX)
         return _refuse("ZIP archive", "unpack it and upload the data file inside.")

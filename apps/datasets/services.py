@@ -87,7 +87,9 @@ def _refuse_by_content(file: File) -> None:
     file.seek(0)
     head = file.read(HEAD_SIZE)
     file.seek(0)
-    detection = detect_format(head)
+    # A file streamed to disk can be opened whole, which settles what a ZIP archive holds.
+    path = file.temporary_file_path() if hasattr(file, "temporary_file_path") else None
+    detection = detect_format(head, path)
     if detection.refusal:
         raise ApplicationError(detection.refusal, code="format_refused", status=415)
 
