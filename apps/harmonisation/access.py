@@ -9,7 +9,7 @@ Built on apps.accounts.access: a user outside the review gets 404 for everything
 from apps.accounts.access import review_get_for_user, role_for, trials_for_user
 from apps.accounts.models import Role
 from apps.core.errors import NotFound, PermissionDenied
-from apps.harmonisation.models import Mapping, MappingRule, SchemaVariable
+from apps.harmonisation.models import HarmonisedTable, Mapping, MappingRule, SchemaVariable
 from apps.reviews.models import Review
 from apps.trials.models import Trial
 
@@ -65,6 +65,17 @@ def rule_get_for_user(user, rule_id) -> MappingRule:
     if rule is None:
         raise NotFound("Rule not found.")
     return rule
+
+
+def harmonised_table_get_for_user(user, table_id) -> HarmonisedTable:
+    table = (
+        HarmonisedTable.objects.filter(pk=_as_int(table_id), mapping__in=mappings_for_user(user))
+        .select_related("mapping", "mapping__trial")
+        .first()
+    )
+    if table is None:
+        raise NotFound("Harmonised table not found.")
+    return table
 
 
 def _as_int(value) -> int | None:

@@ -4,6 +4,7 @@ Each view checks access through apps.accounts.access and apps.harmonisation.acce
 selector, and renders. Other reviews' objects answer 404; members without the right role get 403.
 """
 
+from django.http import FileResponse, StreamingHttpResponse
 from django.utils.functional import cached_property
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -16,7 +17,7 @@ from apps.accounts.access import review_get_for_user, trial_get_for_user, trials
 from apps.core.errors import ApplicationError
 from apps.datasets.models import DatasetVersion
 from apps.harmonisation import access, selectors, services
-from apps.harmonisation.csv_export import to_csv
+from apps.harmonisation.csv_export import stream_csv, to_csv
 from apps.harmonisation.models import MappingRule, SchemaVariable
 from apps.harmonisation.serializers import (
     HarmonisationJobSerializer,
@@ -266,6 +267,24 @@ class MappingTableListView(MappingMixin, generics.ListAPIView):
 
     def get_queryset(self):
         return self.mapping.tables.select_related("created_by").order_by("-created_at", "-id")
+
+
+class HarmonisedTableDownloadView(APIView):
+    """The harmonised table as stored (Parquet) or as CSV, every text cell escaped; both streamed."""
+
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request, pk, kind):
+        table = access.harmonised_table_get_for_user(request.user, pk)
+        name = f"trial-{table.mapping.trial_id}-mapping-{table.mapping.number}-r{table.mapping_revision}"
+        if kind == "csv":
+            columns, batches = selectors.harmonised_rows(table)
+            response = StreamingHttpResponse(stream_csv(columns, batches), content_type="text/csv; charset=utf-8")
+        else:
+            response = FileResponse(selectors.harmonised_parquet(table), content_type="application/vnd.apache.parquet")
+        response["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
+        return response
 
 
 # The log --------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from apps.harmonisation import api
 
@@ -18,6 +18,11 @@ urlpatterns = [
     path("mappings/<int:pk>/jobs/", api.MappingJobListView.as_view(), name="api-mapping-jobs"),
     path("mappings/<int:pk>/tables/", api.MappingTableListView.as_view(), name="api-mapping-tables"),
     path("rules/<int:pk>/", api.RuleDetailView.as_view(), name="api-rule-detail"),
+    re_path(
+        r"^harmonised-tables/(?P<pk>[0-9]+)/table\.(?P<kind>parquet|csv)$",
+        api.HarmonisedTableDownloadView.as_view(),
+        name="api-harmonised-table-download",
+    ),
     path("trials/<int:trial_id>/harmonisation-log/", api.TrialLogView.as_view(), name="api-trial-log"),
     path(
         "trials/<int:trial_id>/harmonisation-log.csv",

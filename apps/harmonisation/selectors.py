@@ -278,6 +278,35 @@ def version_head(version: DatasetVersion, rows: int) -> pd.DataFrame:
     return table.to_pandas(types_mapper=_PANDAS_TYPES.get, date_as_object=False)
 
 
+def harmonised_parquet(table: HarmonisedTable):
+    """The stored Parquet file of a harmonised table, opened for reading (the caller closes it)."""
+    return dataset_storage().open(table.storage_name, "rb")
+
+
+def harmonised_rows(table: HarmonisedTable, *, batch_rows: int = 20_000):
+    """(columns, batches of row tuples) of a harmonised table, read batch by batch for a streamed export."""
+    handle = harmonised_parquet(table)
+    parquet = pq.ParquetFile(handle)
+    columns = list(parquet.schema_arrow.names)
+
+    def batches():
+        try:
+            for batch in parquet.iter_batches(batch_size=batch_rows):
+                data = [_export_values(batch.column(index)) for index in range(batch.num_columns)]
+                yield zip(*data, strict=True)
+        finally:
+            handle.close()
+
+    return columns, batches()
+
+
+def _export_values(array: pa.Array) -> list:
+    """Values as the CSV shows them: dates as ISO dates, missing as empty."""
+    if pa.types.is_timestamp(array.type):
+        return [value.date().isoformat() if value is not None else None for value in array.to_pylist()]
+    return array.to_pylist()
+
+
 def _cell(value):
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None

@@ -1,6 +1,7 @@
 """The harmonisation API: who may read and change what, the error shape, the apply job and the log's CSV."""
 
 import csv
+import hashlib
 import io
 
 import pytest
@@ -294,3 +295,36 @@ def test_mapping_create_copying_rules(api_as, analyst, trial, applied, other_tri
     foreign = services.mapping_create(trial=other_trial, source_version=parsed_version(other_trial), actor=analyst)
     refused = api_as(analyst).post(url, {"source_version": version.pk, "copy_rules_from": foreign.pk}, format="json")
     assert refused.status_code == 400 and "copy_rules_from" in refused.json()["error"]["details"]
+
+
+def test_harmonised_table_downloads(
+    api_as, reviewer, contributor, outsider, trial, other_trial, mapping, schema, analyst
+):
+    set_rules(mapping, schema, analyst)
+    services.mapping_rule_set(
+        mapping=mapping,
+        target=schema["ITTFL"],
+        actor=analyst,
+        category="expression",
+        parameters={"expression": "'=cmd' if age < 18 else 'Y'"},
+    )
+    table = services.harmonised_table_build(mapping=mapping, actor=analyst)
+    parquet = api_as(reviewer).get(reverse("api-harmonised-table-download", args=[table.pk, "parquet"]))
+    assert parquet.status_code == 200
+    assert hashlib.sha256(b"".join(parquet.streaming_content)).hexdigest() == table.sha256
+
+    response = api_as(contributor).get(reverse("api-harmonised-table-download", args=[table.pk, "csv"]))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert response["Content-Disposition"] == f'attachment; filename="trial-{trial.pk}-mapping-1-r9.csv"'
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [row["USUBJID"] for row in rows] == ["007", "008", "009", "010", "011", "012"]
+    assert rows[2]["ITTFL"] == "'=cmd" and rows[2]["ITTFL__flag"] == "not an allowed value: '=cmd'"
+    assert rows[0]["RANDDT"] == "2019-01-05" and rows[4]["AGE"] == ""
+
+    assert api_as(outsider).get(reverse("api-harmonised-table-download", args=[table.pk, "csv"])).status_code == 404
+    other = services.mapping_create(trial=other_trial, source_version=parsed_version(other_trial), actor=analyst)
+    services.mapping_rule_set(
+        mapping=other, target=schema["AGE"], actor=analyst, category="direct", source_variables=["age"]
+    )
+    hidden = services.harmonised_table_build(mapping=other, actor=analyst)
+    assert api_as(contributor).get(reverse("api-harmonised-table-download", args=[hidden.pk, "csv"])).status_code == 404
