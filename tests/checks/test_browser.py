@@ -9,12 +9,33 @@ from apps.checks import services
 from apps.checks.models import Finding
 from tests.checks.conftest import make_table
 from tests.checks.test_runs import spoiled_frame
-from tests.e2e.conftest import PASSWORD, chromium_browser, page  # noqa: F401  (fixtures reused)
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD
 from tests.e2e.test_accessibility import axe_violations
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Chromium for this module only: closed before tests/e2e starts its own session-wide browser."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
 
 
 @pytest.fixture
@@ -37,7 +58,7 @@ def sent_nowhere(monkeypatch):
     monkeypatch.setattr(jobs, "_enqueue", lambda job: None)
 
 
-def log_in(page, live_server, username: str) -> None:  # noqa: F811
+def log_in(page, live_server, username: str) -> None:
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
@@ -45,7 +66,7 @@ def log_in(page, live_server, username: str) -> None:  # noqa: F811
     page.wait_for_url(f"{live_server.url}/")
 
 
-def test_a_finding_is_resolved_in_the_browser_and_the_pages_pass_axe(page, live_server, checked_run, reviewer):  # noqa: F811
+def test_a_finding_is_resolved_in_the_browser_and_the_pages_pass_axe(page, live_server, checked_run, reviewer):
     log_in(page, live_server, reviewer.username)
     finding = Finding.objects.get(result__run=checked_run, result__code="ids_missing")
     found = {}
