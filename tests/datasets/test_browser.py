@@ -10,10 +10,31 @@ from playwright.sync_api import expect
 from apps.accounts.models import Membership, Role
 from apps.datasets.models import DatasetVersion
 from apps.jobs import services as job_services
-from tests.e2e.conftest import chromium_browser, page  # noqa: F401  (fixtures)
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Chromium for this module only: one Playwright at a time, closed before the next module starts its own."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
 
 
 @pytest.fixture
@@ -25,7 +46,7 @@ def unsent(monkeypatch):
 
 
 @pytest.fixture
-def signed_in(page, live_server, trial, review):  # noqa: F811
+def signed_in(page, live_server, trial, review):
     user = get_user_model().objects.create_user(username="ines", password=PASSWORD)
     Membership.objects.create(review=review, user=user, role=Role.ANALYST)
     page.goto(f"{live_server.url}/accounts/login/")
@@ -36,14 +57,14 @@ def signed_in(page, live_server, trial, review):  # noqa: F811
     return page
 
 
-def open_upload_page(page, live_server, trial):  # noqa: F811
+def open_upload_page(page, live_server, trial):
     page.goto(f"{live_server.url}/trials/{trial.pk}/datasets/")
     page.get_by_role("link", name="Upload a file").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Upload participant data")
 
 
 def test_upload_through_the_page_script(signed_in, live_server, trial, unsent, tmp_path):
-    page = signed_in  # noqa: F811
+    page = signed_in
     api_posts = []
     page.on("request", lambda request: api_posts.append(request.url) if request.method == "POST" else None)
     open_upload_page(page, live_server, trial)
@@ -64,7 +85,7 @@ def test_upload_through_the_page_script(signed_in, live_server, trial, unsent, t
 
 
 def test_a_refused_file_shows_the_reason_on_the_page(signed_in, live_server, trial, unsent):
-    page = signed_in  # noqa: F811
+    page = signed_in
     open_upload_page(page, live_server, trial)
     page.get_by_label("File", exact=True).set_input_files(
         files=[{"name": "data.csv", "mimeType": "text/csv", "buffer": pickle.dumps({"a": 1}, protocol=4)}]
