@@ -415,7 +415,11 @@ def table_to_parquet(table: pd.DataFrame) -> bytes:
     arrow = pa.Table.from_pandas(table, preserve_index=False)
     # Min/max statistics of text columns (a million distinct ids) cost more than the rest of the write, and
     # nothing reads them; numbers and dates keep theirs.
-    with_statistics = [field.name for field in arrow.schema if not pa.types.is_string(field.type)]
+    with_statistics = [
+        field.name
+        for field in arrow.schema
+        if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type))
+    ]
     buffer = io.BytesIO()
     pq.write_table(arrow, buffer, write_statistics=with_statistics)
     return buffer.getvalue()
