@@ -5,7 +5,7 @@
 
 Needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL; defaults: the local services, a database named
 ipdreview_bench and Redis database 13). It writes the CSV to benchmarks/out/, migrates the benchmark database,
-starts gunicorn and a Celery worker on the ingest queue, uploads the file over HTTP (streamed, as a client
+starts gunicorn and a Celery worker (on a parse queue of its own), uploads the file over HTTP (streamed, as a client
 would), waits until the version is parsed, and prints the total time beside a plain pandas.read_csv of the
 same file, and the peak resident memory of the worker and of the child process it parses in. The
 harmonisation step is timed by benchmarks/harmonise.py.
@@ -174,6 +174,8 @@ def main() -> None:
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13"),
         "DATASET_STORAGE_ROOT": str(storage_root),
         "DJANGO_LOG_LEVEL": "WARNING",
+        # A queue of its own, so that no other worker on this Redis takes the job.
+        "DATASET_PARSE_QUEUE": f"ingest-benchmark-{os.getpid()}",
     }
     token, trial_id = prepare(env)
     port = free_port()
@@ -183,8 +185,8 @@ def main() -> None:
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "ipdreview", "worker", "--pool=solo", "--queues=ingest",
-         "--without-gossip", "--without-mingle", "--loglevel=WARNING"],
+        [sys.executable, "-m", "celery", "-A", "ipdreview", "worker", "--pool=solo",
+         "--without-gossip", "--without-mingle", "--loglevel=WARNING", f"--queues={env['DATASET_PARSE_QUEUE']}"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:

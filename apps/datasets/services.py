@@ -45,7 +45,7 @@ HEAD_SIZE = 64 * 1024
 
 def parse_queue() -> str:
     """A queue to send parse jobs to instead of the routed one (`ingest`); set to isolate a worker."""
-    return getattr(settings, "DATASET_PARSE_QUEUE", "")
+    return settings.DATASET_PARSE_QUEUE
 
 
 def max_upload_bytes() -> int:

@@ -215,6 +215,8 @@ DATASET_PARSE_TIME_LIMIT_SECONDS = int(env("DATASET_PARSE_TIME_LIMIT_SECONDS", "
 # Extra memory a parse may take on top of the worker's own; above it the job fails instead of the machine.
 DATASET_PARSE_MEMORY_MB = int(env("DATASET_PARSE_MEMORY_MB", "3072"))
 DATASET_XLSX_MAX_UNCOMPRESSED_BYTES = int(env("DATASET_XLSX_MAX_UNCOMPRESSED_BYTES", str(1024 * 1024 * 1024)))
+# A queue for parse jobs instead of the routed `ingest` one, to give a set of workers (or a test) its own.
+DATASET_PARSE_QUEUE = env("DATASET_PARSE_QUEUE")
 
 LOGGING = {
     "version": 1,
