@@ -77,8 +77,12 @@ md_fit <- function(adjust, term = "treat", first = "treat") {
 
 or_fit <- function(adjust, term = "treat", first = "treat") {
   function(s) {
+    # A covariate constant in the trial is aliased with the intercept: R would drop it; dropping it beforehand
+    # gives the same model and lets the fit converge to the strict tolerance.
+    adjust <- adjust[vapply(adjust, function(a) length(unique(s[[a]])) > 1, TRUE)]
     fit <- glm(as.formula(paste("y ~", rhs(first, adjust))), binomial, s,
                control = glm.control(epsilon = 1e-14, maxit = 100))
+    if (!fit$converged) stop("glm did not converge in trial ", s$trial[1])
     coefficient(fit, term)
   }
 }
@@ -96,8 +100,10 @@ hr_fit <- function(adjust, term = "treat", first = "treat") {
 
 METHODS <- c(FE = "FE", DL = "DL", REML = "REML", PM = "PM", ML = "ML", HE = "HE", SJ = "SJ", EB = "EB")
 
+# metafor stops its iterations on an absolute change in tau2: the threshold follows the scale of the variances.
 pool <- function(yi, vi, tau2, ci) {
-  rma.uni(yi, vi, method = METHODS[[tau2]], test = if (ci == "hksj") "knha" else "z", control = RMA_CONTROL)
+  control <- modifyList(RMA_CONTROL, list(threshold = 1e-12 * max(1, median(vi))))
+  rma.uni(yi, vi, method = METHODS[[tau2]], test = if (ci == "hksj") "knha" else "z", control = control)
 }
 
 pooled_block <- function(res, with_k = TRUE) {
@@ -470,14 +476,16 @@ make_cont_adj <- function() {
   write_case("cont_adj", file, d, analyses)
 }
 
-# Missing values: in the outcome, in a covariate, and in a column no analysis uses.
+# Missing values: in the outcome, the treatment, a covariate, and a column no analysis uses.
 make_cont_missing <- function() {
   d <- simulate_continuous("N", 5, c(60, 140), -1.2, 0.7)
   n <- nrow(d)
   d$y[sample(n, round(0.05 * n))] <- NA
   d$y0[sample(n, round(0.06 * n))] <- NA
   d$age[sample(n, round(0.08 * n))] <- NA
+  d$treat[sample(n, round(0.02 * n))] <- NA
   file <- write_data(d, "cont_missing")
+  d <- d[!is.na(d$treat), ]
   complete_y <- d[!is.na(d$y), ]
   complete_y0 <- d[!is.na(d$y) & !is.na(d$y0), ]
   analyses <- c(
