@@ -193,3 +193,36 @@ def _pipeline_of(response):
     if "pipeline" in context:
         return context["pipeline"]
     return context["reviews"][0]["pipeline"]
+
+
+TRIAL_DATA_PAGES = [
+    "datasets:trial-versions",
+    "harmonisation:trial-mappings",
+    "harmonisation:trial-log",
+    "checks:trial-checks",
+]
+REVIEW_DATA_PAGES = ["harmonisation:schema", "harmonisation:review-log", "checks:review-integrity"]
+
+
+@pytest.mark.parametrize(
+    ("page", "of_trial", "links"),
+    [
+        ("dashboard:trial-detail", True, TRIAL_DATA_PAGES),
+        ("dashboard:review-overview", False, REVIEW_DATA_PAGES),
+    ],
+)
+def test_pages_link_to_the_data_pages_that_answer(client, member, review, trial, page, of_trial, links):
+    member(client, Role.COORDINATOR)
+    target = trial.pk if of_trial else review.pk
+    html = client.get(reverse(page, args=[target])).content.decode()
+    for name in links:
+        url = reverse(name, args=[target])
+        assert f'href="{url}"' in html
+        assert client.get(url).status_code == 200, url
+
+
+def test_contributor_overview_hides_the_review_wide_data_pages(client, member, review, trial):
+    member(client, Role.CONTRIBUTOR, trials=[trial])
+    html = client.get(reverse("dashboard:review-overview", args=[review.pk])).content.decode()
+    assert reverse("harmonisation:schema", args=[review.pk]) not in html
+    assert reverse("harmonisation:review-log", args=[review.pk]) not in html
