@@ -5,7 +5,7 @@ over the participant rows whatever the number of trials: each trial keeps its ow
 models, its own risk sets), while the iterations of Newton's method run on all trials together.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import special
@@ -18,6 +18,8 @@ LOGISTIC_MAX_ITERATIONS = 50
 COX_TOLERANCE = 1e-10
 COX_MAX_ITERATIONS = 50
 SINGULAR_TOLERANCE = 1e-10
+# R's lm drops a column whose norm, once the earlier columns are projected out, is below 1e-7 of its own norm.
+ALIASED_TOLERANCE = 1e-7
 
 
 @dataclass
@@ -30,6 +32,21 @@ class TrialEffects:
     se: np.ndarray
     reasons: list[str | None]
     convergence: dict = field(default_factory=dict)
+    left_out: list[tuple[str, str, str]] = field(default_factory=list)  # (trial, covariate, "constant"/"collinear")
+
+    def left_out_warnings(self) -> list[str]:
+        """One sentence per covariate left out of an included trial's model."""
+        included = {trial for trial, reason in zip(self.trials, self.reasons, strict=True) if reason is None}
+        sentences = {
+            "constant": "is constant",
+            "collinear": "is collinear with the treatment or the other covariates",
+        }
+        return [
+            f"In trial {trial} the covariate '{name}' {sentences[kind]}, so it was left out of that trial's model "
+            "(as R does)."
+            for trial, name, kind in self.left_out
+            if trial in included
+        ]
 
     @classmethod
     def empty(cls, data: Prepared) -> "TrialEffects":
@@ -70,9 +87,13 @@ def _exclude_single_arm(effects: TrialEffects, data: Prepared) -> None:
     effects.exclude(treated == 0, "only one arm: no intervention participants")
 
 
-def _centred(data: Prepared, values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+def _centred_with_means(data: Prepared, values: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     means = grouped_sum(data, values) / np.maximum(sizes, 1)
-    return values - means[data.trial_index]
+    return values - means[data.trial_index], means
+
+
+def _centred(data: Prepared, values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    return _centred_with_means(data, values, sizes)[0]
 
 
 def _solve_batched(matrices: np.ndarray, vectors: np.ndarray, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -96,9 +117,76 @@ def _well_conditioned(matrices: np.ndarray) -> np.ndarray:
     return ok & (smallest > SINGULAR_TOLERANCE)
 
 
-def linear_regression(data: Prepared, columns: list[np.ndarray], response: np.ndarray, coefficient: int, effects):
-    """Least squares per trial of response on an intercept and `columns`; fills `effects` with the chosen
-    coefficient and its model-based SE (residual variance on n - p - 1 degrees of freedom)."""
+def _sequential_aliasing(cross: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per trial and column (in column order): is the column aliased, i.e. (almost) a combination of the
+    earlier columns that are kept, and is it constant? `cross` is the within-trial centred cross-product
+    matrix, `scale` each column's uncentred sum of squares. An unpivoted Cholesky factorisation that skips
+    aliased columns: the residual sum of squares of column k on the kept earlier ones is compared with
+    `scale` as R's QR compares the residual norm with the column's norm, so earlier columns are kept."""
+    count, size = scale.shape
+    factor = np.zeros((count, size, size))
+    aliased = np.zeros((count, size), dtype=bool)
+    threshold = ALIASED_TOLERANCE**2 * scale
+    for k in range(size):
+        for j in range(k):
+            projection = cross[:, k, j] - np.einsum("tm,tm->t", factor[:, k, :j], factor[:, j, :j])
+            factor[:, k, j] = np.where(aliased[:, j], 0.0, projection / factor[:, j, j])
+        residual = cross[:, k, k] - np.einsum("tm,tm->t", factor[:, k, :k], factor[:, k, :k])
+        aliased[:, k] = residual <= threshold[:, k]
+        factor[:, k, k] = np.where(aliased[:, k], 1.0, np.sqrt(np.where(aliased[:, k], 1.0, residual)))
+    constant = cross[:, np.arange(size), np.arange(size)] <= threshold
+    return aliased, constant
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Rows (or cells of rows, each `size` participants) by trial, with the model's columns in R's formula order
+    after the intercept: the treatment (0/1), then the others centred within trial, weighted by `size`."""
+
+    trial_index: np.ndarray
+    trials: int
+    size: np.ndarray | None  # None: one participant each
+    treat: np.ndarray
+    centred: list[np.ndarray]
+
+    def grouped_sum(self, values: np.ndarray) -> np.ndarray:
+        weighted = values if self.size is None else self.size * values
+        return np.bincount(self.trial_index, weights=weighted, minlength=self.trials)
+
+
+def aliased_columns(rows: _Rows, means: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per trial: which columns of the model R would drop as aliased, and which are constant; (trials, columns)
+    booleans. `means` are the trial means of the uncentred columns after the treatment."""
+    sizes = np.bincount(rows.trial_index, weights=rows.size, minlength=rows.trials)
+    treated = rows.grouped_sum(rows.treat)
+    size = 1 + len(rows.centred)
+    cross = np.empty((rows.trials, size, size))
+    # A centred column sums to 0 in its trial, so the treatment needs no centring of its own.
+    cross[:, 0, 0] = treated * (sizes - treated) / np.maximum(sizes, 1)
+    for j, column in enumerate(rows.centred, start=1):
+        cross[:, 0, j] = cross[:, j, 0] = rows.grouped_sum(rows.treat * column)
+        for k in range(j, size):
+            cross[:, j, k] = cross[:, k, j] = rows.grouped_sum(column * rows.centred[k - 1])
+    # Uncentred sums of squares, without another pass over the rows.
+    scale = np.stack([treated, *(cross[:, j, j] + sizes * means[j - 1] ** 2 for j in range(1, size))], axis=1)
+    return _sequential_aliasing(cross, scale)
+
+
+def _unit_diagonal_where(matrices: np.ndarray, aliased: np.ndarray | None) -> np.ndarray:
+    """Puts 1 on the diagonal of each aliased column: with the column zeroed in its trial, the system is that of
+    the reduced model, and the aliased coefficient stays 0."""
+    if aliased is not None and aliased.any():
+        diagonal = np.einsum("tii->ti", matrices)
+        diagonal[aliased] = 1.0
+    return matrices
+
+
+def linear_regression(
+    data: Prepared, columns: list[np.ndarray], response: np.ndarray, coefficient: int, effects, aliased=None
+):
+    """Least squares per trial of response on an intercept and `columns` (those `aliased` in a trial already
+    zeroed there); fills `effects` with the chosen coefficient and its model-based SE (residual variance on
+    n - rank degrees of freedom, as R's lm)."""
     sizes = data.rows_per_trial()
     centred = [_centred(data, column, sizes) for column in columns]
     y = _centred(data, response, sizes)
@@ -107,8 +195,10 @@ def linear_regression(data: Prepared, columns: list[np.ndarray], response: np.nd
     for i in range(size):
         for j in range(i, size):
             cross[:, i, j] = cross[:, j, i] = grouped_sum(data, centred[i] * centred[j])
+    _unit_diagonal_where(cross, aliased)
     right = np.stack([grouped_sum(data, column * y) for column in centred], axis=1)
-    residual_df = sizes - size - 1
+    rank = size - (0 if aliased is None else aliased.sum(axis=1))
+    residual_df = sizes - rank - 1
     effects.exclude(residual_df <= 0, "too few participants to fit the trial's model")
     usable = effects.included & _well_conditioned(cross)
     effects.exclude(~usable, "the trial's model cannot be estimated: a covariate is constant or collinear in it")
@@ -248,15 +338,29 @@ def _logistic_means(cells: _Cells, beta: np.ndarray) -> np.ndarray:
 
 
 def logistic_regression(
-    data: Prepared, columns: list[np.ndarray], coefficient: int, effects, key_columns: list[np.ndarray]
+    data: Prepared,
+    columns: list[np.ndarray],
+    coefficient: int,
+    effects,
+    key_columns: list[np.ndarray],
+    aliased=None,
+    cells: "_Cells | None" = None,
 ) -> TrialEffects:
     """Maximum likelihood logistic regression per trial (intercept + `columns`), Newton-Raphson run on all
     trials at once until every step is below tolerance; SE from the inverse information at the estimate.
     Rows are first grouped into cells of equal trial and `key_columns` values (the columns are functions of
-    them) when that makes far fewer terms: the likelihood, hence every estimate, is unchanged."""
-    cells = _binary_cells(data, columns, key_columns)
+    them) when that makes far fewer terms: the likelihood, hence every estimate, is unchanged (`cells` when
+    already grouped). Columns `aliased` in a trial are zeroed there and kept at 0."""
+    if cells is None:
+        cells = _binary_cells(data, columns, key_columns)
+    if aliased is not None:
+        cells = replace(
+            cells, design=[cells.design[0], *_without_aliased(cells.trial_index, cells.design[1:], aliased)]
+        )
     count, size = cells.trials, len(cells.design)
-    collinear = ~_well_conditioned(_weighted_cross_products(cells, cells.size))
+    if aliased is not None:
+        aliased = np.column_stack([np.zeros(count, dtype=bool), aliased])  # the intercept is never aliased
+    collinear = ~_well_conditioned(_unit_diagonal_where(_weighted_cross_products(cells, cells.size), aliased))
     effects.exclude(
         effects.included & collinear,
         "the trial's logistic model cannot be estimated: a covariate is constant or collinear",
@@ -267,7 +371,7 @@ def logistic_regression(
     iterations = 0
     while pending.any() and iterations < LOGISTIC_MAX_ITERATIONS:
         mu = _logistic_means(cells, beta)
-        information = _weighted_cross_products(cells, cells.size * mu * (1.0 - mu))
+        information = _unit_diagonal_where(_weighted_cross_products(cells, cells.size * mu * (1.0 - mu)), aliased)
         residual = cells.events - cells.size * mu
         score = np.stack([cells.grouped_sum(column * residual) for column in cells.design], axis=1)
         solvable = pending & _well_conditioned(information)
@@ -279,7 +383,7 @@ def logistic_regression(
         pending &= solvable & ~small
         iterations += 1
     mu = _logistic_means(cells, beta)
-    information = _weighted_cross_products(cells, cells.size * mu * (1.0 - mu))
+    information = _unit_diagonal_where(_weighted_cross_products(cells, cells.size * mu * (1.0 - mu)), aliased)
     failed = ~converged | ~_well_conditioned(information) | ~np.all(np.isfinite(beta), axis=1)
     effects.exclude(
         effects.included & failed, "the trial's logistic model did not converge (the data may be separated)"
@@ -401,9 +505,10 @@ def _efron_score_information(
     return score, information
 
 
-def cox_per_trial(data: Prepared, columns: list[np.ndarray], coefficient: int, effects) -> TrialEffects:
+def cox_per_trial(data: Prepared, columns: list[np.ndarray], coefficient: int, effects, aliased=None) -> TrialEffects:
     """Cox model with Efron ties in each included trial, by Newton-Raphson on all trials at once (each trial
-    its own coefficients and risk sets) until every step is below tolerance; SE from the inverse information."""
+    its own coefficients and risk sets) until every step is below tolerance; SE from the inverse information.
+    Columns `aliased` in a trial are zeroed there and kept at 0."""
     count, size = len(data.trials), len(columns)
     sets = _risk_sets(data, columns, effects.included[data.trial_index])
     beta = np.zeros((count, size))
@@ -414,6 +519,7 @@ def cox_per_trial(data: Prepared, columns: list[np.ndarray], coefficient: int, e
     iterations = 0
     while pending.any() and iterations < COX_MAX_ITERATIONS:
         score, information = _efron_score_information(sets, beta, count, work)
+        _unit_diagonal_where(information, aliased)
         solvable = pending & _well_conditioned(information)
         step, _ = _solve_batched(information, score, solvable)
         step = np.nan_to_num(step)
@@ -434,22 +540,50 @@ def cox_per_trial(data: Prepared, columns: list[np.ndarray], coefficient: int, e
     return effects
 
 
-def _covariate_columns(data: Prepared, names, sizes) -> list[np.ndarray]:
-    # Centring within trial changes no treatment or interaction coefficient and keeps the solvers well scaled.
-    return [_centred(data, data.covariates[name], sizes) for name in names]
+def _covariate_columns(data: Prepared, names, sizes) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The covariates centred within trial, and their trial means. Centring changes no treatment or interaction
+    coefficient and keeps the solvers well scaled."""
+    pairs = [_centred_with_means(data, data.covariates[name], sizes) for name in names]
+    return [centred for centred, _ in pairs], [means for _, means in pairs]
 
 
-def _fit(data: Prepared, measure: str, columns: list[np.ndarray], coefficient: int, effects, key_columns):
-    """Fits the trial models; `columns` are functions of the rows' trial and `key_columns` values."""
-    if measure == "MD":
-        return linear_regression(data, columns, data.outcome, coefficient, effects)
+def _without_aliased(trial_index: np.ndarray, columns: list[np.ndarray], aliased: np.ndarray) -> list[np.ndarray]:
+    """The columns with each one zeroed in the trials where it is aliased (left out of that trial's model)."""
+    return [column * ~aliased[trial_index, j] if aliased[:, j].any() else column for j, column in enumerate(columns)]
+
+
+def _fit(data: Prepared, measure: str, columns, coefficient: int, effects, key_columns, aliased, cells=None):
+    """Fits the trial models; `columns` are functions of the rows' trial and `key_columns` values (grouped in
+    `cells` when already done); `aliased` (trials, columns), or None, marks the columns left out of a trial's
+    model."""
+    if aliased is not None and not aliased.any():
+        aliased = None
     if measure == "OR":
         _exclude_empty_binary_arms(effects, data)
-        return logistic_regression(data, columns, coefficient, effects, key_columns)
+        return logistic_regression(data, columns, coefficient, effects, key_columns, aliased, cells)
+    if aliased is not None:
+        columns = _without_aliased(data.trial_index, columns, aliased)
+    if measure == "MD":
+        return linear_regression(data, columns, data.outcome, coefficient, effects, aliased)
     if measure == "HR":
         _exclude_arms_without_events(effects, data)
-        return cox_per_trial(data, columns, coefficient, effects)
+        return cox_per_trial(data, columns, coefficient, effects, aliased)
     raise AnalysisError(f"Covariates and interactions need measure MD, OR or HR; {measure} is taken from 2x2 tables.")
+
+
+def _covariates_left_out(effects: TrialEffects, rows: _Rows, means, positions) -> np.ndarray:
+    """Which covariates R would leave out of each trial's model, recorded in `effects.left_out`. `positions[j]` is
+    the covariate name of the model's column j (in R's formula order, the treatment first), or None for the
+    treatment or the interaction. Returns the aliased mask in that order, for the included trials only."""
+    aliased, constant = aliased_columns(rows, means)
+    aliased &= effects.included[:, None]
+    for j, name in enumerate(positions):
+        if name is None:
+            continue
+        for index in np.flatnonzero(aliased[:, j]):
+            kind = "constant" if constant[index, j] else "collinear"
+            effects.left_out.append((effects.trials[index], name, kind))
+    return aliased
 
 
 def treatment_effects(data: Prepared, measure: str, adjust: list[str]) -> TrialEffects:
@@ -460,9 +594,20 @@ def treatment_effects(data: Prepared, measure: str, adjust: list[str]) -> TrialE
         raise AnalysisError(f"Adjusted {measure} is not available; adjusted binary analyses use measure OR.")
     effects = TrialEffects.empty(data)
     _exclude_single_arm(effects, data)
-    covariates = _covariate_columns(data, adjust, effects.n)
+    covariates, means = _covariate_columns(data, adjust, effects.n)
     keys = [data.treat, *(data.covariates[name] for name in adjust)]
-    return _fit(data, measure, [data.treat, *covariates], 0, effects, keys)
+    columns = [data.treat, *covariates]
+    if not adjust:
+        return _fit(data, measure, columns, 0, effects, keys, None)
+    # R's order: treatment, then the covariates as listed; an aliased treatment is a trial with one arm. Binary rows
+    # grouped into cells once serve both this and the fit.
+    cells = _binary_cells(data, columns, keys) if measure == "OR" else None
+    if cells is None:
+        rows = _Rows(data.trial_index, len(data.trials), None, data.treat, covariates)
+    else:
+        rows = _Rows(cells.trial_index, cells.trials, cells.size, cells.design[1], cells.design[2:])
+    aliased = _covariates_left_out(effects, rows, means, [None, *adjust])
+    return _fit(data, measure, columns, 0, effects, keys, aliased, cells)
 
 
 def interaction_effects(data: Prepared, measure: str, covariate: str, adjust: list[str]) -> TrialEffects:
@@ -474,9 +619,21 @@ def interaction_effects(data: Prepared, measure: str, covariate: str, adjust: li
         )
     effects = TrialEffects.empty(data)
     _exclude_single_arm(effects, data)
-    modifier = _centred(data, data.covariates[covariate], effects.n)
+    modifier, modifier_means = _centred_with_means(data, data.covariates[covariate], effects.n)
     effects.exclude(grouped_sum(data, modifier**2) <= 0, f"the covariate {covariate} does not vary in the trial")
     other_names = [name for name in adjust if name != covariate]
-    others = _covariate_columns(data, other_names, effects.n)
+    others, other_means = _covariate_columns(data, other_names, effects.n)
     keys = [data.treat, data.covariates[covariate], *(data.covariates[name] for name in other_names)]
-    return _fit(data, measure, [data.treat, modifier, data.treat * modifier, *others], 2, effects, keys)
+    # R's formula y ~ treat * covariate + others orders the columns treat, covariate, others, treat:covariate.
+    product, product_means = _centred_with_means(data, data.treat * data.covariates[covariate], effects.n)
+    rows = _Rows(data.trial_index, len(data.trials), None, data.treat, [modifier, *others, product])
+    means = [modifier_means, *other_means, product_means]
+    aliased = _covariates_left_out(effects, rows, means, [None, None, *other_names, None])
+    effects.exclude(
+        aliased[:, -1] | aliased[:, 1],
+        f"the interaction of treatment with {covariate} cannot be estimated in the trial: {covariate} is collinear "
+        "with the treatment or the other covariates (R's coefficient would be NA)",
+    )
+    model_order = [0, 1, len(keys), *range(2, len(keys))]
+    columns = [data.treat, modifier, data.treat * modifier, *others]
+    return _fit(data, measure, columns, 2, effects, keys, aliased[:, model_order])

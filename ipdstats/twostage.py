@@ -70,7 +70,8 @@ def _interaction_block(data: Prepared, spec: Spec) -> tuple[dict, list[str], dic
         "heterogeneity": pooled.heterogeneity_dict(),
         "prediction_interval": pooled.prediction_interval,
     }
-    warnings = _exclusion_warnings(rows, "Interaction: ") + [f"Interaction: {text}" for text in pooled.warnings]
+    notes = effects.left_out_warnings() + pooled.warnings
+    warnings = _exclusion_warnings(rows, "Interaction: ") + [f"Interaction: {text}" for text in notes]
     return block, warnings, {"tau2": pooled.convergence_dict(), "stage_one": effects.convergence}
 
 
@@ -79,7 +80,7 @@ def run_two_stage(data: Prepared, spec: Spec) -> dict:
     effects = treatment_effects(data, spec.measure, list(spec.adjust))
     rows = _per_trial_rows(effects) + _aggregate_rows(spec, effects.trials)
     pooled = _pool_rows(rows, spec, "treatment effect")
-    warnings = _exclusion_warnings(rows) + pooled.warnings
+    warnings = _exclusion_warnings(rows) + effects.left_out_warnings() + pooled.warnings
     convergence = {"tau2": pooled.convergence_dict(), "stage_one": effects.convergence}
     interaction = None
     if spec.interaction:
