@@ -36,7 +36,8 @@ def dictionary_entry(
     """The fields of one DictionaryEntry for `column`."""
     array = column.array
     n_missing = array.null_count
-    n_distinct = pc.count_distinct(array, mode="only_valid").as_py() if len(array) else 0
+    # unique() is about twice as fast as count_distinct() on text; it lists null once when there is one.
+    n_distinct = len(pc.unique(array)) - (1 if n_missing else 0) if len(array) else 0
     minimum = maximum = ""
     if column.type in ("integer", "number", "date", "datetime") and n_missing < len(array):
         extremes = pc.min_max(array)

@@ -52,7 +52,7 @@ def _all_match(values: pa.Array, pattern: str) -> bool:
 
 
 def _any_match(values: pa.Array, pattern: str) -> bool:
-    return pc.any(pc.match_substring_regex(values, pattern)).as_py() or False
+    return len(values) > 0 and (pc.any(pc.match_substring_regex(values, pattern)).as_py() or False)
 
 
 def _canonical(text: pa.Array) -> pa.Array:
@@ -96,19 +96,21 @@ def _null_where_absent(values: pa.Array, present: pa.Array) -> pa.Array:
     return pc.if_else(present, values, pa.scalar(None, pa.string()))
 
 
+def _looks_like_identifier(candidates: pa.Array) -> bool:
+    """Any value with a leading zero or too many digits; the regex runs only on the few values that could be."""
+    suspects = pc.greater_equal(pc.binary_length(candidates), 19)
+    for prefix in ("0", "+0", "-0"):
+        suspects = pc.or_(suspects, pc.starts_with(candidates, prefix))
+    return _any_match(pc.filter(candidates, suspects), IDENTIFIER_DIGITS)
+
+
 def _is_integer(sample: pa.Array, candidates: pa.Array) -> bool:
     # The sample (the first values) rules most columns out cheaply before the whole column is checked.
-    return (
-        _all_match(sample, INTEGER)
-        and _all_match(candidates, INTEGER)
-        and not _any_match(candidates, IDENTIFIER_DIGITS)
-    )
+    return _all_match(sample, INTEGER) and _all_match(candidates, INTEGER) and not _looks_like_identifier(candidates)
 
 
 def _is_number(sample: pa.Array, candidates: pa.Array) -> bool:
-    return (
-        _all_match(sample, NUMBER) and _all_match(candidates, NUMBER) and not _any_match(candidates, IDENTIFIER_DIGITS)
-    )
+    return _all_match(sample, NUMBER) and _all_match(candidates, NUMBER) and not _looks_like_identifier(candidates)
 
 
 def _is_boolean(sample: pa.Array, candidates: pa.Array) -> bool:
