@@ -17,9 +17,6 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
     the cap while streaming is stopped there. Both answer 413 with the limit in the message.
     """
 
-    # Larger than Django's 64 KB: fewer passes through the multipart parser for files of hundreds of MB.
-    chunk_size = 4 * 1024 * 1024
-
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
         if content_length and content_length > max_upload_bytes() + MULTIPART_ALLOWANCE:
             raise too_large_error(content_length)
