@@ -3,7 +3,7 @@
 import csv
 import functools
 import gzip
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,11 @@ class Prepared:
     event: np.ndarray | None  # float64 0/1 per row (survival only)
     covariates: dict[str, np.ndarray]  # float64 per row, every `adjust` column and the `interaction` column
     rows_dropped: int  # rows left out for a missing value in a used column
+    # Text columns, as R codes a factor: their levels (sorted, the first the reference) and, for an `adjust`
+    # column, the 0/1 indicator column of each other level (named as R names it, e.g. sexM) in `covariates`.
+    factor_levels: dict[str, list[str]] = field(default_factory=dict)
+    indicators: dict[str, list[str]] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)  # indicator name -> "sex = M", for warnings
 
     @property
     def n_rows(self) -> int:
@@ -34,6 +39,18 @@ class Prepared:
 
     def rows_per_trial(self) -> np.ndarray:
         return np.bincount(self.trial_index, minlength=len(self.trials))
+
+    def model_columns(self, adjust, interaction: str | None = None) -> list[str]:
+        """The `covariates` keys of the `adjust` columns, a text column replaced by its level indicators; the
+        interaction column keeps its own (0/1 coded) name."""
+        names = []
+        for name in adjust:
+            names += [name] if name == interaction else self.indicators.get(name, [name])
+        return names
+
+    def label(self, name: str) -> str:
+        """How a warning names a model column: the original column, or 'column = level' for an indicator."""
+        return self.labels.get(name, name)
 
 
 def used_columns(spec: Spec) -> list[str]:
@@ -153,6 +170,63 @@ def _coded_0_1_by_type(column: pa.ChunkedArray) -> bool:
     return extremes["min"] is None or (extremes["min"] >= 0 and extremes["max"] <= 1)
 
 
+def _is_text(column: pa.ChunkedArray) -> bool:
+    """A column of text that is not all numbers (R would read it as characters, a factor in a model)."""
+    kind = column.type
+    if not (pa.types.is_dictionary(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        return False
+    try:
+        pc.cast(column.cast(pa.string()) if pa.types.is_dictionary(kind) else column, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return True
+    return False
+
+
+@dataclass(frozen=True)
+class _Factor:
+    """A text column's levels (sorted as R's factor() sorts them in the C locale) and each row's level."""
+
+    levels: list[str]
+    position: np.ndarray  # int64 per row: index into `levels`
+
+
+def _factor(labels: list, codes: np.ndarray) -> _Factor:
+    used = np.bincount(codes, minlength=len(labels)) > 0
+    levels = sorted({labels[i] for i in np.flatnonzero(used)})
+    where = {level: position for position, level in enumerate(levels)}
+    remap = np.array([where.get(label, -1) for label in labels], dtype=np.int64)
+    return _Factor(levels, remap[codes])
+
+
+def _interaction_coding(name: str, factor: _Factor) -> np.ndarray:
+    if len(factor.levels) != 2:
+        raise AnalysisError(
+            f"The interaction column '{name}' holds text with {len(factor.levels)} levels "
+            f"({', '.join(map(repr, factor.levels))}); a text interaction column needs exactly two levels "
+            "(or code it as numbers)."
+        )
+    return (factor.position == 1).astype(np.float64)
+
+
+def _indicator_columns(name: str, factor: _Factor, taken: set[str]) -> dict[str, np.ndarray]:
+    """R's treatment contrasts: one 0/1 column per level after the first (the reference), named column + level."""
+    if len(factor.levels) < 2:
+        raise AnalysisError(
+            f"The adjustment column '{name}' holds text with a single value ({factor.levels[0]!r}) in the rows "
+            "analysed: it cannot be used as a covariate (R would stop: contrasts need 2 or more levels)."
+        )
+    columns = {}
+    for position, level in enumerate(factor.levels[1:], start=1):
+        indicator = f"{name}{level}"
+        if indicator in taken or indicator in columns:
+            raise AnalysisError(
+                f"The indicator of level {level!r} of the text column '{name}' would be named '{indicator}', "
+                "which is already a column of the analysis; rename one of them."
+            )
+        columns[indicator] = (factor.position == position).astype(np.float64)
+    return columns
+
+
 def prepare(table: pa.Table | pd.DataFrame, spec: Spec) -> Prepared:
     """Checks the participant rows against the spec and returns the arrays the models use."""
     if isinstance(table, pd.DataFrame):
@@ -161,7 +235,13 @@ def prepare(table: pa.Table | pd.DataFrame, spec: Spec) -> Prepared:
     columns = spec.columns
     trial_column = table.column(columns["trial"])
     trials, codes = _trial_codes(trial_column)
-    names = [name for name in used_columns(spec) if name != columns["trial"]]
+    covariate_names = [*spec.adjust, *([spec.interaction] if spec.interaction else [])]
+    text = {
+        name: _dictionary_codes(table.column(name))
+        for name in dict.fromkeys(covariate_names)
+        if name not in columns.values() and _is_text(table.column(name))
+    }
+    names = [name for name in used_columns(spec) if name != columns["trial"] and name not in text]
     numeric = {name: _numeric(table.column(name), name) for name in names}
     # Integer columns without nulls can hold neither missing nor non-finite values: they need no pass.
     exact = {name for name in names if _is_integer(table.column(name)) and table.column(name).null_count == 0}
@@ -169,11 +249,14 @@ def prepare(table: pa.Table | pd.DataFrame, spec: Spec) -> Prepared:
     for name, values in numeric.items():
         if name not in exact:
             missing |= np.isnan(values)
+    for _, text_codes in text.values():
+        missing |= text_codes < 0
     rows_dropped = int(missing.sum())
     if rows_dropped:
         keep = ~missing
         codes = codes[keep]
         numeric = {name: values[keep] for name, values in numeric.items()}
+        text = {name: (labels, text_codes[keep]) for name, (labels, text_codes) in text.items()}
     if len(codes) == 0:
         raise AnalysisError("No participant rows are left once rows with a missing value are left out.")
     # Trials whose rows were all dropped are not trials of this analysis.
@@ -207,7 +290,19 @@ def prepare(table: pa.Table | pd.DataFrame, spec: Spec) -> Prepared:
         outcome = numeric[columns["outcome"]]
         if spec.outcome == "binary":
             check_coding("outcome", "binary outcome")
-    covariate_names = [*spec.adjust, *([spec.interaction] if spec.interaction else [])]
+    factors = {name: _factor(labels, text_codes) for name, (labels, text_codes) in text.items()}
+    covariates, indicators, labels = {}, {}, {}
+    for name in covariate_names:
+        if name not in factors:
+            covariates[name] = numeric[name]
+        elif name == spec.interaction:
+            covariates[name] = _interaction_coding(name, factors[name])
+        else:
+            made = _indicator_columns(name, factors[name], set(used_columns(spec)) | set(covariates))
+            covariates |= made
+            indicators[name] = list(made)
+            levels = factors[name].levels[1:]
+            labels |= {indicator: f"{name} = {level}" for indicator, level in zip(made, levels, strict=True)}
     return Prepared(
         trials=trials,
         trial_index=codes.astype(np.int64, copy=False),
@@ -215,8 +310,11 @@ def prepare(table: pa.Table | pd.DataFrame, spec: Spec) -> Prepared:
         outcome=outcome,
         time=time,
         event=event,
-        covariates={name: numeric[name] for name in covariate_names},
+        covariates=covariates,
         rows_dropped=rows_dropped,
+        factor_levels={name: factor.levels for name, factor in factors.items()},
+        indicators=indicators,
+        labels=labels,
     )
 
 

@@ -117,7 +117,7 @@ def _well_conditioned(matrices: np.ndarray) -> np.ndarray:
     return ok & (smallest > SINGULAR_TOLERANCE)
 
 
-def _sequential_aliasing(cross: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def sequential_aliasing(cross: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per trial and column (in column order): is the column aliased, i.e. (almost) a combination of the
     earlier columns that are kept, and is it constant? `cross` is the within-trial centred cross-product
     matrix, `scale` each column's uncentred sum of squares. An unpivoted Cholesky factorisation that skips
@@ -169,7 +169,7 @@ def aliased_columns(rows: _Rows, means: list[np.ndarray]) -> tuple[np.ndarray, n
             cross[:, j, k] = cross[:, k, j] = rows.grouped_sum(column * rows.centred[k - 1])
     # Uncentred sums of squares, without another pass over the rows.
     scale = np.stack([treated, *(cross[:, j, j] + sizes * means[j - 1] ** 2 for j in range(1, size))], axis=1)
-    return _sequential_aliasing(cross, scale)
+    return sequential_aliasing(cross, scale)
 
 
 def _unit_diagonal_where(matrices: np.ndarray, aliased: np.ndarray | None) -> np.ndarray:
@@ -606,7 +606,7 @@ def treatment_effects(data: Prepared, measure: str, adjust: list[str]) -> TrialE
         rows = _Rows(data.trial_index, len(data.trials), None, data.treat, covariates)
     else:
         rows = _Rows(cells.trial_index, cells.trials, cells.size, cells.design[1], cells.design[2:])
-    aliased = _covariates_left_out(effects, rows, means, [None, *adjust])
+    aliased = _covariates_left_out(effects, rows, means, [None, *map(data.label, adjust)])
     return _fit(data, measure, columns, 0, effects, keys, aliased, cells)
 
 
@@ -628,7 +628,7 @@ def interaction_effects(data: Prepared, measure: str, covariate: str, adjust: li
     product, product_means = _centred_with_means(data, data.treat * data.covariates[covariate], effects.n)
     rows = _Rows(data.trial_index, len(data.trials), None, data.treat, [modifier, *others, product])
     means = [modifier_means, *other_means, product_means]
-    aliased = _covariates_left_out(effects, rows, means, [None, None, *other_names, None])
+    aliased = _covariates_left_out(effects, rows, means, [None, None, *map(data.label, other_names), None])
     effects.exclude(
         aliased[:, -1] | aliased[:, 1],
         f"the interaction of treatment with {covariate} cannot be estimated in the trial: {covariate} is collinear "

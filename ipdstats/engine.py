@@ -37,6 +37,22 @@ def _missing_rows_warning(data: Prepared) -> list[str]:
     return [f"{data.rows_dropped} row{plural} left out for a missing value in a column the analysis uses."]
 
 
+def _text_column_warnings(spec: Spec, data: Prepared) -> list[str]:
+    """How each text column was coded, in the words of the original column."""
+    notes = []
+    for name, levels in data.factor_levels.items():
+        if name == spec.interaction:
+            notes.append(
+                f"The interaction column '{name}' holds text: it was coded 0 = {levels[0]!r}, 1 = {levels[1]!r}."
+            )
+        if name in data.indicators:
+            notes.append(
+                f"The adjustment column '{name}' holds text: it was coded as R codes a factor, reference level "
+                f"{levels[0]!r}, one indicator for each other level ({', '.join(data.indicators[name])})."
+            )
+    return notes
+
+
 def analyse(spec: Spec, data: Prepared) -> dict:
     """Runs the analysis the spec asks for on prepared rows."""
     if spec.approach == "one-stage":
@@ -47,7 +63,7 @@ def analyse(spec: Spec, data: Prepared) -> dict:
         fitted = fit_one_stage(
             data,
             measure=spec.measure,
-            adjust=list(spec.adjust),
+            adjust=data.model_columns(spec.adjust, spec.interaction),
             interaction=spec.interaction,
             quadrature=spec.quadrature,
         )
@@ -61,10 +77,12 @@ def analyse(spec: Spec, data: Prepared) -> dict:
         "heterogeneity": fitted.get("heterogeneity"),
         "prediction_interval": fitted.get("prediction_interval"),
         "interaction": fitted.get("interaction"),
-        "warnings": _missing_rows_warning(data) + list(fitted.get("warnings", [])),
+        "warnings": _missing_rows_warning(data) + _text_column_warnings(spec, data) + list(fitted.get("warnings", [])),
         "convergence": fitted.get("convergence", {}),
         "engine": {"name": ENGINE_NAME, "version": __version__},
-        "settings": spec.settings() | {"data": str(spec.data), "participants": data.n_rows},
+        "settings": spec.settings()
+        | {"data": str(spec.data), "participants": data.n_rows}
+        | ({"factor_levels": data.factor_levels} if data.factor_levels else {}),
     }
     return json_safe(result)
 

@@ -22,6 +22,7 @@ from scipy import stats
 
 from .cox import cox_efron, cox_efron_stratum_specific
 from .data import Prepared
+from .effects import sequential_aliasing
 from .errors import AnalysisError
 from .glmm import fit_logistic
 from .lmm import fit_reml
@@ -47,19 +48,54 @@ def _trial_means(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.nda
     return np.bincount(group, weights=values, minlength=n_groups) / counts
 
 
-def _design(data: Prepared, rows: np.ndarray, group: np.ndarray, n_groups: int, adjust, interaction):
-    """Columns with one coefficient per trial, and common columns (treatment first, then interaction terms)."""
+def _without_rank_deficient(nuisance: np.ndarray, group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Zeroes, in each trial, the columns with one coefficient per trial that are constant there or a combination
+    of the trial's intercept and its earlier such columns: lme4 and coxph drop those columns of the model matrix
+    (rank deficient), and a column that is 0 in a trial has no coefficient there in every model here. Returns the
+    columns and the (trials, columns) mask of those dropped."""
+    counts = np.maximum(np.bincount(group, minlength=n_groups), 1).astype(float)
+    q = nuisance.shape[1]
+    sums = np.stack([np.bincount(group, weights=column, minlength=n_groups) for column in nuisance.T], axis=1)
+    centred = nuisance - (sums / counts[:, None])[group]
+    cross = np.empty((n_groups, q, q))
+    for i in range(q):
+        for j in range(i, q):
+            cross[:, i, j] = cross[:, j, i] = np.bincount(
+                group, weights=centred[:, i] * centred[:, j], minlength=n_groups
+            )
+    scale = np.stack([np.bincount(group, weights=column**2, minlength=n_groups) for column in nuisance.T], axis=1)
+    dropped, _ = sequential_aliasing(cross, scale)
+    # A column that is already 0 in a trial needs no warning: it is absent there, not dropped.
+    dropped &= scale > 0
+    if dropped.any():
+        nuisance = np.where(dropped[group], 0.0, nuisance)
+    return nuisance, dropped
+
+
+def _design(data: Prepared, rows: np.ndarray, group: np.ndarray, labels: list[str], adjust, interaction):
+    """Columns with one coefficient per trial, common columns (treatment first, then interaction terms), and a
+    warning for each per-trial column left out of a trial as rank deficient."""
+    n_groups = len(labels)
     t = data.treat[rows] - 0.5
     trial_specific = list(dict.fromkeys([*adjust, *([interaction] if interaction else [])]))
     nuisance = np.column_stack([data.covariates[name][rows] for name in trial_specific]) if trial_specific else None
+    warnings = []
     if nuisance is None:
         nuisance = np.empty((len(rows), 0))
+    else:
+        nuisance, dropped = _without_rank_deficient(nuisance, group, n_groups)
+        warnings = [
+            f"In trial {labels[i]} the covariate '{data.label(trial_specific[j])}' is constant or collinear with "
+            "the trial's other covariates, so it has no coefficient in that trial (R drops such a column of the "
+            "model matrix as rank deficient)."
+            for i, j in zip(*np.nonzero(dropped), strict=True)
+        ]
     common = [t]
     if interaction:
         z = data.covariates[interaction][rows]
         means = _trial_means(z, group, n_groups)
         common += [t * (z - means[group]), t * (means[group] - means.mean())]
-    return nuisance, np.column_stack(common)
+    return nuisance, np.column_stack(common), warnings
 
 
 def _interaction_blocks(coef, cov) -> dict:
@@ -104,9 +140,9 @@ def _fit_md(data: Prepared, adjust, interaction) -> dict:
     group, k = data.trial_index, len(data.trials)
     _require_both_arms(data, rows)
     _check_interaction_varies(data, rows, group, k, interaction)
-    nuisance, common = _design(data, rows, group, k, adjust, interaction)
+    nuisance, common, warnings = _design(data, rows, group, data.trials, adjust, interaction)
     fit = fit_reml(data.outcome, group, nuisance, common, random_col=0, estimate_tau=k > 1)
-    warnings = _one_arm_warnings(data, rows, group, data.trials, "the residual variance")
+    warnings += _one_arm_warnings(data, rows, group, data.trials, "the residual variance")
     if fit.at_boundary:
         warnings.append("tau2 was estimated on its boundary (0): no between-trial variation of the treatment effect.")
     if not fit.converged:
@@ -153,7 +189,8 @@ def _fit_or(data: Prepared, adjust, interaction, quadrature: int) -> dict:
     k = len(used)
     _require_both_arms(data, rows)
     _check_interaction_varies(data, rows, group, k, interaction)
-    nuisance, common = _design(data, rows, group, k, adjust, interaction)
+    nuisance, common, rank_warnings = _design(data, rows, group, labels, adjust, interaction)
+    warnings += rank_warnings
     fit = fit_logistic(
         data.outcome[rows], group, nuisance, common, random_col=0, quadrature=quadrature, estimate_tau=k > 1
     )
@@ -186,7 +223,7 @@ def _fit_hr(data: Prepared, adjust, interaction) -> dict:
     group, k = data.trial_index, len(data.trials)
     _require_both_arms(data, rows)
     _check_interaction_varies(data, rows, group, k, interaction)
-    nuisance, common = _design(data, rows, group, k, adjust, interaction)
+    nuisance, common, rank_warnings = _design(data, rows, group, data.trials, adjust, interaction)
     if nuisance.shape[1]:
         fit = cox_efron_stratum_specific(data.time, data.event, common, nuisance, group)
     else:
@@ -195,7 +232,7 @@ def _fit_hr(data: Prepared, adjust, interaction) -> dict:
     warnings = [
         f"Trial {data.trials[i]} has no events: it adds nothing to the Cox model." for i in np.flatnonzero(events == 0)
     ]
-    warnings += _one_arm_warnings(data, rows, group, data.trials, "its own covariate terms")
+    warnings += rank_warnings + _one_arm_warnings(data, rows, group, data.trials, "its own covariate terms")
     if not fit.converged:
         warnings.append("The Cox model did not converge (an arm without events?); the estimates may be unreliable.")
     return {

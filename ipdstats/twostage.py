@@ -60,7 +60,9 @@ def _pool_rows(rows: list[dict], spec: Spec, what: str) -> Pooled:
 
 
 def _interaction_block(data: Prepared, spec: Spec) -> tuple[dict, list[str], dict]:
-    effects = interaction_effects(data, spec.measure, spec.interaction, list(spec.adjust))
+    effects = interaction_effects(
+        data, spec.measure, spec.interaction, data.model_columns(spec.adjust, spec.interaction)
+    )
     rows = _per_trial_rows(effects)
     pooled = _pool_rows(rows, spec, f"interaction of treatment with {spec.interaction}")
     block = {
@@ -77,7 +79,7 @@ def _interaction_block(data: Prepared, spec: Spec) -> tuple[dict, list[str], dic
 
 def run_two_stage(data: Prepared, spec: Spec) -> dict:
     """Per-trial estimates, the pooled effect with its heterogeneity, and the pooled within-trial interaction."""
-    effects = treatment_effects(data, spec.measure, list(spec.adjust))
+    effects = treatment_effects(data, spec.measure, data.model_columns(spec.adjust))
     rows = _per_trial_rows(effects) + _aggregate_rows(spec, effects.trials)
     pooled = _pool_rows(rows, spec, "treatment effect")
     warnings = _exclusion_warnings(rows) + effects.left_out_warnings() + pooled.warnings
