@@ -11,6 +11,7 @@ from apps.core.models import AuditEvent
 from apps.reviews.models import Outcome, Review
 from apps.trials import lifecycle
 from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, StatusTransition, Trial
+from apps.trials.services import TRIAL_FIELDS
 
 User = get_user_model()
 
@@ -65,33 +66,7 @@ class TrialSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "review",
-            "registry_id",
-            "title",
-            "citation",
-            "doi",
-            "year",
-            "sponsor_type",
-            "n_randomised",
-            "arms",
-            "result_measure",
-            "result_estimate",
-            "result_ci_low",
-            "result_ci_high",
-            "result_n_intervention",
-            "result_n_control",
-            "identified_via",
-            "is_duplicate",
-            "screening_decision",
-            "exclusion_reason",
-            "ipd_sought",
-            "ipd_not_sought_reason",
-            "ipd_provided",
-            "ipd_not_provided_reason",
-            "ipd_not_provided_note",
-            "n_provided",
-            "n_not_provided",
-            "n_not_provided_reason",
-            "aggregate_available",
+            *TRIAL_FIELDS,
             "status",
             "status_label",
             "exit_reason",
