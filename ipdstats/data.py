@@ -171,15 +171,14 @@ def _coded_0_1_by_type(column: pa.ChunkedArray) -> bool:
 
 
 def _is_text(column: pa.ChunkedArray) -> bool:
-    """A column of text that is not all numbers (R would read it as characters, a factor in a model)."""
+    """A column of text in which no value is a number (R would read it as characters, a factor in a model). A
+    column that mixes numbers and text is taken as numbers with a typing error, and refused by `_numeric`."""
     kind = column.type
     if not (pa.types.is_dictionary(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind)):
         return False
-    try:
-        pc.cast(column.cast(pa.string()) if pa.types.is_dictionary(kind) else column, pa.float64())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return True
-    return False
+    distinct = pc.unique(column.cast(pa.string()) if pa.types.is_dictionary(kind) else column).drop_null()
+    values = pd.Series(distinct.to_pylist(), dtype=object)
+    return len(values) > 0 and bool(pd.to_numeric(values, errors="coerce").isna().all())
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from ipdstats.data import Prepared
-from ipdstats.effects import _sequential_aliasing, interaction_effects, treatment_effects
+from ipdstats.effects import interaction_effects, sequential_aliasing, treatment_effects
 from ipdstats.engine import run_spec
 
 EXTRA = Path(__file__).resolve().parent.parent / "data" / "reference" / "extra"
@@ -66,7 +66,7 @@ def test_sequential_aliasing_keeps_the_earlier_of_two_collinear_columns():
     centred = [column - column.mean() for column in columns]
     cross = np.array([[[a @ b for b in centred] for a in centred]])
     scale = np.array([[column @ column for column in columns]])
-    aliased, constant = _sequential_aliasing(cross, scale)
+    aliased, constant = sequential_aliasing(cross, scale)
     assert aliased.tolist() == [[False, False, True, True]]
     assert constant.tolist() == [[False, False, False, True]]
 

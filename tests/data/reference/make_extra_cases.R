@@ -709,6 +709,65 @@ make_bin_many <- function() {
   write_case("bin_many", file, d, analyses)
 }
 
+# A text covariate (R's factor): region with levels east (the reference), north and south, sorted in the C locale;
+# north is absent from trial R02 (its indicator is constant there) and east from R04 (the indicators are collinear
+# with the intercept there); a few rows without a region. A two-level text sex ("F", "M") for an interaction.
+# Own seed, so that the cases above keep their data.
+make_factor_region <- function() {
+  set.seed(20261128)
+  rows <- lapply(1:6, function(i) {
+    n <- sample(80:160, 1)
+    treat <- rbinom(n, 1, 0.5)
+    present <- switch(as.character(i), "2" = c("east", "south"), "4" = c("north", "south"),
+                      c("east", "north", "south"))
+    region <- sample(present, n, replace = TRUE)
+    sex <- sample(c("F", "M"), n, replace = TRUE)
+    shift <- c(east = 0, north = 0.5, south = -0.4)[region]
+    effect <- rnorm(1, 0, 0.2)
+    event_time <- rexp(n, 0.1 * exp((-0.4 + effect) * treat + shift))
+    censor_time <- runif(n, 2, 12)
+    data.frame(trial = trial_label("R", i), id = seq_len(n), treat = treat, region = region, sex = sex,
+               y = round(10 + (-1.2 + 2 * effect) * treat + 2 * shift + 0.8 * (sex == "M") * treat +
+                           rnorm(n, 0, 3), 3),
+               yb = rbinom(n, 1, plogis(-0.3 + (-0.5 + effect) * treat + shift)),
+               time = round(pmin(event_time, censor_time), 3), event = as.integer(event_time <= censor_time))
+  })
+  d <- do.call(rbind, rows)
+  d$region[sample(nrow(d), 6)] <- NA
+  file <- write_data(d, "factor_region")
+  d <- d[!is.na(d$region), ]
+  old_collate <- Sys.getlocale("LC_COLLATE")
+  Sys.setlocale("LC_COLLATE", "C")
+  # R's own treatment contrasts give the one-stage models their per-trial indicator columns.
+  coded <- cbind(d, model.matrix(~ region, d)[, -1])
+  indicators <- c("regionnorth", "regionsouth")
+  binary <- transform(coded, y = yb)
+  binary_columns <- list(trial = "trial", treatment = "treat", outcome = "yb")
+  with_binary_columns <- function(a) {
+    a$spec$columns <- binary_columns
+    a
+  }
+  analyses <- c(
+    two_stage_set(file, "continuous", "MD", per_trial_model(d, md_fit("region")), FEW_TAU2, adjust = "region",
+                  with_n = TRUE),
+    lapply(two_stage_set(file, "binary", "OR", per_trial_model(binary, or_fit("region")), list(c("REML", "wald")),
+                         adjust = "region"), with_binary_columns),
+    two_stage_set(file, "survival", "HR", per_trial_model(d, hr_fit("region")), list(c("REML", "wald")),
+                  adjust = "region"),
+    list(analysis(make_spec(file, "continuous", "MD", interaction = "sex", adjust = "region"),
+                  interaction_expect(per_trial_model(d, md_fit("region", "treat:sexM", "treat * sex")), "REML",
+                                     "wald")),
+         analysis(make_spec(file, "continuous", approach = "one-stage", adjust = "region"),
+                  lmm_expect(coded, indicators)),
+         with_binary_columns(analysis(make_spec(file, "binary", "OR", "one-stage", adjust = "region",
+                                                quadrature = 5), glmm_expect(binary, 5, indicators))),
+         analysis(make_spec(file, "survival", approach = "one-stage", adjust = "region"),
+                  cox_expect(coded, indicators)))
+  )
+  Sys.setlocale("LC_COLLATE", old_collate)
+  write_case("factor_region", file, d, analyses)
+}
+
 make_bin_sparse()
 make_small_k()
 make_bin_het()
@@ -723,3 +782,4 @@ make_cont_equal()
 make_cont_scale()
 make_single_sex()
 make_bin_many()
+make_factor_region()
