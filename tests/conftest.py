@@ -1,7 +1,20 @@
 """Fixtures shared by the whole suite."""
 
+import os
+from pathlib import Path
+
 import pytest
 from rest_framework.test import APIClient
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture
@@ -18,3 +31,28 @@ def api_as(api_client):
         return api_client
 
     return login
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    """One Debian Chromium, driven by Playwright, for every browser test: Playwright's sync API allows one
+    session at a time in a thread."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; Django's guard against database calls from
+    # async contexts would then refuse the tests' own (synchronous) ORM calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium_browser):
+    context = chromium_browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()

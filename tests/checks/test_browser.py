@@ -1,41 +1,16 @@
 """The integrity pages in Chromium: a finding worked through to resolution, and every page checked by axe-core
 against WCAG 2.1 A and AA."""
 
-import os
-
 import pytest
 
 from apps.checks import services
 from apps.checks.models import Finding
 from tests.checks.conftest import make_table
 from tests.checks.test_runs import spoiled_frame
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD
+from tests.e2e.conftest import PASSWORD
 from tests.e2e.test_accessibility import axe_violations
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    """Chromium for this module only: closed before tests/e2e starts its own session-wide browser."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(chromium):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
 
 
 @pytest.fixture

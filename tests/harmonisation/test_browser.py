@@ -5,7 +5,6 @@ from celery import current_app
 from playwright.sync_api import expect
 
 from apps.harmonisation.models import HarmonisedTable, MappingRule
-from tests.e2e.conftest import chromium_browser, page  # noqa: F401  (fixtures)
 from tests.factories import FACTORY_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
