@@ -23,7 +23,8 @@ Spec keys:
   approach     two-stage (default) | one-stage
   tau2         FE, DL, REML (default), PM, ML, HE, SJ, EB: two-stage between-trial variance estimator
   ci           wald (default) | hksj (Hartung-Knapp-Sidik-Jonkman)
-  adjust       list of covariate columns
+  adjust       list of covariate columns; a text column is coded as R codes a factor (sorted levels, the first
+               the reference, one 0/1 indicator per other level; a text interaction column needs two levels)
   interaction  a covariate column: treatment x covariate interaction
   quadrature   one-stage binary: 1 = Laplace (default), n = adaptive Gauss-Hermite with n points
   aggregate    list of {"trial", "estimate", "se"}: published results of trials without participant data
