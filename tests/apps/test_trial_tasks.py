@@ -2,14 +2,10 @@
 
 import datetime
 import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.core import mail
-from django.db import connection
 
 from apps.accounts.models import Role
 from apps.core.models import AuditEvent
@@ -19,9 +15,9 @@ from apps.trials.services import agreements_mark_expired, followups_notify_due
 from apps.trials.tasks import agreements_mark_expired_task, followups_notify_due_task
 from ipdreview.celery import app as celery_app
 from tests.factories import AgreementFactory, ContactAttemptFactory, MembershipFactory, TrialFactory, UserFactory
+from tests.workers import start_worker, stop_worker
 
 TODAY = datetime.date(2026, 6, 15)
-BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def _due_attempt(owner, *, trial=None, follow_up=TODAY, **extra):
@@ -117,22 +113,6 @@ def test_beat_runs_both_tasks_daily_on_the_default_queue():
     assert celery_app.amqp.router.route({}, "apps.analyses.tasks.run")["queue"].name == "analysis"
 
 
-def _start_worker(database_name: str, queue: str) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "ipdreview.settings.test",
-        "DATABASE_URL": f"postgres://{connection.settings_dict['USER']}@{connection.settings_dict['HOST']}:"
-        f"{connection.settings_dict['PORT'] or 5432}/{database_name}",
-    }
-    command = [
-        sys.executable, "-m", "celery", "-A", "ipdreview", "worker",
-        "--pool=solo", f"--queues={queue}", "--loglevel=INFO",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
-        f"--hostname=test-{os.getpid()}@%h",
-    ]  # fmt: skip
-    return subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_the_tasks_against_the_test_database():
@@ -143,7 +123,7 @@ def test_a_real_worker_runs_the_tasks_against_the_test_database():
     )
     # A queue of its own, so that no other worker on this Redis takes the tasks to another database.
     queue = f"test-worker-{os.getpid()}"
-    worker = _start_worker(connection.settings_dict["NAME"], queue)
+    worker = start_worker(queue)
     try:
         started = time.monotonic()
         expiry = agreements_mark_expired_task.apply_async(queue=queue)
@@ -152,8 +132,7 @@ def test_a_real_worker_runs_the_tasks_against_the_test_database():
         assert reminder.get(timeout=60) == 1
         assert time.monotonic() - started < 60
     finally:
-        worker.terminate()
-        output, _ = worker.communicate(timeout=30)
+        output = stop_worker(worker)
     agreement.refresh_from_db()
     attempt.refresh_from_db()
     assert agreement.status == "expired"

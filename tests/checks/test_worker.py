@@ -15,7 +15,7 @@ from apps.harmonisation.models import HarmonisedTable
 from apps.jobs.models import Job
 from apps.jobs.services import jobs_reap_stale
 from tests.checks.conftest import make_table
-from tests.datasets.test_worker import start_worker, stop, wait_for
+from tests.workers import start_worker, stop_worker, wait_for
 
 
 @pytest.mark.worker
@@ -49,7 +49,7 @@ def test_a_worker_killed_mid_check_leaves_a_job_that_is_requeued_and_then_finish
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
     finally:
-        stop(worker)
+        stop_worker(worker)
 
     settings.JOBS_STALE_AFTER_SECONDS = 2
     time.sleep(2.5)
@@ -66,7 +66,7 @@ def test_a_worker_killed_mid_check_leaves_a_job_that_is_requeued_and_then_finish
     try:
         wait_for(lambda: Job.objects.get(pk=job.pk).is_finished, timeout=60, what="the requeued job to finish")
     finally:
-        output = stop(worker)
+        output = stop_worker(worker)
     job.refresh_from_db()
     run.refresh_from_db()
     assert job.state == Job.State.SUCCEEDED, (job.error, output)

@@ -2,58 +2,19 @@
 
 import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from apps.datasets import services
 from apps.datasets.models import DatasetVersion
 from apps.jobs.models import Job
 from apps.jobs.services import jobs_reap_stale
+from tests.workers import start_worker, stop_worker, wait_for
 
 from .conftest import parse_job
 
-BASE_DIR = Path(__file__).resolve().parents[2]
 CSV = b"id,arm\n007,1\n012,2\n"
-
-
-def start_worker(queue: str, storage_root: Path) -> subprocess.Popen:
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "ipdreview.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
-        "DATASET_STORAGE_ROOT": str(storage_root),
-        "JOBS_HEARTBEAT_SECONDS": "0.5",
-    }
-    command = [
-        sys.executable, "-m", "celery", "-A", "ipdreview", "worker",
-        "--pool=solo", f"--queues={queue}", "--loglevel=INFO",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
-        f"--hostname=ingest-test-{os.getpid()}-{time.monotonic_ns()}@%h",
-    ]  # fmt: skip
-    return subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def wait_for(condition, *, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def stop(worker: subprocess.Popen) -> str:
-    if worker.poll() is None:
-        worker.terminate()
-    output, _ = worker.communicate(timeout=30)
-    return output
 
 
 @pytest.mark.worker
@@ -89,7 +50,7 @@ def test_a_worker_killed_mid_parse_leaves_a_job_that_is_requeued_and_then_parsed
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
     finally:
-        stop(worker)
+        stop_worker(worker)
 
     # Nothing beats any more: the reaper takes the job back once the heartbeat is stale.
     settings.JOBS_STALE_AFTER_SECONDS = 2
@@ -109,7 +70,7 @@ def test_a_worker_killed_mid_parse_leaves_a_job_that_is_requeued_and_then_parsed
     try:
         wait_for(lambda: Job.objects.get(pk=job.pk).is_finished, timeout=40, what="the requeued job to finish")
     finally:
-        output = stop(worker)
+        output = stop_worker(worker)
     job.refresh_from_db()
     version.refresh_from_db()
     assert job.state == Job.State.SUCCEEDED, (job.error, output)
