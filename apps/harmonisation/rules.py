@@ -190,7 +190,14 @@ class _Flags:
     def series(self, index: pd.Index) -> pd.Series:
         if not self.flagged.any():
             return pd.Series(pd.arrays.ArrowStringArray(pa.nulls(len(index), pa.string())), index=index)
-        return pd.Series(pd.arrays.ArrowStringArray(pa.array(self.messages, type=pa.string())), index=index)
+        # Only the flagged rows hold a message: Arrow gathers them by position instead of reading every row.
+        rows = np.flatnonzero(self.flagged)
+        positions = np.full(len(self.flagged), -1, dtype=np.int64)
+        positions[rows] = np.arange(len(rows))
+        indices = pa.array(positions, mask=~self.flagged)
+        messages = pa.array(self.messages[rows].tolist(), type=pa.string())
+        column = pa.DictionaryArray.from_arrays(indices, messages).cast(pa.string())
+        return pd.Series(pd.arrays.ArrowStringArray(column), index=index)
 
 
 def _mask(mask) -> np.ndarray:
@@ -406,7 +413,8 @@ def harmonise(
             on_progress(len(outcomes), len(by_target), target.name)
         columns[target.name] = outcome.values
         columns[target.name + FLAG_SUFFIX] = outcome.flags
-    table = pd.DataFrame(columns).reset_index(drop=True)
+    # concat joins the columns as they are; DataFrame(dict) would copy every float column into one block.
+    table = pd.concat(columns, axis=1).reset_index(drop=True)
     return table, outcomes
 
 
