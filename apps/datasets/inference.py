@@ -109,8 +109,22 @@ def _is_integer(sample: pa.Array, candidates: pa.Array) -> bool:
     return _all_match(sample, INTEGER) and _all_match(candidates, INTEGER) and not _looks_like_identifier(candidates)
 
 
-def _is_number(sample: pa.Array, candidates: pa.Array) -> bool:
-    return _all_match(sample, NUMBER) and _all_match(candidates, NUMBER) and not _looks_like_identifier(candidates)
+def _as_numbers(sample: pa.Array, candidates: pa.Array, kept: pa.Array) -> pa.Array | None:
+    """The column as float64 when every value is a decimal number, else None.
+
+    Arrow's cast reads exactly the decimal forms NUMBER accepts, plus nan and infinity: only when a
+    non-finite value comes out does the slower pattern decide.
+    """
+    if not _all_match(sample, NUMBER):
+        return None
+    try:
+        numbers = pc.cast(kept, pa.float64())
+    except pa.ArrowInvalid:
+        return None
+    finite = pc.all(pc.is_finite(numbers)).as_py() is not False
+    if not finite and not _all_match(candidates, NUMBER):
+        return None
+    return None if _looks_like_identifier(candidates) else numbers
 
 
 def _is_boolean(sample: pa.Array, candidates: pa.Array) -> bool:
@@ -123,20 +137,24 @@ def infer_text_column(values: pa.Array) -> TypedColumn:
     """Type one column of text (values as read, nulls only where the reader had no value)."""
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     stripped = pc.utf8_trim_whitespace(values)
-    present = pc.fill_null(pc.not_equal(stripped, ""), False)
-    candidates = pc.filter(stripped, present)
+    # Lengths compare faster than text; a column without empty values (the usual case) needs no filtering.
+    present = pc.fill_null(pc.greater(pc.binary_length(stripped), 0), False)
+    every_present = stripped.null_count == 0 and pc.all(present).as_py() is not False
+    candidates = stripped if every_present else pc.filter(stripped, present)
     if len(candidates) == 0:
         return TypedColumn(_null_where_absent(values, present), "text")
+    kept = stripped if every_present else _null_where_absent(stripped, present)
     sample = candidates.slice(0, DATE_SAMPLE)
     if _is_integer(sample, candidates):
-        return TypedColumn(pc.cast(_null_where_absent(stripped, present), pa.int64()), "integer")
-    if _is_number(sample, candidates):
-        return TypedColumn(pc.cast(_null_where_absent(stripped, present), pa.float64()), "number")
+        return TypedColumn(pc.cast(kept, pa.int64()), "integer")
+    numbers = _as_numbers(sample, candidates, kept)
+    if numbers is not None:
+        return TypedColumn(numbers, "number")
     if _is_boolean(sample, candidates):
-        return TypedColumn(pc.equal(pc.utf8_lower(_null_where_absent(stripped, present)), "true"), "boolean")
+        return TypedColumn(pc.equal(pc.utf8_lower(kept), "true"), "boolean")
     fmt, has_time, share = _best_date_format(pc.unique(sample))
     if share >= DATE_SHARE:
-        dates = _as_dates(_null_where_absent(stripped, present), present, fmt, has_time)
+        dates = _as_dates(kept, present, fmt, has_time)
         if len(candidates) - dates.n_invalid >= DATE_SHARE * len(candidates):
             return dates
     return TypedColumn(_null_where_absent(values, present), "text")
