@@ -17,6 +17,10 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
     the cap while streaming is stopped there. Both answer 413 with the limit in the message.
     """
 
+    # Django's multipart parser spends its time per chunk (reads, boundary search, handler calls): chunks of
+    # 1 MB rather than its 64 KB cut that sixteenfold and still hold little in memory.
+    chunk_size = 1024 * 1024
+
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
         if content_length and content_length > max_upload_bytes() + MULTIPART_ALLOWANCE:
             raise too_large_error(content_length)
