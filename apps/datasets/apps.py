@@ -7,4 +7,5 @@ class DatasetsConfig(AppConfig):
     verbose_name = "Participant data"
 
     def ready(self) -> None:
-        from apps.datasets import receivers  # noqa: F401  (connects the job-state receiver)
+        # The job-state receiver; the task, so that _enqueue finds it and eager mode (no broker) runs it.
+        from apps.datasets import receivers, tasks  # noqa: F401
