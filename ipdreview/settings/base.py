@@ -125,10 +125,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
     # Uploaded participant files and their parsed tables, stored by content hash; swap the backend for a
-    # shared or object store when web and workers run on different machines.
+    # shared or object store when web and workers run on different machines. Kept outside MEDIA_ROOT, so no
+    # media URL can ever reach them: they are read only through the access-checked views.
     "datasets": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": env("DATASET_STORAGE_ROOT", str(MEDIA_ROOT / "datasets"))},
+        "OPTIONS": {"location": env("DATASET_STORAGE_ROOT", str(BASE_DIR / "var" / "datasets"))},
     },
 }
 
