@@ -26,7 +26,8 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", default=True)
+# Off unless asked for: `make run` sets DJANGO_DEBUG=1 itself (scripts/run-dev.sh).
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
 # A fixed key is fine for local development only; production.py refuses to start without its own.
 SECRET_KEY = env("DJANGO_SECRET_KEY", "development-only-key-not-secret-ipd-review-0123456789")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")

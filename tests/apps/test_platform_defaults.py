@@ -1,5 +1,5 @@
 """The defaults a process gets when it starts with no settings module of its own (wsgi, asgi, celery all fall
-back to ipdreview.settings.base): participant files live outside MEDIA_ROOT where no URL
+back to ipdreview.settings.base): debug is off, and participant files live outside MEDIA_ROOT where no URL
 serves them, even when debug is turned on."""
 
 import json
@@ -40,6 +40,14 @@ def _probe(**env_overrides) -> dict:
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_base_settings_start_with_debug_off():
+    assert _probe()["debug"] is False
+
+
+def test_debug_is_on_only_when_asked_for():
+    assert _probe(DJANGO_DEBUG="1")["debug"] is True
 
 
 def test_dataset_storage_defaults_to_a_directory_outside_media_root():
