@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 
 from apps.checks import catalogue
 from apps.checks.models import CheckResult, CheckRun, CheckSettings, Finding
+from apps.core.errors import ApplicationError
 from apps.datasets.storage import dataset_storage
 from apps.harmonisation.models import HarmonisedTable, SchemaVariable
 from apps.harmonisation.rules import FLAG_SUFFIX
@@ -127,17 +128,77 @@ def run_results(run: CheckRun) -> list[CheckResult]:
     return list(run.results.select_related("finding"))
 
 
-def unresolved_failures(trial: Trial) -> list[Finding]:
-    """The failed checks of the trial's latest run that are not resolved: they hold back "data checked"."""
-    run = latest_run(trial)
+@dataclasses.dataclass(frozen=True)
+class DataCheckState:
+    """Where the trial's newest harmonised table stands with its checks; `code` is one of the names below."""
+
+    code: str
+    message: str
+    table: HarmonisedTable | None = None
+    run: CheckRun | None = None
+    unresolved: tuple[Finding, ...] = ()
+
+    @property
+    def checked(self) -> bool:
+        return self.code == CHECKED
+
+
+NO_TABLE = "no_harmonised_table"
+NEVER_CHECKED = "never_checked"
+CHECKS_RUNNING = "checks_running"
+RUN_FAILED = "check_run_failed"
+UNRESOLVED = "unresolved_findings"
+CHECKED = "checked"
+
+
+def data_check_state(trial: Trial) -> DataCheckState:
+    """Judge the newest harmonised table by its newest check run: older tables' runs no longer speak for the data."""
+    table = latest_table(trial)
+    if table is None:
+        return DataCheckState(NO_TABLE, "the trial has no harmonised table yet; apply its mapping, then check it.")
+    name = f"the newest harmonised table (mapping {table.mapping.number}, revision {table.mapping_revision})"
+    run = table.check_runs.order_by("-created_at", "-id").first()
     if run is None:
-        return []
-    return list(
+        return DataCheckState(NEVER_CHECKED, f"{name} has never been checked; run the checks.", table)
+    if run.state in (CheckRun.State.QUEUED, CheckRun.State.RUNNING):
+        return DataCheckState(
+            CHECKS_RUNNING,
+            f"the checks of {name} are still {run.get_state_display().lower()} (run #{run.pk}); wait for them.",
+            table,
+            run,
+        )
+    if run.state == CheckRun.State.FAILED:
+        reason = run.error or "no reason was recorded"
+        return DataCheckState(
+            RUN_FAILED, f"the check run #{run.pk} of {name} failed ({reason}); run the checks again.", table, run
+        )
+    unresolved = tuple(
         Finding.objects.filter(result__run=run, result__status=CheckResult.Status.FAIL)
         .exclude(status=Finding.Status.RESOLVED)
         .select_related("result", "result__run")
         .order_by("result__position")
     )
+    if unresolved:
+        message = f"{len(unresolved)} failed check(s) of run #{run.pk} are unresolved; resolve each with a note."
+        return DataCheckState(UNRESOLVED, message, table, run, unresolved)
+    return DataCheckState(CHECKED, f"run #{run.pk} on {name} has no unresolved failed check.", table, run)
+
+
+def unresolved_failures(trial: Trial) -> list[Finding]:
+    """The unresolved failed checks of the newest table's newest run: they hold back "data checked".
+
+    Raises a 409 ApplicationError saying what is missing when there is no such run to judge by: no harmonised
+    table, never checked, checks still queued or running, or the run failed.
+    """
+    state = data_check_state(trial)
+    if state.code in (NO_TABLE, NEVER_CHECKED, CHECKS_RUNNING, RUN_FAILED):
+        raise ApplicationError(
+            f"to_status: the data cannot be marked checked: {state.message}",
+            code=state.code,
+            status=409,
+            details={"to_status": [state.message]},
+        )
+    return list(state.unresolved)
 
 
 def affected_rows(result: CheckResult, *, limit: int | None = PAGE_ROWS) -> pd.DataFrame:
