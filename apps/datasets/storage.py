@@ -1,13 +1,18 @@
 """Where participant files live: the `datasets` storage, by content hash, written once and never deleted."""
 
 import contextlib
+import logging
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from django.core.files import File
+from django.core.files.move import file_move_safe
 from django.core.files.storage import Storage, storages
+
+logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1024 * 1024
 
@@ -25,14 +30,50 @@ def parsed_name(sha256: str, parser_version: int) -> str:
 
 
 def store_once(name: str, content: File) -> str:
-    """Save `content` under `name` unless a file is already there; the stored name is returned.
+    """Save `content` under `name` unless a complete file is already there; the stored name is returned.
 
-    Names derive from the content's hash, so an existing file already holds these bytes and is kept.
+    Names derive from the content's hash, so a file already there with the same size holds these bytes and is
+    kept; one of another size was cut short by a process that died mid-write, and is replaced. On disk the
+    bytes are written under a temporary name and renamed into place, so the name never shows a partial file.
     """
     storage = dataset_storage()
     if storage.exists(name):
-        return name
-    return storage.save(name, content)
+        stored_size = storage.size(name)
+        if stored_size == content.size:
+            return name
+        logger.warning("Replacing %s: %s bytes stored where %s were expected", name, stored_size, content.size)
+    try:
+        path = Path(storage.path(name))
+    except NotImplementedError:
+        # Object stores write a whole object or none; a short one is deleted so that save keeps the name.
+        if storage.exists(name):
+            storage.delete(name)
+        return storage.save(name, content)
+    _write_atomically(path, content, storage.file_permissions_mode)
+    return name
+
+
+def _write_atomically(path: Path, content: File, mode: int | None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        if hasattr(content, "temporary_file_path"):
+            # An upload already on disk is moved (a rename on the same file system), not copied.
+            os.close(handle)
+            file_move_safe(content.temporary_file_path(), partial, allow_overwrite=True)
+        else:
+            with os.fdopen(handle, "wb") as target:
+                for chunk in content.chunks(CHUNK_SIZE):
+                    target.write(chunk)
+                target.flush()
+                os.fsync(target.fileno())
+        if mode is not None:
+            os.chmod(partial, mode)
+        os.replace(partial, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial)
+        raise
 
 
 @contextlib.contextmanager

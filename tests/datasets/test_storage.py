@@ -1,0 +1,50 @@
+"""The content-addressed store never keeps a partial file under a hash name."""
+
+import hashlib
+
+import pytest
+from django.core.files.base import ContentFile
+
+from apps.datasets import storage
+from apps.datasets.storage import dataset_storage, store_once
+
+from .conftest import stored_bytes
+
+CSV = b"id,arm\n007,1\n012,2\n"
+
+
+class BrokenContent(ContentFile):
+    """Content whose reading fails after its first chunk, as when a worker is stopped mid-write."""
+
+    def chunks(self, chunk_size=None):
+        yield self.read(4)
+        raise OSError("the worker stopped")
+
+
+def test_a_truncated_file_left_at_the_hash_name_is_replaced_by_the_upload(ingest, dataset_root):
+    sha256 = hashlib.sha256(CSV).hexdigest()
+    leftover = dataset_root / storage.upload_name(sha256)
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(CSV[:5])
+
+    version = ingest("trial.csv", CSV)
+
+    assert stored_bytes(version) == CSV
+    assert version.status == "parsed"
+    assert version.n_rows == 2
+
+
+def test_a_write_stopped_midway_leaves_nothing_under_the_name(dataset_root):
+    with pytest.raises(OSError):
+        store_once("uploads/ab/abc", BrokenContent(b"0123456789"))
+
+    assert not dataset_storage().exists("uploads/ab/abc")
+    assert list((dataset_root / "uploads" / "ab").iterdir()) == []
+
+
+def test_a_complete_file_already_stored_is_kept(dataset_root):
+    store_once("parsed/ab/abc.v1.parquet", ContentFile(b"first"))
+    before = (dataset_root / "parsed" / "ab" / "abc.v1.parquet").stat().st_mtime_ns
+
+    assert store_once("parsed/ab/abc.v1.parquet", ContentFile(b"again")) == "parsed/ab/abc.v1.parquet"
+    assert (dataset_root / "parsed" / "ab" / "abc.v1.parquet").stat().st_mtime_ns == before
