@@ -60,6 +60,8 @@ def check_run_schedule(*, table: HarmonisedTable, actor=None, trigger: str = Che
     Automatic scheduling is idempotent: a table already checked, or being checked, is not queued again.
     On demand always queues a new run (the trial's settings may have changed since).
     """
+    # The table row is locked first, so two schedulers cannot both find no run and both insert one.
+    HarmonisedTable.objects.select_for_update().filter(pk=table.pk).first()
     table = HarmonisedTable.objects.select_related("mapping__trial__review").get(pk=table.pk)
     trial = table.mapping.trial
     if trigger == CheckRun.Trigger.AUTOMATIC:

@@ -198,6 +198,9 @@ class HarmonisedTable(models.Model):
     sha256 = models.CharField(max_length=64)
     code_version = models.CharField(max_length=32)
     input_hashes = models.JSONField(default=dict, help_text="SHA-256 of the source file and of the rules applied.")
+    input_sha256 = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the inputs and the code version: one table per input."
+    )
     n_rows = models.PositiveIntegerField()
     n_flagged_rows = models.PositiveIntegerField(default=0)
     flags = models.JSONField(default=dict, help_text="Flagged values per schema variable.")
@@ -209,6 +212,15 @@ class HarmonisedTable(models.Model):
 
     class Meta:
         ordering = ["mapping", "-created_at", "-id"]
+        constraints = [
+            # Applying the same revision to the same input twice gives the one table back; tables stored before
+            # the input hash existed have none and are left as they are.
+            models.UniqueConstraint(
+                fields=["mapping", "mapping_revision", "input_sha256"],
+                condition=~Q(input_sha256=""),
+                name="harmonised_table_unique_input",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.mapping} r{self.mapping_revision} ({self.n_rows} rows)"

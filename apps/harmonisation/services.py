@@ -20,7 +20,7 @@ from apps.datasets.models import DatasetVersion
 from apps.datasets.storage import store_once
 from apps.harmonisation import rules
 from apps.harmonisation.models import HarmonisedTable, Mapping, MappingRule, SchemaVariable
-from apps.harmonisation.selectors import current_rules, source_columns
+from apps.harmonisation.selectors import apply_jobs, current_rules, source_columns
 from apps.jobs.context import JobContext
 from apps.jobs.errors import JobInputError
 from apps.jobs.models import Job
@@ -310,9 +310,19 @@ def mapping_mark_reviewed(*, mapping: Mapping, actor) -> Mapping:
 
 @transaction.atomic
 def mapping_apply(*, mapping: Mapping, actor) -> Job:
-    """Queue the job that applies the mapping's current rules to its source version."""
+    """Queue the job that applies the mapping's current rules to its source version; one at a time per mapping."""
+    mapping = Mapping.objects.select_for_update().select_related("trial__review").get(pk=mapping.pk)
     if not MappingRule.objects.filter(mapping=mapping, superseded_at=None).exists():
         raise ApplicationError("This mapping has no rules yet; set at least one before applying it.", status=409)
+    pending = apply_jobs(mapping).filter(state__in=[Job.State.QUEUED, Job.State.RUNNING]).first()
+    if pending is not None:
+        raise ApplicationError(
+            f"Harmonisation job {pending.pk} of this mapping is still {pending.get_state_display().lower()}; "
+            "wait for it to finish before applying the mapping again.",
+            code="apply_in_progress",
+            status=409,
+            details={"job": pending.pk},
+        )
     return job_create(
         kind=APPLY_KIND,
         task=APPLY_TASK,
@@ -377,6 +387,13 @@ def harmonised_table_build(
         mapping_rules = current_rules(locked)
     if not mapping_rules:
         raise JobInputError("This mapping has no rules; set at least one before applying it.")
+    input_hashes = {"source_sha256": mapping.source_version.sha256, "rules_sha256": _rules_hash(mapping_rules)}
+    input_sha256 = _input_hash(input_hashes)
+    existing = HarmonisedTable.objects.filter(
+        mapping=mapping, mapping_revision=revision, input_sha256=input_sha256
+    ).first()
+    if existing is not None:
+        return existing  # the same rules on the same data: the table already stands
     _progress(context, 5, "Reading the parsed data")
     try:
         frame = version_frame(mapping.source_version)
@@ -411,7 +428,8 @@ def harmonised_table_build(
         storage_name=name,
         sha256=sha256,
         code_version=CODE_VERSION,
-        input_hashes={"source_sha256": mapping.source_version.sha256, "rules_sha256": _rules_hash(mapping_rules)},
+        input_hashes=input_hashes,
+        input_sha256=input_sha256,
         n_rows=len(table),
         n_flagged_rows=flagged_rows,
         flags={target: outcome.stats["flagged"] for target, outcome in outcomes.items()},
@@ -419,9 +437,22 @@ def harmonised_table_build(
     )
 
 
+def _input_hash(input_hashes: dict) -> str:
+    content = {**input_hashes, "code_version": CODE_VERSION}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
 @transaction.atomic
-def _table_record(*, mapping: Mapping, actor, **fields) -> HarmonisedTable:
-    table = HarmonisedTable.objects.create(mapping=mapping, created_by=_person(actor), **fields)
+def _table_record(*, mapping: Mapping, actor, mapping_revision: int, input_sha256: str, **fields) -> HarmonisedTable:
+    """Store the table once per (mapping, revision, input): an apply that lost a race gets the stored one."""
+    table, created = HarmonisedTable.objects.get_or_create(
+        mapping=mapping,
+        mapping_revision=mapping_revision,
+        input_sha256=input_sha256,
+        defaults={"created_by": _person(actor), **fields},
+    )
+    if not created:
+        return table
     audit_record(
         actor=actor,
         action=AuditEvent.Action.CREATE,
