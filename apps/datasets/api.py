@@ -51,7 +51,8 @@ class TrialDatasetListView(generics.ListCreateAPIView):
 
 
 class DatasetVersionParseView(generics.GenericAPIView):
-    """POST parses a failed version again (after its limits were raised, say); answers 202 with the version."""
+    """POST parses a failed version again (after its limits were raised, say), or sends again the parse of one
+    still queued; answers 202 with the version."""
 
     serializer_class = DatasetVersionDetailSerializer
 

@@ -28,7 +28,8 @@ from apps.datasets.readers import Limits, read_source
 from apps.jobs.context import JobContext
 from apps.jobs.errors import JobInputError
 from apps.jobs.models import Job
-from apps.jobs.services import job_create
+from apps.jobs.selectors import job_latest_for_target
+from apps.jobs.services import job_create, job_resend
 from apps.trials.models import Trial
 
 logger = logging.getLogger(__name__)
@@ -167,13 +168,20 @@ def _create_version(*, trial, actor, sha256, size, name, note, stored) -> tuple[
 
 
 def dataset_parse_requeue(*, version: DatasetVersion, actor) -> Job:
-    """Parse a failed version again (after a limit was raised, say); the stored file is unchanged."""
+    """Parse a failed version again (after a limit was raised, say), or send again the parse of a version
+    still queued (its message may have been lost); the stored file is unchanged."""
     with transaction.atomic():
         version = DatasetVersion.objects.select_for_update().get(pk=version.pk)
-        if version.status != DatasetVersion.Status.FAILED:
+        if version.status not in (DatasetVersion.Status.FAILED, DatasetVersion.Status.QUEUED):
             raise ApplicationError(
-                "Only a version whose parse failed can be parsed again.", code="not_failed", status=409
+                "Only a version whose parse failed or is still queued can be parsed again.",
+                code="not_failed",
+                status=409,
             )
+        waiting = job_latest_for_target(version, kind=PARSE_JOB_KIND)
+        if version.status == DatasetVersion.Status.QUEUED and waiting is not None and waiting.state == Job.State.QUEUED:
+            job_resend(waiting)
+            return waiting
         before = snapshot(version)
         version.status = DatasetVersion.Status.QUEUED
         version.error = ""

@@ -6,7 +6,8 @@ class Job(models.Model):
     """One long piece of work (parse, harmonise, check, analyse) run by a Celery worker.
 
     The row, not the Celery message, is the truth: a worker claims a queued row, beats while it works and
-    ends it as succeeded or failed; a row whose heartbeat stops is requeued or failed by `jobs_reap_stale`.
+    ends it as succeeded or failed; a row whose heartbeat stops is requeued or failed by `jobs_reap_stale`,
+    which also sends again the task of a row left queued (its message lost, or never sent).
     """
 
     class State(models.TextChoices):
@@ -30,6 +31,9 @@ class Job(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     progress_message = models.CharField(max_length=255, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the task was last sent; a job queued long after it is sent again."
+    )
     error = models.TextField(blank=True)
     celery_task_id = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(

@@ -9,6 +9,7 @@ from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.jobs.context import JobContext
@@ -23,6 +24,11 @@ Work = Callable[[JobContext], dict | None]
 
 def stale_after() -> datetime.timedelta:
     return datetime.timedelta(seconds=float(getattr(settings, "JOBS_STALE_AFTER_SECONDS", 300)))
+
+
+def resend_after() -> datetime.timedelta:
+    """How long a job may stay queued before its task is sent again (a long backlog only costs a no-op)."""
+    return datetime.timedelta(seconds=float(getattr(settings, "JOBS_RESEND_QUEUED_AFTER_SECONDS", 900)))
 
 
 def target_type_of(instance: models.Model) -> str:
@@ -67,10 +73,20 @@ def job_create(
         max_attempts=max_attempts,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
         celery_task_id=str(uuid.uuid4()),
+        enqueued_at=timezone.now(),
     )
     job_state_changed.send(sender=Job, job=job)
     transaction.on_commit(lambda: _enqueue(job))
     return job
+
+
+def job_resend(job: Job) -> None:
+    """Send a queued job's task again, its message being lost or never sent; a duplicate delivery does nothing."""
+    if job.state != Job.State.QUEUED:
+        raise ValueError(f"Job {job.pk} is {job.state}, not queued.")
+    job.enqueued_at = timezone.now()
+    job.save(update_fields=["enqueued_at"])
+    transaction.on_commit(lambda: _enqueue(job))
 
 
 def _claim(job_id: int) -> Job | None:
@@ -132,7 +148,8 @@ def _requeue_or_fail_locked(job: Job, *, reason: str) -> None:
         job.error = f"{reason} It was queued again (attempt {job.attempts} of {job.max_attempts} used)."
         job.celery_task_id = str(uuid.uuid4())
         job.progress_message = "Queued again"
-        _save_state(job, ["state", "error", "celery_task_id", "progress_message"])
+        job.enqueued_at = now
+        _save_state(job, ["state", "error", "celery_task_id", "progress_message", "enqueued_at"])
         transaction.on_commit(lambda: _enqueue(job))
     else:
         job.state = Job.State.FAILED
@@ -172,8 +189,25 @@ def job_run(job_id: int, work: Work) -> Job | None:
 
 
 def jobs_reap_stale(now: datetime.datetime | None = None) -> int:
-    """Requeue or fail every running job whose heartbeat is older than JOBS_STALE_AFTER_SECONDS."""
+    """Requeue or fail every running job whose heartbeat is older than JOBS_STALE_AFTER_SECONDS, and send again
+    every job queued for longer than JOBS_RESEND_QUEUED_AFTER_SECONDS; the number of jobs handled."""
     now = now or timezone.now()
+    return _reap_running(now) + _resend_queued(now)
+
+
+def _resend_queued(now: datetime.datetime) -> int:
+    cutoff = now - resend_after()
+    waited_too_long = Q(enqueued_at__lt=cutoff) | Q(enqueued_at__isnull=True, created_at__lt=cutoff)
+    resent = 0
+    with transaction.atomic():
+        for job in Job.objects.select_for_update(skip_locked=True).filter(waited_too_long, state=Job.State.QUEUED):
+            logger.warning("Job %s has been queued since %s; its task is sent again", job.pk, job.enqueued_at)
+            job_resend(job)
+            resent += 1
+    return resent
+
+
+def _reap_running(now: datetime.datetime) -> int:
     cutoff = now - stale_after()
     reaped = 0
     with transaction.atomic():

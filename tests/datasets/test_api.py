@@ -154,6 +154,25 @@ def test_a_failed_version_can_be_parsed_again_after_its_limit_is_raised(api, tri
     assert (transition.before["status"], transition.after["status"]) == ("failed", "queued")
 
 
+def test_a_version_left_queued_can_have_its_parse_sent_again(
+    api, trial, django_capture_on_commit_callbacks, monkeypatch
+):
+    from apps.jobs import services as job_services
+
+    sent = []
+    monkeypatch.setattr(job_services, "_enqueue", lambda job: sent.append(job.pk))
+    version = DatasetVersion.objects.get(pk=post(api, trial, CSV).json()["id"])
+    job = parse_job(version)
+    assert version.status == "queued"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(f"/api/v1/datasets/{version.pk}/parse/")
+    assert response.status_code == 202
+    assert sent == [job.pk]
+    assert parse_job(version).pk == job.pk
+    assert run_parse(version).status == "parsed"
+
+
 def test_uploads_use_the_parse_queue_setting(api, trial, settings, django_capture_on_commit_callbacks, monkeypatch):
     from apps.jobs import services as job_services
 

@@ -169,3 +169,32 @@ def test_a_worker_finishing_after_its_job_was_reaped_changes_nothing(settings):
     assert job.state == Job.State.FAILED
     assert job.result == {}
     assert job.progress_message != "Still writing"
+
+
+def test_reaper_sends_again_a_job_left_queued_and_not_a_recent_one(django_capture_on_commit_callbacks, sent, settings):
+    settings.JOBS_RESEND_QUEUED_AFTER_SECONDS = 600
+    now = timezone.now()
+    lost = make_job(enqueued_at=now - datetime.timedelta(seconds=601))
+    recent = make_job(enqueued_at=now - datetime.timedelta(seconds=30))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.jobs_reap_stale(now=now) == 1
+    lost.refresh_from_db()
+    assert sent == [(TASK, [lost.pk], lost.celery_task_id)]
+    assert lost.state == Job.State.QUEUED
+    assert lost.attempts == 0
+    assert lost.enqueued_at > now - datetime.timedelta(seconds=5)
+    assert recent.pk not in [args[0] for _, args, _ in sent]
+
+    # Sent again just now, it waits another full period before the next resend.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.jobs_reap_stale(now=now + datetime.timedelta(seconds=60)) == 0
+    assert len(sent) == 1
+
+
+def test_a_job_sent_again_runs_once():
+    job = make_job(enqueued_at=timezone.now() - datetime.timedelta(hours=2))
+    services.job_resend(job)
+    calls = []
+    services.job_run(job.pk, lambda context: calls.append(1) or {})
+    services.job_run(job.pk, lambda context: calls.append(2) or {})
+    assert calls == [1]
