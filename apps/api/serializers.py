@@ -1,6 +1,7 @@
 """API serializers: they parse and render; writes go through the services."""
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -151,7 +152,20 @@ class ContactAttemptSerializer(serializers.ModelSerializer):
         read_only_fields = ["trial", "created_by", "notified_at", "created_at"]
 
 
+class AgreementDocumentField(serializers.FileField):
+    """Uploads as a file; reads as the access-checked download link, never the file's storage address."""
+
+    def to_representation(self, value):
+        if not value:
+            return None
+        url = reverse("api-agreement-document", args=[value.instance.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
 class AgreementSerializer(serializers.ModelSerializer):
+    document = AgreementDocumentField(required=False)
+
     class Meta:
         model = Agreement
         fields = [

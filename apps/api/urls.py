@@ -24,6 +24,7 @@ urlpatterns = [
     path("contacts/<int:pk>/", views.ContactDetailView.as_view(), name="api-contact-detail"),
     path("contact-attempts/<int:pk>/", views.ContactAttemptDetailView.as_view(), name="api-attempt-detail"),
     path("agreements/<int:pk>/", views.AgreementDetailView.as_view(), name="api-agreement-detail"),
+    path("agreements/<int:pk>/document/", views.AgreementDocumentView.as_view(), name="api-agreement-document"),
     path("approvals/<int:pk>/", views.ApprovalDetailView.as_view(), name="api-approval-detail"),
     path("", include("apps.datasets.api_urls")),
     path("", include("apps.harmonisation.api_urls")),

@@ -1,8 +1,12 @@
 """REST API views. Each one parses, checks access with apps.accounts.access, calls one service or selector,
 and renders. Lists filter in get_queryset, so other reviews' objects answer 404, never 403."""
 
+from pathlib import Path
+
 from django.conf import settings
+from django.http import FileResponse
 from django.utils.functional import cached_property
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.authtoken.models import Token
@@ -437,6 +441,26 @@ class AgreementDetailView(TrackingDetailView):
 
     def perform_destroy(self, instance):
         trial_services.agreement_delete(agreement=instance, actor=self.request.user)
+
+
+class AgreementDocumentView(generics.GenericAPIView):
+    """Download an agreement's document (as an attachment); other reviews' agreements answer 404."""
+
+    queryset = Agreement.objects.none()
+    serializer_class = serializers.AgreementSerializer
+
+    def get_queryset(self):
+        return Agreement.objects.filter(trial__in=access.trials_for_user(self.request.user)).exclude(document="")
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request, pk):
+        agreement = self.get_object()
+        return FileResponse(
+            agreement.document.open("rb"),
+            as_attachment=True,
+            filename=Path(agreement.document.name).name,
+            content_type="application/octet-stream",
+        )
 
 
 class ApprovalListView(TrackingListView):

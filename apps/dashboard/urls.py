@@ -9,6 +9,11 @@ urlpatterns = [
     path("reviews/<int:review_id>/", views.review_overview, name="review-overview"),
     path("reviews/<int:review_id>/trials/", views.trial_list, name="trial-list"),
     path("trials/<int:trial_id>/", views.trial_detail, name="trial-detail"),
+    path(
+        "trials/<int:trial_id>/agreements/<int:agreement_id>/document/",
+        views.agreement_document,
+        name="agreement-document",
+    ),
     path("trials/<int:trial_id>/contact-attempts/", views.contact_attempt_create, name="contact-attempt-create"),
     path("trials/<int:trial_id>/transition/", views.trial_transition, name="trial-transition"),
 ]

@@ -1,12 +1,14 @@
 """The dashboard pages. Each view parses input, checks access through apps.accounts.access, calls one selector
 or service, and renders; the rules live in those modules."""
 
+from pathlib import Path
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -119,6 +121,22 @@ def _trial_page(request, trial, *, attempt_form=None, transition_form=None, stat
 @login_required
 def trial_detail(request: HttpRequest, trial_id: int) -> HttpResponse:
     return _trial_page(request, _trial_or_404(request, trial_id))
+
+
+@require_GET
+@login_required
+def agreement_document(request: HttpRequest, trial_id: int, agreement_id: int) -> FileResponse:
+    """An agreement's document, to members who may see the trial, always as a download (never rendered)."""
+    trial = _trial_or_404(request, trial_id)
+    agreement = selectors.agreement_with_document(trial, agreement_id)
+    if agreement is None:
+        raise Http404("No document for this agreement.")
+    return FileResponse(
+        agreement.document.open("rb"),
+        as_attachment=True,
+        filename=Path(agreement.document.name).name,
+        content_type="application/octet-stream",
+    )
 
 
 @require_POST

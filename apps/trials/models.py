@@ -1,4 +1,7 @@
+from pathlib import Path
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.core.models import TimeStampedModel
@@ -180,6 +183,25 @@ class AgreementStatus(models.TextChoices):
     TERMINATED = "terminated", "Terminated"
 
 
+AGREEMENT_DOCUMENT_EXTENSIONS = ("pdf", "doc", "docx", "odt")
+
+
+def validate_agreement_document(document) -> None:
+    """Office documents and PDFs only, up to AGREEMENT_MAX_DOCUMENT_BYTES: the file is shared with the team.
+
+    Only a new upload is checked; a file already stored was checked when it came in.
+    """
+    if getattr(document, "_committed", False):
+        return
+    extension = Path(document.name or "").suffix.lower().lstrip(".")
+    if extension not in AGREEMENT_DOCUMENT_EXTENSIONS:
+        allowed = ", ".join(AGREEMENT_DOCUMENT_EXTENSIONS)
+        raise ValidationError(f"Upload the agreement as one of: {allowed} (not '{extension or 'no extension'}').")
+    limit = settings.AGREEMENT_MAX_DOCUMENT_BYTES
+    if document.size is not None and document.size > limit:
+        raise ValidationError(f"The document is larger than the limit of {limit // (1024 * 1024)} MB.")
+
+
 class Agreement(TimeStampedModel):
     Status = AgreementStatus
 
@@ -196,7 +218,8 @@ class Agreement(TimeStampedModel):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True)
     signed_on = models.DateField(null=True, blank=True)
     expires_on = models.DateField(null=True, blank=True, db_index=True)
-    document = models.FileField(upload_to="agreements/%Y/", blank=True)
+    # Served only by the access-checked download views, as an attachment.
+    document = models.FileField(upload_to="agreements/%Y/", blank=True, validators=[validate_agreement_document])
     conditions = models.TextField(blank=True, help_text="e.g. analysis on the provider's server only")
 
     class Meta:

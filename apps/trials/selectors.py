@@ -206,6 +206,11 @@ def trial_timeline(trial) -> list[TimelineEntry]:
     return entries
 
 
+def agreement_with_document(trial: Trial, agreement_id) -> Agreement | None:
+    """The trial's agreement with this id, if it has a document; the caller has checked access to the trial."""
+    return trial.agreements.exclude(document="").filter(pk=agreement_id).first()
+
+
 def trial_list(user, review, *, status=None, search=None, sponsor_type=None) -> QuerySet[Trial]:
     trials = trials_for_user(user, review)
     if status:

@@ -201,6 +201,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Largest data-sharing agreement document accepted (PDF or office document).
+AGREEMENT_MAX_DOCUMENT_BYTES = int(env("AGREEMENT_MAX_DOCUMENT_BYTES", str(20 * 1024 * 1024)))
+
 # Days ahead at which agreements and approvals are flagged as expiring.
 IPD_EXPIRY_WARNING_DAYS = int(env("IPD_EXPIRY_WARNING_DAYS", "90"))
 
