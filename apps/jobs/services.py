@@ -179,9 +179,13 @@ def job_run(job_id: int, work: Work) -> Job | None:
         _finish(job, state=Job.State.FAILED, error=error.message)
     except SoftTimeLimitExceeded:
         _finish(job, state=Job.State.FAILED, error="The job took longer than its time limit and was stopped.")
-    except Exception as error:
+    except Exception:
+        # The error's text may hold paths, queries or data values: it goes to the log, and the job (which
+        # contributors read) gets a sentence pointing there.
         logger.exception("Job %s failed unexpectedly", job.pk)
-        _requeue_or_fail(job, reason=f"The job stopped on an unexpected error ({type(error).__name__}: {error}).")
+        _requeue_or_fail(
+            job, reason=f"The job stopped on an unexpected error (the worker's log has it under job {job.pk})."
+        )
     else:
         _finish(job, state=Job.State.SUCCEEDED, result=result or {})
     job.refresh_from_db()

@@ -91,16 +91,19 @@ def test_bad_input_fails_at_once_without_retry(sent):
     assert sent == []
 
 
-def test_unexpected_errors_are_retried_then_fail_with_a_reason(django_capture_on_commit_callbacks, sent):
+def test_unexpected_errors_are_retried_then_fail_with_a_reason(django_capture_on_commit_callbacks, sent, caplog):
     job = make_job(max_attempts=2)
 
     def work(context):
-        raise ConnectionError("storage unreachable")
+        raise ConnectionError("storage unreachable at /srv/secret/path")
 
     with django_capture_on_commit_callbacks(execute=True):
         first = services.job_run(job.pk, work)
     assert first.state == Job.State.QUEUED
-    assert "storage unreachable" in first.error
+    # The detail goes to the log only; the job, which contributors read, says where to find it.
+    assert "/srv/secret" not in first.error and "ConnectionError" not in first.error
+    assert f"under job {job.pk}" in first.error
+    assert "storage unreachable at /srv/secret/path" in caplog.text
     assert "attempt 1 of 2" in first.error
     assert sent == [(TASK, [job.pk], first.celery_task_id)]
 
@@ -108,6 +111,7 @@ def test_unexpected_errors_are_retried_then_fail_with_a_reason(django_capture_on
     assert second.state == Job.State.FAILED
     assert second.attempts == 2
     assert "tried 2 times" in second.error
+    assert "/srv/secret" not in second.error
     assert second.finished_at is not None
 
 
