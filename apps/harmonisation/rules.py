@@ -170,33 +170,47 @@ def apply_rule(rule: Rule, target: Target, frame: pd.DataFrame) -> Outcome:
 
 
 class _Flags:
-    """The flag of each row. The first problem found is kept: a later check never overwrites an earlier one."""
+    """The flag of each row. The first problem found is kept: a later check never overwrites an earlier one.
+
+    A row's flag is held as a position in a list of texts, so a million rows cost no Python objects and a
+    column nothing is wrong with costs no list at all.
+    """
 
     def __init__(self, size: int):
-        self.messages = np.full(size, None, dtype=object)
         self.flagged = np.zeros(size, dtype=bool)
+        self.codes: np.ndarray | None = None
+        self.texts: list[str] = []
 
     def add(self, mask, values: pd.Series, describe) -> None:
         """Flag the rows in `mask` not flagged yet, each with describe(its value)."""
         new = _mask(mask) & ~self.flagged
-        if new.any():
-            self.messages[new] = [describe(value) for value in values[new].tolist()]
-            self.flagged |= new
+        if not new.any():
+            return
+        flagged_values = values[new]
+        if flagged_values.dtype == object:
+            # Mixed Python values (1, 1.0 and True hash alike) are described one by one.
+            codes = np.arange(len(flagged_values))
+            texts = [describe(value) for value in flagged_values.tolist()]
+        else:
+            # A flag repeats its value's text: describe each distinct value once (ages out of range are few).
+            codes, distinct = pd.factorize(flagged_values, use_na_sentinel=False)
+            texts = [describe(value) for value in distinct.tolist()]
+        if self.codes is None:
+            self.codes = np.full(len(self.flagged), -1, dtype=np.int64)
+        self.codes[new] = codes + len(self.texts)
+        self.texts.extend(texts)
+        self.flagged |= new
 
     @property
     def count(self) -> int:
         return int(self.flagged.sum())
 
     def series(self, index: pd.Index) -> pd.Series:
-        if not self.flagged.any():
-            return pd.Series(pd.arrays.ArrowStringArray(pa.nulls(len(index), pa.string())), index=index)
-        # Only the flagged rows hold a message: Arrow gathers them by position instead of reading every row.
-        rows = np.flatnonzero(self.flagged)
-        positions = np.full(len(self.flagged), -1, dtype=np.int64)
-        positions[rows] = np.arange(len(rows))
-        indices = pa.array(positions, mask=~self.flagged)
-        messages = pa.array(self.messages[rows].tolist(), type=pa.string())
-        column = pa.DictionaryArray.from_arrays(indices, messages).cast(pa.string())
+        if self.codes is None:
+            return pd.Series(pd.arrays.ArrowStringArray(pa.nulls(len(index), pa.large_string())), index=index)
+        indices = pa.array(self.codes, mask=~self.flagged)
+        texts = pa.array(self.texts, type=pa.large_string())
+        column = pa.DictionaryArray.from_arrays(indices, texts).cast(pa.large_string())
         return pd.Series(pd.arrays.ArrowStringArray(column), index=index)
 
 
