@@ -112,3 +112,27 @@ def test_check_scheduling_waits_for_the_table_lock_and_finds_the_run(mapping, sc
     other.join(timeout=10)
     assert found["run"].pk == mine.pk
     assert CheckRun.objects.filter(harmonised_table=table).count() == 1
+
+
+def test_the_apply_task_has_soft_and_hard_time_limits():
+    from apps.harmonisation.tasks import mapping_apply_task
+
+    assert mapping_apply_task.soft_time_limit == 1800
+    assert mapping_apply_task.time_limit == mapping_apply_task.soft_time_limit + 60
+
+
+@pytest.mark.django_db
+def test_an_apply_stopped_by_its_time_limit_fails_with_a_reason(mapping, schema, analyst, monkeypatch):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    set_rules(mapping, schema, analyst)
+    job = services.mapping_apply(mapping=mapping, actor=analyst)
+
+    def hang(**kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(services, "harmonised_table_build", hang)
+    services.mapping_apply_run(job.pk)
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED and "time limit" in job.error
+    assert not HarmonisedTable.objects.exists()
