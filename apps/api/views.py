@@ -20,6 +20,7 @@ from apps.accounts.models import Membership
 from apps.api import filters, serializers
 from apps.core.errors import ApplicationError, PermissionDenied
 from apps.core.models import AuditEvent
+from apps.core.throttling import TokenRateThrottle
 from apps.reviews import services as review_services
 from apps.reviews.models import Outcome
 from apps.trials import selectors
@@ -38,6 +39,7 @@ class TokenCreateView(APIView):
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
+    throttle_classes = [TokenRateThrottle]
 
     @extend_schema(request=serializers.TokenRequestSerializer, responses=serializers.TokenResponseSerializer)
     def post(self, request):

@@ -201,6 +201,18 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Password attempts per client address: the API's token endpoint and the login page.
+API_TOKEN_THROTTLE_RATE = env("API_TOKEN_THROTTLE_RATE", "10/min")
+LOGIN_THROTTLE_RATE = env("LOGIN_THROTTLE_RATE", "10/min")
+# The rate limits count in the cache: Redis when configured, so every web process shares the counts.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # Largest data-sharing agreement document accepted (PDF or office document).
 AGREEMENT_MAX_DOCUMENT_BYTES = int(env("AGREEMENT_MAX_DOCUMENT_BYTES", str(20 * 1024 * 1024)))
 

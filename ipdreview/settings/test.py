@@ -30,6 +30,10 @@ STORAGES = {
         "OPTIONS": {"location": env("DATASET_STORAGE_ROOT", str(MEDIA_ROOT / "datasets"))},
     },
 }
+# One process: counts in memory; rates high enough for the suite's own logins (throttle tests lower them).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+API_TOKEN_THROTTLE_RATE = "1000/min"
+LOGIN_THROTTLE_RATE = "1000/min"
 # Serve static files from the app directories, so tests need no collectstatic.
 WHITENOISE_AUTOREFRESH = True
 LOGGING = {"version": 1, "disable_existing_loggers": False}
