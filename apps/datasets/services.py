@@ -225,9 +225,26 @@ def version_follow_job(job: Job) -> None:
         version = DatasetVersion.objects.select_for_update().filter(pk=job.target_id).first()
         if version is None or version.status == DatasetVersion.Status.PARSED:
             return
+        before = snapshot(version)
         version.status = status
         version.error = job.error if status == DatasetVersion.Status.FAILED else ""
         version.save(update_fields=["status", "error"])
+        if before["status"] != status:
+            _audit_status_change(version, before)
+
+
+def _audit_status_change(version: DatasetVersion, before: dict) -> None:
+    """An audit event for a status the worker set; no person acted, so it has no actor."""
+    trial = Trial.objects.select_related("review").get(pk=version.trial_id)
+    audit_record(
+        actor=None,
+        action=AuditEvent.Action.TRANSITION,
+        instance=version,
+        before=before,
+        after=snapshot(version),
+        review=trial.review,
+        trial=trial,
+    )
 
 
 def _limits() -> Limits:
@@ -267,6 +284,16 @@ def _store_parquet(path: Path, sha256: str) -> str:
         return storage.store_once(name, File(handle, name=name))
 
 
+def _statistics_columns(table: pa.Table) -> list[str]:
+    """Columns whose min/max the Parquet file keeps: not text, where they cost more than the rest of the write
+    (a million distinct ids) and nothing reads them."""
+    return [
+        field.name
+        for field in table.schema
+        if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type))
+    ]
+
+
 def _parse_work(path: Path, fmt: str, head: bytes, parquet_path: Path):
     """The part of parsing that runs in the isolated child: read, type, describe, write the Parquet file."""
     limits = _limits()
@@ -276,7 +303,7 @@ def _parse_work(path: Path, fmt: str, head: bytes, parquet_path: Path):
         progress(55, "Detecting the type of each column")
         table, entries = _typed_table(source)
         progress(80, "Writing the typed table")
-        pq.write_table(table, parquet_path, compression="snappy")
+        pq.write_table(table, parquet_path, compression="snappy", write_statistics=_statistics_columns(table))
         return {"entries": entries, "options": source.options, "rows": table.num_rows, "columns": table.num_columns}
 
     return work
@@ -307,6 +334,7 @@ def dataset_parse(*, version_id: int, context: JobContext) -> dict:
     context.progress(95, "Saving the data dictionary")
     with transaction.atomic():
         version = DatasetVersion.objects.select_for_update().get(pk=version_id)
+        before = snapshot(version)
         version.dictionary.all().delete()
         DictionaryEntry.objects.bulk_create([DictionaryEntry(version=version, **entry) for entry in parsed["entries"]])
         version.status = DatasetVersion.Status.PARSED
@@ -318,6 +346,7 @@ def dataset_parse(*, version_id: int, context: JobContext) -> dict:
         version.n_columns = parsed["columns"]
         version.parsed_at = timezone.now()
         version.save()
+        _audit_status_change(version, before)
     return {
         "rows": parsed["rows"],
         "columns": parsed["columns"],
