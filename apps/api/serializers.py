@@ -133,6 +133,19 @@ class ContactAttemptSerializer(serializers.ModelSerializer):
     )
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
+    def get_fields(self):
+        # Contacts of this trial and members of its review only: one "does not exist" for anything else, so
+        # ids and usernames of other reviews cannot be probed.
+        fields = super().get_fields()
+        trial = self.context.get("trial") or getattr(self.instance, "trial", None)
+        if trial is None:
+            fields["contact"].queryset = Contact.objects.none()
+            fields["owner"].queryset = User.objects.none()
+        else:
+            fields["contact"].queryset = Contact.objects.filter(trial=trial)
+            fields["owner"].queryset = User.objects.filter(memberships__review_id=trial.review_id).distinct()
+        return fields
+
     class Meta:
         model = ContactAttempt
         fields = [

@@ -331,6 +331,12 @@ class TrackingListView(TrialChildMixin, generics.ListCreateAPIView):
     def may_create(self, user, trial) -> bool:
         return access.can_edit_tracking(user, trial)
 
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False):
+            context["trial"] = self.trial
+        return context
+
     def check_permissions(self, request):
         super().check_permissions(request)
         if request.method == "POST" and not self.may_create(request.user, self.trial):
