@@ -7,7 +7,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from apps.accounts.access import role_for, trials_for_user
-from apps.accounts.models import Role
+from apps.accounts.models import Membership, Role
 from apps.core.models import AuditEvent
 from apps.trials import lifecycle
 from apps.trials.lifecycle import Status
@@ -72,6 +72,12 @@ def followups_due_all(today: datetime.date | None = None) -> QuerySet[ContactAtt
         .select_related("trial__review", "contact", "owner")
         .order_by("next_follow_up", "pk")
     )
+
+
+def followups_to_remind(today: datetime.date | None = None) -> QuerySet[ContactAttempt]:
+    """Due follow-ups whose owner can still act on them: an active account, still a member of the review."""
+    still_member = Membership.objects.filter(review_id=OuterRef("trial__review_id"), user_id=OuterRef("owner_id"))
+    return followups_due_all(today=today).filter(owner__is_active=True).filter(Exists(still_member))
 
 
 def followups_due(review, user=None, today: datetime.date | None = None) -> QuerySet[ContactAttempt]:

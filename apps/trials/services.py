@@ -15,7 +15,7 @@ from apps.core.services import assign_fields, audit_record, snapshot, validate
 from apps.trials import lifecycle
 from apps.trials.lifecycle import Status
 from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, StatusTransition, Trial
-from apps.trials.selectors import followups_due_all
+from apps.trials.selectors import followups_to_remind
 
 logger = logging.getLogger(__name__)
 
@@ -416,14 +416,15 @@ def _reminder_text(owner, attempts) -> str:
 
 
 def followups_notify_due(today: datetime.date | None = None) -> int:
-    """E-mail each owner their follow-ups due by `today`, once; returns the number of e-mails sent.
+    """E-mail each owner their follow-ups due by `today`, once; returns the number of e-mails sent. Owners
+    who left the review or whose account is inactive get nothing: their follow-ups stay on the dashboard.
 
     Each owner is handled in a transaction that locks their attempts, so two runs never send the same
     reminder twice; a failed e-mail leaves the attempts unmarked for the next run.
     """
     today = today or timezone.localdate()
     owner_ids = set(
-        followups_due_all(today=today)
+        followups_to_remind(today=today)
         .filter(notified_at__isnull=True)
         .exclude(owner__email="")
         .values_list("owner_id", flat=True)
@@ -436,7 +437,7 @@ def followups_notify_due(today: datetime.date | None = None) -> int:
 
 @transaction.atomic
 def _notify_owner(*, owner_id: int, today: datetime.date) -> int:
-    due_ids = followups_due_all(today=today).filter(owner_id=owner_id, notified_at__isnull=True).values("pk")
+    due_ids = followups_to_remind(today=today).filter(owner_id=owner_id, notified_at__isnull=True).values("pk")
     attempts = list(
         ContactAttempt.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(pk__in=due_ids)

@@ -157,3 +157,34 @@ def test_a_follow_up_without_an_owner_falls_to_whoever_logged_it():
     assert attempt.owner == membership.user
     assert followups_notify_due(today=TODAY) == 1
     assert mail.outbox[0].to == [membership.user.email]
+
+
+@pytest.mark.django_db
+def test_an_owner_who_left_the_review_is_not_reminded():
+    stayed, left = UserFactory(username="stayed"), UserFactory(username="left")
+    _due_attempt(stayed)
+    departed = _due_attempt(left)
+    left.memberships.filter(review=departed.trial.review).delete()
+    assert followups_notify_due(today=TODAY) == 1
+    assert [message.to[0] for message in mail.outbox] == ["stayed@example.org"]
+    departed.refresh_from_db()
+    assert departed.notified_at is None
+
+
+@pytest.mark.django_db
+def test_an_inactive_owner_is_not_reminded():
+    owner = UserFactory(username="gone", is_active=False)
+    attempt = _due_attempt(owner)
+    assert followups_notify_due(today=TODAY) == 0
+    assert mail.outbox == []
+    attempt.refresh_from_db()
+    assert attempt.notified_at is None
+
+
+@pytest.mark.django_db
+def test_an_owner_who_is_a_member_of_another_review_only_is_not_reminded_about_this_one():
+    owner = UserFactory(username="elsewhere")
+    attempt = _due_attempt(owner)
+    owner.memberships.filter(review=attempt.trial.review).delete()
+    MembershipFactory(review=TrialFactory().review, user=owner, role=Role.REVIEWER)
+    assert followups_notify_due(today=TODAY) == 0
