@@ -12,8 +12,9 @@ from django.db.models import QuerySet
 from apps.checks import catalogue
 from apps.checks.models import CheckResult, CheckRun, CheckSettings, Finding
 from apps.core.errors import ApplicationError
+from apps.datasets.models import DatasetVersion
 from apps.datasets.storage import dataset_storage
-from apps.harmonisation.models import HarmonisedTable, SchemaVariable
+from apps.harmonisation.models import HarmonisedTable, Mapping, SchemaVariable
 from apps.harmonisation.rules import FLAG_SUFFIX
 from apps.reviews.models import Review
 from apps.trials.models import Trial
@@ -137,10 +138,65 @@ class DataCheckState:
     table: HarmonisedTable | None = None
     run: CheckRun | None = None
     unresolved: tuple[Finding, ...] = ()
+    out_of_date: "OutOfDate | None" = None
 
     @property
     def checked(self) -> bool:
         return self.code == CHECKED
+
+
+@dataclasses.dataclass(frozen=True)
+class OutOfDate:
+    """Newer data or rules than the checked table: why, and what to do (`action` names it for the API)."""
+
+    reason: str
+    action: str
+    mapping: Mapping
+
+    def as_data(self) -> dict:
+        return {"reason": self.reason, "action": self.action, "mapping": self.mapping.pk}
+
+
+REAPPLY = "reapply_mapping"
+APPLY_NEWER = "apply_newer_mapping"
+MAP_NEWER_VERSION = "map_newer_version"
+
+
+def out_of_date(trial: Trial, table: HarmonisedTable | None) -> OutOfDate | None:
+    """Whether a newer parsed version, or rules changed after the apply, leave the checks behind the data."""
+    if table is None:
+        return None
+    mapping = table.mapping
+    version = mapping.source_version
+    newer = (
+        DatasetVersion.objects.filter(trial=trial, status=DatasetVersion.Status.PARSED, number__gt=version.number)
+        .order_by("-number")
+        .first()
+    )
+    newer_mapping = trial.mappings.filter(number__gt=mapping.number, revision__gt=0).order_by("-number").first()
+    if newer_mapping is not None:
+        return OutOfDate(
+            f"Mapping {newer_mapping.number} has rules that were never applied; the checks describe mapping "
+            f"{mapping.number}. Apply mapping {newer_mapping.number}: its table is then checked.",
+            APPLY_NEWER,
+            newer_mapping,
+        )
+    if newer is not None:
+        return OutOfDate(
+            f"Version {newer.number} of the data was parsed after the checked table, which comes from version "
+            f"{version.number}. Start a mapping of version {newer.number} (copying the rules of mapping "
+            f"{mapping.number}) and apply it: its table is then checked.",
+            MAP_NEWER_VERSION,
+            mapping,
+        )
+    if mapping.revision > table.mapping_revision:
+        return OutOfDate(
+            f"The rules of mapping {mapping.number} changed after it was applied (revision "
+            f"{table.mapping_revision}, now {mapping.revision}). Re-apply the mapping: its new table is then checked.",
+            REAPPLY,
+            mapping,
+        )
+    return None
 
 
 NO_TABLE = "no_harmonised_table"
@@ -157,20 +213,28 @@ def data_check_state(trial: Trial) -> DataCheckState:
     if table is None:
         return DataCheckState(NO_TABLE, "the trial has no harmonised table yet; apply its mapping, then check it.")
     name = f"the newest harmonised table (mapping {table.mapping.number}, revision {table.mapping_revision})"
+    behind = out_of_date(trial, table)
     run = table.check_runs.order_by("-created_at", "-id").first()
     if run is None:
-        return DataCheckState(NEVER_CHECKED, f"{name} has never been checked; run the checks.", table)
+        return DataCheckState(
+            NEVER_CHECKED, f"{name} has never been checked; run the checks.", table, out_of_date=behind
+        )
     if run.state in (CheckRun.State.QUEUED, CheckRun.State.RUNNING):
         return DataCheckState(
             CHECKS_RUNNING,
             f"the checks of {name} are still {run.get_state_display().lower()} (run #{run.pk}); wait for them.",
             table,
             run,
+            out_of_date=behind,
         )
     if run.state == CheckRun.State.FAILED:
         reason = run.error or "no reason was recorded"
         return DataCheckState(
-            RUN_FAILED, f"the check run #{run.pk} of {name} failed ({reason}); run the checks again.", table, run
+            RUN_FAILED,
+            f"the check run #{run.pk} of {name} failed ({reason}); run the checks again.",
+            table,
+            run,
+            out_of_date=behind,
         )
     unresolved = tuple(
         Finding.objects.filter(result__run=run, result__status=CheckResult.Status.FAIL)
@@ -180,8 +244,9 @@ def data_check_state(trial: Trial) -> DataCheckState:
     )
     if unresolved:
         message = f"{len(unresolved)} failed check(s) of run #{run.pk} are unresolved; resolve each with a note."
-        return DataCheckState(UNRESOLVED, message, table, run, unresolved)
-    return DataCheckState(CHECKED, f"run #{run.pk} on {name} has no unresolved failed check.", table, run)
+        return DataCheckState(UNRESOLVED, message, table, run, unresolved, out_of_date=behind)
+    message = f"run #{run.pk} on {name} has no unresolved failed check."
+    return DataCheckState(CHECKED, message, table, run, out_of_date=behind)
 
 
 def unresolved_failures(trial: Trial) -> list[Finding]:
@@ -236,11 +301,20 @@ def review_integrity(review: Review, trials: QuerySet[Trial]) -> dict:
     """The integrity page: trials by checks, the PRISMA-IPD counts, and the re-derivation table."""
     trials = list(trials.filter(review=review).order_by("title", "id"))
     rows, rederived = [], []
-    counts = {"trials": len(trials), "trials_checked": 0, "trials_with_issues": 0, "issues": 0, "issues_resolved": 0}
+    counts = {
+        "trials": len(trials),
+        "trials_checked": 0,
+        "trials_with_issues": 0,
+        "issues": 0,
+        "issues_resolved": 0,
+        "trials_out_of_date": 0,
+    }
     for trial in trials:
+        state = data_check_state(trial)
+        counts["trials_out_of_date"] += state.out_of_date is not None
         run = latest_run(trial)
         if run is None:
-            rows.append({"trial": trial, "run": None, "statuses": {}})
+            rows.append({"trial": trial, "run": None, "statuses": {}, "state": state})
             continue
         results = list(run.results.select_related("finding"))
         statuses = {result.code: result for result in results}
@@ -249,7 +323,7 @@ def review_integrity(review: Review, trials: QuerySet[Trial]) -> dict:
         counts["trials_with_issues"] += bool(findings)
         counts["issues"] += len(findings)
         counts["issues_resolved"] += sum(finding.status == Finding.Status.RESOLVED for finding in findings)
-        rows.append({"trial": trial, "run": run, "statuses": statuses, "open": _open_count(findings)})
+        rows.append({"trial": trial, "run": run, "statuses": statuses, "open": _open_count(findings), "state": state})
         primary = statuses.get("primary_result")
         if primary is not None and primary.status != CheckResult.Status.NOT_APPLICABLE:
             rederived.append({"trial": trial, "result": primary, **_rederivation(primary)})
@@ -309,6 +383,9 @@ def integrity_as_data(summary: dict) -> dict:
                 "run": row["run"].pk if row["run"] else None,
                 "statuses": {code: result.status for code, result in row["statuses"].items()},
                 "open_findings": row.get("open", 0),
+                "check_state": row["state"].code,
+                "check_message": row["state"].message,
+                "out_of_date": row["state"].out_of_date.as_data() if row["state"].out_of_date else None,
             }
             for row in summary["rows"]
         ],

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from apps.checks import selectors
 from apps.checks.models import CheckResult, CheckRun, CheckSettings, Finding, QueryMessage
 from apps.checks.services import SETTINGS_FIELDS
 
@@ -160,6 +161,25 @@ class IntegrityCountsSerializer(serializers.Serializer):
     trials_with_issues = serializers.IntegerField()
     issues = serializers.IntegerField()
     issues_resolved = serializers.IntegerField()
+    trials_out_of_date = serializers.IntegerField(help_text="Trials with newer data or rules than their checks.")
+
+
+class OutOfDateSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    action = serializers.CharField(
+        help_text=f"{selectors.REAPPLY}, {selectors.APPLY_NEWER} or {selectors.MAP_NEWER_VERSION}."
+    )
+    mapping = serializers.IntegerField(help_text="The mapping to apply, or to copy the rules of.")
+
+
+CHECK_STATES = [
+    selectors.NO_TABLE,
+    selectors.NEVER_CHECKED,
+    selectors.CHECKS_RUNNING,
+    selectors.RUN_FAILED,
+    selectors.UNRESOLVED,
+    selectors.CHECKED,
+]
 
 
 class IntegrityTrialSerializer(serializers.Serializer):
@@ -168,6 +188,11 @@ class IntegrityTrialSerializer(serializers.Serializer):
     run = serializers.IntegerField(allow_null=True)
     statuses = serializers.DictField(child=serializers.CharField())
     open_findings = serializers.IntegerField()
+    check_state = serializers.CharField(
+        help_text=f"Where the newest harmonised table stands with its checks: {', '.join(CHECK_STATES)}."
+    )
+    check_message = serializers.CharField(help_text="What that state means and what to do.")
+    out_of_date = OutOfDateSerializer(allow_null=True)
 
 
 class RederivationSerializer(serializers.Serializer):

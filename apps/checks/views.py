@@ -17,6 +17,7 @@ from apps.checks.forms import CheckSettingsForm, ReplyForm, ResolveForm
 from apps.checks.models import CheckSettings
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.errors import PermissionDenied as AccessDenied
+from apps.harmonisation.access import can_edit_harmonisation
 
 
 def _or_404(getter, *args):
@@ -48,6 +49,8 @@ def _trial_context(request, trial, *, settings_form=None) -> dict:
         "trial": trial,
         "runs": access.runs_for_user(request.user).filter(trial=trial).order_by("-created_at", "-id"),
         "table": selectors.latest_table(trial),
+        "state": selectors.data_check_state(trial),
+        "can_apply": can_edit_harmonisation(request.user, trial.review_id),
         "can_run": access.can_run_checks(request.user, trial),
         "is_team": access.is_review_team(request.user, trial),
         "settings": settings,

@@ -151,6 +151,7 @@ def test_integrity_summary_for_the_review_team(checked, trial, other_trial, anal
         "trials_with_issues": 2,
         "issues": 4,
         "issues_resolved": 0,
+        "trials_out_of_date": 0,
     }
     statuses = {row["trial"]: row["statuses"] for row in body["trials"]}
     assert statuses[trial.pk]["ids_missing"] == "fail" and statuses[other_trial.pk]["ids_duplicated"] == "fail"

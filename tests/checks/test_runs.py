@@ -175,6 +175,7 @@ def test_integrity_summary_counts_for_prisma_ipd(
         "trials_with_issues": 1,
         "issues": 2,
         "issues_resolved": 1,
+        "trials_out_of_date": 0,
     }
     assert [code["code"] for code in summary["codes"]] == catalogue.CODES
 
