@@ -1,26 +1,32 @@
-"""Run the parse in a forked child process with its own memory cap and a deadline.
+"""Run the parse in a child process with its own memory cap and a deadline.
 
 Readers are C and C++ libraries: past an address-space cap they may abort the whole process instead of raising
 MemoryError, and a time limit cannot interrupt them. In a child, either ends only the child; the worker (and
-its heartbeat) carries on and fails the job with a message. The child talks to the parent through a pipe of
-length-prefixed pickles; both ends are this module, in processes of the same program.
+its heartbeat) carries on and fails the job with a message.
+
+Children come from a forkserver, a fresh interpreter, rather than from a fork of the worker: a fork would copy
+locks held by the worker's other threads (the heartbeat's database connection, logging) and could hang on
+them. The forkserver imports PRELOAD once, so each child starts with Django and the readers loaded.
+
+The child reads untrusted files, so what it sends back is data only: JSON messages on a pipe (never pickles,
+which could run code in the worker), the table itself going through a Parquet file.
 """
 
 import contextlib
 import ctypes
+import json
+import multiprocessing
 import os
-import pickle
 import resource
-import select
 import signal
-import struct
 import time
 from collections.abc import Callable
 
 from apps.jobs.errors import JobInputError
 
-HEADER = struct.Struct("!Q")
 PR_SET_PDEATHSIG = 1
+# Imported by the forkserver before it starts any child; it sets Django up.
+PRELOAD = ["apps.datasets.child_setup"]
 
 
 class ChildFailed(Exception):
@@ -47,17 +53,17 @@ def _cap_memory(extra_mb: int) -> None:
 
 
 def _die_with_parent() -> None:
-    """Ask Linux to kill the child if the worker dies first, so no orphan keeps parsing."""
+    """Ask Linux to kill the child if its parent (the forkserver, which ends with the worker) dies first."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def _send(fd: int, message) -> None:
-    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    data = HEADER.pack(len(payload)) + payload
-    while data:
-        written = os.write(fd, data)
-        data = data[written:]
+def _send(sender, message: list) -> None:
+    sender.send_bytes(json.dumps(message).encode())
+
+
+def _peak_memory_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # Under the address-space cap, memory runs out in many guises: MemoryError, Arrow's "Out of memory", or a
@@ -69,45 +75,30 @@ def _out_of_memory(error: BaseException) -> bool:
     return isinstance(error, MemoryError) or any(sign in str(error).lower() for sign in MEMORY_SIGNS)
 
 
-def _child(work: Callable, write_fd: int, memory_mb: int) -> None:
+def _child(function: Callable, argument, sender, memory_mb: int) -> None:
     code = 0
     try:
         _die_with_parent()
         _cap_memory(memory_mb)
-        result = work(lambda percent, message: _send(write_fd, ("progress", percent, message)))
-        _send(write_fd, ("result", result))
+        result = function(argument, lambda percent, message: _send(sender, ["progress", percent, message]))
+        _send(sender, ["result", result, _peak_memory_mb()])
     except JobInputError as error:
-        _send(write_fd, ("input", error.message))
+        _send(sender, ["input", error.message])
     except BaseException as error:  # everything must reach the parent; the child then exits at once
-        message = ("memory",) if _out_of_memory(error) else ("error", f"{type(error).__name__}: {error}")
+        message = ["memory"] if _out_of_memory(error) else ["error", f"{type(error).__name__}: {error}"]
         code = 1
         with contextlib.suppress(BaseException):
-            _send(write_fd, message)
+            _send(sender, message)
     finally:
         os._exit(code)
 
 
-class _Reader:
-    def __init__(self, fd: int):
-        self.fd = fd
-        self.buffer = b""
-        self.closed = False
-
-    def feed(self) -> None:
-        chunk = os.read(self.fd, 1024 * 1024)
-        if chunk:
-            self.buffer += chunk
-        else:
-            self.closed = True
-
-    def messages(self):
-        while len(self.buffer) >= HEADER.size:
-            (length,) = HEADER.unpack_from(self.buffer)
-            if len(self.buffer) < HEADER.size + length:
-                return
-            payload = self.buffer[HEADER.size : HEADER.size + length]
-            self.buffer = self.buffer[HEADER.size + length :]
-            yield pickle.loads(payload)
+def _message(payload: bytes) -> list:
+    """A message from the child: a JSON list whose first item says what it is; anything else is refused."""
+    message = json.loads(payload)
+    if not isinstance(message, list) or not message or not isinstance(message[0], str):
+        raise ChildFailed("The parsing process sent a message that is not understood.")
+    return message
 
 
 def memory_message(memory_mb: int) -> str:
@@ -117,69 +108,80 @@ def memory_message(memory_mb: int) -> str:
     )
 
 
+def _start_child(function: Callable, argument, memory_mb: int):
+    context = multiprocessing.get_context("forkserver")
+    # Takes effect when this process starts its forkserver, at its first child; later calls change nothing.
+    context.set_forkserver_preload(PRELOAD)
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_child, args=(function, argument, sender, memory_mb), name="parse")
+    process.start()
+    sender.close()
+    return process, receiver
+
+
 def run_isolated(
-    work: Callable[[Callable[[int, str], None]], object],
+    function: Callable[[object, Callable[[int, str], None]], object],
+    argument,
     *,
     memory_mb: int,
     time_limit: float,
     on_progress: Callable[[int, str], None],
 ):
-    """Run `work(progress)` in a child; return its result and the child's peak resident memory in MB.
+    """Run `function(argument, progress)` in a child; return its result and the child's peak memory in MB.
 
-    Input errors, and breaches of the limits, come back as JobInputError.
+    `function` must be importable by name and `argument` picklable (they go to the child); the result must
+    be JSON data (it comes back as JSON). Input errors, and breaches of the limits, come back as JobInputError.
     """
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_fd)
-        _child(work, write_fd, memory_mb)
-    os.close(write_fd)
-    reader, outcome = _Reader(read_fd), None
+    process, receiver = _start_child(function, argument, memory_mb)
+    outcome = None
     deadline = time.monotonic() + time_limit
     try:
-        while not reader.closed:
+        while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise JobInputError(
                     f"Parsing took longer than the limit of {time_limit:,.0f} seconds and was stopped. Split the "
                     "file, or ask the coordinator to raise DATASET_PARSE_TIME_LIMIT_SECONDS."
                 )
-            ready, _, _ = select.select([read_fd], [], [], min(remaining, 1.0))
-            if ready:
-                reader.feed()
-            for message in reader.messages():
-                if message[0] == "progress":
-                    on_progress(*message[1:])
-                else:
-                    outcome = message
+            if not receiver.poll(min(remaining, 1.0)):
+                continue
+            try:
+                message = _message(receiver.recv_bytes())
+            except EOFError:
+                break
+            if message[0] == "progress":
+                on_progress(int(message[1]), str(message[2]))
+            else:
+                outcome = message
     finally:
-        os.close(read_fd)
+        receiver.close()
         if outcome is None or outcome[0] != "result":
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        _, status, usage = os.wait4(pid, 0)
-    result = _result(outcome, status, memory_mb)
-    return result, usage.ru_maxrss / 1024
+            process.kill()
+        process.join()
+        exitcode = process.exitcode
+        process.close()
+    return _result(outcome, exitcode, memory_mb)
 
 
-def _result(outcome, status: int, memory_mb: int):
+def _result(outcome: list | None, exitcode: int, memory_mb: int) -> tuple[object, float]:
+    """The child's result and peak memory, or the error its outcome or exit code (-N: signal N) stands for."""
     if outcome is not None:
         kind = outcome[0]
-        if kind == "result":
-            return outcome[1]
+        if kind == "result" and len(outcome) == 3:
+            return outcome[1], float(outcome[2])
         if kind == "input":
-            raise JobInputError(outcome[1])
+            raise JobInputError(str(outcome[1]))
         if kind == "memory":
             raise JobInputError(memory_message(memory_mb))
-        raise ChildFailed(outcome[1])
-    if os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGABRT, signal.SIGKILL):
+        raise ChildFailed(str(outcome[1]) if len(outcome) > 1 else f"The parsing process sent {kind!r}.")
+    if exitcode in (-signal.SIGABRT, -signal.SIGKILL):
         # A C++ reader aborts (std::bad_alloc) when the address-space cap refuses it memory.
         raise JobInputError(memory_message(memory_mb))
-    if os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGSEGV, signal.SIGBUS):
+    if exitcode in (-signal.SIGSEGV, -signal.SIGBUS):
         raise JobInputError("The file made its reader stop abnormally: it is probably damaged. Export it again.")
-    if os.WIFEXITED(status) and os.WEXITSTATUS(status) != 0:
+    if exitcode > 0:
         raise JobInputError(
-            f"The parsing process stopped without a result (exit status {os.WEXITSTATUS(status)}); it most likely "
-            f"ran out of its memory limit ({memory_mb:,} MB). Ask the coordinator to raise DATASET_PARSE_MEMORY_MB."
+            f"The parsing process stopped without a result (exit status {exitcode}); it most likely ran out of "
+            f"its memory limit ({memory_mb:,} MB). Ask the coordinator to raise DATASET_PARSE_MEMORY_MB."
         )
-    raise ChildFailed(f"The parsing process ended unexpectedly (status {status}).")
+    raise ChildFailed(f"The parsing process ended unexpectedly (exit code {exitcode}).")

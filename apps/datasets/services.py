@@ -5,6 +5,7 @@ import logging
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -294,19 +295,25 @@ def _statistics_columns(table: pa.Table) -> list[str]:
     ]
 
 
-def _parse_work(path: Path, fmt: str, head: bytes, parquet_path: Path):
+@dataclass(frozen=True)
+class ParseInput:
+    """What the isolated child needs to parse a file; it is sent to the child, so it holds plain values."""
+
+    path: Path
+    format: str
+    head: bytes
+    parquet_path: Path
+    limits: Limits
+
+
+def parse_in_child(task: ParseInput, progress) -> dict:
     """The part of parsing that runs in the isolated child: read, type, describe, write the Parquet file."""
-    limits = _limits()
-
-    def work(progress) -> dict:
-        source = read_source(path, fmt, head, limits)
-        progress(55, "Detecting the type of each column")
-        table, entries = _typed_table(source)
-        progress(80, "Writing the typed table")
-        pq.write_table(table, parquet_path, compression="snappy", write_statistics=_statistics_columns(table))
-        return {"entries": entries, "options": source.options, "rows": table.num_rows, "columns": table.num_columns}
-
-    return work
+    source = read_source(task.path, task.format, task.head, task.limits)
+    progress(55, "Detecting the type of each column")
+    table, entries = _typed_table(source)
+    progress(80, "Writing the typed table")
+    pq.write_table(table, task.parquet_path, compression="snappy", write_statistics=_statistics_columns(table))
+    return {"entries": entries, "options": source.options, "rows": table.num_rows, "columns": table.num_columns}
 
 
 def dataset_parse(*, version_id: int, context: JobContext) -> dict:
@@ -325,7 +332,8 @@ def dataset_parse(*, version_id: int, context: JobContext) -> dict:
         context.progress(15, f"Reading the {DatasetVersion.Format(detection.format).label} file")
         parquet_path = Path(scratch) / "table.parquet"
         parsed, peak_mb = run_isolated(
-            _parse_work(path, detection.format, head, parquet_path),
+            parse_in_child,
+            ParseInput(path=path, format=detection.format, head=head, parquet_path=parquet_path, limits=_limits()),
             memory_mb=settings.DATASET_PARSE_MEMORY_MB,
             time_limit=settings.DATASET_PARSE_TIME_LIMIT_SECONDS,
             on_progress=context.progress,
