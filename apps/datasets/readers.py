@@ -67,9 +67,16 @@ def _position(path: Path, offset: int) -> tuple[int, int]:
 def _first_decode_error(path: Path, encoding: str) -> tuple[int, int] | None:
     """None when the whole file decodes; else the offset and value of the first byte that does not."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    ascii_compatible = encoding in ("utf-8", "utf-8-sig", "cp1252")
     offset = 0
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK_SIZE):
+            # Plain ASCII decodes in every encoding tried here: checking for it costs far less than decoding,
+            # as long as no multi-byte character is left open from the chunk before.
+            settled = offset > 0 and not decoder.getstate()[0]
+            if ascii_compatible and settled and chunk.isascii():
+                offset += len(chunk)
+                continue
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError as error:
