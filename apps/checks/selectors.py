@@ -111,10 +111,6 @@ def facts_as_json(facts: catalogue.TrialFacts) -> dict:
 # --------------------------------------------------------------------------------------------------- runs
 
 
-def runs_of(trials: QuerySet[Trial]) -> QuerySet[CheckRun]:
-    return CheckRun.objects.filter(trial__in=trials).select_related("trial", "review", "job", "harmonised_table")
-
-
 def latest_run(trial: Trial) -> CheckRun | None:
     """The newest run that finished: the one whose findings stand."""
     return (
