@@ -101,3 +101,8 @@ def assign_fields(*, instance: models.Model, data: dict, allowed: Iterable[str])
             setattr(instance, name, value)
             changed.append(name)
     return changed
+
+
+def locked_copy(instance: models.Model) -> models.Model:
+    """The stored row of `instance`, read again and locked until the transaction ends; call inside one."""
+    return type(instance).objects.select_for_update().get(pk=instance.pk)

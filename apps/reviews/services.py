@@ -5,7 +5,7 @@ from django.db import transaction
 from apps.accounts.models import Membership, Role
 from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent
-from apps.core.services import assign_fields, audit_record, snapshot, validate
+from apps.core.services import assign_fields, audit_record, locked_copy, snapshot, validate
 from apps.reviews.models import Outcome, Review
 
 REVIEW_FIELDS = ("title", "question", "registration", "status")
@@ -31,11 +31,14 @@ def review_create(*, actor, title: str, question: str = "", registration: str = 
 
 @transaction.atomic
 def review_update(*, review: Review, actor, data: dict) -> Review:
+    # The stored row, locked; only the changed fields are written, so a concurrent change is not undone.
+    review = locked_copy(review)
     before = snapshot(review)
-    if not assign_fields(instance=review, data=data, allowed=REVIEW_FIELDS):
+    changed = assign_fields(instance=review, data=data, allowed=REVIEW_FIELDS)
+    if not changed:
         return review
     validate(review)
-    review.save()
+    review.save(update_fields=[*changed, "updated_at"])
     audit_record(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
@@ -70,12 +73,15 @@ def outcome_create(*, review: Review, actor, **data) -> Outcome:
 
 @transaction.atomic
 def outcome_update(*, outcome: Outcome, actor, data: dict) -> Outcome:
+    # The stored row, locked; only the changed fields are written, so a concurrent change is not undone.
+    outcome = locked_copy(outcome)
     before = snapshot(outcome)
-    if not assign_fields(instance=outcome, data=data, allowed=OUTCOME_FIELDS):
+    changed = assign_fields(instance=outcome, data=data, allowed=OUTCOME_FIELDS)
+    if not changed:
         return outcome
     validate(outcome)
     _check_measure(outcome)
-    outcome.save()
+    outcome.save(update_fields=[*changed, "updated_at"])
     audit_record(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
@@ -89,6 +95,7 @@ def outcome_update(*, outcome: Outcome, actor, data: dict) -> Outcome:
 
 @transaction.atomic
 def outcome_delete(*, outcome: Outcome, actor) -> None:
+    outcome = locked_copy(outcome)
     audit_record(
         actor=actor, action=AuditEvent.Action.DELETE, instance=outcome, before=snapshot(outcome), review=outcome.review
     )

@@ -11,7 +11,7 @@ from django.utils import timezone
 from apps.accounts.models import Membership
 from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent
-from apps.core.services import assign_fields, audit_record, snapshot, validate
+from apps.core.services import assign_fields, audit_record, locked_copy, snapshot, validate
 from apps.trials import lifecycle
 from apps.trials.lifecycle import Status
 from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, StatusTransition, Trial
@@ -69,15 +69,22 @@ def _audit_create(*, actor, instance, trial: Trial) -> None:
     )
 
 
-def _save_update(*, instance, actor, data: dict, allowed, trial: Trial, check=None):
-    """Apply `data`, validate, save and audit with before/after values; no change writes nothing."""
+def _save_update(*, instance, actor, data: dict, allowed, trial: Trial, check=None, also_set: dict | None = None):
+    """Apply `data` to the stored row, validate, save and audit with before/after values; no change writes
+    nothing. The row is read again under a lock and only the changed fields are written, so a change made
+    since the caller loaded `instance` (a status transition, say) is kept, not overwritten."""
+    instance = locked_copy(instance)
     before = snapshot(instance)
-    if not assign_fields(instance=instance, data=data, allowed=allowed):
+    changed = assign_fields(instance=instance, data=data, allowed=allowed)
+    if not changed:
         return instance
+    for name, value in (also_set or {}).items():
+        setattr(instance, name, value)
+        changed.append(name)
     validate(instance)
     if check:
         check(instance)
-    instance.save()
+    instance.save(update_fields=[*changed, "updated_at"])
     audit_record(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
@@ -91,6 +98,8 @@ def _save_update(*, instance, actor, data: dict, allowed, trial: Trial, check=No
 
 
 def _delete(*, instance, actor, trial: Trial) -> None:
+    # The audit event records the stored values, which may have changed since the caller loaded `instance`.
+    instance = locked_copy(instance)
     audit_record(
         actor=actor,
         action=AuditEvent.Action.DELETE,
@@ -319,11 +328,17 @@ def contact_attempt_create(
 
 @transaction.atomic
 def contact_attempt_update(*, attempt: ContactAttempt, actor, data: dict) -> ContactAttempt:
-    if "next_follow_up" in data and data["next_follow_up"] != attempt.next_follow_up:
-        # A new follow-up date deserves a new reminder.
-        attempt.notified_at = None
+    stored = locked_copy(attempt)
+    # A new follow-up date deserves a new reminder.
+    new_date = "next_follow_up" in data and data["next_follow_up"] != stored.next_follow_up
     return _save_update(
-        instance=attempt, actor=actor, data=data, allowed=ATTEMPT_FIELDS, trial=attempt.trial, check=_check_attempt
+        instance=stored,
+        actor=actor,
+        data=data,
+        allowed=ATTEMPT_FIELDS,
+        trial=stored.trial,
+        check=_check_attempt,
+        also_set={"notified_at": None} if new_date else None,
     )
 
 
