@@ -179,6 +179,16 @@ def _check_transition(trial: Trial, to_status: str, reason: str) -> None:
         raise _invalid("reason", f"A reason code applies only to exits; {lifecycle.label(to_status)} is not one.")
 
 
+def _forget_exit_facts(trial: Trial, from_status: str) -> None:
+    """A reopened exit (a late reply, a re-screen) no longer stands: drop the facts it recorded."""
+    if from_status == Status.NOT_ELIGIBLE:
+        trial.exclusion_reason = ""
+    elif from_status in _NOT_PROVIDED_BY_EXIT:
+        trial.ipd_provided = None
+        trial.ipd_not_provided_reason = ""
+        trial.ipd_not_provided_note = ""
+
+
 def _record_prisma_facts(trial: Trial, to_status: str, reason: str) -> None:
     """Keep the PRISMA-IPD fields in step with the status, so the flow diagram never needs typing in."""
     if to_status == Status.ELIGIBLE:
@@ -240,6 +250,8 @@ def trial_transition(*, trial: Trial, to_status: str, actor, reason: str = "", n
     trial.exit_reason = reason if lifecycle.is_exit(to_status) else ""
     trial.exit_note = note if lifecycle.is_exit(to_status) else ""
     trial.status_changed_at = timezone.now()
+    if lifecycle.is_exit(from_status) and not lifecycle.is_exit(to_status):
+        _forget_exit_facts(trial, from_status)
     _record_prisma_facts(trial, to_status, reason)
     trial.save()
     transition = StatusTransition.objects.create(

@@ -158,3 +158,50 @@ def test_prisma_fields_follow_the_main_path():
     assert trial.ipd_sought is True
     assert trial.ipd_provided is True
     assert trial.transitions.count() == len(lifecycle.MAIN_PATH) - 1
+
+
+@pytest.mark.django_db
+def test_reopening_a_no_response_clears_the_ipd_not_provided_facts():
+    trial = TrialFactory(status=Status.CONTACTED)
+    actor = UserFactory()
+    trial_transition(trial=trial, to_status=Status.NO_RESPONSE, actor=actor, reason=ExitReason.NO_REPLY)
+    Trial.objects.filter(pk=trial.pk).update(ipd_not_provided_note="Three reminders, no answer.")
+    trial_transition(trial=trial, to_status=Status.CONTACTED, actor=actor)
+    trial_transition(trial=trial, to_status=Status.RESPONDED, actor=actor)
+    trial.refresh_from_db()
+    assert trial.ipd_provided is None
+    assert (trial.ipd_not_provided_reason, trial.ipd_not_provided_note) == ("", "")
+
+
+@pytest.mark.django_db
+def test_reopening_a_decline_clears_the_ipd_not_provided_facts():
+    trial = TrialFactory(status=Status.RESPONDED)
+    actor = UserFactory()
+    trial_transition(trial=trial, to_status=Status.DECLINED, actor=actor, reason=ExitReason.NO_RESOURCES)
+    trial_transition(trial=trial, to_status=Status.RESPONDED, actor=actor)
+    trial.refresh_from_db()
+    assert (trial.ipd_provided, trial.ipd_not_provided_reason) == (None, "")
+
+
+@pytest.mark.django_db
+def test_rescreening_a_not_eligible_trial_as_eligible_clears_the_exclusion_reason():
+    trial = TrialFactory(status=Status.IDENTIFIED)
+    actor = UserFactory()
+    trial_transition(trial=trial, to_status=Status.NOT_ELIGIBLE, actor=actor, reason=ExitReason.WRONG_POPULATION)
+    trial.refresh_from_db()
+    assert trial.exclusion_reason == ExitReason.WRONG_POPULATION.label
+    trial_transition(trial=trial, to_status=Status.ELIGIBLE, actor=actor)
+    trial.refresh_from_db()
+    assert trial.screening_decision == Trial.ScreeningDecision.INCLUDED
+    assert trial.exclusion_reason == ""
+
+
+@pytest.mark.django_db
+def test_a_second_exit_after_reopening_records_its_own_reason():
+    trial = TrialFactory(status=Status.CONTACTED)
+    actor = UserFactory()
+    trial_transition(trial=trial, to_status=Status.NO_RESPONSE, actor=actor, reason=ExitReason.NO_REPLY)
+    trial_transition(trial=trial, to_status=Status.RESPONDED, actor=actor)
+    trial_transition(trial=trial, to_status=Status.DECLINED, actor=actor, reason=ExitReason.LEGAL_OR_ETHICAL)
+    trial.refresh_from_db()
+    assert (trial.ipd_provided, trial.ipd_not_provided_reason) == (False, Trial.IpdNotProvidedReason.LEGAL_OR_ETHICAL)
