@@ -212,6 +212,13 @@ def trial_timeline(trial) -> list[TimelineEntry]:
     return entries
 
 
+def trial_dataset_versions(trial: Trial) -> QuerySet:
+    """The trial's uploaded data versions, oldest first (the datasets app's model, read without a write)."""
+    from apps.datasets.models import DatasetVersion
+
+    return DatasetVersion.objects.filter(trial=trial).order_by("number")
+
+
 def agreement_with_document(trial: Trial, agreement_id) -> Agreement | None:
     """The trial's agreement with this id, if it has a document; the caller has checked access to the trial."""
     return trial.agreements.exclude(document="").filter(pk=agreement_id).first()

@@ -15,7 +15,7 @@ from apps.core.services import assign_fields, audit_record, locked_copy, snapsho
 from apps.trials import lifecycle
 from apps.trials.lifecycle import Status
 from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, StatusTransition, Trial
-from apps.trials.selectors import followups_to_remind
+from apps.trials.selectors import followups_to_remind, trial_dataset_versions
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +145,19 @@ def trial_update(*, trial: Trial, actor, data: dict) -> Trial:
 
 @transaction.atomic
 def trial_delete(*, trial: Trial, actor) -> None:
-    """Delete a trial; its tracking records go with it, each with its own audit event."""
+    """Delete a trial; its tracking records go with it, each with its own audit event. A trial with uploaded
+    data is refused: the versions are kept for good, and so is the trial they belong to."""
+    trial = Trial.objects.select_for_update().get(pk=trial.pk)
+    versions = list(trial_dataset_versions(trial))
+    if versions:
+        names = ", ".join(f"v{version.number} ({version.original_name})" for version in versions)
+        raise ApplicationError(
+            f"This trial has uploaded data and cannot be deleted: {names}. Uploaded versions are never deleted; "
+            "move the trial to Withdrawn instead.",
+            code="trial_has_data",
+            status=409,
+            details={"dataset_versions": [version.pk for version in versions]},
+        )
     for records in (trial.contact_attempts, trial.contacts, trial.agreements, trial.approvals):
         for record in records.all():
             _delete(instance=record, actor=actor, trial=trial)
