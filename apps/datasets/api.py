@@ -16,6 +16,22 @@ from apps.datasets.serializers import (
 from apps.datasets.uploads import HashingUploadHandler
 
 
+class UploadRightsFirstHandler(HashingUploadHandler):
+    """Refuses a user who may not upload to the trial before the first byte of the body is read.
+
+    The parser calls handle_raw_input before reading anything, whoever asks for the body first: a session's
+    CSRF check (then request.user is the session's user) or the view (then it is the authenticated user).
+    """
+
+    def __init__(self, request, trial_id):
+        super().__init__(request)
+        self.trial_id = trial_id
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        trial_get_for_upload(self.request.user, self.trial_id)
+        return super().handle_raw_input(input_data, META, content_length, boundary, encoding)
+
+
 class TrialDatasetListView(generics.ListCreateAPIView):
     """GET lists the trial's versions (newest first); POST uploads a file as a new version."""
 
@@ -24,8 +40,9 @@ class TrialDatasetListView(generics.ListCreateAPIView):
     filter_backends: list = []
 
     def initialize_request(self, request, *args, **kwargs):
-        # Before anything reads the body (the CSRF check does): stream it to disk, hashing as it comes.
-        request.upload_handlers = [HashingUploadHandler(request)]
+        # Before anything reads the body (the CSRF check does): check the user's rights, then stream the body
+        # to disk, hashing it as it comes.
+        request.upload_handlers = [UploadRightsFirstHandler(request, kwargs["trial_id"])]
         return super().initialize_request(request, *args, **kwargs)
 
     def get_queryset(self):

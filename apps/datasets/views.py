@@ -59,6 +59,10 @@ def dataset_upload(request: HttpRequest, trial_id: int) -> HttpResponse:
     trial = _trial_or_404(request, trial_id)
     if request.method == "GET":
         return _upload_page(request, trial)
+    # The session's user is known without the body: one who may not upload is refused before it is read.
+    problem = upload_problem(request.user, trial)
+    if problem:
+        return _upload_page(request, trial, error=problem, status=403)
     request.upload_handlers = [HashingUploadHandler(request)]
     try:
         return _receive_upload(request, trial)
@@ -68,9 +72,6 @@ def dataset_upload(request: HttpRequest, trial_id: int) -> HttpResponse:
 
 @csrf_protect
 def _receive_upload(request: HttpRequest, trial) -> HttpResponse:
-    problem = upload_problem(request.user, trial)
-    if problem:
-        return _upload_page(request, trial, error=problem, status=403)
     uploaded = request.FILES.get("file")
     if uploaded is None:
         return _upload_page(request, trial, error="Choose a file to upload.", status=400)
