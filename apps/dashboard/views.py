@@ -3,6 +3,7 @@ or service, and renders; the rules live in those modules."""
 
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -53,13 +54,15 @@ def review_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def review_overview(request: HttpRequest, review_id: int) -> HttpResponse:
     review = _review_or_404(request, review_id)
+    warning_days = settings.IPD_EXPIRY_WARNING_DAYS
     context = {
         "review": review,
+        "expiry_warning_days": warning_days,
         "role": access.role_for(request.user, review),
         "pipeline": selectors.review_pipeline(review, user=request.user),
         "response_rate": selectors.review_response_rate(review, user=request.user),
         "followups": selectors.followups_due(review, user=request.user),
-        "expiring": selectors.expiring_soon(review, days=90, user=request.user),
+        "expiring": selectors.expiring_soon(review, days=warning_days, user=request.user),
         "activity": selectors.recent_activity(review, limit=12, user=request.user),
     }
     return render(request, "dashboard/review_overview.html", context)

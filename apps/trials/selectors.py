@@ -3,6 +3,7 @@
 import datetime
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -97,8 +98,10 @@ class Expiring:
         return len(self.agreements) + len(self.approvals)
 
 
-def expiring_soon(review, days: int = 90, today: datetime.date | None = None, user=None) -> Expiring:
-    """Signed agreements and approvals whose expiry date falls within the next `days` days."""
+def expiring_soon(review, days: int | None = None, today: datetime.date | None = None, user=None) -> Expiring:
+    """Signed agreements and approvals whose expiry date falls within the next `days` days (by default
+    IPD_EXPIRY_WARNING_DAYS)."""
+    days = settings.IPD_EXPIRY_WARNING_DAYS if days is None else days
     today = today or timezone.localdate()
     window = {"expires_on__gte": today, "expires_on__lte": today + datetime.timedelta(days=days)}
     agreements = Agreement.objects.filter(trial__review=review, status=Agreement.Status.SIGNED, **window)

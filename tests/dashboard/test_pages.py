@@ -226,3 +226,21 @@ def test_contributor_overview_hides_the_review_wide_data_pages(client, member, r
     html = client.get(reverse("dashboard:review-overview", args=[review.pk])).content.decode()
     assert reverse("harmonisation:schema", args=[review.pk]) not in html
     assert reverse("harmonisation:review-log", args=[review.pk]) not in html
+
+
+@pytest.mark.parametrize(("warning_days", "shown"), [(30, False), (120, True)])
+def test_overview_warns_of_expiry_within_the_configured_days(
+    client, reviewer, review, second_trial, settings, warning_days, shown
+):
+    settings.IPD_EXPIRY_WARNING_DAYS = warning_days
+    today = timezone.localdate()
+    Agreement.objects.create(
+        trial=second_trial,
+        title="Vivli data use agreement",
+        status=Agreement.Status.SIGNED,
+        signed_on=today - datetime.timedelta(days=300),
+        expires_on=today + datetime.timedelta(days=100),
+    )
+    html = client.get(reverse("dashboard:review-overview", args=[review.pk])).content.decode()
+    assert f"Expiring within {warning_days} days" in html
+    assert ("Vivli data use agreement" in html) is shown
