@@ -114,22 +114,20 @@ class ReviewFindingListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        review = review_get_for_user(self.request.user, self.kwargs["review_id"])
-        findings = access.findings_for_user(self.request.user).filter(trial__review=review)
+        findings = self.scope(access.findings_for_user(self.request.user))
         if self.request.query_params.get("status"):
             findings = findings.filter(status=self.request.query_params["status"])
         return findings.order_by("-created_at", "-id")
+
+    def scope(self, findings):
+        return findings.filter(trial__review=review_get_for_user(self.request.user, self.kwargs["review_id"]))
 
 
 class TrialFindingListView(ReviewFindingListView):
     """The trial's findings; ?status= filters."""
 
-    def get_queryset(self):
-        trial = trial_get_for_user(self.request.user, self.kwargs["trial_id"])
-        findings = access.findings_for_user(self.request.user).filter(trial=trial)
-        if self.request.query_params.get("status"):
-            findings = findings.filter(status=self.request.query_params["status"])
-        return findings.order_by("-created_at", "-id")
+    def scope(self, findings):
+        return findings.filter(trial=trial_get_for_user(self.request.user, self.kwargs["trial_id"]))
 
 
 class FindingDetailView(generics.RetrieveAPIView):

@@ -15,10 +15,9 @@ from rest_framework.views import APIView
 
 from apps.accounts.access import review_get_for_user, trial_get_for_user, trials_for_user
 from apps.core.errors import ApplicationError
-from apps.datasets.models import DatasetVersion
 from apps.harmonisation import access, selectors, services
 from apps.harmonisation.csv_export import stream_csv, to_csv
-from apps.harmonisation.models import MappingRule, SchemaVariable
+from apps.harmonisation.models import MappingRule
 from apps.harmonisation.serializers import (
     HarmonisationJobSerializer,
     HarmonisedTableSerializer,
@@ -107,30 +106,12 @@ class TrialMappingListView(generics.ListAPIView):
         form = MappingCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         access.require_editor(request.user, self.trial.review_id)
-        version = DatasetVersion.objects.filter(pk=form.validated_data["source_version"], trial=self.trial).first()
-        if version is None:
-            raise ApplicationError(
-                "source_version: No dataset version of this trial has this id.",
-                details={"source_version": ["No dataset version of this trial has this id."]},
-            )
-        copy_from = None
-        if form.validated_data["copy_rules_from"] is not None:
-            copy_from = (
-                access.mappings_for_user(request.user, self.trial)
-                .filter(pk=form.validated_data["copy_rules_from"])
-                .first()
-            )
-            if copy_from is None:
-                raise ApplicationError(
-                    "copy_rules_from: No mapping of this trial has this id.",
-                    details={"copy_rules_from": ["No mapping of this trial has this id."]},
-                )
-        mapping = services.mapping_create(
+        mapping = services.mapping_create_by_ids(
             trial=self.trial,
-            source_version=version,
+            source_version_id=form.validated_data["source_version"],
             actor=request.user,
             note=form.validated_data["note"],
-            copy_rules_from=copy_from,
+            copy_rules_from_id=form.validated_data["copy_rules_from"],
         )
         return Response(MappingSerializer(mapping).data, status=status.HTTP_201_CREATED)
 
@@ -177,7 +158,7 @@ class MappingRuleListView(MappingMixin, generics.ListAPIView):
         mapping = self.mapping
         access.require_editor(request.user, mapping.trial.review_id)
         data = dict(form.validated_data)
-        target = SchemaVariable.objects.filter(pk=data.pop("target"), review_id=mapping.trial.review_id).first()
+        target = selectors.schema_target(mapping.trial.review_id, data.pop("target"))
         if target is None:
             raise ApplicationError(
                 "target: No variable of this review's schema has this id.",
@@ -196,7 +177,7 @@ class MappingRuleRemoveView(MappingMixin, APIView):
     def delete(self, request, pk, target_id):
         mapping = self.mapping
         access.require_editor(request.user, mapping.trial.review_id)
-        target = SchemaVariable.objects.filter(pk=target_id, review_id=mapping.trial.review_id).first()
+        target = selectors.schema_target(mapping.trial.review_id, target_id)
         if target is None:
             raise ApplicationError("No variable of this review's schema has this id.", code="not_found", status=404)
         services.mapping_rule_remove(mapping=mapping, target=target, actor=request.user)

@@ -72,6 +72,21 @@ def schema_for_review(review: Review) -> QuerySet[SchemaVariable]:
     return SchemaVariable.objects.filter(review=review).order_by("position", "name")
 
 
+def schema_target(review_id: int, variable_id) -> SchemaVariable | None:
+    """A variable of the review's schema by id, or None (for an id that is not a number too)."""
+    try:
+        variable_id = int(variable_id)
+    except (TypeError, ValueError):
+        return None
+    return SchemaVariable.objects.filter(pk=variable_id, review_id=review_id).first()
+
+
+def current_rule(mapping: Mapping, target: SchemaVariable | None) -> MappingRule | None:
+    if target is None:
+        return None
+    return MappingRule.objects.filter(mapping=mapping, target=target, superseded_at=None).first()
+
+
 def latest_mapping(trial) -> Mapping | None:
     return trial.mappings.select_related("source_version").order_by("-number").first()
 

@@ -137,6 +137,21 @@ def mapping_create(
     return mapping
 
 
+def mapping_create_by_ids(
+    *, trial: Trial, source_version_id: int, actor, note: str = "", copy_rules_from_id: int | None = None
+) -> Mapping:
+    """mapping_create for ids sent through the API: each must name an object of this trial (400 otherwise)."""
+    version = DatasetVersion.objects.filter(pk=source_version_id, trial=trial).first()
+    if version is None:
+        raise _invalid("source_version", "No dataset version of this trial has this id.")
+    copy_from = None
+    if copy_rules_from_id is not None:
+        copy_from = Mapping.objects.filter(pk=copy_rules_from_id, trial=trial).first()
+        if copy_from is None:
+            raise _invalid("copy_rules_from", "No mapping of this trial has this id.")
+    return mapping_create(trial=trial, source_version=version, actor=actor, note=note, copy_rules_from=copy_from)
+
+
 def _copy_rules(*, source: Mapping, mapping: Mapping, actor) -> None:
     if source.trial_id != mapping.trial_id:
         raise _invalid("copy_rules_from", "Rules can be copied only from a mapping of the same trial.")
@@ -252,6 +267,26 @@ def mapping_rule_set(
         trial=mapping.trial,
     )
     return proposed
+
+
+def mapping_suggestion_accept(*, mapping: Mapping, target: SchemaVariable, actor, suggestion: dict) -> MappingRule:
+    """Store a suggestion (as selectors.mapping_suggest gives it) as the target's rule, saying it was accepted."""
+    if not isinstance(suggestion, dict):
+        suggestion = {}
+    category = suggestion.get("category")
+    source_variables = suggestion.get("source_variables") or []
+    parameters = suggestion.get("parameters") or {}
+    if not (isinstance(category, str) and isinstance(source_variables, list) and isinstance(parameters, dict)):
+        raise ApplicationError("That suggestion could not be read; set the rule with the form instead.")
+    return mapping_rule_set(
+        mapping=mapping,
+        target=target,
+        actor=actor,
+        category=category,
+        source_variables=source_variables,
+        parameters=parameters,
+        rationale=f"Suggested ({suggestion.get('reason', '')}) and accepted.",
+    )
 
 
 def _supersede(rule: MappingRule, *, actor, now, mapping: Mapping) -> None:

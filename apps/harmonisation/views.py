@@ -19,7 +19,7 @@ from apps.core.errors import ApplicationError, NotFound
 from apps.core.errors import PermissionDenied as ApplicationPermissionDenied
 from apps.harmonisation import access, selectors, services, units
 from apps.harmonisation.forms import MappingCreateForm, RuleForm, SchemaVariableForm
-from apps.harmonisation.models import MappingRule, SchemaVariable
+from apps.harmonisation.models import SchemaVariable
 
 
 def _or_404(function, *args):
@@ -141,8 +141,8 @@ def _editor_page(request, mapping, *, rule_form=None, status=200) -> HttpRespons
     review = mapping.trial.review
     can_edit = access.can_edit_harmonisation(request.user, review)
     if can_edit and rule_form is None:
-        target = SchemaVariable.objects.filter(pk=_as_int(request.GET.get("target")), review=review).first()
-        current = MappingRule.objects.filter(mapping=mapping, target=target, superseded_at=None).first()
+        target = selectors.schema_target(review.pk, request.GET.get("target"))
+        current = selectors.current_rule(mapping, target)
         rule_form = RuleForm(initial=RuleForm.initial_for(current, target), review=review)
     try:
         preview = selectors.mapping_preview(mapping)
@@ -195,21 +195,15 @@ def mapping_suggestion_use(request: HttpRequest, mapping_id: int) -> HttpRespons
     """Store a suggestion as the target's rule, with a rationale that says it was a suggestion accepted."""
     mapping = _or_404(access.mapping_get_for_user, request.user, mapping_id)
     _require(access.require_editor, request.user, mapping.trial.review_id)
-    target = SchemaVariable.objects.filter(pk=_as_int(request.POST.get("target")), review=mapping.trial.review).first()
+    target = selectors.schema_target(mapping.trial.review_id, request.POST.get("target"))
     if target is None:
         raise Http404("Schema variable not found.")
     try:
         suggestion = json.loads(request.POST.get("suggestion", ""))
-        rule = services.mapping_rule_set(
-            mapping=mapping,
-            target=target,
-            actor=request.user,
-            category=suggestion["category"],
-            source_variables=suggestion.get("source_variables", []),
-            parameters=suggestion.get("parameters", {}),
-            rationale=f"Suggested ({suggestion.get('reason', '')}) and accepted.",
+        rule = services.mapping_suggestion_accept(
+            mapping=mapping, target=target, actor=request.user, suggestion=suggestion
         )
-    except (ValueError, KeyError, TypeError):
+    except ValueError:
         messages.error(request, "That suggestion could not be read; set the rule with the form instead.")
     except ApplicationError as error:
         messages.error(request, error.message)
@@ -223,7 +217,7 @@ def mapping_suggestion_use(request: HttpRequest, mapping_id: int) -> HttpRespons
 def mapping_rule_remove(request: HttpRequest, mapping_id: int, target_id: int) -> HttpResponse:
     mapping = _or_404(access.mapping_get_for_user, request.user, mapping_id)
     _require(access.require_editor, request.user, mapping.trial.review_id)
-    target = SchemaVariable.objects.filter(pk=target_id, review=mapping.trial.review).first()
+    target = selectors.schema_target(mapping.trial.review_id, target_id)
     if target is None:
         raise Http404("Schema variable not found.")
     try:
@@ -304,10 +298,3 @@ def review_log(request: HttpRequest, review_id: int) -> HttpResponse:
 def _display(cell):
     """Numbers shown with 6 significant digits; the API and the stored table keep every digit."""
     return f"{cell:.6g}" if isinstance(cell, float) else cell
-
-
-def _as_int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
