@@ -93,12 +93,12 @@ def schema_variable_edit(request: HttpRequest, variable_id: int) -> HttpResponse
         return redirect("harmonisation:schema", review_id=variable.review_id)
     if request.method == "POST" and form.is_valid():
         try:
-            services.schema_variable_update(variable=variable, actor=request.user, data=form.service_data())
+            saved = services.schema_variable_update(variable=variable, actor=request.user, data=form.service_data())
         except ApplicationError as error:
             _show_error(form, error)
         else:
-            messages.success(request, f"{variable.name} saved.")
-            return redirect("harmonisation:schema", review_id=variable.review_id)
+            messages.success(request, f"{saved.name} saved.")
+            return redirect("harmonisation:schema", review_id=saved.review_id)
     context = {"review": variable.review, "variable": variable, "form": form}
     return render(request, "harmonisation/schema_variable_edit.html", context, status=400 if form.errors else 200)
 

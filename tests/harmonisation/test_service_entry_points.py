@@ -48,3 +48,11 @@ def test_schema_target_finds_only_the_reviews_variables(review, schema):
     assert selectors.schema_target(review.pk, str(schema["AGE"].pk)) == schema["AGE"]
     assert selectors.schema_target(review.pk, other.pk) is None
     assert selectors.schema_target(review.pk, "abc") is None and selectors.schema_target(review.pk, None) is None
+
+
+def test_a_schema_update_from_a_stale_copy_keeps_a_concurrent_change(review, schema, analyst, coordinator):
+    stale = SchemaVariable.objects.get(pk=schema["AGE"].pk)
+    services.schema_variable_update(variable=schema["AGE"], actor=coordinator, data={"unit": "month"})
+    updated = services.schema_variable_update(variable=stale, actor=analyst, data={"label": "Age at entry"})
+    stored = SchemaVariable.objects.get(pk=stale.pk)
+    assert (stored.unit, stored.label) == ("month", "Age at entry") and updated.unit == "month"
