@@ -28,6 +28,7 @@ from apps.checks.serializers import (
     QueryMessageRequestSerializer,
     QueryMessageSerializer,
     ReviewIntegritySerializer,
+    TrialCheckStateSerializer,
 )
 
 MAX_ROWS_SHOWN = 1000
@@ -184,6 +185,16 @@ class TrialCheckSettingsView(generics.RetrieveUpdateAPIView):
         serializer.instance = services.check_settings_update(
             trial=trial, actor=self.request.user, data=serializer.validated_data
         )
+
+
+class TrialCheckStateView(APIView):
+    """Whether the trial's newest harmonised table is checked, what holds it back, and whether newer data or
+    rules have left the checks out of date (with the action to take)."""
+
+    @extend_schema(responses=TrialCheckStateSerializer)
+    def get(self, request, trial_id):
+        trial = trial_get_for_user(request.user, trial_id)
+        return Response(selectors.check_state_data(selectors.data_check_state(trial)))
 
 
 class ReviewIntegrityView(APIView):

@@ -14,5 +14,6 @@ urlpatterns = [
     path("findings/<int:pk>/messages/", api.FindingMessageCreateView.as_view(), name="api-finding-messages"),
     path("findings/<int:pk>/resolve/", api.FindingResolveView.as_view(), name="api-finding-resolve"),
     path("trials/<int:trial_id>/check-settings/", api.TrialCheckSettingsView.as_view(), name="api-check-settings"),
+    path("trials/<int:trial_id>/check-state/", api.TrialCheckStateView.as_view(), name="api-trial-check-state"),
     path("reviews/<int:review_id>/integrity/", api.ReviewIntegrityView.as_view(), name="api-review-integrity"),
 ]

@@ -392,6 +392,18 @@ def integrity_as_data(summary: dict) -> dict:
     }
 
 
+def check_state_data(state: DataCheckState) -> dict:
+    """A trial's check state as plain data for the API."""
+    return {
+        "check_state": state.code,
+        "check_message": state.message,
+        "harmonised_table": state.table.pk if state.table else None,
+        "run": state.run.pk if state.run else None,
+        "unresolved_findings": [finding.pk for finding in state.unresolved],
+        "out_of_date": state.out_of_date.as_data() if state.out_of_date else None,
+    }
+
+
 def affected_rows_data(result: CheckResult, *, limit: int) -> dict:
     frame = affected_rows(result, limit=limit)
     return {

@@ -195,6 +195,17 @@ class IntegrityTrialSerializer(serializers.Serializer):
     out_of_date = OutOfDateSerializer(allow_null=True)
 
 
+class TrialCheckStateSerializer(serializers.Serializer):
+    check_state = serializers.CharField(
+        help_text=f"Where the newest harmonised table stands with its checks: {', '.join(CHECK_STATES)}."
+    )
+    check_message = serializers.CharField(help_text="What that state means and what to do.")
+    harmonised_table = serializers.IntegerField(allow_null=True, help_text="The trial's newest harmonised table.")
+    run = serializers.IntegerField(allow_null=True, help_text="That table's newest check run.")
+    unresolved_findings = serializers.ListField(child=serializers.IntegerField())
+    out_of_date = OutOfDateSerializer(allow_null=True)
+
+
 class RederivationSerializer(serializers.Serializer):
     trial = serializers.IntegerField()
     measure = serializers.CharField()

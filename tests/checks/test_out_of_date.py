@@ -75,3 +75,18 @@ def test_a_newer_parsed_version_asks_for_a_mapping_of_it(checked_table, trial, r
     assert "Version 2 of the data was parsed" in row["out_of_date"]["reason"]
     trial_page = page(reviewer, "checks:trial-checks", trial.pk)
     assert "Out of date" in trial_page and reverse("harmonisation:trial-mappings", args=[trial.pk]) in trial_page
+
+
+def test_the_trials_check_state_through_the_api(checked_table, trial, other_trial, contributor, outsider):
+    client = APIClient()
+    client.force_authenticate(contributor)
+    url = f"/api/v1/trials/{trial.pk}/check-state/"
+    body = client.get(url).json()
+    assert body["check_state"] == "checked" and body["harmonised_table"] == checked_table.pk
+    assert body["out_of_date"] is None and body["unresolved_findings"] == []
+    Mapping.objects.filter(pk=checked_table.mapping_id).update(revision=3)
+    behind = client.get(url).json()["out_of_date"]
+    assert behind["action"] == "reapply_mapping" and behind["mapping"] == checked_table.mapping_id
+    assert client.get(f"/api/v1/trials/{other_trial.pk}/check-state/").status_code == 404
+    client.force_authenticate(outsider)
+    assert client.get(url).status_code == 404
