@@ -11,7 +11,8 @@ uses every rule category through the REST API, applies it and waits for the appl
 total (upload + parse + harmonisation; the schema and rule requests in between stand for a person's editing and
 are left out), its ratio to a plain pandas.read_csv of the same file (default C engine, every column, dtypes
 guessed by pandas: what a user would type), and the peak resident memory of the worker and of the child process
-it parses in.
+it parses in. A three-row file is uploaded and parsed before the timed run, so that the worker's one-time start
+of its parsing forkserver is reported apart rather than counted in the parse of the large file.
 """
 
 import argparse
@@ -268,6 +269,18 @@ def wait_for_parse(port: int, token: str, version_id: int) -> dict:
         time.sleep(POLL_SECONDS)
 
 
+def warm_up_worker(port: int, token: str, trial_id: int) -> float:
+    """Parse a three-row file first: a worker starts its parsing forkserver (a fresh interpreter importing Django
+    and the readers) on its first parse only, and a running service pays that once, not per upload."""
+    path = OUT / "warm-up.csv"
+    path.write_text("patid,age\nP1,40\nP2,51\nP3,62\n")
+    started = time.perf_counter()
+    state = wait_for_parse(port, token, upload(port, token, trial_id, path)["id"])
+    if state["status"] != "parsed":
+        raise SystemExit(f"warm-up parse failed: {state['error']}")
+    return time.perf_counter() - started
+
+
 def benchmark_env(storage_root: Path) -> dict:
     database_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ipdreview_bench")
     ensure_database(database_url)
@@ -314,6 +327,7 @@ def main() -> None:
     try:
         wait_for_http(port)
         time.sleep(3)  # let the worker connect to the broker
+        warm_up = warm_up_worker(port, token, trial_id)
         started = time.perf_counter()
         version = upload(port, token, trial_id, csv_path)
         uploaded = time.perf_counter() - started
@@ -335,6 +349,7 @@ def main() -> None:
     flagged = job["result"]["flagged_rows"]
     print(f"file: {args.rows:,} rows x 20 columns, {size_mb:,.0f} MB")
     print(f"plain pandas.read_csv (defaults, all columns): {plain:6.2f} s   (C engine, dtypes guessed; best of 2)")
+    print(f"warm-up: a 3-row file uploaded and parsed first ({warm_up:.2f} s; starts the worker's parse forkserver)")
     print(f"upload (HTTP, hash, store; until 202):         {uploaded:6.2f} s")
     print(f"parse job (202 until parsed):                  {parsed:6.2f} s")
     print(f"harmonisation job (apply until succeeded):     {harmonised:6.2f} s   ({flagged:,} rows flagged)")
