@@ -15,12 +15,13 @@ which could run code in the worker), the table itself going through a Parquet fi
 import contextlib
 import ctypes
 import json
-import multiprocessing
 import os
 import resource
 import signal
 import time
 from collections.abc import Callable
+
+import billiard
 
 from apps.jobs.errors import JobInputError
 
@@ -109,7 +110,9 @@ def memory_message(memory_mb: int) -> str:
 
 
 def _start_child(function: Callable, argument, memory_mb: int):
-    context = multiprocessing.get_context("forkserver")
+    # billiard (Celery's multiprocessing) rather than multiprocessing, which refuses to start children from
+    # the daemonic processes of Celery's prefork pool.
+    context = billiard.get_context("forkserver")
     # Takes effect when this process starts its forkserver, at its first child; later calls change nothing.
     context.set_forkserver_preload(PRELOAD)
     receiver, sender = context.Pipe(duplex=False)
@@ -156,11 +159,10 @@ def run_isolated(
     finally:
         receiver.close()
         if outcome is None or outcome[0] != "result":
-            process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGKILL)
         process.join()
-        exitcode = process.exitcode
-        process.close()
-    return _result(outcome, exitcode, memory_mb)
+    return _result(outcome, process.exitcode, memory_mb)
 
 
 def _result(outcome: list | None, exitcode: int, memory_mb: int) -> tuple[object, float]:

@@ -3,6 +3,7 @@
 import os
 import threading
 
+import billiard
 import pytest
 
 from apps.datasets.isolation import ChildFailed, run_isolated
@@ -39,6 +40,13 @@ def run(function, argument=None, on_progress=lambda percent, message: None):
     return run_isolated(function, argument, memory_mb=512, time_limit=60, on_progress=on_progress)
 
 
+def parse_from_a_pool_process(results):
+    try:
+        results.put(run(return_data, "from the pool")[0])
+    except BaseException as error:
+        results.put(f"{type(error).__name__}: {error}")
+
+
 def test_the_child_does_not_inherit_locks_held_in_the_worker():
     with HELD:
         result, _ = run(try_the_held_lock)
@@ -59,3 +67,13 @@ def test_data_and_progress_come_back_as_json():
     assert result == {"echo": "trial.csv", "rows": [1, 2.5, None, "x"]}
     assert seen == [(50, "Halfway")]
     assert peak_mb > 0
+
+
+def test_a_daemonic_pool_process_of_a_celery_worker_can_start_the_child():
+    results = billiard.get_context("fork").Queue()
+    pool_process = billiard.get_context("fork").Process(target=parse_from_a_pool_process, args=(results,), daemon=True)
+    pool_process.start()
+    try:
+        assert results.get(timeout=60) == {"echo": "from the pool", "rows": [1, 2.5, None, "x"]}
+    finally:
+        pool_process.join(10)
