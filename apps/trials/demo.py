@@ -1,5 +1,6 @@
 """The demo review: a registered IPD meta-analysis with trials at every stage, built through the services
-so that its transitions and audit trail look like real use. Dates are relative to today, so follow-ups are
+so that its transitions and audit trail look like real use: an agreement is signed before a trial is marked so,
+and data are uploaded before it is marked "data received". Dates are relative to today, so follow-ups are
 due and agreements expire within the dashboard's window whenever the demo is loaded."""
 
 import datetime
@@ -9,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,6 +25,9 @@ from apps.trials.models import Agreement, ContactAttempt, EthicsApproval, Status
 
 DEMO_REGISTRATION = "PROSPERO CRD42026000042"
 DEMO_PASSWORD = "ipd-demo-2026"
+# Seeds, so that every load builds the same trials and the same participant data.
+RESULTS_SEED = 20260427
+DATA_SEED = 20260501
 DEMO_USERS = (
     ("coordinator", "Clara", "Okafor", Role.COORDINATOR),
     ("analyst", "Anders", "Lindqvist", Role.ANALYST),
@@ -347,7 +352,8 @@ def _add_tracking(trial: Trial, index: int, users: dict, today: datetime.date) -
         )
     if Status.AGREEMENT_IN_PROGRESS not in reached:
         return
-    _add_agreement(trial, index, actor, today)
+    if Status.AGREEMENT_SIGNED not in reached:
+        _add_agreement_in_negotiation(trial, index, actor)
     services.approval_create(
         trial=trial,
         actor=actor,
@@ -359,20 +365,26 @@ def _add_tracking(trial: Trial, index: int, users: dict, today: datetime.date) -
     )
 
 
-def _add_agreement(trial: Trial, index: int, actor, today: datetime.date) -> None:
-    signed = trial.status != Status.AGREEMENT_IN_PROGRESS and trial.status != Status.DATA_NOT_AVAILABLE
+def _platform(index: int) -> tuple[str, str]:
     platform = (Agreement.Platform.VIVLI, Agreement.Platform.DIRECT, Agreement.Platform.CSDR)[index % 3]
     conditions = {
         Agreement.Platform.VIVLI: "Analysis on the provider's server only; results exported after review.",
         Agreement.Platform.CSDR: "Access for 12 months, extendable to 24; no download of participant data.",
         Agreement.Platform.DIRECT: "Data held on the review's secure server; destroyed five years after publication.",
     }[platform]
-    if not signed:
-        services.agreement_create(
-            trial=trial, actor=actor, platform=platform, status=Agreement.Status.NEGOTIATING, conditions=conditions
-        )
-        return
-    signed_on = _transition_day(trial, Status.AGREEMENT_SIGNED)
+    return platform, conditions
+
+
+def _add_agreement_in_negotiation(trial: Trial, index: int, actor) -> None:
+    platform, conditions = _platform(index)
+    services.agreement_create(
+        trial=trial, actor=actor, platform=platform, status=Agreement.Status.NEGOTIATING, conditions=conditions
+    )
+
+
+def _add_signed_agreement(trial: Trial, index: int, actor, today: datetime.date, signed_on: datetime.date) -> None:
+    """Recorded before the trial is marked "agreement signed", as the lifecycle requires."""
+    platform, conditions = _platform(index)
     # Some agreements run out within the dashboard's 90 days, and one is past its date but not yet marked.
     expires_on = {
         0: today + datetime.timedelta(days=30),
@@ -388,6 +400,31 @@ def _add_agreement(trial: Trial, index: int, actor, today: datetime.date) -> Non
         expires_on=expires_on,
         conditions=conditions,
     )
+
+
+def _participant_rows(rng: random.Random, n: int) -> str:
+    """One line per randomised participant: arm, age, sex, CRP, severity, 30-day death, days in hospital."""
+    lines = ["participant_id,arm,age,sex,crp_mg_l,psi_class,died_30d,los_days"]
+    for number in range(1, n + 1):
+        arm = "steroid" if number % 2 else "control"
+        age = min(99, max(18, round(rng.gauss(68, 14))))
+        severity = rng.choice((2, 3, 3, 4, 4, 5))
+        risk = 0.02 * severity + (0.004 * (age - 65) if age > 65 else 0) - (0.02 if arm == "steroid" else 0)
+        died = int(rng.random() < max(0.01, risk))
+        stay = max(1, round(rng.gammavariate(2.2, 3.5))) + (0 if died else 1)
+        crp = round(rng.lognormvariate(4.9, 0.6), 1)
+        lines.append(f"P{number:04d},{arm},{age},{rng.choice('FM')},{crp},{severity},{died},{stay}")
+    return "\n".join(lines) + "\n"
+
+
+def _add_dataset(trial: Trial, index: int, actor) -> None:
+    """The trial's participant data, uploaded before it is marked "data received" (parsed by the worker)."""
+    from apps.datasets.services import dataset_upload
+
+    name = f"{_ascii(trial.registry_id).lower()}_ipd.csv"
+    rows = _participant_rows(random.Random(DATA_SEED + index), trial.n_randomised or 100)
+    content = ContentFile(rows.encode(), name=name)
+    dataset_upload(trial=trial, actor=actor, file=content, note="Participant data as sent by the trial team.")
 
 
 def _add_review(users: dict, today: datetime.date) -> Review:
@@ -415,7 +452,7 @@ def _add_review(users: dict, today: datetime.date) -> Review:
 
 
 def _add_trials(review: Review, users: dict, today: datetime.date) -> list[Trial]:
-    rng = random.Random(20260427)
+    rng = random.Random(RESULTS_SEED)
     coordinator = users[Role.COORDINATOR]
     trials = []
     for index, (registry_id, title, year, sponsor, n, status, reason) in enumerate(TRIALS):
@@ -434,8 +471,15 @@ def _add_trials(review: Review, users: dict, today: datetime.date) -> list[Trial
             **_published_result(rng, n),
         )
         path = _path_to(status)
-        for to_status in path[1:]:
+        steps = len(path) - 1
+        days_ago = [15 + (steps - step) * 18 + index % 5 for step in range(steps)]
+        for step, to_status in enumerate(path[1:]):
             is_last = to_status == status
+            if to_status == Status.AGREEMENT_SIGNED:
+                signed_on = today - datetime.timedelta(days=days_ago[step])
+                _add_signed_agreement(trial, index, coordinator, today, signed_on)
+            elif to_status == Status.DATA_RECEIVED:
+                _add_dataset(trial, index, coordinator)
             services.trial_transition(
                 trial=trial,
                 to_status=to_status,
@@ -444,8 +488,7 @@ def _add_trials(review: Review, users: dict, today: datetime.date) -> list[Trial
                 note="See correspondence log." if is_last and reason else "",
             )
         trial.refresh_from_db()
-        steps = len(path) - 1
-        _backdate(trial, [15 + (steps - step) * 18 + index % 5 for step in range(steps)])
+        _backdate(trial, days_ago)
         trial.refresh_from_db()
         _add_tracking(trial, index, users, today)
         if status in (Status.DATA_RECEIVED, Status.DATA_CHECKED, Status.INCLUDED):

@@ -215,6 +215,10 @@ def trial_timeline(trial) -> list[TimelineEntry]:
     return entries
 
 
+def trial_signed_agreements(trial: Trial) -> QuerySet[Agreement]:
+    return trial.agreements.filter(status=Agreement.Status.SIGNED, signed_on__isnull=False)
+
+
 def trial_dataset_versions(trial: Trial) -> QuerySet:
     """The trial's uploaded data versions, oldest first (the datasets app's model, read without a write)."""
     from apps.datasets.models import DatasetVersion

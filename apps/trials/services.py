@@ -15,7 +15,7 @@ from apps.core.services import assign_fields, audit_record, locked_copy, snapsho
 from apps.trials import lifecycle
 from apps.trials.lifecycle import Status
 from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, StatusTransition, Trial
-from apps.trials.selectors import followups_to_remind, trial_dataset_versions
+from apps.trials.selectors import followups_to_remind, trial_dataset_versions, trial_signed_agreements
 
 logger = logging.getLogger(__name__)
 
@@ -249,11 +249,33 @@ def _check_findings_resolved(trial: Trial) -> None:
         )
 
 
+def _check_evidence(trial: Trial, to_status: str) -> None:
+    """Agreement signed and data received are facts with a record behind them, not a click: the signed
+    agreement, the uploaded data."""
+    if to_status == Status.AGREEMENT_SIGNED and not trial_signed_agreements(trial).exists():
+        message = "the trial has no signed data-sharing agreement. Record the agreement as signed, with its date"
+        raise ApplicationError(
+            f"to_status: cannot mark the agreement signed: {message}, then move the trial.",
+            code="agreement_not_signed",
+            status=409,
+            details={"to_status": [f"No signed agreement: {message}."]},
+        )
+    if to_status == Status.DATA_RECEIVED and not trial_dataset_versions(trial).exists():
+        message = "no participant data have been uploaded for this trial. Upload the data file"
+        raise ApplicationError(
+            f"to_status: cannot mark the data received: {message}, then move the trial.",
+            code="no_data_uploaded",
+            status=409,
+            details={"to_status": [f"No uploaded data: {message}."]},
+        )
+
+
 @transaction.atomic
 def trial_transition(*, trial: Trial, to_status: str, actor, reason: str = "", note: str = "") -> StatusTransition:
     """Move a trial along its lifecycle; refuse moves lifecycle.ALLOWED does not list."""
     trial = Trial.objects.select_for_update().select_related("review").get(pk=trial.pk)
     _check_transition(trial, to_status, reason)
+    _check_evidence(trial, to_status)
     if to_status == Status.DATA_CHECKED:
         _check_findings_resolved(trial)
     before = snapshot(trial)

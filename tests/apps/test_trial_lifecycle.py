@@ -1,14 +1,18 @@
 """The IPD status lifecycle: allowed and refused moves, reasons for exits, and the records each move leaves."""
 
+import datetime
+
 import pytest
 
+from apps.accounts.models import Role
 from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent
+from apps.datasets.models import DatasetVersion
 from apps.trials import lifecycle
 from apps.trials.lifecycle import ExitReason, Status
-from apps.trials.models import StatusTransition, Trial
+from apps.trials.models import Agreement, StatusTransition, Trial
 from apps.trials.services import trial_transition
-from tests.factories import TrialFactory, UserFactory
+from tests.factories import AgreementFactory, MembershipFactory, TrialFactory, UserFactory
 
 ALL_PAIRS = [(a, b) for a in Status.values for b in Status.values if a != b]
 
@@ -46,6 +50,15 @@ def test_every_exit_has_reason_codes_and_other():
         assert ExitReason.OTHER in lifecycle.exit_reasons(status)
 
 
+def with_evidence(trial: Trial) -> Trial:
+    """The records the data stages stand on: a signed agreement and an uploaded data version."""
+    AgreementFactory(trial=trial, status=Agreement.Status.SIGNED, signed_on=datetime.date(2026, 1, 12))
+    DatasetVersion.objects.create(
+        trial=trial, number=1, sha256="a" * 64, size=2048, original_name="ipd.csv", storage_name="uploads/aa/x"
+    )
+    return trial
+
+
 def _reason_for(status: str) -> str:
     reasons = lifecycle.exit_reasons(status)
     return reasons[0] if reasons else ""
@@ -54,7 +67,7 @@ def _reason_for(status: str) -> str:
 @pytest.mark.django_db
 @pytest.mark.parametrize(("from_status", "to_status"), ALL_PAIRS, ids=[f"{a}->{b}" for a, b in ALL_PAIRS])
 def test_service_allows_exactly_the_moves_in_the_table(from_status, to_status):
-    trial = TrialFactory(status=from_status)
+    trial = with_evidence(TrialFactory(status=from_status))
     actor = UserFactory()
     if lifecycle.is_allowed(from_status, to_status):
         transition = trial_transition(trial=trial, to_status=to_status, actor=actor, reason=_reason_for(to_status))
@@ -149,7 +162,7 @@ def test_reopening_an_exit_clears_its_reason():
 
 @pytest.mark.django_db
 def test_prisma_fields_follow_the_main_path():
-    trial = TrialFactory()
+    trial = with_evidence(TrialFactory())
     actor = UserFactory()
     for status in lifecycle.MAIN_PATH[1:]:
         trial_transition(trial=trial, to_status=status, actor=actor)
@@ -205,3 +218,57 @@ def test_a_second_exit_after_reopening_records_its_own_reason():
     trial_transition(trial=trial, to_status=Status.DECLINED, actor=actor, reason=ExitReason.LEGAL_OR_ETHICAL)
     trial.refresh_from_db()
     assert (trial.ipd_provided, trial.ipd_not_provided_reason) == (False, Trial.IpdNotProvidedReason.LEGAL_OR_ETHICAL)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("agreement_status", [None, Agreement.Status.NEGOTIATING, Agreement.Status.EXPIRED])
+def test_agreement_signed_needs_a_signed_agreement_on_record(agreement_status):
+    trial = TrialFactory(status=Status.AGREEMENT_IN_PROGRESS)
+    if agreement_status:
+        AgreementFactory(trial=trial, status=agreement_status, signed_on=datetime.date(2025, 5, 2))
+    with pytest.raises(ApplicationError) as refused:
+        trial_transition(trial=trial, to_status=Status.AGREEMENT_SIGNED, actor=UserFactory())
+    assert refused.value.code == "agreement_not_signed"
+    assert refused.value.status == 409
+    assert "no signed data-sharing agreement" in refused.value.message
+    assert Trial.objects.get(pk=trial.pk).status == Status.AGREEMENT_IN_PROGRESS
+    assert not StatusTransition.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_agreement_of_another_trial_does_not_count():
+    trial = TrialFactory(status=Status.AGREEMENT_IN_PROGRESS)
+    AgreementFactory(trial=TrialFactory(review=trial.review), status="signed", signed_on=datetime.date(2026, 1, 5))
+    with pytest.raises(ApplicationError):
+        trial_transition(trial=trial, to_status=Status.AGREEMENT_SIGNED, actor=UserFactory())
+
+
+@pytest.mark.django_db
+def test_data_received_needs_an_uploaded_version_and_then_records_ipd_provided():
+    trial = TrialFactory(status=Status.AGREEMENT_SIGNED)
+    with pytest.raises(ApplicationError) as refused:
+        trial_transition(trial=trial, to_status=Status.DATA_RECEIVED, actor=UserFactory())
+    assert refused.value.code == "no_data_uploaded"
+    assert refused.value.status == 409
+    assert "no participant data have been uploaded" in refused.value.message
+    trial.refresh_from_db()
+    assert (trial.status, trial.ipd_provided) == (Status.AGREEMENT_SIGNED, None)
+
+    DatasetVersion.objects.create(
+        trial=trial, number=1, sha256="b" * 64, size=10, original_name="ipd.csv", storage_name="uploads/bb/x"
+    )
+    trial_transition(trial=trial, to_status=Status.DATA_RECEIVED, actor=UserFactory())
+    trial.refresh_from_db()
+    assert (trial.status, trial.ipd_provided) == (Status.DATA_RECEIVED, True)
+
+
+@pytest.mark.django_db
+def test_the_api_refusal_says_what_is_missing(api_as):
+    trial = TrialFactory(status=Status.AGREEMENT_IN_PROGRESS)
+    user = UserFactory()
+    MembershipFactory(review=trial.review, user=user, role=Role.REVIEWER)
+    response = api_as(user).post(
+        f"/api/v1/trials/{trial.pk}/transition/", {"to_status": Status.AGREEMENT_SIGNED}, format="json"
+    )
+    assert response.status_code == 409
+    assert "no signed data-sharing agreement" in response.json()["error"]["message"]

@@ -173,3 +173,22 @@ def test_analyst_cannot_move_the_status(client, member, trial):
     trial.refresh_from_db()
     assert trial.status == "contacted"
     assert StatusTransition.objects.count() == 0
+
+
+def test_marking_the_agreement_signed_without_one_on_record_says_what_is_missing(client, reviewer, trial):
+    trial.status = "agreement_in_progress"
+    trial.save()
+    response = client.post(transition_url(trial), {"to_status": "agreement_signed"})
+    assert response.status_code == 400
+    assert "no signed data-sharing agreement" in response.content.decode()
+    trial.refresh_from_db()
+    assert trial.status == "agreement_in_progress"
+    assert StatusTransition.objects.count() == 0
+
+
+def test_marking_data_received_without_an_upload_says_what_is_missing(client, reviewer, second_trial):
+    response = client.post(transition_url(second_trial), {"to_status": "data_received"})
+    assert response.status_code == 400
+    assert "no participant data have been uploaded" in response.content.decode()
+    second_trial.refresh_from_db()
+    assert second_trial.status == "agreement_signed"
