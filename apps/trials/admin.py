@@ -1,10 +1,38 @@
+import copy
+
+from django import forms
 from django.contrib import admin, messages
+from django.forms.models import construct_instance
 
 from apps.core.admin import AuditEventInline, CoordinatorAdmin, CoordinatorInline
 from apps.core.errors import ApplicationError
 from apps.trials import services
 from apps.trials.lifecycle import Status
 from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, StatusTransition, Trial
+
+
+class ServiceCheckedForm(forms.ModelForm):
+    """Admin forms run the services' checks too (a signed agreement needs its date, an attempt's contact
+    belongs to its trial, a confidence interval is in order), so the admin cannot store what the API refuses."""
+
+    def clean(self):
+        cleaned = super().clean()
+        candidate = construct_instance(self, copy.copy(self.instance))
+        try:
+            services.record_check(candidate)
+        except ApplicationError as error:
+            self._add_service_error(error)
+        return cleaned
+
+    def _add_service_error(self, error: ApplicationError) -> None:
+        placed = False
+        for field, messages_ in error.details.items():
+            if field in self.fields:
+                for message in messages_:
+                    self.add_error(field, message)
+                placed = True
+        if not placed:
+            self.add_error(None, error.message)
 
 
 class ContactInline(CoordinatorInline, admin.TabularInline):
@@ -14,17 +42,20 @@ class ContactInline(CoordinatorInline, admin.TabularInline):
 
 class ContactAttemptInline(CoordinatorInline, admin.TabularInline):
     model = ContactAttempt
+    form = ServiceCheckedForm
     fields = ["date", "contact", "channel", "outcome", "next_follow_up", "owner", "note", "notified_at"]
     readonly_fields = ["notified_at"]
 
 
 class AgreementInline(CoordinatorInline, admin.TabularInline):
     model = Agreement
+    form = ServiceCheckedForm
     fields = ["title", "platform", "status", "signed_on", "expires_on", "document", "conditions"]
 
 
 class EthicsApprovalInline(CoordinatorInline, admin.TabularInline):
     model = EthicsApproval
+    form = ServiceCheckedForm
     fields = ["side", "body", "reference", "approved_on", "expires_on"]
 
 
@@ -73,6 +104,7 @@ def _transition_action(to_status: str):
 
 @admin.register(Trial)
 class TrialAdmin(CoordinatorAdmin):
+    form = ServiceCheckedForm
     list_display = ["title", "registry_id", "review", "status", "sponsor_type", "year", "n_randomised"]
     list_filter = [
         "status",
@@ -135,6 +167,7 @@ class TrialAdmin(CoordinatorAdmin):
 
 @admin.register(ContactAttempt)
 class ContactAttemptAdmin(CoordinatorAdmin):
+    form = ServiceCheckedForm
     review_path = "trial__review"
     list_display = ["trial", "date", "channel", "outcome", "next_follow_up", "owner", "notified_at"]
     list_filter = ["channel", "outcome", "next_follow_up", ("owner", admin.RelatedOnlyFieldListFilter)]
@@ -154,6 +187,7 @@ class ContactAdmin(CoordinatorAdmin):
 
 @admin.register(Agreement)
 class AgreementAdmin(CoordinatorAdmin):
+    form = ServiceCheckedForm
     review_path = "trial__review"
     list_display = ["trial", "title", "platform", "status", "signed_on", "expires_on"]
     list_filter = ["status", "platform", "expires_on"]
@@ -163,6 +197,7 @@ class AgreementAdmin(CoordinatorAdmin):
 
 @admin.register(EthicsApproval)
 class EthicsApprovalAdmin(CoordinatorAdmin):
+    form = ServiceCheckedForm
     review_path = "trial__review"
     list_display = ["trial", "side", "body", "reference", "approved_on", "expires_on"]
     list_filter = ["side", "expires_on"]

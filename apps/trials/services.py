@@ -331,6 +331,7 @@ def _check_attempt(attempt: ContactAttempt) -> None:
         raise _invalid("contact", "This contact belongs to another trial.")
     if (
         attempt.owner_id
+        and attempt.trial_id
         and not Membership.objects.filter(review_id=attempt.trial.review_id, user_id=attempt.owner_id).exists()
     ):
         raise _invalid("owner", "The owner must be a member of this review.")
@@ -460,6 +461,20 @@ def approval_update(*, approval: EthicsApproval, actor, data: dict) -> EthicsApp
 @transaction.atomic
 def approval_delete(*, approval: EthicsApproval, actor) -> None:
     _delete(instance=approval, actor=actor, trial=approval.trial)
+
+
+def record_check(instance) -> None:
+    """The services' own checks of a trial or tracking record, for writes that do not go through the
+    services (the admin's forms); raises the same ApplicationError the service would."""
+    checks = {
+        Trial: _check_trial,
+        ContactAttempt: _check_attempt,
+        Agreement: _check_agreement,
+        EthicsApproval: _check_approval,
+    }
+    check = checks.get(type(instance))
+    if check:
+        check(instance)
 
 
 # Scheduled work -------------------------------------------------------------------------------------------

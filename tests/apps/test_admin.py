@@ -1,11 +1,13 @@
 """The admin for coordinators: scoped to their reviews, audited saves, bulk status moves, read-only history."""
 
 import pytest
+from django.contrib import admin as django_admin
 
 from apps.accounts.models import Role
 from apps.core.models import AuditEvent
+from apps.trials.admin import AgreementInline
 from apps.trials.lifecycle import Status
-from apps.trials.models import Contact, Trial
+from apps.trials.models import Agreement, Contact, ContactAttempt, Trial
 from tests.factories import ContactFactory, MembershipFactory, ReviewFactory, TrialFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -114,3 +116,64 @@ def test_coordinator_adds_a_member_in_the_admin(client, coordinator):
     assert response.status_code == 302
     event = AuditEvent.objects.get()
     assert (event.action, event.object_type, event.after["role"]) == ("create", "membership", "analyst")
+
+
+def test_an_admin_save_runs_the_agreement_checks(client, coordinator):
+    agreement = Agreement.objects.create(trial=TrialFactory(review=client.review), status=Agreement.Status.SENT)
+    response = client.post(
+        f"/admin/trials/agreement/{agreement.pk}/change/",
+        {"trial": agreement.trial.pk, "title": agreement.title, "platform": agreement.platform,
+         "status": "signed", "signed_on": "", "expires_on": "", "conditions": ""},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "A signed agreement needs the date it was signed." in response.content.decode()
+    agreement.refresh_from_db()
+    assert agreement.status == Agreement.Status.SENT
+    assert not AuditEvent.objects.exists()
+
+
+def test_an_admin_save_refuses_a_contact_of_another_trial(client, coordinator):
+    trial = TrialFactory(review=client.review)
+    elsewhere = ContactFactory(trial=TrialFactory(review=client.review))
+    response = client.post(
+        "/admin/trials/contactattempt/add/",
+        {"trial": trial.pk, "contact": elsewhere.pk, "date": "2026-03-02", "channel": "email",
+         "outcome": "no_reply", "next_follow_up": "", "owner": "", "note": ""},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "This contact belongs to another trial." in response.content.decode()
+    assert not ContactAttempt.objects.exists()
+
+
+def test_the_trial_admin_form_refuses_an_inverted_confidence_interval(rf, coordinator):
+    trial = TrialFactory(review=coordinator.memberships.get().review)
+    request = rf.get("/admin/")
+    request.user = coordinator
+    form_class = django_admin.site._registry[Trial].get_form(request, trial)
+    data = {
+        "review": trial.review_id, "title": trial.title, "sponsor_type": "academic", "arms": 2,
+        "identified_via": "database", "screening_decision": "pending", "result_measure": "OR",
+        "result_estimate": "0.8", "result_ci_low": "1.2", "result_ci_high": "0.5",
+    }  # fmt: skip
+    form = form_class(data=data, instance=trial)
+    assert not form.is_valid()
+    assert form.errors["result_ci_low"] == ["The lower confidence limit is above the upper one."]
+    data["result_ci_low"], data["result_ci_high"] = "0.5", "1.2"
+    assert form_class(data=data, instance=trial).is_valid()
+
+
+def test_an_agreement_inline_on_the_trial_page_runs_the_checks_too(rf, coordinator):
+    trial = TrialFactory(review=coordinator.memberships.get().review)
+    inline_form = _inline_form(rf, coordinator, trial, AgreementInline)
+    bound = inline_form(data={"title": "DSA", "platform": "direct", "status": "signed", "conditions": ""})
+    bound.instance.trial = trial
+    assert not bound.is_valid()
+    assert "signed_on" in bound.errors
+    assert not Agreement.objects.exists()
+
+
+def _inline_form(rf, user, trial, inline_class):
+    request = rf.get("/admin/")
+    request.user = user
+    inline = inline_class(Trial, django_admin.site)
+    return inline.get_formset(request, trial).form
