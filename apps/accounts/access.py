@@ -13,6 +13,7 @@ from django.db.models import F, Q, QuerySet
 
 from apps.accounts.models import Membership, Role
 from apps.core.errors import NotFound
+from apps.core.ids import as_int
 from apps.reviews.models import Review
 from apps.trials.models import Trial
 
@@ -52,7 +53,7 @@ def reviews_for_user(user) -> QuerySet[Review]:
 
 
 def review_get_for_user(user, review_id) -> Review:
-    review = reviews_for_user(user).filter(pk=_as_int(review_id)).first()
+    review = reviews_for_user(user).filter(pk=as_int(review_id)).first()
     if review is None:
         raise NotFound("Review not found.")
     return review
@@ -75,7 +76,7 @@ def trials_for_user(user, review: Review | None = None) -> QuerySet[Trial]:
 
 
 def trial_get_for_user(user, trial_id) -> Trial:
-    trial = trials_for_user(user).filter(pk=_as_int(trial_id)).first()
+    trial = trials_for_user(user).filter(pk=as_int(trial_id)).first()
     if trial is None:
         raise NotFound("Trial not found.")
     return trial
@@ -128,10 +129,3 @@ def reviews_coordinated_by(user) -> QuerySet[Review]:
     if user.is_superuser:
         return Review.objects.all()
     return Review.objects.filter(memberships__user=user, memberships__role=Role.COORDINATOR).distinct()
-
-
-def _as_int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
