@@ -106,3 +106,43 @@ def assign_fields(*, instance: models.Model, data: dict, allowed: Iterable[str])
 def locked_copy(instance: models.Model) -> models.Model:
     """The stored row of `instance`, read again and locked until the transaction ends; call inside one."""
     return type(instance).objects.select_for_update().get(pk=instance.pk)
+
+
+def update_and_audit(
+    *,
+    instance: models.Model,
+    actor,
+    data: dict,
+    allowed: Iterable[str],
+    review,
+    trial=None,
+    check=None,
+    also_set: dict | None = None,
+) -> models.Model:
+    """Apply `data` to the stored row, validate (`check` adds the service's own rules), save and audit with
+    before/after values; no change writes nothing. Call inside a transaction: the row is read again under a
+    lock and only the changed fields are written, so a change made since the caller loaded `instance` (a
+    status transition, another person's edit) is kept, not overwritten. `also_set` are fields the service
+    sets itself along with a change."""
+    instance = locked_copy(instance)
+    before = snapshot(instance)
+    changed = assign_fields(instance=instance, data=data, allowed=allowed)
+    if not changed:
+        return instance
+    for name, value in (also_set or {}).items():
+        setattr(instance, name, value)
+        changed.append(name)
+    validate(instance)
+    if check:
+        check(instance)
+    instance.save(update_fields=[*changed, "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        instance=instance,
+        before=before,
+        after=snapshot(instance),
+        review=review,
+        trial=trial,
+    )
+    return instance

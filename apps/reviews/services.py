@@ -5,7 +5,7 @@ from django.db import transaction
 from apps.accounts.models import Membership, Role
 from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent
-from apps.core.services import assign_fields, audit_record, locked_copy, snapshot, validate
+from apps.core.services import assign_fields, audit_record, locked_copy, snapshot, update_and_audit, validate
 from apps.reviews.models import Outcome, Review
 
 REVIEW_FIELDS = ("title", "question", "registration", "status")
@@ -31,23 +31,7 @@ def review_create(*, actor, title: str, question: str = "", registration: str = 
 
 @transaction.atomic
 def review_update(*, review: Review, actor, data: dict) -> Review:
-    # The stored row, locked; only the changed fields are written, so a concurrent change is not undone.
-    review = locked_copy(review)
-    before = snapshot(review)
-    changed = assign_fields(instance=review, data=data, allowed=REVIEW_FIELDS)
-    if not changed:
-        return review
-    validate(review)
-    review.save(update_fields=[*changed, "updated_at"])
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.UPDATE,
-        instance=review,
-        before=before,
-        after=snapshot(review),
-        review=review,
-    )
-    return review
+    return update_and_audit(instance=review, actor=actor, data=data, allowed=REVIEW_FIELDS, review=review)
 
 
 def _check_measure(outcome: Outcome) -> None:
@@ -73,24 +57,9 @@ def outcome_create(*, review: Review, actor, **data) -> Outcome:
 
 @transaction.atomic
 def outcome_update(*, outcome: Outcome, actor, data: dict) -> Outcome:
-    # The stored row, locked; only the changed fields are written, so a concurrent change is not undone.
-    outcome = locked_copy(outcome)
-    before = snapshot(outcome)
-    changed = assign_fields(instance=outcome, data=data, allowed=OUTCOME_FIELDS)
-    if not changed:
-        return outcome
-    validate(outcome)
-    _check_measure(outcome)
-    outcome.save(update_fields=[*changed, "updated_at"])
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.UPDATE,
-        instance=outcome,
-        before=before,
-        after=snapshot(outcome),
-        review=outcome.review,
+    return update_and_audit(
+        instance=outcome, actor=actor, data=data, allowed=OUTCOME_FIELDS, review=outcome.review, check=_check_measure
     )
-    return outcome
 
 
 @transaction.atomic

@@ -11,7 +11,7 @@ from django.utils import timezone
 from apps.accounts.models import Membership
 from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent
-from apps.core.services import assign_fields, audit_record, locked_copy, snapshot, validate
+from apps.core.services import assign_fields, audit_record, locked_copy, snapshot, update_and_audit, validate
 from apps.trials import lifecycle
 from apps.trials.lifecycle import Status
 from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, StatusTransition, Trial
@@ -70,31 +70,16 @@ def _audit_create(*, actor, instance, trial: Trial) -> None:
 
 
 def _save_update(*, instance, actor, data: dict, allowed, trial: Trial, check=None, also_set: dict | None = None):
-    """Apply `data` to the stored row, validate, save and audit with before/after values; no change writes
-    nothing. The row is read again under a lock and only the changed fields are written, so a change made
-    since the caller loaded `instance` (a status transition, say) is kept, not overwritten."""
-    instance = locked_copy(instance)
-    before = snapshot(instance)
-    changed = assign_fields(instance=instance, data=data, allowed=allowed)
-    if not changed:
-        return instance
-    for name, value in (also_set or {}).items():
-        setattr(instance, name, value)
-        changed.append(name)
-    validate(instance)
-    if check:
-        check(instance)
-    instance.save(update_fields=[*changed, "updated_at"])
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.UPDATE,
+    return update_and_audit(
         instance=instance,
-        before=before,
-        after=snapshot(instance),
+        actor=actor,
+        data=data,
+        allowed=allowed,
         review=trial.review,
         trial=trial,
+        check=check,
+        also_set=also_set,
     )
-    return instance
 
 
 def _delete(*, instance, actor, trial: Trial) -> None:
