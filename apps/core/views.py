@@ -1,7 +1,9 @@
 from django.db import connection
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.views.decorators.http import require_GET
 from django.views.defaults import page_not_found
+
+from apps.core.errors import NotFound
 
 
 @require_GET
@@ -17,3 +19,11 @@ def not_found(request, exception=None):
         body = {"error": {"code": "not_found", "message": "Not found.", "details": {}}}
         return JsonResponse(body, status=404)
     return page_not_found(request, exception)
+
+
+def get_or_404(getter, *args):
+    """Call an access function (review_get_for_user, ...) for a page: its NotFound becomes the site's 404."""
+    try:
+        return getter(*args)
+    except NotFound as error:
+        raise Http404(error.message)

@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts import access
-from apps.core.errors import ApplicationError, NotFound
+from apps.core.errors import ApplicationError
+from apps.core.views import get_or_404
 from apps.dashboard.forms import ContactAttemptForm, TransitionForm, TrialFilterForm
 from apps.trials import lifecycle, selectors, services
 
@@ -23,17 +24,11 @@ TRIALS_PER_PAGE = 25
 
 
 def _review_or_404(request: HttpRequest, review_id: int):
-    try:
-        return access.review_get_for_user(request.user, review_id)
-    except NotFound:
-        raise Http404("Review not found.")
+    return get_or_404(access.review_get_for_user, request.user, review_id)
 
 
 def _trial_or_404(request: HttpRequest, trial_id: int):
-    try:
-        return access.trial_get_for_user(request.user, trial_id)
-    except NotFound:
-        raise Http404("Trial not found.")
+    return get_or_404(access.trial_get_for_user, request.user, trial_id)
 
 
 @require_GET

@@ -1,9 +1,12 @@
 """Who can open which page: anonymous users log in, members see their review, everyone else gets 404."""
 
 import pytest
+from django.http import Http404
 from django.urls import reverse
 
+from apps.accounts.access import trial_get_for_user
 from apps.accounts.models import Role
+from apps.core.views import get_or_404
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +90,9 @@ def test_contributor_sees_only_assigned_trials(client, member, review, trial, se
 def test_write_endpoints_accept_only_post(client, reviewer, trial):
     assert client.get(reverse("dashboard:contact-attempt-create", args=[trial.pk])).status_code == 405
     assert client.get(reverse("dashboard:trial-transition", args=[trial.pk])).status_code == 405
+
+
+def test_a_malformed_or_unknown_id_answers_the_sites_404_page(client, reviewer):
+    with pytest.raises(Http404, match="Trial not found."):
+        get_or_404(trial_get_for_user, reviewer, "not-a-number")
+    assert client.get(reverse("dashboard:trial-detail", args=[987654])).status_code == 404
