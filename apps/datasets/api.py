@@ -42,7 +42,8 @@ class TrialDatasetListView(generics.ListCreateAPIView):
     def initialize_request(self, request, *args, **kwargs):
         # Before anything reads the body (the CSRF check does): check the user's rights, then stream the body
         # to disk, hashing it as it comes.
-        request.upload_handlers = [UploadRightsFirstHandler(request, kwargs["trial_id"])]
+        # (The schema generator builds the view without URL arguments.)
+        request.upload_handlers = [UploadRightsFirstHandler(request, kwargs.get("trial_id"))]
         return super().initialize_request(request, *args, **kwargs)
 
     def get_queryset(self):
