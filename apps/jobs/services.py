@@ -28,7 +28,7 @@ def stale_after() -> datetime.timedelta:
 
 def resend_after() -> datetime.timedelta:
     """How long a job may stay queued before its task is sent again (a long backlog only costs a no-op)."""
-    return datetime.timedelta(seconds=float(getattr(settings, "JOBS_RESEND_QUEUED_AFTER_SECONDS", 900)))
+    return datetime.timedelta(seconds=settings.JOBS_RESEND_QUEUED_AFTER_SECONDS)
 
 
 def target_type_of(instance: models.Model) -> str:

@@ -223,6 +223,8 @@ IPD_EXPIRY_WARNING_DAYS = int(env("IPD_EXPIRY_WARNING_DAYS", "90"))
 # requeued (or failed after its last attempt) by the jobs_reap_stale beat task.
 JOBS_HEARTBEAT_SECONDS = float(env("JOBS_HEARTBEAT_SECONDS", "10"))
 JOBS_STALE_AFTER_SECONDS = float(env("JOBS_STALE_AFTER_SECONDS", "300"))
+# A job still queued after this long (its broker message lost) is sent again by the reaper.
+JOBS_RESEND_QUEUED_AFTER_SECONDS = float(env("JOBS_RESEND_QUEUED_AFTER_SECONDS", "900"))
 
 # Participant data uploads and their parsing.
 DATASET_MAX_UPLOAD_BYTES = int(env("DATASET_MAX_UPLOAD_BYTES", str(500 * 1024 * 1024)))
