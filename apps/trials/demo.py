@@ -1,7 +1,8 @@
 """The demo review: a registered IPD meta-analysis with trials at every stage, built through the services
-so that its transitions and audit trail look like real use: an agreement is signed before a trial is marked so,
-and data are uploaded before it is marked "data received". Dates are relative to today, so follow-ups are
-due and agreements expire within the dashboard's window whenever the demo is loaded."""
+so that its transitions and audit trail look like real use: an agreement is signed before a trial is marked
+so, data are uploaded and parsed before "data received", harmonised and checked before "data checked". Dates
+are relative to today, so follow-ups are due and agreements expire within the dashboard's window whenever the
+demo is loaded."""
 
 import datetime
 import math
@@ -417,14 +418,37 @@ def _participant_rows(rng: random.Random, n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _add_dataset(trial: Trial, index: int, actor) -> None:
-    """The trial's participant data, uploaded before it is marked "data received" (parsed by the worker)."""
+def _add_dataset(trial: Trial, index: int, actor):
+    """The trial's participant data, uploaded before it is marked "data received", and parsed."""
     from apps.datasets.services import dataset_upload
 
     name = f"{_ascii(trial.registry_id).lower()}_ipd.csv"
     rows = _participant_rows(random.Random(DATA_SEED + index), trial.n_randomised or 100)
     content = ContentFile(rows.encode(), name=name)
-    dataset_upload(trial=trial, actor=actor, file=content, note="Participant data as sent by the trial team.")
+    version, _ = dataset_upload(
+        trial=trial, actor=actor, file=content, note="Participant data as sent by the trial team."
+    )
+    _parse_now(version)
+    return version
+
+
+def _parse_now(version) -> None:
+    """The demo is loaded in one transaction, so a queued parse would be sent only once it commits: run the
+    parse job here instead (the task does nothing when it is delivered later)."""
+    from apps.datasets.selectors import version_parse_job
+    from apps.datasets.tasks import dataset_parse_task
+
+    job = version_parse_job(version)
+    if job is not None:
+        dataset_parse_task(job.pk)
+    version.refresh_from_db()
+
+
+def _check_data(trial: Trial, version, actor) -> None:
+    """Harmonise and check the trial's data and settle the findings, before it is marked "data checked"."""
+    from apps.checks.demo import demo_harmonise_and_check
+
+    demo_harmonise_and_check(trial=trial, version=version, actor=actor)
 
 
 def _add_review(users: dict, today: datetime.date) -> Review:
@@ -479,7 +503,9 @@ def _add_trials(review: Review, users: dict, today: datetime.date) -> list[Trial
                 signed_on = today - datetime.timedelta(days=days_ago[step])
                 _add_signed_agreement(trial, index, coordinator, today, signed_on)
             elif to_status == Status.DATA_RECEIVED:
-                _add_dataset(trial, index, coordinator)
+                version = _add_dataset(trial, index, coordinator)
+            elif to_status == Status.DATA_CHECKED:
+                _check_data(trial, version, coordinator)
             services.trial_transition(
                 trial=trial,
                 to_status=to_status,
