@@ -11,6 +11,7 @@ from apps.accounts.access import role_for, trials_for_user
 from apps.accounts.models import Role
 from apps.checks.models import CheckResult, CheckRun, Finding
 from apps.core.errors import NotFound, PermissionDenied
+from apps.core.ids import as_int
 from apps.trials.models import Trial
 
 RUNNERS = {Role.COORDINATOR, Role.ANALYST}
@@ -42,7 +43,7 @@ def runs_for_user(user):
 
 
 def run_get_for_user(user, run_id) -> CheckRun:
-    run = runs_for_user(user).filter(pk=_as_int(run_id)).first()
+    run = runs_for_user(user).filter(pk=as_int(run_id)).first()
     if run is None:
         raise NotFound("Check run not found.")
     return run
@@ -55,7 +56,7 @@ def results_for_user(user):
 
 
 def result_get_for_user(user, result_id) -> CheckResult:
-    result = results_for_user(user).filter(pk=_as_int(result_id)).first()
+    result = results_for_user(user).filter(pk=as_int(result_id)).first()
     if result is None:
         raise NotFound("Check result not found.")
     return result
@@ -68,14 +69,7 @@ def findings_for_user(user):
 
 
 def finding_get_for_user(user, finding_id) -> Finding:
-    finding = findings_for_user(user).filter(pk=_as_int(finding_id)).first()
+    finding = findings_for_user(user).filter(pk=as_int(finding_id)).first()
     if finding is None:
         raise NotFound("Finding not found.")
     return finding
-
-
-def _as_int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

@@ -6,7 +6,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -15,22 +15,16 @@ from apps.checks import access, selectors, services
 from apps.checks.api import csv_response
 from apps.checks.forms import CheckSettingsForm, ReplyForm, ResolveForm
 from apps.checks.models import CheckSettings
-from apps.core.errors import ApplicationError, NotFound
+from apps.core.errors import ApplicationError
 from apps.core.errors import PermissionDenied as AccessDenied
+from apps.core.views import get_or_404
 from apps.harmonisation.access import can_edit_harmonisation
-
-
-def _or_404(getter, *args):
-    try:
-        return getter(*args)
-    except NotFound as error:
-        raise Http404(error.message)
 
 
 @require_GET
 @login_required
 def review_integrity(request: HttpRequest, review_id: int) -> HttpResponse:
-    review = _or_404(accounts.review_get_for_user, request.user, review_id)
+    review = get_or_404(accounts.review_get_for_user, request.user, review_id)
     summary = selectors.review_integrity(review, accounts.trials_for_user(request.user, review))
     return render(request, "checks/review_integrity.html", {"review": review, **summary})
 
@@ -38,7 +32,7 @@ def review_integrity(request: HttpRequest, review_id: int) -> HttpResponse:
 @require_GET
 @login_required
 def trial_checks(request: HttpRequest, trial_id: int) -> HttpResponse:
-    trial = _or_404(accounts.trial_get_for_user, request.user, trial_id)
+    trial = get_or_404(accounts.trial_get_for_user, request.user, trial_id)
     return render(request, "checks/trial_checks.html", _trial_context(request, trial))
 
 
@@ -61,7 +55,7 @@ def _trial_context(request, trial, *, settings_form=None) -> dict:
 @require_POST
 @login_required
 def settings_update(request: HttpRequest, trial_id: int) -> HttpResponse:
-    trial = _or_404(accounts.trial_get_for_user, request.user, trial_id)
+    trial = get_or_404(accounts.trial_get_for_user, request.user, trial_id)
     if not access.is_review_team(request.user, trial):
         raise PermissionDenied("Only the review team changes a trial's check settings.")
     form = CheckSettingsForm(request.POST, instance=CheckSettings(trial=trial))
@@ -81,7 +75,7 @@ def settings_update(request: HttpRequest, trial_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def run_start(request: HttpRequest, trial_id: int) -> HttpResponse:
-    trial = _or_404(accounts.trial_get_for_user, request.user, trial_id)
+    trial = get_or_404(accounts.trial_get_for_user, request.user, trial_id)
     try:
         access.require_runner(request.user, trial)
         run = services.check_run_start(trial=trial, actor=request.user)
@@ -97,7 +91,7 @@ def run_start(request: HttpRequest, trial_id: int) -> HttpResponse:
 @require_GET
 @login_required
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = _or_404(access.run_get_for_user, request.user, run_id)
+    run = get_or_404(access.run_get_for_user, request.user, run_id)
     context = {"review": run.trial.review, "trial": run.trial, "run": run, "results": selectors.run_results(run)}
     return render(request, "checks/run_detail.html", context)
 
@@ -105,7 +99,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 @require_GET
 @login_required
 def result_detail(request: HttpRequest, result_id: int) -> HttpResponse:
-    result = _or_404(access.result_get_for_user, request.user, result_id)
+    result = get_or_404(access.result_get_for_user, request.user, result_id)
     return render(request, "checks/result_detail.html", _result_context(request, result))
 
 
@@ -131,13 +125,13 @@ def _result_context(request, result, *, reply_form=None, resolve_form=None) -> d
 @require_GET
 @login_required
 def result_rows_csv(request: HttpRequest, result_id: int) -> HttpResponse:
-    return csv_response(_or_404(access.result_get_for_user, request.user, result_id))
+    return csv_response(get_or_404(access.result_get_for_user, request.user, result_id))
 
 
 @require_POST
 @login_required
 def finding_reply(request: HttpRequest, finding_id: int) -> HttpResponse:
-    finding = _or_404(access.finding_get_for_user, request.user, finding_id)
+    finding = get_or_404(access.finding_get_for_user, request.user, finding_id)
     form = ReplyForm(request.POST)
     if form.is_valid():
         try:
@@ -159,7 +153,7 @@ def finding_reply(request: HttpRequest, finding_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def finding_resolve(request: HttpRequest, finding_id: int) -> HttpResponse:
-    finding = _or_404(access.finding_get_for_user, request.user, finding_id)
+    finding = get_or_404(access.finding_get_for_user, request.user, finding_id)
     if not access.is_review_team(request.user, finding.trial):
         raise PermissionDenied("Only the review team resolves findings.")
     form = ResolveForm(request.POST)

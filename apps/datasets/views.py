@@ -11,22 +11,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.access import role_for, trial_get_for_user
 from apps.core.errors import ApplicationError, NotFound
+from apps.core.views import get_or_404
 from apps.datasets import selectors, services
 from apps.datasets.access import upload_problem, version_get_for_user
 from apps.datasets.uploads import HashingUploadHandler
 
 
-def _trial_or_404(request: HttpRequest, trial_id: int):
-    try:
-        return trial_get_for_user(request.user, trial_id)
-    except NotFound:
-        raise Http404("Trial not found.")
-
-
 @require_GET
 @login_required
 def trial_versions(request: HttpRequest, trial_id: int) -> HttpResponse:
-    trial = _trial_or_404(request, trial_id)
+    trial = get_or_404(trial_get_for_user, request.user, trial_id)
     context = {
         "trial": trial,
         "review": trial.review,
@@ -56,7 +50,7 @@ def dataset_upload(request: HttpRequest, trial_id: int) -> HttpResponse:
     """The upload page. The page's script sends the file to the API with a progress bar; without script the
     form posts here. The body is streamed to disk and hashed as it arrives, so the handler is set before the
     CSRF check below reads it."""
-    trial = _trial_or_404(request, trial_id)
+    trial = get_or_404(trial_get_for_user, request.user, trial_id)
     if request.method == "GET":
         return _upload_page(request, trial)
     # The session's user is known without the body: one who may not upload is refused before it is read.

@@ -9,6 +9,7 @@ Built on apps.accounts.access: a user outside the review gets 404 for everything
 from apps.accounts.access import review_get_for_user, role_for, trials_for_user
 from apps.accounts.models import Role
 from apps.core.errors import NotFound, PermissionDenied
+from apps.core.ids import as_int
 from apps.harmonisation.models import HarmonisedTable, Mapping, MappingRule, SchemaVariable
 from apps.reviews.models import Review
 from apps.trials.models import Trial
@@ -36,7 +37,7 @@ def require_review_reader(user, review: Review | int) -> None:
 
 
 def schema_variable_get_for_user(user, variable_id) -> SchemaVariable:
-    variable = SchemaVariable.objects.filter(pk=_as_int(variable_id)).select_related("review").first()
+    variable = SchemaVariable.objects.filter(pk=as_int(variable_id)).select_related("review").first()
     if variable is None:
         raise NotFound("Schema variable not found.")
     try:
@@ -54,14 +55,14 @@ def mappings_for_user(user, trial: Trial | None = None):
 
 
 def mapping_get_for_user(user, mapping_id) -> Mapping:
-    mapping = mappings_for_user(user).filter(pk=_as_int(mapping_id)).first()
+    mapping = mappings_for_user(user).filter(pk=as_int(mapping_id)).first()
     if mapping is None:
         raise NotFound("Mapping not found.")
     return mapping
 
 
 def rule_get_for_user(user, rule_id) -> MappingRule:
-    rule = MappingRule.objects.filter(pk=_as_int(rule_id), mapping__in=mappings_for_user(user)).first()
+    rule = MappingRule.objects.filter(pk=as_int(rule_id), mapping__in=mappings_for_user(user)).first()
     if rule is None:
         raise NotFound("Rule not found.")
     return rule
@@ -69,17 +70,10 @@ def rule_get_for_user(user, rule_id) -> MappingRule:
 
 def harmonised_table_get_for_user(user, table_id) -> HarmonisedTable:
     table = (
-        HarmonisedTable.objects.filter(pk=_as_int(table_id), mapping__in=mappings_for_user(user))
+        HarmonisedTable.objects.filter(pk=as_int(table_id), mapping__in=mappings_for_user(user))
         .select_related("mapping", "mapping__trial")
         .first()
     )
     if table is None:
         raise NotFound("Harmonised table not found.")
     return table
-
-
-def _as_int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

@@ -15,18 +15,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts import access as account_access
-from apps.core.errors import ApplicationError, NotFound
+from apps.core.errors import ApplicationError
 from apps.core.errors import PermissionDenied as ApplicationPermissionDenied
+from apps.core.views import get_or_404
 from apps.harmonisation import access, selectors, services, units
 from apps.harmonisation.forms import MappingCreateForm, RuleForm, SchemaVariableForm
 from apps.harmonisation.models import SchemaVariable
-
-
-def _or_404(function, *args):
-    try:
-        return function(*args)
-    except NotFound as error:
-        raise Http404(error.message)
 
 
 def _require(check, *args):
@@ -54,7 +48,7 @@ def _show_error(form, error: ApplicationError) -> None:
 @require_http_methods(["GET", "POST"])
 @login_required
 def schema(request: HttpRequest, review_id: int) -> HttpResponse:
-    review = _or_404(account_access.review_get_for_user, request.user, review_id)
+    review = get_or_404(account_access.review_get_for_user, request.user, review_id)
     can_edit = access.can_edit_harmonisation(request.user, review)
     form = SchemaVariableForm(request.POST or None) if can_edit else None
     if request.method == "POST":
@@ -80,7 +74,7 @@ def schema(request: HttpRequest, review_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def schema_variable_edit(request: HttpRequest, variable_id: int) -> HttpResponse:
-    variable = _or_404(access.schema_variable_get_for_user, request.user, variable_id)
+    variable = get_or_404(access.schema_variable_get_for_user, request.user, variable_id)
     _require(access.require_editor, request.user, variable.review_id)
     form = SchemaVariableForm(request.POST or None, instance=SchemaVariable.objects.get(pk=variable.pk))
     if request.method == "POST" and request.POST.get("delete"):
@@ -109,7 +103,7 @@ def schema_variable_edit(request: HttpRequest, variable_id: int) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 @login_required
 def trial_mappings(request: HttpRequest, trial_id: int) -> HttpResponse:
-    trial = _or_404(account_access.trial_get_for_user, request.user, trial_id)
+    trial = get_or_404(account_access.trial_get_for_user, request.user, trial_id)
     can_edit = access.can_edit_harmonisation(request.user, trial.review_id)
     form = MappingCreateForm(request.POST or None, trial=trial) if can_edit else None
     if request.method == "POST":
@@ -168,13 +162,13 @@ def _editor_page(request, mapping, *, rule_form=None, status=200) -> HttpRespons
 @require_GET
 @login_required
 def mapping_editor(request: HttpRequest, mapping_id: int) -> HttpResponse:
-    return _editor_page(request, _or_404(access.mapping_get_for_user, request.user, mapping_id))
+    return _editor_page(request, get_or_404(access.mapping_get_for_user, request.user, mapping_id))
 
 
 @require_POST
 @login_required
 def mapping_rule_set(request: HttpRequest, mapping_id: int) -> HttpResponse:
-    mapping = _or_404(access.mapping_get_for_user, request.user, mapping_id)
+    mapping = get_or_404(access.mapping_get_for_user, request.user, mapping_id)
     _require(access.require_editor, request.user, mapping.trial.review_id)
     form = RuleForm(request.POST, review=mapping.trial.review)
     if form.is_valid():
@@ -193,7 +187,7 @@ def mapping_rule_set(request: HttpRequest, mapping_id: int) -> HttpResponse:
 @login_required
 def mapping_suggestion_use(request: HttpRequest, mapping_id: int) -> HttpResponse:
     """Store a suggestion as the target's rule, with a rationale that says it was a suggestion accepted."""
-    mapping = _or_404(access.mapping_get_for_user, request.user, mapping_id)
+    mapping = get_or_404(access.mapping_get_for_user, request.user, mapping_id)
     _require(access.require_editor, request.user, mapping.trial.review_id)
     target = selectors.schema_target(mapping.trial.review_id, request.POST.get("target"))
     if target is None:
@@ -215,7 +209,7 @@ def mapping_suggestion_use(request: HttpRequest, mapping_id: int) -> HttpRespons
 @require_POST
 @login_required
 def mapping_rule_remove(request: HttpRequest, mapping_id: int, target_id: int) -> HttpResponse:
-    mapping = _or_404(access.mapping_get_for_user, request.user, mapping_id)
+    mapping = get_or_404(access.mapping_get_for_user, request.user, mapping_id)
     _require(access.require_editor, request.user, mapping.trial.review_id)
     target = selectors.schema_target(mapping.trial.review_id, target_id)
     if target is None:
@@ -232,7 +226,7 @@ def mapping_rule_remove(request: HttpRequest, mapping_id: int, target_id: int) -
 @require_POST
 @login_required
 def mapping_apply(request: HttpRequest, mapping_id: int) -> HttpResponse:
-    mapping = _or_404(access.mapping_get_for_user, request.user, mapping_id)
+    mapping = get_or_404(access.mapping_get_for_user, request.user, mapping_id)
     _require(access.require_editor, request.user, mapping.trial.review_id)
     try:
         job = services.mapping_apply(mapping=mapping, actor=request.user)
@@ -246,7 +240,7 @@ def mapping_apply(request: HttpRequest, mapping_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def mapping_review(request: HttpRequest, mapping_id: int) -> HttpResponse:
-    mapping = _or_404(access.mapping_get_for_user, request.user, mapping_id)
+    mapping = get_or_404(access.mapping_get_for_user, request.user, mapping_id)
     _require(access.require_editor, request.user, mapping.trial.review_id)
     try:
         services.mapping_mark_reviewed(mapping=mapping, actor=request.user)
@@ -267,7 +261,7 @@ def _history(request) -> bool:
 @require_GET
 @login_required
 def trial_log(request: HttpRequest, trial_id: int) -> HttpResponse:
-    trial = _or_404(account_access.trial_get_for_user, request.user, trial_id)
+    trial = get_or_404(account_access.trial_get_for_user, request.user, trial_id)
     history = _history(request)
     context = {
         "review": trial.review,
@@ -282,7 +276,7 @@ def trial_log(request: HttpRequest, trial_id: int) -> HttpResponse:
 @require_GET
 @login_required
 def review_log(request: HttpRequest, review_id: int) -> HttpResponse:
-    review = _or_404(account_access.review_get_for_user, request.user, review_id)
+    review = get_or_404(account_access.review_get_for_user, request.user, review_id)
     _require(access.require_review_reader, request.user, review)
     history = _history(request)
     trials = account_access.trials_for_user(request.user, review).order_by("title", "id")
