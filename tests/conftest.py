@@ -6,6 +6,9 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
+from apps.accounts.models import Role
+from tests.factories import MembershipFactory, ReviewFactory, UserFactory
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -56,3 +59,38 @@ def page(chromium_browser):
     context.set_default_timeout(10_000)
     yield context.new_page()
     context.close()
+
+
+def add_member(review, role, trials=()):
+    """A new user with `role` in `review` (a contributor assigned to `trials`)."""
+    user = UserFactory(username=f"{role}-{review.pk}-{len(trials)}")
+    MembershipFactory(review=review, user=user, role=role, trials=list(trials))
+    return user
+
+
+# One user per role in the package's `review` (each test package defines `review` and `trial`).
+@pytest.fixture
+def coordinator(review):
+    return add_member(review, Role.COORDINATOR)
+
+
+@pytest.fixture
+def analyst(review):
+    return add_member(review, Role.ANALYST)
+
+
+@pytest.fixture
+def reviewer(review):
+    return add_member(review, Role.REVIEWER)
+
+
+@pytest.fixture
+def contributor(review, trial):
+    """A contributor assigned to `trial` only."""
+    return add_member(review, Role.CONTRIBUTOR, trials=[trial])
+
+
+@pytest.fixture
+def outsider(db):
+    """A coordinator of another review."""
+    return add_member(ReviewFactory(title="Another review"), Role.COORDINATOR)

@@ -5,10 +5,8 @@ import io
 
 import pytest
 from celery import current_app
-from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 
-from apps.accounts.models import Membership, Role
 from apps.checks.models import CheckSettings
 from apps.datasets.storage import store_once
 from apps.harmonisation.models import HarmonisedTable, Mapping, SchemaVariable
@@ -62,38 +60,6 @@ def trial(review):
 def other_trial(review):
     trial = Trial.objects.create(review=review, registry_id="NCT02000002", title="BP-ALT")
     return published(trial, result_n_intervention=100, result_n_control=100)
-
-
-def member(review, role: str, trials=()):
-    user = get_user_model().objects.create_user(username=f"{role}-{review.pk}-{len(trials)}", password="x")
-    Membership.objects.create(review=review, user=user, role=role).trials.set(trials)
-    return user
-
-
-@pytest.fixture
-def coordinator(review):
-    return member(review, Role.COORDINATOR)
-
-
-@pytest.fixture
-def analyst(review):
-    return member(review, Role.ANALYST)
-
-
-@pytest.fixture
-def reviewer(review):
-    return member(review, Role.REVIEWER)
-
-
-@pytest.fixture
-def contributor(review, trial):
-    return member(review, Role.CONTRIBUTOR, trials=[trial])
-
-
-@pytest.fixture
-def outsider(db):
-    other = Review.objects.create(title="Another review")
-    return member(other, Role.COORDINATOR)
 
 
 def make_table(trial: Trial, frame=None, number: int = 1) -> HarmonisedTable:

@@ -16,8 +16,9 @@ from apps.jobs.models import Job
 from apps.trials import services as trial_services
 from apps.trials.lifecycle import Status
 from apps.trials.models import Trial
+from tests.conftest import add_member
 from tests.factories import ReviewFactory, TrialFactory
-from tests.harmonisation.conftest import member, parsed_version
+from tests.harmonisation.conftest import parsed_version
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +51,7 @@ def review(db):
 
 @pytest.fixture
 def reviewer(review):
-    return member(review, Role.REVIEWER)
+    return add_member(review, Role.REVIEWER)
 
 
 @pytest.fixture

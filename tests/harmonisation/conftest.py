@@ -8,11 +8,10 @@ import pandas as pd
 import pytest
 from django.core.files.base import ContentFile
 
-from apps.accounts.models import Role
 from apps.datasets.models import DatasetVersion, DictionaryEntry
 from apps.datasets.storage import dataset_storage
 from apps.harmonisation import services
-from tests.factories import MembershipFactory, ReviewFactory, TrialFactory, UserFactory
+from tests.factories import ReviewFactory, TrialFactory
 
 
 @pytest.fixture(autouse=True)
@@ -44,39 +43,6 @@ def trial(review):
 @pytest.fixture
 def other_trial(review):
     return TrialFactory(review=review, registry_id="NCT01000002", title="GLUCO-2")
-
-
-def member(review, role, trials=()):
-    user = UserFactory(username=f"{role}-{review.pk}-{len(trials)}")
-    MembershipFactory(review=review, user=user, role=role, trials=list(trials))
-    return user
-
-
-@pytest.fixture
-def coordinator(review):
-    return member(review, Role.COORDINATOR)
-
-
-@pytest.fixture
-def analyst(review):
-    return member(review, Role.ANALYST)
-
-
-@pytest.fixture
-def reviewer(review):
-    return member(review, Role.REVIEWER)
-
-
-@pytest.fixture
-def contributor(review, trial):
-    """A contributor assigned to `trial` only."""
-    return member(review, Role.CONTRIBUTOR, trials=[trial])
-
-
-@pytest.fixture
-def outsider(db):
-    other = ReviewFactory(title="Another review")
-    return member(other, Role.COORDINATOR)
 
 
 SOURCE = pd.DataFrame(
