@@ -43,7 +43,7 @@ SETTINGS_FIELDS = (
 
 def check_queue() -> str:
     """A queue to send check jobs to instead of the routed one (`checks`); set to isolate a worker."""
-    return getattr(settings, "CHECKS_QUEUE", "")
+    return settings.CHECKS_QUEUE
 
 
 def _person(actor):

@@ -9,8 +9,8 @@ from apps.checks import services
 @shared_task(
     name=services.CHECK_TASK,
     acks_late=True,
-    soft_time_limit=getattr(settings, "CHECKS_TIME_LIMIT_SECONDS", 1800),
-    time_limit=getattr(settings, "CHECKS_TIME_LIMIT_SECONDS", 1800) + 60,
+    soft_time_limit=settings.CHECKS_TIME_LIMIT_SECONDS,
+    time_limit=settings.CHECKS_TIME_LIMIT_SECONDS + 60,
 )
 def check_run_task(job_id: int) -> str:
     job = services.check_run_execute(job_id)

@@ -368,7 +368,7 @@ def mapping_apply(*, mapping: Mapping, actor) -> Job:
         actor=actor,
         review=mapping.trial.review,
         trial=mapping.trial,
-        queue=getattr(settings, "HARMONISE_QUEUE", "ingest"),
+        queue=settings.HARMONISE_QUEUE,
     )
 
 

@@ -11,8 +11,8 @@ from apps.harmonisation import services
 @shared_task(
     name=services.APPLY_TASK,
     acks_late=True,
-    soft_time_limit=getattr(settings, "HARMONISE_TIME_LIMIT_SECONDS", 1800),
-    time_limit=getattr(settings, "HARMONISE_TIME_LIMIT_SECONDS", 1800) + 60,
+    soft_time_limit=settings.HARMONISE_TIME_LIMIT_SECONDS,
+    time_limit=settings.HARMONISE_TIME_LIMIT_SECONDS + 60,
 )
 def mapping_apply_task(job_id: int) -> str:
     job = services.mapping_apply_run(job_id)

@@ -13,7 +13,7 @@ logger = logging.getLogger(__name__)
 
 
 def heartbeat_seconds() -> float:
-    return float(getattr(settings, "JOBS_HEARTBEAT_SECONDS", 10))
+    return settings.JOBS_HEARTBEAT_SECONDS
 
 
 class JobContext:

@@ -23,7 +23,7 @@ Work = Callable[[JobContext], dict | None]
 
 
 def stale_after() -> datetime.timedelta:
-    return datetime.timedelta(seconds=float(getattr(settings, "JOBS_STALE_AFTER_SECONDS", 300)))
+    return datetime.timedelta(seconds=settings.JOBS_STALE_AFTER_SECONDS)
 
 
 def resend_after() -> datetime.timedelta:

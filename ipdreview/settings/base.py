@@ -237,6 +237,13 @@ DATASET_XLSX_MAX_UNCOMPRESSED_BYTES = int(env("DATASET_XLSX_MAX_UNCOMPRESSED_BYT
 # A queue for parse jobs instead of the routed `ingest` one, to give a set of workers (or a test) its own.
 DATASET_PARSE_QUEUE = env("DATASET_PARSE_QUEUE")
 
+# Harmonisation (apply) and integrity-check jobs: their time limits, and a queue to give a set of workers
+# (or a test) their own; by default they follow the routes in ipdreview/celery.py.
+HARMONISE_QUEUE = env("HARMONISE_QUEUE", "ingest")
+HARMONISE_TIME_LIMIT_SECONDS = int(env("HARMONISE_TIME_LIMIT_SECONDS", "1800"))
+CHECKS_QUEUE = env("CHECKS_QUEUE")
+CHECKS_TIME_LIMIT_SECONDS = int(env("CHECKS_TIME_LIMIT_SECONDS", "1800"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
