@@ -69,6 +69,18 @@ def _audit_create(*, actor, instance, trial: Trial) -> None:
     )
 
 
+def _create(*, instance, actor, data: dict, allowed, trial: Trial, check=None):
+    """Set the allowed fields of a new tracking record, validate it (`check` adds the service's own rules),
+    save it and audit its creation."""
+    assign_fields(instance=instance, data=data, allowed=allowed)
+    validate(instance)
+    if check is not None:
+        check(instance)
+    instance.save()
+    _audit_create(actor=actor, instance=instance, trial=trial)
+    return instance
+
+
 def _save_update(*, instance, actor, data: dict, allowed, trial: Trial, check=None, also_set: dict | None = None):
     return update_and_audit(
         instance=instance,
@@ -293,12 +305,7 @@ def trial_transition(*, trial: Trial, to_status: str, actor, reason: str = "", n
 
 @transaction.atomic
 def contact_create(*, trial: Trial, actor, **data) -> Contact:
-    contact = Contact(trial=trial)
-    assign_fields(instance=contact, data=data, allowed=CONTACT_FIELDS)
-    validate(contact)
-    contact.save()
-    _audit_create(actor=actor, instance=contact, trial=trial)
-    return contact
+    return _create(instance=Contact(trial=trial), actor=actor, data=data, allowed=CONTACT_FIELDS, trial=trial)
 
 
 @transaction.atomic
@@ -399,13 +406,14 @@ def _check_approval(approval: EthicsApproval) -> None:
 
 @transaction.atomic
 def agreement_create(*, trial: Trial, actor, **data) -> Agreement:
-    agreement = Agreement(trial=trial)
-    assign_fields(instance=agreement, data=data, allowed=AGREEMENT_FIELDS)
-    validate(agreement)
-    _check_agreement(agreement)
-    agreement.save()
-    _audit_create(actor=actor, instance=agreement, trial=trial)
-    return agreement
+    return _create(
+        instance=Agreement(trial=trial),
+        actor=actor,
+        data=data,
+        allowed=AGREEMENT_FIELDS,
+        trial=trial,
+        check=_check_agreement,
+    )
 
 
 @transaction.atomic
@@ -427,13 +435,14 @@ def agreement_delete(*, agreement: Agreement, actor) -> None:
 
 @transaction.atomic
 def approval_create(*, trial: Trial, actor, **data) -> EthicsApproval:
-    approval = EthicsApproval(trial=trial)
-    assign_fields(instance=approval, data=data, allowed=APPROVAL_FIELDS)
-    validate(approval)
-    _check_approval(approval)
-    approval.save()
-    _audit_create(actor=actor, instance=approval, trial=trial)
-    return approval
+    return _create(
+        instance=EthicsApproval(trial=trial),
+        actor=actor,
+        data=data,
+        allowed=APPROVAL_FIELDS,
+        trial=trial,
+        check=_check_approval,
+    )
 
 
 @transaction.atomic
