@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent
-from apps.core.services import assign_fields, audit_record, locked_copy, snapshot, validate
+from apps.core.services import assign_fields, audit_record, snapshot, update_and_audit, validate
 from apps.datasets.models import DatasetVersion
 from apps.datasets.storage import store_once
 from apps.harmonisation import rules
@@ -66,23 +66,9 @@ def schema_variable_create(*, review: Review, actor, **data) -> SchemaVariable:
 
 @transaction.atomic
 def schema_variable_update(*, variable: SchemaVariable, actor, data: dict) -> SchemaVariable:
-    # The stored row, locked; only the changed fields are written, so a concurrent change is not undone.
-    variable = locked_copy(variable)
-    before = snapshot(variable)
-    changed = assign_fields(instance=variable, data=data, allowed=SCHEMA_FIELDS)
-    if not changed:
-        return variable
-    validate(variable)
-    variable.save(update_fields=[*changed, "updated_at"])
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.UPDATE,
-        instance=variable,
-        before=before,
-        after=snapshot(variable),
-        review=variable.review,
-    )
-    return variable
+    # The core helper re-reads the row under a lock and writes only the changed fields, so a concurrent
+    # change is not undone.
+    return update_and_audit(instance=variable, actor=actor, data=data, allowed=SCHEMA_FIELDS, review=variable.review)
 
 
 @transaction.atomic
