@@ -2,13 +2,15 @@
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.parsers import MultiPartParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from apps.accounts.access import trial_get_for_user
 from apps.datasets import selectors, services
 from apps.datasets.access import trial_get_for_upload, version_get_for_user
 from apps.datasets.serializers import (
+    DatasetDeclarationsSerializer,
+    DatasetDeclarationsStateSerializer,
     DatasetUploadRequestSerializer,
     DatasetVersionDetailSerializer,
     DatasetVersionSerializer,
@@ -90,3 +92,33 @@ class DatasetVersionDetailView(generics.RetrieveAPIView):
 
     def get_object(self):
         return version_get_for_user(self.request.user, self.kwargs["pk"])
+
+
+class DatasetVersionDeclarationsView(generics.GenericAPIView):
+    """GET the version's declared missing codes and date formats; PUT replaces them and reads the stored upload
+    again with them (202 with the parse job; 200 when they are unchanged). Declaring takes the right to upload
+    to the trial now (the same people, under an agreement in force): reading again makes a new table of the data.
+    """
+
+    serializer_class = DatasetDeclarationsStateSerializer
+    parser_classes = [JSONParser]
+
+    def get(self, request, *args, **kwargs):
+        version = version_get_for_user(request.user, self.kwargs["pk"])
+        return Response(DatasetDeclarationsStateSerializer(version).data)
+
+    @extend_schema(
+        request=DatasetDeclarationsSerializer,
+        responses={
+            202: DatasetDeclarationsStateSerializer,
+            200: OpenApiResponse(DatasetDeclarationsStateSerializer, description="Unchanged: nothing is read again."),
+        },
+    )
+    def put(self, request, *args, **kwargs):
+        version = version_get_for_user(request.user, self.kwargs["pk"])
+        trial_get_for_upload(request.user, version.trial_id)
+        # The service checks the body itself (codes must be text, which a serializer's CharField would coerce).
+        job = services.dataset_declarations_set(version=version, actor=request.user, declarations=request.data)
+        version.refresh_from_db()
+        body = DatasetDeclarationsStateSerializer(version).data
+        return Response(body, status=status.HTTP_202_ACCEPTED if job else status.HTTP_200_OK)

@@ -6,4 +6,9 @@ urlpatterns = [
     path("trials/<int:trial_id>/datasets/", api.TrialDatasetListView.as_view(), name="api-dataset-list"),
     path("datasets/<int:pk>/", api.DatasetVersionDetailView.as_view(), name="api-dataset-detail"),
     path("datasets/<int:pk>/parse/", api.DatasetVersionParseView.as_view(), name="api-dataset-parse"),
+    path(
+        "datasets/<int:pk>/declarations/",
+        api.DatasetVersionDeclarationsView.as_view(),
+        name="api-dataset-declarations",
+    ),
 ]

@@ -39,6 +39,9 @@ class DatasetVersion(models.Model):
     detected_format = models.CharField(max_length=16, choices=Format.choices, blank=True)
     # How the content was read: encoding and delimiter of a text file, the sheet of a workbook.
     read_options = models.JSONField(default=dict, blank=True)
+    # What the people who upload the trial's data declare about its variables: missing codes and date formats
+    # (the shape is described in apps.datasets.declarations). A change is read again into a new Parquet table.
+    declarations = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     error = models.TextField(blank=True)
     parquet_name = models.CharField(max_length=255, blank=True)
@@ -77,6 +80,13 @@ class DictionaryEntry(models.Model):
     source_format = models.CharField(max_length=64, blank=True)
     value_labels = models.JSONField(default=dict, blank=True)
     n_missing = models.PositiveIntegerField(default=0)
+    # Values read as missing because they are missing codes, declared for the version or by the file's own
+    # metadata (SPSS user-missing values, Stata and SAS special missing values); counted in n_missing too.
+    n_declared_missing = models.PositiveIntegerField(default=0)
+    # One item per code: {"code": "-99", "count": 3, "declared_by": "declaration" or "file", "label": ...}.
+    missing_codes = models.JSONField(default=list, blank=True)
+    # The date format in source_format was declared, not detected.
+    date_format_declared = models.BooleanField(default=False)
     n_distinct = models.PositiveIntegerField(default=0)
     # Values that did not parse as the detected type (dates), counted and shown, kept in the stored file.
     n_invalid = models.PositiveIntegerField(default=0)

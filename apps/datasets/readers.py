@@ -43,6 +43,8 @@ class SourceTable:
     value_labels: dict[str, dict] = field(default_factory=dict)
     source_formats: dict[str, str] = field(default_factory=dict)
     options: dict = field(default_factory=dict)
+    # Values the file's own metadata declares missing, counted per code (see _file_missing_values).
+    file_missing: dict[str, list[dict]] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------- text files
@@ -350,6 +352,78 @@ def _statistical_column(series) -> pa.Array:
     return pa.Array.from_pandas(series)
 
 
+# ------------------------------------------------------------------------- the file's own missing values
+
+
+def _user_missing_option(fmt: str) -> dict:
+    """Ask for the values the file declares missing, to count them (SAS transport files have none)."""
+    return {} if fmt == Format.XPORT else {"user_missing": True}
+
+
+def _bound_text(value) -> str:
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return "highest" if value > 0 else "lowest"
+    return _label_key(value)
+
+
+def _in_range(series, low, high):
+    """Where `series` holds a value of the declared range (one value when both ends are equal)."""
+    import pandas as pd
+
+    if low == high:
+        try:
+            return (series == low).fillna(False).astype(bool)
+        except TypeError:
+            return pd.Series(False, index=series.index)
+    if not pd.api.types.is_numeric_dtype(series):
+        return pd.Series(False, index=series.index)
+    return ((series >= low) & (series <= high)).fillna(False).astype(bool)
+
+
+def _file_missing_values(frame, meta) -> dict[str, list[dict]]:
+    """Count the values the file's own metadata declares missing, per code, and make them missing in `frame`
+    (as they were before they were counted): SPSS user-missing values and ranges, Stata and SAS special
+    missing values."""
+    found: dict[str, list[dict]] = {}
+    meta_types = getattr(meta, "readstat_variable_types", None) or {}
+    declared = [
+        (column, [(item["lo"], item["hi"]) for item in ranges], _range_code)
+        for column, ranges in (getattr(meta, "missing_ranges", None) or {}).items()
+    ] + [
+        (column, [(letter, letter) for letter in letters], _letter_code)
+        for column, letters in (getattr(meta, "missing_user_values", None) or {}).items()
+    ]
+    for column, bounds, code in declared:
+        if column not in frame.columns or not bounds:
+            continue
+        series = frame[column]
+        missing = None
+        codes = found.setdefault(column, [])
+        for low, high in bounds:
+            mask = _in_range(series, low, high)
+            codes.append({"code": code(low, high), "count": int(mask.sum()), "declared_by": "file"})
+            missing = mask if missing is None else missing | mask
+        frame[column] = _without(series, missing, numeric=meta_types.get(column) == "double")
+    return found
+
+
+def _without(series, missing, *, numeric: bool):
+    """`series` with the `missing` values made missing, in the type it has without them."""
+    kept = series.mask(missing).infer_objects()
+    if numeric and kept.dtype == object and kept.isna().all():
+        return kept.astype("float64")  # only special missing values: a numeric column with no value
+    return kept
+
+
+def _range_code(low, high) -> str:
+    return _bound_text(low) if low == high else f"{_bound_text(low)} to {_bound_text(high)}"
+
+
+def _letter_code(letter, _) -> str:
+    """Stata's .a to .z and SAS's .A to .Z and ._, as the programs print them."""
+    return f".{letter}"
+
+
 def read_statistical(path: Path, fmt: str, limits: Limits) -> SourceTable:
     reader = _stat_reader(fmt)
     name = FORMAT_NAMES[fmt]
@@ -359,12 +433,13 @@ def read_statistical(path: Path, fmt: str, limits: Limits) -> SourceTable:
             _check_columns(meta.number_columns, limits)
         if meta.number_rows is not None:
             _check_rows(meta.number_rows, limits)
-        frame, meta = reader(str(path), row_limit=limits.max_rows + 1)
+        frame, meta = reader(str(path), row_limit=limits.max_rows + 1, **_user_missing_option(fmt))
     except JobInputError:
         raise
     except Exception as error:  # pyreadstat raises ReadstatError/PyreadstatError and others on bad files
         raise JobInputError(f"The {name} file cannot be read: it is damaged or truncated ({error}).")
     _check_rows(len(frame), limits)
+    file_missing = _file_missing_values(frame, meta)
     names = column_names([str(column) for column in frame.columns])
     table = pa.table({column: _statistical_column(frame[column]) for column in names})
     column_labels = zip(meta.column_names, meta.column_labels or [], strict=False)
@@ -376,7 +451,12 @@ def read_statistical(path: Path, fmt: str, limits: Limits) -> SourceTable:
     source_formats = {column: str(kind) for column, kind in (meta.original_variable_types or {}).items() if kind}
     options = {"encoding": meta.file_encoding} if getattr(meta, "file_encoding", None) else {}
     return SourceTable(
-        table=table, labels=labels, value_labels=value_labels, source_formats=source_formats, options=options
+        table=table,
+        labels=labels,
+        value_labels=value_labels,
+        source_formats=source_formats,
+        options=options,
+        file_missing=file_missing,
     )
 
 

@@ -39,13 +39,54 @@ class DictionaryEntrySerializer(serializers.ModelSerializer):
             "source_format",
             "value_labels",
             "n_missing",
+            "n_declared_missing",
+            "missing_codes",
             "n_distinct",
             "n_invalid",
             "invalid_examples",
             "minimum",
             "maximum",
             "top_values",
+            "date_format_declared",
         ]
+
+
+class DatasetVariableDeclarationSerializer(serializers.Serializer):
+    missing_codes = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Values of this variable that mean missing."
+    )
+    date_format = serializers.CharField(
+        required=False,
+        help_text="A strptime-style format (%Y %y %m %b %B %d %j %H %I %p %M %S %a %A), e.g. %d/%m/%Y: the "
+        "variable is read as dates with it, and the values that fail are counted.",
+    )
+
+
+class DatasetDeclarationsSerializer(serializers.Serializer):
+    """The body of PUT /datasets/{id}/declarations/: it replaces the version's declarations whole."""
+
+    missing_codes = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Values that mean missing in every variable."
+    )
+    variables = serializers.DictField(
+        child=DatasetVariableDeclarationSerializer(),
+        required=False,
+        help_text="Declarations of single variables, keyed by the variable's name.",
+    )
+
+
+class DatasetDeclarationsStateSerializer(serializers.Serializer):
+    version = serializers.IntegerField(source="pk")
+    status = serializers.ChoiceField(choices=DatasetVersion.Status.choices)
+    declarations = DatasetDeclarationsSerializer()
+    job = serializers.SerializerMethodField(help_text="The latest parse job: the reading again with the declarations.")
+
+    @extend_schema_field(DatasetJobSerializer(allow_null=True))
+    def get_job(self, version) -> dict | None:
+        from apps.datasets.selectors import version_parse_job
+
+        job = version_parse_job(version)
+        return DatasetJobSerializer(job).data if job else None
 
 
 class DatasetVersionSerializer(serializers.ModelSerializer):
@@ -77,9 +118,10 @@ class DatasetVersionSerializer(serializers.ModelSerializer):
 class DatasetVersionDetailSerializer(DatasetVersionSerializer):
     dictionary = DictionaryEntrySerializer(many=True, read_only=True)
     job = serializers.SerializerMethodField(help_text="The latest parse job: progress while it runs.")
+    declarations = DatasetDeclarationsSerializer(read_only=True)
 
     class Meta(DatasetVersionSerializer.Meta):
-        fields = [*DatasetVersionSerializer.Meta.fields, "job", "dictionary"]
+        fields = [*DatasetVersionSerializer.Meta.fields, "declarations", "job", "dictionary"]
         read_only_fields = fields
 
     @extend_schema_field(DatasetJobSerializer(allow_null=True))

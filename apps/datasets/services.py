@@ -5,7 +5,7 @@ import logging
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,6 +19,7 @@ from django.utils import timezone
 from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent
 from apps.core.services import audit_record, snapshot
+from apps.datasets import declarations as declared
 from apps.datasets import storage
 from apps.datasets.dictionary import dictionary_entry
 from apps.datasets.formats import detect_format
@@ -207,6 +208,63 @@ def dataset_parse_requeue(*, version: DatasetVersion, actor) -> Job:
         )
 
 
+# ------------------------------------------------------------------------------------------ declarations
+
+
+def _declarable_variables(version: DatasetVersion) -> dict[str, tuple[str, bool]]:
+    entries = version.dictionary.values_list("name", "type", "date_format_declared")
+    return {name: (variable_type, was_declared) for name, variable_type, was_declared in entries}
+
+
+def dataset_declarations_set(*, version: DatasetVersion, actor, declarations: dict) -> Job | None:
+    """Store the version's declared missing codes and date formats and read the stored upload again with them.
+
+    Declarations replace the previous ones whole (`{}` removes them all). The upload and the Parquet tables
+    already stored are kept: the new table gets a name of its own. Returns the parse job, or None when the
+    declarations are unchanged (nothing is read again). Only a parsed version takes declarations, so that
+    they are checked against its variables and no parse is overtaken by another.
+    """
+    with transaction.atomic():
+        version = DatasetVersion.objects.select_for_update().select_related("trial__review").get(pk=version.pk)
+        if version.status != DatasetVersion.Status.PARSED:
+            raise ApplicationError(
+                f"Version {version.number} is {version.get_status_display().lower()}, not parsed; declare missing "
+                "codes and date formats once it is parsed.",
+                code="not_parsed",
+                status=409,
+            )
+        cleaned = declared.declarations_clean(
+            declarations,
+            variables=_declarable_variables(version),
+            statistical=version.detected_format in declared.STATISTICAL_FORMATS,
+        )
+        if cleaned == version.declarations:
+            return None
+        before = snapshot(version)
+        version.declarations = cleaned
+        version.status = DatasetVersion.Status.QUEUED
+        version.error = ""
+        version.save(update_fields=["declarations", "status", "error"])
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            instance=version,
+            before=before,
+            after=snapshot(version),
+            review=version.trial.review,
+            trial=version.trial,
+        )
+        return job_create(
+            kind=PARSE_JOB_KIND,
+            task=PARSE_TASK,
+            target=version,
+            actor=actor,
+            review=version.trial.review,
+            trial=version.trial,
+            queue=parse_queue(),
+        )
+
+
 # ----------------------------------------------------------------------------------------------- parsing
 
 
@@ -279,8 +337,8 @@ def _typed_table(source) -> tuple[pa.Table, list[dict]]:
     return table, [entry for _, entry in results]
 
 
-def _store_parquet(path: Path, sha256: str) -> str:
-    name = storage.parsed_name(sha256, PARSER_VERSION)
+def _store_parquet(path: Path, sha256: str, declarations_hash: str = "") -> str:
+    name = storage.parsed_name(sha256, PARSER_VERSION, declarations_hash)
     with path.open("rb") as handle:
         return storage.store_once(name, File(handle, name=name))
 
@@ -304,13 +362,17 @@ class ParseInput:
     head: bytes
     parquet_path: Path
     limits: Limits
+    # The version's declared missing codes and date formats (apps.datasets.declarations).
+    declarations: dict = field(default_factory=dict)
 
 
 def parse_in_child(task: ParseInput, progress) -> dict:
     """The part of parsing that runs in the isolated child: read, type, describe, write the Parquet file."""
     source = read_source(task.path, task.format, task.head, task.limits)
+    applied = declared.apply_to_source(source, task.declarations)
     progress(55, "Detecting the type of each column")
     table, entries = _typed_table(source)
+    entries = declared.describe_entries(entries, applied)
     progress(80, "Writing the typed table")
     pq.write_table(table, task.parquet_path, compression="snappy", write_statistics=_statistics_columns(table))
     return {"entries": entries, "options": source.options, "rows": table.num_rows, "columns": table.num_columns}
@@ -333,12 +395,19 @@ def dataset_parse(*, version_id: int, context: JobContext) -> dict:
         parquet_path = Path(scratch) / "table.parquet"
         parsed, peak_mb = run_isolated(
             parse_in_child,
-            ParseInput(path=path, format=detection.format, head=head, parquet_path=parquet_path, limits=_limits()),
+            ParseInput(
+                path=path,
+                format=detection.format,
+                head=head,
+                parquet_path=parquet_path,
+                limits=_limits(),
+                declarations=version.declarations,
+            ),
             memory_mb=settings.DATASET_PARSE_MEMORY_MB,
             time_limit=settings.DATASET_PARSE_TIME_LIMIT_SECONDS,
             on_progress=context.progress,
         )
-        parquet_name = _store_parquet(parquet_path, version.sha256)
+        parquet_name = _store_parquet(parquet_path, version.sha256, declared.declarations_hash(version.declarations))
     context.progress(95, "Saving the data dictionary")
     with transaction.atomic():
         version = DatasetVersion.objects.select_for_update().get(pk=version_id)

@@ -25,8 +25,10 @@ def upload_name(sha256: str) -> str:
     return f"uploads/{sha256[:2]}/{sha256}"
 
 
-def parsed_name(sha256: str, parser_version: int) -> str:
-    return f"parsed/{sha256[:2]}/{sha256}.v{parser_version}.parquet"
+def parsed_name(sha256: str, parser_version: int, declarations_hash: str = "") -> str:
+    """The typed table's name; read with declarations, it carries their hash, so no table replaces another."""
+    declared = f".d{declarations_hash}" if declarations_hash else ""
+    return f"parsed/{sha256[:2]}/{sha256}.v{parser_version}{declared}.parquet"
 
 
 def store_once(name: str, content: File) -> str:
