@@ -9,4 +9,5 @@ urlpatterns = [
     path("trials/<int:trial_id>/datasets/upload/", views.dataset_upload, name="upload"),
     path("datasets/<int:version_id>/", views.version_detail, name="version-detail"),
     path("datasets/<int:version_id>/parse/", views.version_reparse, name="version-reparse"),
+    path("datasets/<int:version_id>/declarations/", views.version_declarations, name="version-declarations"),
 ]

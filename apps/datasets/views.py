@@ -12,8 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.accounts.access import role_for, trial_get_for_user
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.views import get_or_404
-from apps.datasets import selectors, services
+from apps.datasets import forms, selectors, services
 from apps.datasets.access import upload_problem, version_get_for_user
+from apps.datasets.declarations import KNOWN_FORMATS
 from apps.datasets.uploads import HashingUploadHandler
 
 
@@ -75,13 +76,30 @@ def _receive_upload(request: HttpRequest, trial) -> HttpResponse:
     return redirect(reverse("datasets:version-detail", args=[version.pk]))
 
 
-@require_GET
-@login_required
-def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
+def _version_or_404(user, version_id):
     try:
-        version = version_get_for_user(request.user, version_id)
+        return version_get_for_user(user, version_id)
     except NotFound:
         raise Http404("Dataset version not found.")
+
+
+def _declarations_context(version, problem: str | None, *, data=None, error=None) -> dict:
+    """The declarations form: what is declared (or was just sent, after an error), and who may change it."""
+    dictionary = list(version.dictionary.all())
+    details = error.details if error else None
+    return {
+        "may_declare": not problem,
+        "can_declare": not problem and version.status == version.Status.PARSED,
+        "declaration_rows": forms.declaration_rows(dictionary, version.declarations, data=data, details=details),
+        "all_codes": forms.all_codes_value(version.declarations, data=data),
+        "all_codes_error": forms.all_codes_error(details),
+        "declaration_error": error.message if error else "",
+        "known_formats": KNOWN_FORMATS,
+    }
+
+
+def _version_page(request: HttpRequest, version, *, data=None, error=None, status: int = 200) -> HttpResponse:
+    problem = upload_problem(request.user, version.trial)
     context = {
         "version": version,
         "trial": version.trial,
@@ -90,19 +108,44 @@ def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
         "job": selectors.version_parse_job(version),
         "dictionary": version.dictionary.all(),
         "in_progress": version.status in (version.Status.QUEUED, version.Status.PARSING),
-        "can_reparse": version.status == version.Status.FAILED and not upload_problem(request.user, version.trial),
+        "can_reparse": version.status == version.Status.FAILED and not problem,
+        **_declarations_context(version, problem, data=data, error=error),
     }
-    return render(request, "datasets/version_detail.html", context)
+    return render(request, "datasets/version_detail.html", context, status=status)
+
+
+@require_GET
+@login_required
+def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
+    return _version_page(request, _version_or_404(request.user, version_id))
+
+
+@require_POST
+@login_required
+def version_declarations(request: HttpRequest, version_id: int) -> HttpResponse:
+    """Save the version's missing codes and date formats and read the file again, for those who may upload."""
+    version = _version_or_404(request.user, version_id)
+    problem = upload_problem(request.user, version.trial)
+    if problem:
+        raise PermissionDenied(problem)
+    declarations = forms.declarations_from_form(request.POST, version.dictionary.all())
+    try:
+        job = services.dataset_declarations_set(version=version, actor=request.user, declarations=declarations)
+    except ApplicationError as error:
+        version.refresh_from_db()
+        return _version_page(request, version, data=request.POST, error=error, status=error.status)
+    if job is None:
+        messages.info(request, "The declarations are unchanged; the file was not read again.")
+    else:
+        messages.success(request, "Declarations saved: the file is being read again with them.")
+    return redirect(reverse("datasets:version-detail", args=[version.pk]))
 
 
 @require_POST
 @login_required
 def version_reparse(request: HttpRequest, version_id: int) -> HttpResponse:
     """Parse a failed version again, for those who may upload to its trial."""
-    try:
-        version = version_get_for_user(request.user, version_id)
-    except NotFound:
-        raise Http404("Dataset version not found.")
+    version = _version_or_404(request.user, version_id)
     problem = upload_problem(request.user, version.trial)
     if problem:
         raise PermissionDenied(problem)

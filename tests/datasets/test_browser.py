@@ -8,8 +8,12 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from apps.accounts.models import Membership, Role
+from apps.datasets import services
 from apps.datasets.models import DatasetVersion
 from apps.jobs import services as job_services
+from tests.e2e.test_accessibility import axe_violations
+
+from .conftest import run_parse, upload_file
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct horse battery staple"
@@ -72,3 +76,30 @@ def test_a_refused_file_shows_the_reason_on_the_page(signed_in, live_server, tri
     expect(page.locator("#upload-error")).to_contain_text("Python pickle files are not accepted")
     expect(page.get_by_role("button", name="Upload")).to_be_enabled()
     assert not DatasetVersion.objects.exists()
+
+
+def test_declarations_are_set_on_the_version_page_which_passes_axe(signed_in, live_server, trial, unsent):
+    page = signed_in
+    analyst = get_user_model().objects.get(username="ines")
+    content = b"id,score,visit\n001,NA,01/02/2020\n002,3,13/02/2020\n003,NA,14/02/2020\n"
+    version, _ = services.dataset_upload(trial=trial, actor=analyst, file=upload_file("scores.csv", content))
+    run_parse(version)
+    page.goto(f"{live_server.url}/datasets/{version.pk}/")
+    assert axe_violations(page) == []
+    form = page.locator("#declarations form")
+    form.get_by_label("Missing codes of score").fill("NA")
+    form.get_by_label("Date format of visit").fill("%d/%m/%Q")
+    form.get_by_role("button", name="Save and read the file again").click()
+    # A refused format is shown next to its variable, and the page still passes.
+    expect(page.locator("#declarations .form-errors")).to_contain_text("variables.visit.date_format")
+    expect(form.get_by_label("Date format of visit")).to_have_attribute("aria-invalid", "true")
+    assert axe_violations(page) == []
+    form.get_by_label("Date format of visit").fill("%d/%m/%Y")
+    form.get_by_role("button", name="Save and read the file again").click()
+    expect(page.locator(".messages")).to_contain_text("the file is being read again")
+    expect(page.locator(".page-head")).to_contain_text("Queued")
+    assert axe_violations(page) == []
+    run_parse(version)
+    page.goto(f"{live_server.url}/datasets/{version.pk}/")
+    expect(page.locator("#dictionary-heading ~ .table-wrap")).to_contain_text("2 by missing codes")
+    assert len(unsent) == 2

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from apps.accounts.models import Role
 from apps.core.models import AuditEvent
@@ -327,6 +329,88 @@ def test_stata_special_missing_values_are_counted_and_shown(ingest, tmp_path):
         {"code": ".a", "count": 2, "declared_by": "file"},
         {"code": ".b", "count": 1, "declared_by": "file"},
     ]
+
+
+# ---------------------------------------------------------------------------------------------- page
+
+
+def signed_in(user) -> Client:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    return client
+
+
+def page_of(client, version) -> tuple[str, str]:
+    """The version's page and the CSRF token its form carries."""
+    response = client.get(reverse("datasets:version-detail", args=[version.pk]))
+    assert response.status_code == 200
+    return response.content.decode(), response.cookies["csrftoken"].value
+
+
+def form_data(version, token, **fields) -> dict:
+    """The declarations form as sent: every variable's two fields, empty unless given by name."""
+    data = {"csrfmiddlewaretoken": token, "missing_codes": fields.pop("every", "")}
+    for item in version.dictionary.all():
+        data[f"missing_codes_{item.position}"] = fields.get(f"{item.name}_codes", "")
+        data[f"date_format_{item.position}"] = fields.get(f"{item.name}_format", "")
+    return data
+
+
+def test_the_page_form_saves_the_declarations_and_shows_the_reading_again(version, analyst):
+    client = signed_in(analyst)
+    page, token = page_of(client, version)
+    assert 'id="declarations"' in page and "Save and read the file again" in page
+    assert '<label class="visually-hidden" for="missing_codes_2">Missing codes of score</label>' in page
+    action = reverse("datasets:version-declarations", args=[version.pk])
+    response = client.post(action, form_data(version, token, every="NA", age_codes="-99, .", visit_format="%d/%m/%Y"))
+    assert response.status_code == 302
+    version.refresh_from_db()
+    assert version.declarations == {
+        "missing_codes": ["NA"],
+        "variables": {"age": {"missing_codes": ["-99", "."]}, "visit": {"date_format": "%d/%m/%Y"}},
+    }
+    queued = client.get(response["Location"]).content.decode()
+    assert "Declarations saved: the file is being read again with them." in queued
+    assert "Queued" in queued and 'data-refresh-seconds="3"' in queued
+    assert "Save and read the file again" not in queued and "-99, ." in queued
+    run_parse(version)
+    parsed, _ = page_of(client, version)
+    assert "2 by missing codes" in parsed and '<span class="mono">NA</span>: 2' in parsed
+    assert "(declared)" in parsed and "4 not read as date" in parsed
+    assert 'value="-99, ."' in parsed and 'value="%d/%m/%Y"' in parsed
+
+
+def test_the_page_form_shows_a_refused_format_next_to_its_variable(version, analyst):
+    client = signed_in(analyst)
+    _, token = page_of(client, version)
+    action = reverse("datasets:version-declarations", args=[version.pk])
+    response = client.post(action, form_data(version, token, score_codes="NA", visit_format="%d/%Q/%Y"))
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert (
+        "variables.visit.date_format: &#x27;%d/%Q/%Y&#x27; cannot read dates" in page and "Nothing was saved." in page
+    )
+    position = entry(version, "visit").position
+    assert f'id="date_format_{position}_errors"' in page and 'aria-invalid="true"' in page
+    assert 'value="%d/%Q/%Y"' in page and 'value="NA"' in page  # what was sent is shown again
+    version.refresh_from_db()
+    assert (version.declarations, version.status) == ({}, "parsed")
+
+
+def test_only_those_who_may_upload_get_the_form(version, analyst, reviewer, outsider):
+    body = {"variables": {"score": {"missing_codes": ["NA"]}}}
+    declare(version, analyst, body)
+    page, token = page_of(signed_in(reviewer), version)
+    assert "Save and read the file again" not in page
+    assert '<dt class="mono">score</dt>' in page and 'missing: <span class="mono">NA</span>' in page
+    action = reverse("datasets:version-declarations", args=[version.pk])
+    assert signed_in(reviewer).post(action, form_data(version, token, every="-99")).status_code == 403
+    assert signed_in(outsider).get(reverse("datasets:version-detail", args=[version.pk])).status_code == 404
+    stranger = Client()  # without the CSRF check, to reach the view
+    stranger.force_login(outsider)
+    assert stranger.post(action, form_data(version, "", every="-99")).status_code == 404
+    version.refresh_from_db()
+    assert version.declarations == body
 
 
 # ----------------------------------------------------------------------------------------- the rules

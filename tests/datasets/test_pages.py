@@ -90,10 +90,10 @@ def test_the_form_fallback_shows_the_size_limit(analyst, trial, settings):
 def test_version_page_shows_the_dictionary_with_failed_dates(analyst, trial):
     version, _ = services.dataset_upload(trial=trial, actor=analyst, file=upload_file("t.csv", CSV))
     queued = browser(analyst).get(reverse("datasets:version-detail", args=[version.pk])).content.decode()
-    assert 'http-equiv="refresh"' in queued
+    assert 'data-refresh-seconds="3"' in queued
     run_parse(version)
     page = browser(analyst).get(reverse("datasets:version-detail", args=[version.pk])).content.decode()
-    assert 'http-equiv="refresh"' not in page
+    assert "data-refresh-seconds" not in page
     assert "Parsed" in page and "5 rows, 3 columns" in page
     assert "1 not read as date" in page and "not done" in page
     assert version.sha256 in page
