@@ -156,10 +156,45 @@ class OutOfDate:
 REAPPLY = "reapply_mapping"
 APPLY_NEWER = "apply_newer_mapping"
 MAP_NEWER_VERSION = "map_newer_version"
+AWAIT_PARSE = "await_parse"
+
+
+def _read_again(table: HarmonisedTable, version: DatasetVersion) -> OutOfDate | None:
+    """Whether the table's version was read again (with new declarations) after the table was built."""
+    mapping = table.mapping
+    if version.status != DatasetVersion.Status.PARSED:
+        if version.status == DatasetVersion.Status.FAILED:
+            reason = (
+                f"Version {version.number} of the data was read again with new declarations (missing codes, date "
+                f"formats) and the reading failed; parse it again, then apply mapping {mapping.number} again."
+            )
+        else:
+            reason = (
+                f"Version {version.number} of the data is being read again with new declarations (missing codes, "
+                f"date formats); once it is parsed, apply mapping {mapping.number} again: its new table is then "
+                "checked."
+            )
+        return OutOfDate(reason, AWAIT_PARSE, mapping)
+    recorded = table.input_hashes.get("parsed_table")
+    # Tables built before their input named the parsed table: read again if parsed after the table was made.
+    changed = (
+        recorded != version.parquet_name
+        if recorded is not None
+        else version.parsed_at is not None and version.parsed_at > table.created_at
+    )
+    if not changed:
+        return None
+    return OutOfDate(
+        f"Version {version.number} of the data was read again with new declarations (missing codes, date formats) "
+        f"after the checked table was built. Apply mapping {mapping.number} again: its new table is then checked.",
+        REAPPLY,
+        mapping,
+    )
 
 
 def out_of_date(trial: Trial, table: HarmonisedTable | None) -> OutOfDate | None:
-    """Whether a newer parsed version, or rules changed after the apply, leave the checks behind the data."""
+    """Whether a newer parsed version, the version read again with new declarations, or rules changed after the
+    apply, leave the checks behind the data."""
     if table is None:
         return None
     mapping = table.mapping
@@ -185,6 +220,9 @@ def out_of_date(trial: Trial, table: HarmonisedTable | None) -> OutOfDate | None
             MAP_NEWER_VERSION,
             mapping,
         )
+    read_again = _read_again(table, version)
+    if read_again is not None:
+        return read_again
     if mapping.revision > table.mapping_revision:
         return OutOfDate(
             f"The rules of mapping {mapping.number} changed after it was applied (revision "

@@ -167,7 +167,8 @@ class IntegrityCountsSerializer(serializers.Serializer):
 class OutOfDateSerializer(serializers.Serializer):
     reason = serializers.CharField()
     action = serializers.CharField(
-        help_text=f"{selectors.REAPPLY}, {selectors.APPLY_NEWER} or {selectors.MAP_NEWER_VERSION}."
+        help_text=f"{selectors.REAPPLY}, {selectors.APPLY_NEWER}, {selectors.MAP_NEWER_VERSION} or "
+        f"{selectors.AWAIT_PARSE} (the data are being read again; apply the mapping once they are parsed)."
     )
     mapping = serializers.IntegerField(help_text="The mapping to apply, or to copy the rules of.")
 

@@ -411,7 +411,12 @@ def harmonised_table_build(
         mapping_rules = current_rules(locked)
     if not mapping_rules:
         raise JobInputError("This mapping has no rules; set at least one before applying it.")
-    input_hashes = {"source_sha256": mapping.source_version.sha256, "rules_sha256": _rules_hash(mapping_rules)}
+    input_hashes = {
+        "source_sha256": mapping.source_version.sha256,
+        "rules_sha256": _rules_hash(mapping_rules),
+        # The typed table read from the file: read again with new declarations, it is another input.
+        "parsed_table": mapping.source_version.parquet_name,
+    }
     input_sha256 = _input_hash(input_hashes)
     existing = HarmonisedTable.objects.filter(
         mapping=mapping, mapping_revision=revision, input_sha256=input_sha256
