@@ -3,6 +3,8 @@
 - Seeing versions and dictionaries: anyone who sees the trial (apps.accounts.access.trials_for_user).
 - Uploading: the trial's contributors and the review's analysts and coordinators, and only while the trial
   has a signed data-sharing agreement that has not expired.
+- Declaring missing codes and date formats of a version (which reads its file again into a new table): the
+  same people under the same agreement as uploading.
 - Members of other reviews get 404, never 403.
 """
 

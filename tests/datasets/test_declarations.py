@@ -376,6 +376,8 @@ def test_the_page_form_saves_the_declarations_and_shows_the_reading_again(versio
     run_parse(version)
     parsed, _ = page_of(client, version)
     assert "2 by missing codes" in parsed and '<span class="mono">NA</span>: 2' in parsed
+    # Codes found nowhere in a variable are left out of its dictionary row (the API lists them with 0).
+    assert '<span class="mono">-99</span>: 2' in parsed and '<span class="mono">.</span>: 0' not in parsed
     assert "(declared)" in parsed and "4 not read as date" in parsed
     assert 'value="-99, ."' in parsed and 'value="%d/%m/%Y"' in parsed
 
