@@ -77,6 +77,40 @@ def _write_atomically(path: Path, content: File, mode: int | None) -> None:
 
 
 @contextlib.contextmanager
+def new_file(name: str) -> Iterator[Path]:
+    """A path to write a new file at, stored under `name` once the block ends without an error.
+
+    On disk the file is written beside its place and renamed into it, so nothing is copied and the name never
+    shows a partial file; other storages receive the finished file. A file already under `name` is replaced:
+    use it for files derived again from stored ones (parsed tables), whose bytes depend only on their inputs.
+    """
+    storage = dataset_storage()
+    try:
+        final = Path(storage.path(name))
+    except NotImplementedError:
+        with tempfile.TemporaryDirectory() as scratch:
+            path = Path(scratch) / "new"
+            yield path
+            if storage.exists(name):
+                storage.delete(name)
+            with path.open("rb") as handle:
+                storage.save(name, File(handle, name=name))
+        return
+    final.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".partial")
+    os.close(handle)
+    try:
+        yield Path(partial)
+        if storage.file_permissions_mode is not None:
+            os.chmod(partial, storage.file_permissions_mode)
+        os.replace(partial, final)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial)
+        raise
+
+
+@contextlib.contextmanager
 def local_path(name: str) -> Iterator[Path]:
     """A path on this machine for a stored file: the file itself on disk storage, otherwise a temporary copy."""
     storage = dataset_storage()
