@@ -241,3 +241,17 @@ def test_an_empty_text_value_is_missing_in_spss_and_stata_files_too(ingest, tmp_
     entry = version.dictionary.get(name="centre")
     assert (entry.type, entry.n_missing, entry.n_distinct) == ("text", 1, 2)
     assert selectors.version_frame(version)["centre"].isna().tolist() == [False, True, False]
+
+
+@pytest.mark.parametrize("fixture", ["trial.sas7bdat", "trial_rle.sas7bdat"])
+@pytest.mark.parametrize(
+    ("setting", "limit", "message"),
+    [("DATASET_MAX_ROWS", 5, "more than 5 rows"), ("DATASET_MAX_COLUMNS", 8, "9 columns; the limit is 8")],
+)
+def test_the_row_and_column_limits_apply_to_sas_files(ingest, settings, fixture, setting, limit, message):
+    setattr(settings, setting, limit)
+    content = (SAS_DATA / fixture).read_bytes()
+    version = ingest(fixture, content)
+    assert version.status == DatasetVersion.Status.FAILED
+    assert message in version.error
+    assert stored_bytes(version) == content
