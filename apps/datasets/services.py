@@ -3,6 +3,7 @@
 import hashlib
 import logging
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -292,12 +293,15 @@ def parse_in_child(task: ParseInput, progress) -> dict:
     Arrow's compute functions and its Parquet writer release the GIL, so columns are typed in threads, and
     the table is written in one thread while its dictionary is summarised in another.
     """
+    started = time.perf_counter()
     source = read_source(task.path, task.format, task.head, task.limits)
+    read = time.perf_counter()
     progress(55, "Detecting the type of each column")
     names = source.table.column_names
     with ThreadPoolExecutor(max_workers=_thread_count()) as pool:
         columns = list(pool.map(lambda name: _type_column(source, name), names))
         table = pa.table({name: column.array for name, column in zip(names, columns, strict=True)})
+        typed = time.perf_counter()
         progress(80, "Writing the typed table")
         writing = pool.submit(write_parquet, table, task.parquet_path)
         entries = [
@@ -305,7 +309,18 @@ def parse_in_child(task: ParseInput, progress) -> dict:
             for position, (name, column) in enumerate(zip(names, columns, strict=True), start=1)
         ]
         writing.result()
-    return {"entries": entries, "options": source.options, "rows": table.num_rows, "columns": table.num_columns}
+    seconds = {
+        "read": round(read - started, 3),
+        "type": round(typed - read, 3),
+        "write_and_describe": round(time.perf_counter() - typed, 3),
+    }
+    return {
+        "entries": entries,
+        "options": source.options,
+        "rows": table.num_rows,
+        "columns": table.num_columns,
+        "seconds": seconds,
+    }
 
 
 def dataset_parse(*, version_id: int, context: JobContext) -> dict:
@@ -351,4 +366,5 @@ def dataset_parse(*, version_id: int, context: JobContext) -> dict:
         "columns": parsed["columns"],
         "format": detection.format,
         "peak_memory_mb": round(peak_mb),
+        "seconds": parsed["seconds"],
     }

@@ -429,6 +429,7 @@ def harmonised_table_build(
     except ApplicationError as error:
         raise JobInputError(f"A rule could not be applied: {error.message}")
     frame = version_frame(mapping.source_version, columns)
+    _step_done(context, "read")
     _progress(context, 30, f"Applying {len(mapping_rules)} rules to {len(frame)} rows")
     try:
         table, outcomes = rules.harmonise(
@@ -441,9 +442,11 @@ def harmonised_table_build(
         )
     except ApplicationError as error:
         raise JobInputError(f"A rule could not be applied: {error.message}")
+    _step_done(context, "rules")
     _progress(context, 80, "Storing the harmonised table")
     arrow = rules.table_to_arrow(table)
     name, sha256 = store_new(lambda path: write_parquet(arrow, path), harmonised_name)
+    _step_done(context, "write")
     flag_columns = [column for column in table.columns if column.endswith(rules.FLAG_SUFFIX)]
     flagged_rows = int(table[flag_columns].notna().any(axis=1).sum()) if flag_columns else 0
     by_target = {rule.target.name: rule for rule in mapping_rules}
@@ -494,6 +497,11 @@ def _table_record(*, mapping: Mapping, actor, mapping_revision: int, input_sha25
 
 def _stats(outcome: rules.Outcome) -> dict:
     return {key: value for key, value in outcome.stats.items() if isinstance(value, int | float | str)}
+
+
+def _step_done(context: JobContext | None, name: str) -> None:
+    if context is not None:
+        context.step_done(name)
 
 
 def _progress(context: JobContext | None, percent: int, message: str) -> None:
