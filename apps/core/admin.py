@@ -149,6 +149,22 @@ class CoordinatorAdmin(ScopedChoicesMixin, admin.ModelAdmin):
             self.delete_model(request, obj)
 
 
+class ReadOnlyCoordinatorAdmin(CoordinatorAdmin):
+    """Records written only by the services or the workers (jobs, mappings, tables): shown, never edited here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return coordinates_any_review(request)
+
+
 class CoordinatorInline(ScopedChoicesMixin):
     """Inline permissions follow the parent: coordinators of the review may edit."""
 
