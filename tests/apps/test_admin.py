@@ -194,3 +194,16 @@ def test_coordinator_sees_only_their_reviews_jobs_and_cannot_change_them(client,
     assert client.get(f"/admin/jobs/job/{theirs.pk}/change/").status_code == 302
     assert client.get(f"/admin/jobs/job/{unowned.pk}/change/").status_code == 302
     assert client.post(f"/admin/jobs/job/{mine.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_an_outcome_whose_measure_does_not_fit_its_type_is_refused_in_the_admin(client, coordinator):
+    from apps.reviews.models import Outcome
+
+    form = {"review": client.review.pk, "name": "Mortality", "type": "continuous", "measure": "OR", "description": ""}
+    response = client.post("/admin/reviews/outcome/add/", form)
+    assert response.status_code == 200
+    assert "Use one of MD for a continuous outcome." in response.content.decode()
+    assert not Outcome.objects.exists()
+    response = client.post("/admin/reviews/outcome/add/", form | {"type": "binary"})
+    assert response.status_code == 302
+    assert Outcome.objects.get().measure == "OR"
