@@ -1,10 +1,15 @@
 """Admin building blocks: every record is scoped to the reviews the user coordinates, and every save,
 inline save and delete made in the admin writes an audit event in the admin's transaction."""
 
+import copy
+
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.forms.models import construct_instance
 
 from apps.accounts.access import reviews_coordinated_by
+from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent
 from apps.core.services import audit_record, snapshot
 
@@ -149,6 +154,22 @@ class CoordinatorAdmin(ScopedChoicesMixin, admin.ModelAdmin):
             self.delete_model(request, obj)
 
 
+class ReadOnlyCoordinatorAdmin(CoordinatorAdmin):
+    """Records written only by the services or the workers (jobs, mappings, tables): shown, never edited here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return coordinates_any_review(request)
+
+
 class CoordinatorInline(ScopedChoicesMixin):
     """Inline permissions follow the parent: coordinators of the review may edit."""
 
@@ -235,3 +256,29 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ServiceCheckedModelForm(forms.ModelForm):
+    """A form that runs `service_check(candidate)`, the service's own checks, on the instance it would save,
+    showing the service's ApplicationError on the fields it names."""
+
+    service_check = None
+
+    def clean(self):
+        cleaned = super().clean()
+        candidate = construct_instance(self, copy.copy(self.instance))
+        try:
+            type(self).service_check(candidate)
+        except ApplicationError as error:
+            self._add_service_error(error)
+        return cleaned
+
+    def _add_service_error(self, error: ApplicationError) -> None:
+        placed = False
+        for field, messages_ in error.details.items():
+            if field in self.fields:
+                for message in messages_:
+                    self.add_error(field, message)
+                placed = True
+        if not placed:
+            self.add_error(None, error.message)

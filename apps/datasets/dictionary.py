@@ -23,11 +23,22 @@ def _text(value) -> str:
     return str(value)
 
 
-def _top_values(array: pa.Array) -> list[list]:
-    counts = pc.value_counts(pc.drop_null(array))
-    pairs = [(entry["values"], entry["counts"]) for entry in counts.to_pylist()]
+def _top_values(counts: pa.StructArray) -> list[list]:
+    pairs = [(entry["values"], entry["counts"]) for entry in counts.to_pylist() if entry["values"] is not None]
     pairs.sort(key=lambda pair: (-pair[1], _text(pair[0])))
     return [[_text(value), count] for value, count in pairs[:TOP_VALUES]]
+
+
+def _distinct(array: pa.Array, counted: bool) -> tuple[int, pa.StructArray | None]:
+    """The number of distinct values (null not counted), and their counts when asked: one hashing pass."""
+    if not len(array):
+        return 0, None
+    null = 1 if array.null_count else 0
+    if counted:
+        counts = pc.value_counts(array)
+        return len(counts) - null, counts
+    # unique() is about twice as fast as count_distinct() on text; it lists null once when there is one.
+    return len(pc.unique(array)) - null, None
 
 
 def dictionary_entry(
@@ -36,13 +47,13 @@ def dictionary_entry(
     """The fields of one DictionaryEntry for `column`."""
     array = column.array
     n_missing = array.null_count
-    # unique() is about twice as fast as count_distinct() on text; it lists null once when there is one.
-    n_distinct = len(pc.unique(array)) - (1 if n_missing else 0) if len(array) else 0
+    may_list_categories = column.type in ("text", "integer", "boolean")
+    n_distinct, counts = _distinct(array, counted=may_list_categories)
     minimum = maximum = ""
     if column.type in ("integer", "number", "date", "datetime") and n_missing < len(array):
         extremes = pc.min_max(array)
         minimum, maximum = _text(extremes["min"].as_py()), _text(extremes["max"].as_py())
-    categorical = column.type in ("text", "integer", "boolean") and 0 < n_distinct <= MAX_CATEGORIES
+    categorical = may_list_categories and 0 < n_distinct <= MAX_CATEGORIES
     return {
         "position": position,
         "name": name,
@@ -56,5 +67,5 @@ def dictionary_entry(
         "invalid_examples": column.invalid_examples,
         "minimum": minimum[:255],
         "maximum": maximum[:255],
-        "top_values": _top_values(array) if categorical else [],
+        "top_values": _top_values(counts) if categorical else [],
     }

@@ -8,6 +8,7 @@
 - otherwise text, as written. Empty (or blank) values are missing in every type.
 """
 
+import contextlib
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -136,17 +137,21 @@ def _is_boolean(sample: pa.Array, candidates: pa.Array) -> bool:
 def infer_text_column(values: pa.Array) -> TypedColumn:
     """Type one column of text (values as read, nulls only where the reader had no value)."""
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    stripped = pc.utf8_trim_whitespace(values)
-    # Lengths compare faster than text; a column without empty values (the usual case) needs no filtering.
-    present = pc.fill_null(pc.greater(pc.binary_length(stripped), 0), False)
-    every_present = stripped.null_count == 0 and pc.all(present).as_py() is not False
-    candidates = stripped if every_present else pc.filter(stripped, present)
-    if len(candidates) == 0:
+    present = _present(values)
+    every_present = values.null_count == 0 and pc.all(present).as_py() is not False
+    raw_candidates = values if every_present else pc.filter(values, present)
+    if len(raw_candidates) == 0:
         return TypedColumn(_null_where_absent(values, present), "text")
-    kept = stripped if every_present else _null_where_absent(stripped, present)
+    raw_kept = values if every_present else _null_where_absent(values, present)
+    typed = _clean_numbers(raw_candidates, raw_kept)
+    if typed is not None:
+        return typed
+    # The full rules read values without their surrounding spaces: " 3 " is the integer 3.
+    candidates = pc.utf8_trim_whitespace(raw_candidates)
+    kept = pc.utf8_trim_whitespace(raw_kept)
     sample = candidates.slice(0, DATE_SAMPLE)
     if _is_integer(sample, candidates):
-        return TypedColumn(pc.cast(kept, pa.int64()), "integer")
+        return TypedColumn(_integers(kept), "integer")
     numbers = _as_numbers(sample, candidates, kept)
     if numbers is not None:
         return TypedColumn(numbers, "number")
@@ -158,6 +163,45 @@ def infer_text_column(values: pa.Array) -> TypedColumn:
         if len(candidates) - dates.n_invalid >= DATE_SHARE * len(candidates):
             return dates
     return TypedColumn(_null_where_absent(values, present), "text")
+
+
+def _present(values: pa.Array) -> pa.Array:
+    """True where a value holds something other than spaces; found without copying the text."""
+    empty = pc.or_(pc.equal(pc.binary_length(values), 0), pc.utf8_is_space(values))
+    return pc.fill_null(pc.invert(empty), False)
+
+
+def _integers(kept: pa.Array) -> pa.Array:
+    """Whole numbers as int64; Arrow's cast refuses a leading plus sign, which the integer pattern allows."""
+    return pc.cast(pc.replace_substring_regex(kept, r"^\+", ""), pa.int64())
+
+
+def _clean_numbers(candidates: pa.Array, kept: pa.Array) -> TypedColumn | None:
+    """The common case settled in one cast: plain integers or decimals with no spaces, signs of plus, leading
+    zeros, non-finite values or 19 digits. None leaves the column to the full rules, which decide the same
+    way on every column this accepts."""
+    sample = candidates.slice(0, DATE_SAMPLE)
+    if _all_match(sample, INTEGER) and not _has_integer_suspects(candidates):
+        with contextlib.suppress(pa.ArrowInvalid):
+            return TypedColumn(pc.cast(kept, pa.int64()), "integer")
+    elif _all_match(sample, NUMBER):
+        try:
+            numbers = pc.cast(kept, pa.float64())
+        except pa.ArrowInvalid:
+            return None
+        if pc.all(pc.is_finite(numbers)).as_py() is not False and not _looks_like_identifier(candidates):
+            return TypedColumn(numbers, "number")
+    return None
+
+
+def _has_integer_suspects(candidates: pa.Array) -> bool:
+    """Values a cast to int64 could read in a way the integer rules would not: a leading zero (also "0x1F",
+    which Arrow reads as hexadecimal) or 19 characters and more."""
+    lengths = pc.binary_length(candidates)
+    suspects = pc.greater_equal(lengths, 19)
+    suspects = pc.or_(suspects, pc.and_(pc.starts_with(candidates, "0"), pc.greater(lengths, 1)))
+    suspects = pc.or_(suspects, pc.and_(pc.starts_with(candidates, "-0"), pc.greater(lengths, 2)))
+    return pc.any(suspects).as_py() is True
 
 
 def type_declared_column(values: pa.Array) -> TypedColumn:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from apps.datasets.models import DatasetVersion
@@ -337,8 +338,16 @@ def _stat_reader(fmt: str):
     }[fmt]
 
 
+def _empty_text_as_missing(text: pa.Array) -> pa.Array:
+    return pc.if_else(pc.equal(pc.binary_length(text), 0), pa.scalar(None, text.type), text)
+
+
 def _statistical_column(series) -> pa.Array:
-    """A column from pyreadstat in its declared type: whole-number doubles stay doubles unless all whole."""
+    """A column from pyreadstat in its declared type: whole-number doubles stay doubles unless all whole.
+
+    An empty text value is missing: SAS stores a missing text value as blanks, which read as '', and Stata and
+    SPSS take an empty text value for missing too.
+    """
     if series.dtype == object:
         values = [None if value is None or (isinstance(value, float) and value != value) else value for value in series]
         kinds = {type(value) for value in values if value is not None}
@@ -349,7 +358,11 @@ def _statistical_column(series) -> pa.Array:
         if kinds <= {datetime.time}:
             return pa.array([value.isoformat() if value else None for value in values], type=pa.string())
         return pa.array([None if value is None else str(value) for value in values], type=pa.string())
-    return pa.Array.from_pandas(series)
+    array = pa.Array.from_pandas(series)
+    # pandas' own text dtype, in which pyreadstat returns text columns.
+    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        return _empty_text_as_missing(array)
+    return array
 
 
 # ------------------------------------------------------------------------- the file's own missing values

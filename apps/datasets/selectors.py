@@ -28,17 +28,29 @@ def version_parse_job(version: DatasetVersion) -> Job | None:
     return job_latest_for_target(version, kind=PARSE_JOB_KIND)
 
 
-def version_table(version: DatasetVersion) -> pa.Table:
+def _require_parsed(version: DatasetVersion) -> None:
     if version.status != DatasetVersion.Status.PARSED or not version.parquet_name:
         raise ApplicationError(
             f"Version {version.number} of this trial's data is not parsed ({version.get_status_display()}).",
             code="not_parsed",
             status=409,
         )
-    with storage.dataset_storage().open(version.parquet_name, "rb") as handle:
-        return pq.read_table(handle)
 
 
-def version_frame(version: DatasetVersion) -> pd.DataFrame:
+def version_table(version: DatasetVersion, columns: list[str] | None = None) -> pa.Table:
+    """The parsed table, or only `columns` of it (Parquet reads just those)."""
+    _require_parsed(version)
+    with storage.local_path(version.parquet_name) as path:
+        return pq.read_table(path, columns=columns, memory_map=True)
+
+
+def version_column_names(version: DatasetVersion) -> list[str]:
+    """The parsed table's column names, from the Parquet file's footer (no data is read)."""
+    _require_parsed(version)
+    with storage.local_path(version.parquet_name) as path:
+        return pq.read_schema(path).names
+
+
+def version_frame(version: DatasetVersion, columns: list[str] | None = None) -> pd.DataFrame:
     """The parsed table: integers as Int64, text as string, booleans as boolean, dates as datetime64."""
-    return version_table(version).to_pandas(types_mapper=_PANDAS_TYPES.get, date_as_object=False)
+    return version_table(version, columns).to_pandas(types_mapper=_PANDAS_TYPES.get, date_as_object=False)

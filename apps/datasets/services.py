@@ -3,13 +3,12 @@
 import hashlib
 import logging
 import os
-import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
@@ -23,10 +22,11 @@ from apps.datasets import declarations as declared
 from apps.datasets import storage
 from apps.datasets.dictionary import dictionary_entry
 from apps.datasets.formats import detect_format
-from apps.datasets.inference import infer_text_column, type_declared_column
+from apps.datasets.inference import TypedColumn, infer_text_column, type_declared_column
 from apps.datasets.isolation import run_isolated
 from apps.datasets.models import DatasetVersion, DictionaryEntry
 from apps.datasets.readers import Limits, read_source
+from apps.datasets.tables import write_parquet
 from apps.jobs.context import JobContext
 from apps.jobs.errors import JobInputError
 from apps.jobs.models import Job
@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 PARSE_JOB_KIND = "dataset_parse"
 PARSE_TASK = "apps.datasets.tasks.dataset_parse_task"
 # Bumped when parsing changes what it produces, so a new parse never reuses an old table's name.
-PARSER_VERSION = 1
+PARSER_VERSION = 2
 HEAD_SIZE = 64 * 1024
 
 
@@ -314,10 +314,13 @@ def _limits() -> Limits:
     )
 
 
-def _type_column(source, position: int, name: str):
+def _type_column(source, name: str) -> TypedColumn:
     raw = source.table.column(name)
-    column = infer_text_column(raw) if name in source.untyped else type_declared_column(raw)
-    entry = dictionary_entry(
+    return infer_text_column(raw) if name in source.untyped else type_declared_column(raw)
+
+
+def _entry(source, position: int, name: str, column: TypedColumn) -> dict:
+    return dictionary_entry(
         position=position,
         name=name,
         column=column,
@@ -325,32 +328,10 @@ def _type_column(source, position: int, name: str):
         value_labels=source.value_labels.get(name),
         source_format=source.source_formats.get(name, ""),
     )
-    return column.array, entry
 
 
-def _typed_table(source) -> tuple[pa.Table, list[dict]]:
-    """Type every column and describe it; Arrow's compute functions release the GIL, so columns go in threads."""
-    names = source.table.column_names
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        results = list(pool.map(lambda item: _type_column(source, *item), enumerate(names, start=1)))
-    table = pa.table({name: array for name, (array, _) in zip(names, results, strict=True)})
-    return table, [entry for _, entry in results]
-
-
-def _store_parquet(path: Path, sha256: str, declarations_hash: str = "") -> str:
-    name = storage.parsed_name(sha256, PARSER_VERSION, declarations_hash)
-    with path.open("rb") as handle:
-        return storage.store_once(name, File(handle, name=name))
-
-
-def _statistics_columns(table: pa.Table) -> list[str]:
-    """Columns whose min/max the Parquet file keeps: not text, where they cost more than the rest of the write
-    (a million distinct ids) and nothing reads them."""
-    return [
-        field.name
-        for field in table.schema
-        if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type))
-    ]
+def _thread_count() -> int:
+    return max(2, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -367,15 +348,41 @@ class ParseInput:
 
 
 def parse_in_child(task: ParseInput, progress) -> dict:
-    """The part of parsing that runs in the isolated child: read, type, describe, write the Parquet file."""
+    """The part of parsing that runs in the isolated child: read, type, describe, write the Parquet file.
+
+    Arrow's compute functions and its Parquet writer release the GIL, so columns are typed in threads, and
+    the table is written in one thread while its dictionary is summarised in another.
+    """
+    started = time.perf_counter()
     source = read_source(task.path, task.format, task.head, task.limits)
     applied = declared.apply_to_source(source, task.declarations)
+    read = time.perf_counter()
     progress(55, "Detecting the type of each column")
-    table, entries = _typed_table(source)
+    names = source.table.column_names
+    with ThreadPoolExecutor(max_workers=_thread_count()) as pool:
+        columns = list(pool.map(lambda name: _type_column(source, name), names))
+        table = pa.table({name: column.array for name, column in zip(names, columns, strict=True)})
+        typed = time.perf_counter()
+        progress(80, "Writing the typed table")
+        writing = pool.submit(write_parquet, table, task.parquet_path)
+        entries = [
+            _entry(source, position, name, column)
+            for position, (name, column) in enumerate(zip(names, columns, strict=True), start=1)
+        ]
+        writing.result()
     entries = declared.describe_entries(entries, applied)
-    progress(80, "Writing the typed table")
-    pq.write_table(table, task.parquet_path, compression="snappy", write_statistics=_statistics_columns(table))
-    return {"entries": entries, "options": source.options, "rows": table.num_rows, "columns": table.num_columns}
+    seconds = {
+        "read": round(read - started, 3),
+        "type": round(typed - read, 3),
+        "write_and_describe": round(time.perf_counter() - typed, 3),
+    }
+    return {
+        "entries": entries,
+        "options": source.options,
+        "rows": table.num_rows,
+        "columns": table.num_columns,
+        "seconds": seconds,
+    }
 
 
 def dataset_parse(*, version_id: int, context: JobContext) -> dict:
@@ -384,7 +391,8 @@ def dataset_parse(*, version_id: int, context: JobContext) -> dict:
     if version.status == DatasetVersion.Status.PARSED:
         return {"rows": version.n_rows, "columns": version.n_columns, "already_parsed": True}
     context.progress(5, "Detecting the format")
-    with storage.local_path(version.storage_name) as path, tempfile.TemporaryDirectory() as scratch:
+    parquet_name = storage.parsed_name(version.sha256, PARSER_VERSION, declared.declarations_hash(version.declarations))
+    with storage.local_path(version.storage_name) as path, storage.new_file(parquet_name) as parquet_path:
         with path.open("rb") as handle:
             head = handle.read(HEAD_SIZE)
         detection = detect_format(head, str(path))
@@ -392,7 +400,6 @@ def dataset_parse(*, version_id: int, context: JobContext) -> dict:
         if detection.refusal:
             raise JobInputError(detection.refusal)
         context.progress(15, f"Reading the {DatasetVersion.Format(detection.format).label} file")
-        parquet_path = Path(scratch) / "table.parquet"
         parsed, peak_mb = run_isolated(
             parse_in_child,
             ParseInput(
@@ -407,7 +414,6 @@ def dataset_parse(*, version_id: int, context: JobContext) -> dict:
             time_limit=settings.DATASET_PARSE_TIME_LIMIT_SECONDS,
             on_progress=context.progress,
         )
-        parquet_name = _store_parquet(parquet_path, version.sha256, declared.declarations_hash(version.declarations))
     context.progress(95, "Saving the data dictionary")
     with transaction.atomic():
         version = DatasetVersion.objects.select_for_update().get(pk=version_id)
@@ -429,4 +435,5 @@ def dataset_parse(*, version_id: int, context: JobContext) -> dict:
         "columns": parsed["columns"],
         "format": detection.format,
         "peak_memory_mb": round(peak_mb),
+        "seconds": parsed["seconds"],
     }

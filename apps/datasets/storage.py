@@ -1,11 +1,12 @@
 """Where participant files live: the `datasets` storage, by content hash, written once and never deleted."""
 
 import contextlib
+import hashlib
 import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from django.core.files import File
@@ -15,6 +16,8 @@ from django.core.files.storage import Storage, storages
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1024 * 1024
+# Files being written for the storage wait here, on its own file system, to be renamed into place.
+INCOMING = ".incoming"
 
 
 def dataset_storage() -> Storage:
@@ -76,6 +79,86 @@ def _write_atomically(path: Path, content: File, mode: int | None) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(partial)
         raise
+
+
+@contextlib.contextmanager
+def new_file(name: str) -> Iterator[Path]:
+    """A path to write a new file at, stored under `name` once the block ends without an error.
+
+    On disk the file is written beside its place and renamed into it, so nothing is copied and the name never
+    shows a partial file; other storages receive the finished file. A file already under `name` is replaced:
+    use it for files derived again from stored ones (parsed tables), whose bytes depend only on their inputs.
+    """
+    storage = dataset_storage()
+    try:
+        final = Path(storage.path(name))
+    except NotImplementedError:
+        with tempfile.TemporaryDirectory() as scratch:
+            path = Path(scratch) / "new"
+            yield path
+            if storage.exists(name):
+                storage.delete(name)
+            with path.open("rb") as handle:
+                storage.save(name, File(handle, name=name))
+        return
+    final.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".partial")
+    os.close(handle)
+    try:
+        yield Path(partial)
+        if storage.file_permissions_mode is not None:
+            os.chmod(partial, storage.file_permissions_mode)
+        os.replace(partial, final)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial)
+        raise
+
+
+def store_new(write: Callable[[Path], None], name_for: Callable[[str], str]) -> tuple[str, str]:
+    """Write a file with write(path) and store it under name_for(its SHA-256); (stored name, SHA-256).
+
+    On disk the file is written inside the storage and renamed into its place, so it is never copied; a file
+    already under that name holds the same bytes and is kept.
+    """
+    storage = dataset_storage()
+    try:
+        incoming = Path(storage.path(INCOMING))
+    except NotImplementedError:
+        with tempfile.TemporaryDirectory() as scratch:
+            path = Path(scratch) / "new"
+            write(path)
+            sha256 = file_sha256(path)
+            with path.open("rb") as handle:
+                return store_once(name_for(sha256), File(handle, name=path.name)), sha256
+    incoming.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(dir=incoming, suffix=".partial")
+    os.close(handle)
+    try:
+        write(Path(partial))
+        sha256 = file_sha256(Path(partial))
+        name = name_for(sha256)
+        final = Path(storage.path(name))
+        if final.exists() and final.stat().st_size == Path(partial).stat().st_size:
+            os.unlink(partial)
+            return name, sha256
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if storage.file_permissions_mode is not None:
+            os.chmod(partial, storage.file_permissions_mode)
+        os.replace(partial, final)
+        return name, sha256
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial)
+        raise
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK_SIZE):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 @contextlib.contextmanager

@@ -3,7 +3,7 @@ a rule changes only through the service that keeps its earlier revisions."""
 
 from django.contrib import admin
 
-from apps.core.admin import CoordinatorAdmin, coordinates_any_review
+from apps.core.admin import CoordinatorAdmin, ReadOnlyCoordinatorAdmin, coordinates_any_review
 from apps.harmonisation.models import HarmonisedTable, Mapping, MappingRule, SchemaVariable
 
 
@@ -14,20 +14,6 @@ class SchemaVariableAdmin(CoordinatorAdmin):
     search_fields = ["name", "label", "description"]
     list_select_related = ["review"]
     ordering = ["review", "position", "name"]
-
-
-class ReadOnlyCoordinatorAdmin(CoordinatorAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return coordinates_any_review(request)
 
 
 class MappingRuleInline(admin.TabularInline):

@@ -6,14 +6,13 @@ text that is not a number) are flagged in the target's flag column, never droppe
 kept, and a value that cannot is named in its flag.
 """
 
-import io
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from apps.core.errors import ApplicationError
 from apps.harmonisation import expressions, units
@@ -34,6 +33,7 @@ TEXT, INTEGER, NUMBER, DATE, CATEGORY = "text", "integer", "number", "date", "ca
 TYPES = (TEXT, INTEGER, NUMBER, DATE, CATEGORY)
 
 SOURCE_ROW = "source_row"
+RULE_THREADS = 2
 FLAG_SUFFIX = "__flag"
 
 
@@ -407,41 +407,38 @@ def _check_range(values: pd.Series, target: Target, flags: _Flags) -> int:
     return int(outside.sum())
 
 
+def columns_read(targets: list[Target], rules: list[Rule], columns: list[str]) -> list[str]:
+    """The source columns the rules read, in the source's order; a rule that cannot run is refused here."""
+    by_name = {target.name: target for target in targets}
+    read = {name for rule in rules for name in check_rule(rule, by_name[rule.target], columns).source_variables}
+    return [name for name in columns if name in read]
+
+
 def harmonise(
     frame: pd.DataFrame, targets: list[Target], rules: list[Rule], *, on_progress=None
 ) -> tuple[pd.DataFrame, dict[str, Outcome]]:
     """The harmonised table: the source row number, then each target and its flag column, in schema order.
 
-    Targets without a rule are left out; the log lists them as without a rule.
+    Targets without a rule are left out; the log lists them as without a rule. The rules only read the frame,
+    and most of their work is in numpy and Arrow, which release the GIL, so they run in two threads.
     """
     by_target = {rule.target: rule for rule in rules}
+    ruled = [target for target in targets if target.name in by_target]
     columns: dict[str, pd.Series] = {SOURCE_ROW: pd.Series(np.arange(1, len(frame) + 1), index=frame.index)}
     outcomes: dict[str, Outcome] = {}
-    for target in targets:
-        rule = by_target.get(target.name)
-        if rule is None:
-            continue
-        outcome = apply_rule(rule, target, frame)
-        outcomes[target.name] = outcome
-        if on_progress is not None:
-            on_progress(len(outcomes), len(by_target), target.name)
-        columns[target.name] = outcome.values
-        columns[target.name + FLAG_SUFFIX] = outcome.flags
+    with ThreadPoolExecutor(max_workers=RULE_THREADS) as pool:
+        applied = pool.map(lambda target: apply_rule(by_target[target.name], target, frame), ruled)
+        for target, outcome in zip(ruled, applied, strict=True):
+            outcomes[target.name] = outcome
+            if on_progress is not None:
+                on_progress(len(outcomes), len(ruled), target.name)
+            columns[target.name] = outcome.values
+            columns[target.name + FLAG_SUFFIX] = outcome.flags
     # concat joins the columns as they are; DataFrame(dict) would copy every float column into one block.
     table = pd.concat(columns, axis=1).reset_index(drop=True)
     return table, outcomes
 
 
-def table_to_parquet(table: pd.DataFrame) -> bytes:
-    """The harmonised table as Parquet bytes (Snappy), the same bytes for the same table."""
-    arrow = pa.Table.from_pandas(table, preserve_index=False)
-    # Min/max statistics of text columns (a million distinct ids) cost more than the rest of the write, and
-    # nothing reads them; numbers and dates keep theirs.
-    with_statistics = [
-        field.name
-        for field in arrow.schema
-        if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type))
-    ]
-    buffer = io.BytesIO()
-    pq.write_table(arrow, buffer, write_statistics=with_statistics)
-    return buffer.getvalue()
+def table_to_arrow(table: pd.DataFrame) -> pa.Table:
+    """The harmonised table as Arrow, to be written with apps.datasets.tables.write_parquet."""
+    return pa.Table.from_pandas(table, preserve_index=False)

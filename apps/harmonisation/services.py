@@ -8,7 +8,6 @@ import hashlib
 import json
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -17,7 +16,9 @@ from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent
 from apps.core.services import assign_fields, audit_record, snapshot, update_and_audit, validate
 from apps.datasets.models import DatasetVersion
-from apps.datasets.storage import store_once
+from apps.datasets.selectors import version_column_names, version_frame
+from apps.datasets.storage import store_new
+from apps.datasets.tables import write_parquet
 from apps.harmonisation import rules
 from apps.harmonisation.models import HarmonisedTable, Mapping, MappingRule, SchemaVariable
 from apps.harmonisation.selectors import apply_jobs, current_rules, source_columns
@@ -403,8 +404,6 @@ def harmonised_table_build(
     *, mapping: Mapping, job: Job | None = None, actor=None, context: JobContext | None = None
 ) -> HarmonisedTable:
     """Apply the current rules to the whole source version and store the table; raises JobInputError on bad input."""
-    from apps.datasets.selectors import version_frame
-
     with transaction.atomic():
         locked = Mapping.objects.select_for_update().get(pk=mapping.pk)
         revision = locked.revision
@@ -424,27 +423,35 @@ def harmonised_table_build(
     if existing is not None:
         return existing  # the same rules on the same data: the table already stands
     _progress(context, 5, "Reading the parsed data")
+    targets = [rule.target.as_target() for rule in mapping_rules]
+    rule_list = [rule.as_rule() for rule in mapping_rules]
     try:
-        frame = version_frame(mapping.source_version)
+        names = version_column_names(mapping.source_version)
     except ApplicationError as error:
         raise JobInputError(error.message)
+    try:
+        columns = rules.columns_read(targets, rule_list, names)
+    except ApplicationError as error:
+        raise JobInputError(f"A rule could not be applied: {error.message}")
+    frame = version_frame(mapping.source_version, columns)
+    _step_done(context, "read")
     _progress(context, 30, f"Applying {len(mapping_rules)} rules to {len(frame)} rows")
-    targets = [rule.target.as_target() for rule in mapping_rules]
     try:
         table, outcomes = rules.harmonise(
             frame,
             targets,
-            [rule.as_rule() for rule in mapping_rules],
+            rule_list,
             on_progress=lambda done, total, name: _progress(
                 context, 30 + 50 * done // max(total, 1), f"Applied {done} of {total} rules ({name})"
             ),
         )
     except ApplicationError as error:
         raise JobInputError(f"A rule could not be applied: {error.message}")
+    _step_done(context, "rules")
     _progress(context, 80, "Storing the harmonised table")
-    content = rules.table_to_parquet(table)
-    sha256 = hashlib.sha256(content).hexdigest()
-    name = store_once(harmonised_name(sha256), ContentFile(content))
+    arrow = rules.table_to_arrow(table)
+    name, sha256 = store_new(lambda path: write_parquet(arrow, path), harmonised_name)
+    _step_done(context, "write")
     flag_columns = [column for column in table.columns if column.endswith(rules.FLAG_SUFFIX)]
     flagged_rows = int(table[flag_columns].notna().any(axis=1).sum()) if flag_columns else 0
     by_target = {rule.target.name: rule for rule in mapping_rules}
@@ -495,6 +502,11 @@ def _table_record(*, mapping: Mapping, actor, mapping_revision: int, input_sha25
 
 def _stats(outcome: rules.Outcome) -> dict:
     return {key: value for key, value in outcome.stats.items() if isinstance(value, int | float | str)}
+
+
+def _step_done(context: JobContext | None, name: str) -> None:
+    if context is not None:
+        context.step_done(name)
 
 
 def _progress(context: JobContext | None, percent: int, message: str) -> None:

@@ -2,6 +2,7 @@
 
 import logging
 import threading
+import time
 
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -28,6 +29,15 @@ class JobContext:
         self.job = job
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Seconds per named step, kept in the job's result: where the time of a slow job went.
+        self.seconds: dict[str, float] = {}
+        self._step_started = time.perf_counter()
+
+    def step_done(self, name: str) -> None:
+        """Record the time since the last step ended (or the work began) under `name`."""
+        now = time.perf_counter()
+        self.seconds[name] = round(now - self._step_started, 3)
+        self._step_started = now
 
     def _mine(self):
         return Job.objects.filter(pk=self.job.pk, state=Job.State.RUNNING, attempts=self.job.attempts)

@@ -187,7 +187,10 @@ def job_run(job_id: int, work: Work) -> Job | None:
             job, reason=f"The job stopped on an unexpected error (the worker's log has it under job {job.pk})."
         )
     else:
-        _finish(job, state=Job.State.SUCCEEDED, result=result or {})
+        result = result or {}
+        if context.seconds:
+            result = {**result, "seconds": {**context.seconds, **result.get("seconds", {})}}
+        _finish(job, state=Job.State.SUCCEEDED, result=result)
     job.refresh_from_db()
     return job
 

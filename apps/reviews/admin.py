@@ -2,12 +2,20 @@ from django.contrib import admin
 
 from apps.accounts.models import Membership, Role
 from apps.accounts.services import membership_create
-from apps.core.admin import AuditEventInline, CoordinatorAdmin, CoordinatorInline
+from apps.core.admin import AuditEventInline, CoordinatorAdmin, CoordinatorInline, ServiceCheckedModelForm
+from apps.reviews import services
 from apps.reviews.models import Outcome, Review
+
+
+class OutcomeForm(ServiceCheckedModelForm):
+    """The measure must fit the outcome's type in the admin as in the API."""
+
+    service_check = staticmethod(services.record_check)
 
 
 class OutcomeInline(CoordinatorInline, admin.TabularInline):
     model = Outcome
+    form = OutcomeForm
     fields = ["name", "type", "measure", "is_primary"]
 
 
@@ -42,6 +50,7 @@ class ReviewAdmin(CoordinatorAdmin):
 
 @admin.register(Outcome)
 class OutcomeAdmin(CoordinatorAdmin):
+    form = OutcomeForm
     list_display = ["name", "review", "type", "measure", "is_primary"]
     list_filter = ["type", "measure", ("review", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "review__title"]

@@ -44,6 +44,12 @@ def _check_measure(outcome: Outcome) -> None:
         )
 
 
+def record_check(instance) -> None:
+    """The services' own checks of an outcome, for writes that do not go through them (the admin's forms)."""
+    if isinstance(instance, Outcome):
+        _check_measure(instance)
+
+
 @transaction.atomic
 def outcome_create(*, review: Review, actor, **data) -> Outcome:
     outcome = Outcome(review=review)

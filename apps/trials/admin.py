@@ -1,38 +1,17 @@
-import copy
-
-from django import forms
 from django.contrib import admin, messages
-from django.forms.models import construct_instance
 
-from apps.core.admin import AuditEventInline, CoordinatorAdmin, CoordinatorInline
+from apps.core.admin import AuditEventInline, CoordinatorAdmin, CoordinatorInline, ServiceCheckedModelForm
 from apps.core.errors import ApplicationError
 from apps.trials import services
 from apps.trials.lifecycle import Status
 from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, StatusTransition, Trial
 
 
-class ServiceCheckedForm(forms.ModelForm):
+class ServiceCheckedForm(ServiceCheckedModelForm):
     """Admin forms run the services' checks too (a signed agreement needs its date, an attempt's contact
     belongs to its trial, a confidence interval is in order), so the admin cannot store what the API refuses."""
 
-    def clean(self):
-        cleaned = super().clean()
-        candidate = construct_instance(self, copy.copy(self.instance))
-        try:
-            services.record_check(candidate)
-        except ApplicationError as error:
-            self._add_service_error(error)
-        return cleaned
-
-    def _add_service_error(self, error: ApplicationError) -> None:
-        placed = False
-        for field, messages_ in error.details.items():
-            if field in self.fields:
-                for message in messages_:
-                    self.add_error(field, message)
-                placed = True
-        if not placed:
-            self.add_error(None, error.message)
+    service_check = staticmethod(services.record_check)
 
 
 class ContactInline(CoordinatorInline, admin.TabularInline):

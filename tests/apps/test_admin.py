@@ -177,3 +177,33 @@ def _inline_form(rf, user, trial, inline_class):
     request.user = user
     inline = inline_class(Trial, django_admin.site)
     return inline.get_formset(request, trial).form
+
+
+def test_coordinator_sees_only_their_reviews_jobs_and_cannot_change_them(client, coordinator):
+    from apps.checks.services import CHECK_TASK
+    from apps.jobs.services import job_create
+
+    mine = job_create(kind="harmonise", task="apps.harmonisation.tasks.mapping_apply_task", review=client.review)
+    theirs = job_create(kind="checks", task=CHECK_TASK, review=ReviewFactory())
+    unowned = job_create(kind="reminders", task="apps.trials.tasks.followups_notify_due_task")
+    page = client.get("/admin/jobs/job/")
+    assert page.status_code == 200
+    listed = set(page.context["cl"].result_list.values_list("pk", flat=True))
+    assert listed == {mine.pk}
+    assert client.get(f"/admin/jobs/job/{mine.pk}/change/").status_code == 200
+    assert client.get(f"/admin/jobs/job/{theirs.pk}/change/").status_code == 302
+    assert client.get(f"/admin/jobs/job/{unowned.pk}/change/").status_code == 302
+    assert client.post(f"/admin/jobs/job/{mine.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_an_outcome_whose_measure_does_not_fit_its_type_is_refused_in_the_admin(client, coordinator):
+    from apps.reviews.models import Outcome
+
+    form = {"review": client.review.pk, "name": "Mortality", "type": "continuous", "measure": "OR", "description": ""}
+    response = client.post("/admin/reviews/outcome/add/", form)
+    assert response.status_code == 200
+    assert "Use one of MD for a continuous outcome." in response.content.decode()
+    assert not Outcome.objects.exists()
+    response = client.post("/admin/reviews/outcome/add/", form | {"type": "binary"})
+    assert response.status_code == 302
+    assert Outcome.objects.get().measure == "OR"

@@ -33,10 +33,20 @@ def infer(values):
         (["inf", "1"], "text"),
         (["5/1/2020", "12/1/2020", "13/1/2020"], "date"),
         (["01JAN2020", "15feb2021"], "date"),
+        (["+5", "7"], "integer"),
+        (["0x1F", "12"], "text"),
+        (["-007", "5"], "text"),
+        (["5", "1.5"], "number"),
+        ([" 1.5", "2 "], "number"),
+        (["\u00a0", "3"], "integer"),
     ],
 )
 def test_types(values, kind):
     assert infer(values).type == kind
+
+
+def test_a_plus_sign_and_spaces_are_read_as_integers():
+    assert infer(["+5", " 7", "-2"]).array.to_pylist() == [5, 7, -2]
 
 
 def test_integers_keep_missing_values_missing():

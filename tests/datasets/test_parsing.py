@@ -14,6 +14,7 @@ import pytest
 from apps.datasets import selectors
 from apps.datasets.formats import SAS7BDAT_MAGIC, detect_format
 from apps.datasets.models import DatasetVersion
+from apps.datasets.selectors import version_parse_job
 
 from .conftest import stored_bytes
 
@@ -198,6 +199,13 @@ def test_refused_formats_say_why(tmp_path):
     assert parquet.refusal.startswith("Parquet files are not accepted")
     pickled = detect_format(pickle.dumps({"a": 1}, protocol=4))
     assert pickled.refusal.startswith("Python pickle files are not accepted: they can run code")
+
+
+def test_the_parse_job_reports_the_time_of_each_step(ingest):
+    version = ingest("steps.csv", b"id,age\n1,40\n2,51\n")
+    result = version_parse_job(version).result
+    assert list(result["seconds"]) == ["read", "type", "write_and_describe"]
+    assert all(seconds >= 0 for seconds in result["seconds"].values())
 
 
 def test_reading_stored_bytes_returns_the_upload(ingest):

@@ -66,6 +66,9 @@ def test_apply_job_end_to_end(mapping, schema, analyst, eager, django_capture_on
     assert job.kind == "harmonise" and job.trial == mapping.trial and job.progress == 100
     table = HarmonisedTable.objects.get(pk=job.result["harmonised_table"])
     assert table.job == job and job.result["rows"] == 6 and job.result["flagged_rows"] == 3
+    # The job's result says where its time went, step by step.
+    assert list(job.result["seconds"]) == ["read", "rules", "write"]
+    assert all(seconds >= 0 for seconds in job.result["seconds"].values())
     # A second delivery of the same job does nothing.
     assert services.mapping_apply_run(job.pk) is None
     assert HarmonisedTable.objects.count() == 1

@@ -16,7 +16,9 @@ class Command(BaseCommand):
             f"{counts['agreements']} agreements, {counts['approvals']} ethics approvals"
         )
         self.stdout.write(
-            "Log in at http://127.0.0.1:8000/accounts/login/ as (password for all: " + DEMO_PASSWORD + "):"
+            "Log in at /accounts/login/ of the running app (make run prints its address) as (password for all: "
+            + DEMO_PASSWORD
+            + "):"
         )
         for user in result.users:
             role = user.memberships.filter(review=result.review).values_list("role", flat=True).first()
