@@ -14,6 +14,8 @@ from .errors import AnalysisError
 
 LEVEL = 0.95
 MAX_ITERATIONS = 10_000
+# Fisher scoring converges in tens of steps when it converges at all; past this it is overshooting.
+FISHER_ITERATIONS = 1_000
 STEP_TOLERANCE = 1e-13
 LOCAL_MAXIMUM_TOLERANCE = np.finfo(float).eps ** 0.25  # metafor's control$tol for its ll0 check
 
@@ -162,24 +164,62 @@ def log_likelihood(y, v, tau2: float, method: str) -> float:
 
 def _fisher_scoring(y, v, method: str) -> Tau2Fit:
     tau2 = max(0.0, _hedges(y, v))
-    iteration = 0
-    while iteration < MAX_ITERATIONS:
+    iteration, converged = 0, False
+    while iteration < FISHER_ITERATIONS and not converged:
         iteration += 1
         step = _scoring_step(y, v, tau2, method)
         while tau2 + step < 0:
             step /= 2
         tau2 += step
-        if abs(step) <= STEP_TOLERANCE * max(1.0, tau2):
-            break
-    if iteration == MAX_ITERATIONS:
-        return Tau2Fit(tau2, MAX_ITERATIONS, False, [f"The {method} estimate of tau2 did not converge."])
+        converged = abs(step) <= STEP_TOLERANCE * max(1.0, tau2)
     warnings = []
+    if not converged:
+        # Fisher scoring can overshoot back and forth for ever (where R's rma.uni stops with an error); the
+        # estimate is still the root of the score, which a bracketing search finds whatever the order of trials.
+        tau2, iterations = _score_root(y, v, method)
+        warnings.append(
+            f"Fisher scoring did not converge for the {method} estimate of tau2; it was found as the root of the "
+            "score function instead."
+        )
+        iteration += iterations
     if method in ("ML", "REML") and tau2 > 0:
         # As metafor: a stationary point below the likelihood at tau2 = 0 is a local maximum; take 0.
         if log_likelihood(y, v, 0.0, method) - log_likelihood(y, v, tau2, method) > LOCAL_MAXIMUM_TOLERANCE:
             warnings.append(f"The {method} search stopped at a local maximum; tau2 was set to 0.")
             tau2 = 0.0
     return Tau2Fit(tau2, iteration, True, warnings)
+
+
+def _score(y, v, tau2: float, method: str) -> float:
+    """A positive multiple of the derivative of the ML or REML log-likelihood in tau2 (for EB: of k - 1 minus
+    the generalised Q, whose root the EB iteration seeks, the Paule-Mandel equation)."""
+    mu, w = weighted_mean(y, v, tau2)
+    residual = y - mu
+    if method == "ML":
+        return float(np.sum(w**2 * residual**2) - np.sum(w))
+    if method == "REML":
+        sum_w = np.sum(w)
+        return float(np.sum(w**2 * residual**2) - (sum_w - np.sum(w**2) / sum_w))
+    return float(np.sum(w * residual**2) - (len(y) - 1))
+
+
+def _score_root(y, v, method: str) -> tuple[float, int]:
+    """tau2 where the score is zero, or 0 when it is negative there already; (tau2, iterations)."""
+    if _score(y, v, 0.0, method) <= 0:
+        return 0.0, 0
+    upper = _bracket_upper(lambda t: _score(y, v, t, method), 100.0)
+    root, info = optimize.brentq(
+        lambda t: _score(y, v, t, method),
+        0.0,
+        upper,
+        xtol=1e-300,
+        rtol=4 * np.finfo(float).eps,
+        maxiter=MAX_ITERATIONS,
+        full_output=True,
+    )
+    if not info.converged:
+        raise AnalysisError(f"The {method} estimate of tau2 could not be found: its search did not converge.")
+    return root, info.iterations
 
 
 def estimate_tau2(y: np.ndarray, v: np.ndarray, method: str) -> Tau2Fit:

@@ -160,3 +160,18 @@ def test_swapping_arms_negates_log_hazard_ratios(seed):
         assert after["estimate"] == pytest.approx(-before["estimate"], rel=1e-8, abs=1e-10)
         assert after["se"] == pytest.approx(before["se"], rel=1e-8)
     assert second["pooled"]["estimate"] == pytest.approx(-first["pooled"]["estimate"], rel=1e-7, abs=1e-9)
+
+
+def test_an_overshooting_fisher_scoring_still_gives_the_likelihood_maximum_in_any_order():
+    # Fisher scoring oscillates with growing steps on these trials (R's rma.uni stops with an error there);
+    # the estimate is the maximum of the REML likelihood whatever the order of the trials.
+    y = np.array([0, 0, 0, 0, 0, 0, 0, 0, 1, 2, -2, 0.0])
+    v = np.array([1, 1, 1, 1, 1, 1, 2, 2, 2.25, 4, 0.5, 1])
+    from ipdstats.pooling import log_likelihood
+
+    grid = np.linspace(0.0, 1.0, 100_001)
+    best = grid[np.argmax([log_likelihood(y, v, t, "REML") for t in grid])]
+    for order in (list(range(12)), list(range(11, -1, -1)), [11, 3, 8, 0, 5, 9, 1, 10, 2, 7, 4, 6]):
+        result = pool(y[order], v[order], tau2_method="REML")
+        assert result.tau2 == pytest.approx(best, abs=2e-5)
+        assert result.tau2 == pytest.approx(0.14520223754902, rel=1e-9)
