@@ -25,6 +25,9 @@ class DatasetJobSerializer(serializers.ModelSerializer):
             "error",
             "heartbeat_at",
             "result",
+            "created_at",
+            "started_at",
+            "finished_at",
         ]
 
 
