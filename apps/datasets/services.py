@@ -351,7 +351,7 @@ def parse_in_child(task: ParseInput, progress) -> dict:
     """The part of parsing that runs in the isolated child: read, type, describe, write the Parquet file.
 
     Arrow's compute functions and its Parquet writer release the GIL, so columns are typed in threads, and
-    the table is written in one thread while its dictionary is summarised in another.
+    the table is written while its dictionary is summarised.
     """
     started = time.perf_counter()
     source = read_source(task.path, task.format, task.head, task.limits)
@@ -364,11 +364,11 @@ def parse_in_child(task: ParseInput, progress) -> dict:
         table = pa.table({name: column.array for name, column in zip(names, columns, strict=True)})
         typed = time.perf_counter()
         progress(80, "Writing the typed table")
+        # The write goes first to the pool; the columns' summaries queue behind it, so one thread writes while
+        # the other summarises, and both summarise once the write is done.
         writing = pool.submit(write_parquet, table, task.parquet_path)
-        entries = [
-            _entry(source, position, name, column)
-            for position, (name, column) in enumerate(zip(names, columns, strict=True), start=1)
-        ]
+        described = zip(range(1, len(names) + 1), names, columns, strict=True)
+        entries = list(pool.map(lambda item: _entry(source, *item), described))
         writing.result()
     entries = declared.describe_entries(entries, applied)
     seconds = {
