@@ -114,6 +114,9 @@ def _clean_codes(raw, field: str) -> list[str]:
             raise _invalid(field, "an empty code: empty values are missing without a declaration.")
         if len(code) > MAX_CODE_LENGTH:
             raise _invalid(field, f"the code '{code[:20]}...' is longer than {MAX_CODE_LENGTH} characters.")
+        if "," in code:
+            # The page lists codes separated by commas, so a code holding one could not be shown and kept.
+            raise _invalid(field, f"the code '{code}' holds a comma; declare each code on its own.")
         if code not in codes:
             codes.append(code)
     return codes
@@ -131,7 +134,7 @@ def _clean_variable(name: str, raw, variable_type: str | None, *, statistical: b
         raise _invalid(field, 'give an object, e.g. {"missing_codes": ["-99"], "date_format": "%d/%m/%Y"}.')
     _check_keys(raw, {"missing_codes", "date_format"}, field)
     cleaned = {}
-    codes = _clean_codes(raw.get("missing_codes") or [], f"{field}.missing_codes")
+    codes = _clean_codes(raw.get("missing_codes", []), f"{field}.missing_codes")
     if codes:
         cleaned["missing_codes"] = codes
     fmt = raw.get("date_format")
@@ -160,10 +163,10 @@ def declarations_clean(raw, *, variables: dict[str, tuple[str, bool]], statistic
         raise _invalid("declarations", 'give an object: {"missing_codes": [...], "variables": {...}}.')
     _check_keys(raw, {"missing_codes", "variables"}, "declarations")
     cleaned = {}
-    codes = _clean_codes(raw.get("missing_codes") or [], "missing_codes")
+    codes = _clean_codes(raw.get("missing_codes", []), "missing_codes")
     if codes:
         cleaned["missing_codes"] = codes
-    declared = raw.get("variables") or {}
+    declared = raw.get("variables", {})
     if not isinstance(declared, dict):
         raise _invalid("variables", 'give an object keyed by variable name, e.g. {"age": {...}}.')
     by_variable = {}
@@ -217,8 +220,12 @@ def _code_counts(compared: pa.Array, mask: pa.Array, codes: list, labels: list[s
 
 
 def _numeric_codes(codes: list[str]) -> tuple[list[float], list[str]]:
-    pairs = [(float(code), code) for code in codes if re.match(NUMBER, code)]
-    return [value for value, _ in pairs], [code for _, code in pairs]
+    """The codes that are numbers, each value once ("-99" and "-99.0" are one code of a numeric column)."""
+    pairs: dict[float, str] = {}
+    for code in codes:
+        if re.match(NUMBER, code):
+            pairs.setdefault(float(code), code)
+    return list(pairs), list(pairs.values())
 
 
 def _null_declared(values: pa.Array, codes: list[str]) -> tuple[pa.Array, int, list[dict]]:

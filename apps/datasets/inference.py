@@ -181,7 +181,10 @@ def _clean_numbers(candidates: pa.Array, kept: pa.Array) -> TypedColumn | None:
     zeros, non-finite values or 19 digits. None leaves the column to the full rules, which decide the same
     way on every column this accepts."""
     sample = candidates.slice(0, DATE_SAMPLE)
-    if _all_match(sample, INTEGER) and not _has_integer_suspects(candidates):
+    if _all_match(sample, INTEGER):
+        # Whole numbers first: any doubt (a suspect, or a value the cast refuses) is left to the full rules.
+        if _has_integer_suspects(candidates):
+            return None
         with contextlib.suppress(pa.ArrowInvalid):
             return TypedColumn(pc.cast(kept, pa.int64()), "integer")
     elif _all_match(sample, NUMBER):

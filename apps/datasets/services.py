@@ -221,12 +221,16 @@ def dataset_declarations_set(*, version: DatasetVersion, actor, declarations: di
 
     Declarations replace the previous ones whole (`{}` removes them all). The upload and the Parquet tables
     already stored are kept: the new table gets a name of its own. Returns the parse job, or None when the
-    declarations are unchanged (nothing is read again). Only a parsed version takes declarations, so that
+    declarations are unchanged (nothing is read again). Only a parsed version (or one whose reading with
+    declarations failed: it keeps its last dictionary) takes declarations, so that
     they are checked against its variables and no parse is overtaken by another.
     """
     with transaction.atomic():
         version = DatasetVersion.objects.select_for_update().select_related("trial__review").get(pk=version.pk)
-        if version.status != DatasetVersion.Status.PARSED:
+        # A version whose reading with declarations failed keeps the dictionary of its last parse, against which
+        # corrected declarations are checked.
+        read_before = version.status == DatasetVersion.Status.FAILED and version.parsed_at is not None
+        if version.status != DatasetVersion.Status.PARSED and not read_before:
             raise ApplicationError(
                 f"Version {version.number} is {version.get_status_display().lower()}, not parsed; declare missing "
                 "codes and date formats once it is parsed.",
@@ -238,7 +242,7 @@ def dataset_declarations_set(*, version: DatasetVersion, actor, declarations: di
             variables=_declarable_variables(version),
             statistical=version.detected_format in declared.STATISTICAL_FORMATS,
         )
-        if cleaned == version.declarations:
+        if cleaned == version.declarations and not read_before:
             return None
         before = snapshot(version)
         version.declarations = cleaned
@@ -415,8 +419,13 @@ def dataset_parse(*, version_id: int, context: JobContext) -> dict:
             on_progress=context.progress,
         )
     context.progress(95, "Saving the data dictionary")
+    read_with = declared.declarations_hash(version.declarations)
     with transaction.atomic():
         version = DatasetVersion.objects.select_for_update().get(pk=version_id)
+        if declared.declarations_hash(version.declarations) != read_with:
+            # New declarations came while this parse ran (a delivery of an older job): the parse they queued
+            # reads the file with them, and this table must not stand for them.
+            return {"superseded": True, "reason": "the declarations changed while this parse ran"}
         before = snapshot(version)
         version.dictionary.all().delete()
         DictionaryEntry.objects.bulk_create([DictionaryEntry(version=version, **entry) for entry in parsed["entries"]])

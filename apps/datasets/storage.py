@@ -85,9 +85,10 @@ def _write_atomically(path: Path, content: File, mode: int | None) -> None:
 def new_file(name: str) -> Iterator[Path]:
     """A path to write a new file at, stored under `name` once the block ends without an error.
 
-    On disk the file is written beside its place and renamed into it, so nothing is copied and the name never
-    shows a partial file; other storages receive the finished file. A file already under `name` is replaced:
-    use it for files derived again from stored ones (parsed tables), whose bytes depend only on their inputs.
+    For files derived from stored ones (parsed tables), whose names say what they were derived from: a file
+    already under `name` is kept and the new one dropped, as in store_once. On disk the file is flushed and
+    renamed into its place, so nothing is copied and the name never shows a partial file, even after a crash;
+    other storages receive the finished file.
     """
     storage = dataset_storage()
     try:
@@ -96,23 +97,41 @@ def new_file(name: str) -> Iterator[Path]:
         with tempfile.TemporaryDirectory() as scratch:
             path = Path(scratch) / "new"
             yield path
-            if storage.exists(name):
-                storage.delete(name)
-            with path.open("rb") as handle:
-                storage.save(name, File(handle, name=name))
+            if not storage.exists(name):
+                with path.open("rb") as handle:
+                    storage.save(name, File(handle, name=name))
         return
     final.parent.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".partial")
     os.close(handle)
     try:
         yield Path(partial)
-        if storage.file_permissions_mode is not None:
-            os.chmod(partial, storage.file_permissions_mode)
-        os.replace(partial, final)
-    except BaseException:
+        _place(Path(partial), final, storage.file_permissions_mode)
+    finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(partial)
-        raise
+
+
+def _place(partial: Path, final: Path, mode: int | None) -> None:
+    """Move a finished file into its place unless one is there already; flushed first, so that a crash can
+    never leave a name holding a partial file."""
+    if final.exists():
+        return
+    with partial.open("rb") as written:
+        os.fsync(written.fileno())
+    if mode is not None:
+        os.chmod(partial, mode)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(partial, final)
+    _fsync_directory(final.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def store_new(write: Callable[[Path], None], name_for: Callable[[str], str]) -> tuple[str, str]:
@@ -138,19 +157,12 @@ def store_new(write: Callable[[Path], None], name_for: Callable[[str], str]) -> 
         write(Path(partial))
         sha256 = file_sha256(Path(partial))
         name = name_for(sha256)
-        final = Path(storage.path(name))
-        if final.exists() and final.stat().st_size == Path(partial).stat().st_size:
-            os.unlink(partial)
-            return name, sha256
-        final.parent.mkdir(parents=True, exist_ok=True)
-        if storage.file_permissions_mode is not None:
-            os.chmod(partial, storage.file_permissions_mode)
-        os.replace(partial, final)
+        # Named by its own hash: a file already there holds these very bytes.
+        _place(Path(partial), Path(storage.path(name)), storage.file_permissions_mode)
         return name, sha256
-    except BaseException:
+    finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(partial)
-        raise
 
 
 def file_sha256(path: Path) -> str:

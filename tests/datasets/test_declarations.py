@@ -177,6 +177,54 @@ def test_a_version_being_parsed_takes_no_declarations(version, analyst):
     assert version.declarations == {"missing_codes": ["NA"]}
 
 
+def test_a_reading_with_declarations_that_failed_can_be_declared_again(version, analyst, settings):
+    settings.DATASET_MAX_ROWS = 3  # lowered since the first parse: the reading again fails
+    version = declare(version, analyst, {"missing_codes": ["NA"]})
+    assert version.status == "failed" and "rows" in version.error
+    settings.DATASET_MAX_ROWS = 1000
+    # The same declarations, or corrected ones, are taken: the file is read again.
+    version = declare(version, analyst, {"missing_codes": ["NA"]})
+    assert version.status == "parsed"
+    assert entry(version, "score").n_declared_missing == 2
+
+
+def test_a_parse_whose_declarations_changed_meanwhile_does_not_stand_for_them(version, analyst, monkeypatch):
+    services.dataset_declarations_set(version=version, actor=analyst, declarations={"missing_codes": ["NA"]})
+    reading = services.run_isolated
+
+    def declarations_change_while_reading(*args, **kwargs):
+        result = reading(*args, **kwargs)
+        # What a concurrent change would leave in the row by the time this parse saves.
+        DatasetVersion.objects.filter(pk=version.pk).update(declarations={"missing_codes": ["-99"]})
+        return result
+
+    monkeypatch.setattr(services, "run_isolated", declarations_change_while_reading)
+    version = run_parse(version)
+    job = Job.objects.filter(target_id=str(version.pk)).latest("pk")
+    assert job.result["superseded"] is True
+    assert version.status != "parsed"
+    assert entry(version, "score").n_declared_missing == 0  # the dictionary of the first parse, untouched
+
+
+def test_codes_naming_one_number_twice_count_it_once(ingest, analyst):
+    version = ingest("ages.sav", _sav_with_ages())
+    version = declare(version, analyst, {"variables": {"age": {"missing_codes": ["-99", "-99.0"]}}})
+    age = entry(version, "age")
+    assert age.n_declared_missing == 2
+    # The value is counted under the first code naming it, not once per code.
+    assert {item["code"]: item["count"] for item in age.missing_codes} == {"-99": 2, "-99.0": 0}
+
+
+def _sav_with_ages() -> bytes:
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "ages.sav"
+        pyreadstat.write_sav(pd.DataFrame({"age": [34.0, -99.0, 51.0, -99.0]}), str(path))
+        return path.read_bytes()
+
+
 # ----------------------------------------------------------------------------------------------- API
 
 
@@ -212,6 +260,11 @@ def test_put_answers_202_with_the_parse_job_and_get_shows_the_declarations(versi
         ({"variables": {"age": {"missing_codes": "-99"}}}, "variables.age.missing_codes", "a list of codes"),
         ({"variables": {"age": {"missing": ["-99"]}}}, "variables.age", "unknown key 'missing'"),
         ({"missing_codes": ["NA", "  "]}, "missing_codes", "an empty code"),
+        ({"missing_codes": ""}, "missing_codes", "a list of codes"),
+        ({"missing_codes": False}, "missing_codes", "a list of codes"),
+        ({"variables": {"age": {"missing_codes": 0}}}, "variables.age.missing_codes", "a list of codes"),
+        ({"variables": ""}, "variables", "an object keyed by variable name"),
+        ({"missing_codes": ["1,5"]}, "missing_codes", "holds a comma"),
         ({"codes": ["NA"]}, "declarations", "unknown key 'codes'"),
         (["NA"], "declarations", "give an object"),
     ],

@@ -34,6 +34,9 @@ def infer(values):
         (["5/1/2020", "12/1/2020", "13/1/2020"], "date"),
         (["01JAN2020", "15feb2021"], "date"),
         (["+5", "7"], "integer"),
+        (["1", "-123456789012345678"], "integer"),
+        (["1", "+123456789012345678"], "integer"),
+        (["1", "1234567890123456789"], "text"),
         (["0x1F", "12"], "text"),
         (["-007", "5"], "text"),
         (["5", "1.5"], "number"),
@@ -47,6 +50,7 @@ def test_types(values, kind):
 
 def test_a_plus_sign_and_spaces_are_read_as_integers():
     assert infer(["+5", " 7", "-2"]).array.to_pylist() == [5, 7, -2]
+    assert infer(["1", "-123456789012345678"]).array.to_pylist() == [1, -123456789012345678]
 
 
 def test_integers_keep_missing_values_missing():
