@@ -154,8 +154,9 @@ class CoordinatorAdmin(ScopedChoicesMixin, admin.ModelAdmin):
             self.delete_model(request, obj)
 
 
-class ReadOnlyCoordinatorAdmin(CoordinatorAdmin):
-    """Records written only by the services or the workers (jobs, mappings, tables): shown, never edited here."""
+class ViewOnlyForCoordinators:
+    """Shown to coordinators, never added, changed or deleted in the admin: records only the services or the
+    workers write (history, jobs, mappings, tables)."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -168,6 +169,10 @@ class ReadOnlyCoordinatorAdmin(CoordinatorAdmin):
 
     def has_view_permission(self, request, obj=None):
         return coordinates_any_review(request)
+
+
+class ReadOnlyCoordinatorAdmin(ViewOnlyForCoordinators, CoordinatorAdmin):
+    """A read-only admin of one kind of record, scoped to the reviews the user coordinates."""
 
 
 class CoordinatorInline(ScopedChoicesMixin):
@@ -188,7 +193,7 @@ class CoordinatorInline(ScopedChoicesMixin):
         return coordinates_any_review(request)
 
 
-class AuditEventInline(admin.TabularInline):
+class AuditEventInline(ViewOnlyForCoordinators, admin.TabularInline):
     """The audit trail, read-only."""
 
     model = AuditEvent
@@ -202,18 +207,6 @@ class AuditEventInline(admin.TabularInline):
     @admin.display(description="changed fields")
     def changes(self, event):
         return ", ".join(event.changed_fields)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return coordinates_any_review(request)
 
 
 @admin.register(AuditEvent)

@@ -185,27 +185,32 @@ def dataset_parse_requeue(*, version: DatasetVersion, actor) -> Job:
             job_resend(waiting)
             return waiting
         before = snapshot(version)
-        version.status = DatasetVersion.Status.QUEUED
-        version.error = ""
-        version.save(update_fields=["status", "error"])
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.TRANSITION,
-            instance=version,
-            before=before,
-            after=snapshot(version),
-            review=version.trial.review,
-            trial=version.trial,
-        )
-        return job_create(
-            kind=PARSE_JOB_KIND,
-            task=PARSE_TASK,
-            target=version,
-            actor=actor,
-            review=version.trial.review,
-            trial=version.trial,
-            queue=parse_queue(),
-        )
+        return _read_again(version, actor=actor, action=AuditEvent.Action.TRANSITION, before=before)
+
+
+def _read_again(version: DatasetVersion, *, actor, action: str, before: dict, fields: tuple[str, ...] = ()) -> Job:
+    """Queue the version to be parsed again (after `fields` changed): audited, with its parse job."""
+    version.status = DatasetVersion.Status.QUEUED
+    version.error = ""
+    version.save(update_fields=[*fields, "status", "error"])
+    audit_record(
+        actor=actor,
+        action=action,
+        instance=version,
+        before=before,
+        after=snapshot(version),
+        review=version.trial.review,
+        trial=version.trial,
+    )
+    return job_create(
+        kind=PARSE_JOB_KIND,
+        task=PARSE_TASK,
+        target=version,
+        actor=actor,
+        review=version.trial.review,
+        trial=version.trial,
+        queue=parse_queue(),
+    )
 
 
 # ------------------------------------------------------------------------------------------ declarations
@@ -246,26 +251,8 @@ def dataset_declarations_set(*, version: DatasetVersion, actor, declarations: di
             return None
         before = snapshot(version)
         version.declarations = cleaned
-        version.status = DatasetVersion.Status.QUEUED
-        version.error = ""
-        version.save(update_fields=["declarations", "status", "error"])
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.UPDATE,
-            instance=version,
-            before=before,
-            after=snapshot(version),
-            review=version.trial.review,
-            trial=version.trial,
-        )
-        return job_create(
-            kind=PARSE_JOB_KIND,
-            task=PARSE_TASK,
-            target=version,
-            actor=actor,
-            review=version.trial.review,
-            trial=version.trial,
-            queue=parse_queue(),
+        return _read_again(
+            version, actor=actor, action=AuditEvent.Action.UPDATE, before=before, fields=("declarations",)
         )
 
 

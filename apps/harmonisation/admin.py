@@ -3,7 +3,7 @@ a rule changes only through the service that keeps its earlier revisions."""
 
 from django.contrib import admin
 
-from apps.core.admin import CoordinatorAdmin, ReadOnlyCoordinatorAdmin, coordinates_any_review
+from apps.core.admin import CoordinatorAdmin, ReadOnlyCoordinatorAdmin, ViewOnlyForCoordinators
 from apps.harmonisation.models import HarmonisedTable, Mapping, MappingRule, SchemaVariable
 
 
@@ -16,22 +16,13 @@ class SchemaVariableAdmin(CoordinatorAdmin):
     ordering = ["review", "position", "name"]
 
 
-class MappingRuleInline(admin.TabularInline):
+class MappingRuleInline(ViewOnlyForCoordinators, admin.TabularInline):
     model = MappingRule
     extra = 0
     fields = ["target", "revision", "category", "source_variables", "parameters", "status", "set_by", "set_at"]
     readonly_fields = fields
     ordering = ["target__position", "-revision"]
     can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return coordinates_any_review(request)
 
 
 @admin.register(Mapping)
