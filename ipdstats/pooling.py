@@ -16,6 +16,8 @@ LEVEL = 0.95
 MAX_ITERATIONS = 10_000
 # Fisher scoring converges in tens of steps when it converges at all; past this it is overshooting.
 FISHER_ITERATIONS = 1_000
+# Points at which the fallback looks for the score's roots, spaced evenly on a log scale over its bracket.
+ROOT_GRID_POINTS = 400
 STEP_TOLERANCE = 1e-13
 LOCAL_MAXIMUM_TOLERANCE = np.finfo(float).eps ** 0.25  # metafor's control$tol for its ll0 check
 
@@ -204,22 +206,30 @@ def _score(y, v, tau2: float, method: str) -> float:
 
 
 def _score_root(y, v, method: str) -> tuple[float, int]:
-    """tau2 where the score is zero, or 0 when it is negative there already; (tau2, iterations)."""
-    if _score(y, v, 0.0, method) <= 0:
-        return 0.0, 0
-    upper = _bracket_upper(lambda t: _score(y, v, t, method), 100.0)
-    root, info = optimize.brentq(
-        lambda t: _score(y, v, t, method),
-        0.0,
-        upper,
-        xtol=1e-300,
-        rtol=4 * np.finfo(float).eps,
-        maxiter=MAX_ITERATIONS,
-        full_output=True,
-    )
-    if not info.converged:
-        raise AnalysisError(f"The {method} estimate of tau2 could not be found: its search did not converge.")
-    return root, info.iterations
+    """tau2 where the score falls through zero (a local maximum), the highest such one when the likelihood has
+    several, or 0 when none beats the boundary; (tau2, iterations)."""
+
+    def score(tau2: float) -> float:
+        return _score(y, v, tau2, method)
+
+    upper = _bracket_upper(score, 100.0)
+    # A grid over the bracket finds every place the score falls from above zero to below it; for EB the score
+    # only falls (Q decreases in tau2), so there is one at most.
+    grid = np.concatenate([[0.0], np.geomspace(upper * 1e-12, upper, ROOT_GRID_POINTS)])
+    signs = [score(t) for t in grid]
+    roots, iterations = [], len(grid)
+    for low, high, sign_low, sign_high in zip(grid[:-1], grid[1:], signs[:-1], signs[1:], strict=True):
+        if sign_low > 0 >= sign_high:
+            root, info = optimize.brentq(
+                score, low, high, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=MAX_ITERATIONS, full_output=True
+            )
+            if not info.converged:
+                raise AnalysisError(f"The {method} estimate of tau2 could not be found: its search did not converge.")
+            roots.append(root)
+            iterations += info.iterations
+    if method == "EB" or not roots:
+        return (roots[0] if roots else 0.0), iterations
+    return max([0.0, *roots], key=lambda t: log_likelihood(y, v, t, method)), iterations
 
 
 def estimate_tau2(y: np.ndarray, v: np.ndarray, method: str) -> Tau2Fit:

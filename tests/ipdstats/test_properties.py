@@ -177,3 +177,20 @@ def test_an_overshooting_fisher_scoring_still_gives_the_likelihood_maximum_in_an
         # A maximum to the last digits: a nudge either way lowers the likelihood.
         for nudge in (-1e-7, 1e-7):
             assert log_likelihood(y, v, result.tau2 + nudge, "REML") < log_likelihood(y, v, result.tau2, "REML")
+
+
+def test_the_fallback_takes_the_highest_of_several_likelihood_maxima(monkeypatch):
+    # A likelihood with maxima at tau2 = 1 (lower) and 4 (higher) and a minimum at 2 between them: the score's
+    # three roots fall, rise and fall; the estimate is the higher maximum, not the first root found.
+    from ipdstats import pooling
+
+    def score(y, v, tau2, method):
+        return -(tau2 - 1) * (tau2 - 2) * (tau2 - 4)
+
+    def log_likelihood(y, v, tau2, method):
+        return -(tau2**4) / 4 + 7 * tau2**3 / 3 - 7 * tau2**2 + 8 * tau2
+
+    monkeypatch.setattr(pooling, "_score", score)
+    monkeypatch.setattr(pooling, "log_likelihood", log_likelihood)
+    tau2, _ = pooling._score_root(np.zeros(3), np.ones(3), "REML")
+    assert tau2 == pytest.approx(4.0, rel=1e-12)
