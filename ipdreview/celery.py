@@ -36,5 +36,9 @@ app.conf.beat_schedule = {
         "task": "apps.jobs.tasks.jobs_reap_stale_task",
         "schedule": 60.0,
     },
+    "datasets-remove-stale-partials": {
+        "task": "apps.datasets.tasks.partials_remove_stale_task",
+        "schedule": crontab(minute=30),
+    },
 }
 app.autodiscover_tasks()

@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -186,3 +187,22 @@ def local_path(name: str) -> Iterator[Path]:
         shutil.copyfileobj(source, copy, CHUNK_SIZE)
         copy.flush()
         yield Path(copy.name)
+
+
+def partials_remove_stale(older_than_seconds: float) -> int:
+    """Delete the unfinished files (`*.partial`) a killed process left in the storage, once they are older than
+    any write could take; the number deleted. Finished files are never touched."""
+    storage = dataset_storage()
+    try:
+        root = Path(storage.path(""))
+    except NotImplementedError:
+        return 0  # object stores write a whole object or none: nothing is left half-written
+    cutoff = time.time() - older_than_seconds
+    removed = 0
+    for partial in root.rglob("*.partial"):
+        with contextlib.suppress(FileNotFoundError):
+            if partial.is_file() and partial.stat().st_mtime < cutoff:
+                partial.unlink()
+                removed += 1
+                logger.warning("Removed %s, left unfinished by a process that stopped while writing it", partial)
+    return removed

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from apps.datasets import services
+from apps.datasets import services, storage
 from apps.jobs.models import Job
 from apps.jobs.services import job_run
 
@@ -23,3 +23,10 @@ def dataset_parse_task(job_id: int) -> str | None:
 
     job = job_run(job_id, work)
     return job.state if isinstance(job, Job) else None
+
+
+@shared_task(name="apps.datasets.tasks.partials_remove_stale_task")
+def partials_remove_stale_task() -> int:
+    """Hourly: unfinished files of writes that stopped, kept a good while past the longest job's time limit."""
+    longest = max(settings.DATASET_PARSE_TIME_LIMIT_SECONDS, settings.HARMONISE_TIME_LIMIT_SECONDS)
+    return storage.partials_remove_stale(older_than_seconds=longest + 3600)

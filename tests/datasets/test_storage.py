@@ -48,3 +48,27 @@ def test_a_complete_file_already_stored_is_kept(dataset_root):
 
     assert store_once("parsed/ab/abc.v1.parquet", ContentFile(b"again")) == "parsed/ab/abc.v1.parquet"
     assert (dataset_root / "parsed" / "ab" / "abc.v1.parquet").stat().st_mtime_ns == before
+
+
+def test_stale_unfinished_files_are_removed_and_nothing_else(dataset_root):
+    import os
+    import time
+
+    from ipdreview.celery import app
+
+    old, fresh = dataset_root / "parsed" / "ab" / ".t.parquet.x.partial", dataset_root / ".incoming" / "y.partial"
+    finished = dataset_root / "uploads" / "ab" / "abc"
+    for path in (old, fresh, finished):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"data")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    os.utime(finished, (two_hours_ago, two_hours_ago))
+    assert storage.partials_remove_stale(older_than_seconds=3600) == 1
+    assert not old.exists() and fresh.exists() and finished.exists()
+    tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert "apps.datasets.tasks.partials_remove_stale_task" in tasks
+    # The task keeps a partial file for an hour past the longest job's time limit: the fresh one stays.
+    from apps.datasets.tasks import partials_remove_stale_task
+
+    assert partials_remove_stale_task() == 0 and fresh.exists()
