@@ -197,7 +197,11 @@ class HarmonisedTable(models.Model):
     storage_name = models.CharField(max_length=255)
     sha256 = models.CharField(max_length=64)
     code_version = models.CharField(max_length=32)
-    input_hashes = models.JSONField(default=dict, help_text="SHA-256 of the source file and of the rules applied.")
+    input_hashes = models.JSONField(
+        default=dict,
+        help_text="What the table was built from: SHA-256 of the source file and of the rules applied, and the name "
+        "of the typed table read (which names the declarations it was read with).",
+    )
     input_sha256 = models.CharField(
         max_length=64, blank=True, help_text="SHA-256 of the inputs and the code version: one table per input."
     )
