@@ -14,7 +14,7 @@ from apps.checks import catalogue, selectors
 from apps.checks.models import CheckResult, CheckRun, CheckSettings, Finding, QueryMessage
 from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent
-from apps.core.services import assign_fields, audit_record, snapshot, validate
+from apps.core.services import assign_fields, audit_record, save_and_audit, snapshot, validate
 from apps.harmonisation.models import HarmonisedTable
 from apps.jobs.context import JobContext
 from apps.jobs.errors import JobInputError
@@ -128,15 +128,14 @@ def check_run_follow_job(job: Job) -> None:
         run.started_at = job.started_at
     if job.is_finished:
         run.finished_at = job.finished_at
-    run.save(update_fields=["state", "error", "started_at", "finished_at"])
-    audit_record(
+    save_and_audit(
+        run,
         actor=None,
         action=AuditEvent.Action.TRANSITION,
-        instance=run,
         before=before,
-        after=snapshot(run),
         review=run.review,
         trial=run.trial,
+        fields=["state", "error", "started_at", "finished_at"],
     )
 
 
@@ -268,13 +267,11 @@ def check_settings_update(*, trial: Trial, actor, data: dict) -> CheckSettings:
             details={"control_code": ["Give both arm codes, or neither."]},
         )
     if changed or created:
-        current.save()
-        audit_record(
+        save_and_audit(
+            current,
             actor=actor,
             action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE,
-            instance=current,
             before=before,
-            after=snapshot(current),
             review=trial.review,
             trial=trial,
         )
@@ -289,13 +286,11 @@ def _set_status(finding: Finding, status: str, *, actor, **fields) -> None:
     finding.status = status
     for name, value in fields.items():
         setattr(finding, name, value)
-    finding.save()
-    audit_record(
+    save_and_audit(
+        finding,
         actor=actor,
         action=AuditEvent.Action.TRANSITION,
-        instance=finding,
         before=before,
-        after=snapshot(finding),
         review=finding.trial.review,
         trial=finding.trial,
     )

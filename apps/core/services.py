@@ -66,6 +66,30 @@ def audit_record(
     )
 
 
+def save_and_audit(
+    instance: models.Model,
+    *,
+    actor,
+    before: dict | None,
+    review,
+    trial=None,
+    fields: list[str] | None = None,
+    action: str = AuditEvent.Action.UPDATE,
+) -> None:
+    """Save the change a service made to `instance` (only `fields` when given) and audit it in the same
+    transaction: who (None for the workers), the values before it and the values now stored."""
+    instance.save(update_fields=fields)
+    audit_record(
+        actor=actor,
+        action=action,
+        instance=instance,
+        before=before,
+        after=snapshot(instance),
+        review=review,
+        trial=trial,
+    )
+
+
 def validation_error_to_application_error(error: DjangoValidationError) -> ApplicationError:
     details = error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
     lines = [
@@ -135,14 +159,5 @@ def update_and_audit(
     validate(instance)
     if check:
         check(instance)
-    instance.save(update_fields=[*changed, "updated_at"])
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.UPDATE,
-        instance=instance,
-        before=before,
-        after=snapshot(instance),
-        review=review,
-        trial=trial,
-    )
+    save_and_audit(instance, actor=actor, before=before, review=review, trial=trial, fields=[*changed, "updated_at"])
     return instance

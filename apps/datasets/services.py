@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent
-from apps.core.services import audit_record, snapshot
+from apps.core.services import audit_record, save_and_audit, snapshot
 from apps.datasets import declarations as declared
 from apps.datasets import storage
 from apps.datasets.dictionary import dictionary_entry
@@ -192,15 +192,14 @@ def _read_again(version: DatasetVersion, *, actor, action: str, before: dict, fi
     """Queue the version to be parsed again (after `fields` changed): audited, with its parse job."""
     version.status = DatasetVersion.Status.QUEUED
     version.error = ""
-    version.save(update_fields=[*fields, "status", "error"])
-    audit_record(
+    save_and_audit(
+        version,
         actor=actor,
         action=action,
-        instance=version,
         before=before,
-        after=snapshot(version),
         review=version.trial.review,
         trial=version.trial,
+        fields=[*fields, "status", "error"],
     )
     return job_create(
         kind=PARSE_JOB_KIND,

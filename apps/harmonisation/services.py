@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent
-from apps.core.services import assign_fields, audit_record, snapshot, update_and_audit, validate
+from apps.core.services import assign_fields, audit_record, save_and_audit, snapshot, update_and_audit, validate
 from apps.datasets.models import DatasetVersion
 from apps.datasets.selectors import version_column_names, version_frame
 from apps.datasets.storage import store_new
@@ -283,15 +283,13 @@ def _supersede(rule: MappingRule, *, actor, now, mapping: Mapping) -> None:
     before = snapshot(rule)
     rule.superseded_at = now
     rule.superseded_by = _person(actor)
-    rule.save(update_fields=["superseded_at", "superseded_by"])
-    audit_record(
+    save_and_audit(
+        rule,
         actor=actor,
-        action=AuditEvent.Action.UPDATE,
-        instance=rule,
         before=before,
-        after=snapshot(rule),
         review=mapping.trial.review,
         trial=mapping.trial,
+        fields=["superseded_at", "superseded_by"],
     )
 
 
@@ -320,15 +318,13 @@ def mapping_mark_reviewed(*, mapping: Mapping, actor) -> Mapping:
     mapping.reviewed_by = _person(actor)
     mapping.reviewed_at = timezone.now()
     mapping.reviewed_revision = mapping.revision
-    mapping.save(update_fields=["reviewed_by", "reviewed_at", "reviewed_revision", "updated_at"])
-    audit_record(
+    save_and_audit(
+        mapping,
         actor=actor,
-        action=AuditEvent.Action.UPDATE,
-        instance=mapping,
         before=before,
-        after=snapshot(mapping),
         review=mapping.trial.review,
         trial=mapping.trial,
+        fields=["reviewed_by", "reviewed_at", "reviewed_revision", "updated_at"],
     )
     return mapping
 

@@ -11,7 +11,15 @@ from django.utils import timezone
 from apps.accounts.models import Membership
 from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent
-from apps.core.services import assign_fields, audit_record, locked_copy, snapshot, update_and_audit, validate
+from apps.core.services import (
+    assign_fields,
+    audit_record,
+    locked_copy,
+    save_and_audit,
+    snapshot,
+    update_and_audit,
+    validate,
+)
 from apps.trials import lifecycle
 from apps.trials.lifecycle import Status
 from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, StatusTransition, Trial
@@ -527,15 +535,13 @@ def _notify_owner(*, owner_id: int, today: datetime.date) -> int:
     for attempt in attempts:
         before = snapshot(attempt)
         attempt.notified_at = now
-        attempt.save(update_fields=["notified_at", "updated_at"])
-        audit_record(
+        save_and_audit(
+            attempt,
             actor=None,
-            action=AuditEvent.Action.UPDATE,
-            instance=attempt,
             before=before,
-            after=snapshot(attempt),
             review=attempt.trial.review,
             trial=attempt.trial,
+            fields=["notified_at", "updated_at"],
         )
     logger.info("Sent a reminder of %d follow-up(s) to user %s", len(attempts), owner_id)
     return 1
@@ -553,14 +559,12 @@ def agreements_mark_expired(today: datetime.date | None = None) -> int:
     for agreement in agreements:
         before = snapshot(agreement)
         agreement.status = Agreement.Status.EXPIRED
-        agreement.save(update_fields=["status", "updated_at"])
-        audit_record(
+        save_and_audit(
+            agreement,
             actor=None,
-            action=AuditEvent.Action.UPDATE,
-            instance=agreement,
             before=before,
-            after=snapshot(agreement),
             review=agreement.trial.review,
             trial=agreement.trial,
+            fields=["status", "updated_at"],
         )
     return len(agreements)
