@@ -236,6 +236,5 @@ def parse_declared_dates(values: pa.Array, fmt: str, has_time: bool) -> TypedCol
     """A text column read with a declared date format: a date (or datetime) column however many values fail,
     the failures counted and kept as examples; a declared format is never given up for text."""
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    stripped = pc.utf8_trim_whitespace(values)
-    present = pc.fill_null(pc.greater(pc.binary_length(stripped), 0), False)
-    return _as_dates(_null_where_absent(stripped, present), present, fmt, has_time)
+    present = _present(values)
+    return _as_dates(_null_where_absent(pc.utf8_trim_whitespace(values), present), present, fmt, has_time)

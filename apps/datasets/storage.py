@@ -102,12 +102,20 @@ def new_file(name: str) -> Iterator[Path]:
                 with path.open("rb") as handle:
                     storage.save(name, File(handle, name=name))
         return
-    final.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".partial")
+    with _partial_file(final.parent, prefix=f".{final.name}.") as partial:
+        yield partial
+        _place(partial, final, storage.file_permissions_mode)
+
+
+@contextlib.contextmanager
+def _partial_file(directory: Path, prefix: str = "") -> Iterator[Path]:
+    """An empty file in `directory` (on the storage's own file system) to write before it is placed; whatever
+    is not placed by the end of the block is removed."""
+    directory.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=".partial")
     os.close(handle)
     try:
         yield Path(partial)
-        _place(Path(partial), final, storage.file_permissions_mode)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(partial)
@@ -151,19 +159,13 @@ def store_new(write: Callable[[Path], None], name_for: Callable[[str], str]) -> 
             sha256 = file_sha256(path)
             with path.open("rb") as handle:
                 return store_once(name_for(sha256), File(handle, name=path.name)), sha256
-    incoming.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(dir=incoming, suffix=".partial")
-    os.close(handle)
-    try:
-        write(Path(partial))
-        sha256 = file_sha256(Path(partial))
+    with _partial_file(incoming) as partial:
+        write(partial)
+        sha256 = file_sha256(partial)
         name = name_for(sha256)
         # Named by its own hash: a file already there holds these very bytes.
-        _place(Path(partial), Path(storage.path(name)), storage.file_permissions_mode)
+        _place(partial, Path(storage.path(name)), storage.file_permissions_mode)
         return name, sha256
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(partial)
 
 
 def file_sha256(path: Path) -> str:
