@@ -7,11 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 
 from .errors import AnalysisError
 from .spec import Spec
@@ -78,6 +75,9 @@ def _check_columns_exist(wanted: list[str], available: list[str], source: str) -
 
 def read_table(path: Path, columns: list[str], trial_column: str) -> pa.Table:
     """Reads only the named columns of a CSV, CSV.gz or Parquet file; the trial column as text."""
+    import pyarrow.csv as pa_csv  # here, not at the top: a command-line run imports only what it reads
+    import pyarrow.parquet as pq
+
     path = Path(path)
     try:
         if path.name.lower().endswith((".parquet", ".pq")):
@@ -131,6 +131,8 @@ def _numeric(column: pa.ChunkedArray, name: str) -> np.ndarray:
         return column.cast(pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
     if pa.types.is_null(kind):
         return np.full(len(column), np.nan)
+    import pandas as pd  # only text columns need it; importing it costs a command-line run a quarter second
+
     values = column.to_pandas()
     numbers = pd.to_numeric(values, errors="coerce")
     bad = numbers.isna() & values.notna()
@@ -177,6 +179,8 @@ def _is_text(column: pa.ChunkedArray) -> bool:
     if not (pa.types.is_dictionary(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind)):
         return False
     distinct = pc.unique(column.cast(pa.string()) if pa.types.is_dictionary(kind) else column).drop_null()
+    import pandas as pd
+
     values = pd.Series(distinct.to_pylist(), dtype=object)
     return len(values) > 0 and bool(pd.to_numeric(values, errors="coerce").isna().all())
 
@@ -226,11 +230,13 @@ def _indicator_columns(name: str, factor: _Factor, taken: set[str]) -> dict[str,
     return columns
 
 
-def prepare(table: pa.Table | pd.DataFrame, spec: Spec) -> Prepared:
+def prepare(table, spec: Spec) -> Prepared:
     """Checks the participant rows against the spec and returns the arrays the models use."""
-    if isinstance(table, pd.DataFrame):
+    if not isinstance(table, pa.Table):  # a pandas DataFrame
         _check_columns_exist(used_columns(spec), list(table.columns), "the data")
         table = pa.Table.from_pandas(table[used_columns(spec)], preserve_index=False)
+    else:
+        _check_columns_exist(used_columns(spec), table.column_names, "the data")
     columns = spec.columns
     trial_column = table.column(columns["trial"])
     trials, codes = _trial_codes(trial_column)

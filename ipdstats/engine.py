@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .data import Prepared, load
+from .data import Prepared, load, prepare
 from .errors import AnalysisError
 from .spec import Spec, parse_spec
 
@@ -93,10 +93,21 @@ def run_spec(spec: dict, base_dir: Path) -> dict:
     return analyse(parsed, load(parsed))
 
 
+def run_table(spec: dict, table) -> dict:
+    """As run_spec, on rows already in memory (a pyarrow Table or a pandas DataFrame); the spec names no `data`."""
+    parsed = parse_spec(spec, None, in_memory=True)
+    return analyse(parsed, prepare(table, parsed))
+
+
 def run_spec_safely(spec: dict, base_dir: Path) -> dict:
     """As run_spec, but a failed analysis gives {"error": sentence} instead of raising."""
+    return safely(run_spec, spec, base_dir)
+
+
+def safely(run, *arguments) -> dict:
+    """The result of `run(*arguments)`, or {"error": sentence} when the analysis cannot be run."""
     try:
-        return run_spec(spec, base_dir)
+        return run(*arguments)
     except AnalysisError as error:
         return {"error": str(error)}
     except MemoryError:

@@ -16,7 +16,6 @@ matrix of [1, z, x, y]: the rows are read once, and the optimisation over g cost
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
 
 from ipdstats.errors import AnalysisError
 
@@ -153,6 +152,8 @@ def fit_reml(y, group, nuisance, fixed, random_col: int = 0, *, estimate_tau: bo
     values = np.array([criterion(theta) for theta in grid])
     best = int(np.argmin(values))
     lower, upper = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
+    from scipy import optimize  # on first use: a third of a second that other analyses need not pay
+
     refined = optimize.minimize_scalar(
         criterion, bounds=(lower, upper), method="bounded", options={"xatol": 1e-10 * max(upper, 1e-6)}
     )

@@ -18,8 +18,8 @@ value, in a trial whose mean is the average trial mean.
 """
 
 import numpy as np
-from scipy import stats
 
+from . import distributions
 from .cox import cox_efron, cox_efron_stratum_specific
 from .data import Prepared
 from .effects import sequential_aliasing
@@ -27,7 +27,7 @@ from .errors import AnalysisError
 from .glmm import fit_logistic
 from .lmm import fit_reml
 
-Z95 = stats.norm.ppf(0.975)
+Z95 = distributions.normal_isf(0.025)
 
 
 def _wald(estimate: float, se: float, k: int | None = None) -> dict:
@@ -36,7 +36,7 @@ def _wald(estimate: float, se: float, k: int | None = None) -> dict:
         "se": float(se),
         "ci_low": float(estimate - Z95 * se),
         "ci_high": float(estimate + Z95 * se),
-        "p": float(2 * stats.norm.sf(abs(estimate / se))),
+        "p": float(2 * distributions.normal_sf(abs(estimate / se))),
     }
     if k is not None:
         block["k"] = int(k)

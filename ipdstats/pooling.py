@@ -8,8 +8,8 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize, stats
 
+from . import distributions
 from .errors import AnalysisError
 
 LEVEL = 0.95
@@ -81,6 +81,14 @@ class Pooled:
         return {"tau2_method": self.tau2_method, "iterations": self.iterations, "converged": self.converged}
 
 
+def _brentq(*args, **kwargs):
+    # scipy.optimize is imported on first use: it costs a third of a second, and most command-line runs never
+    # need a root.
+    from scipy import optimize
+
+    return optimize.brentq(*args, **kwargs)
+
+
 def weighted_mean(y: np.ndarray, v: np.ndarray, tau2: float) -> tuple[float, np.ndarray]:
     w = 1.0 / (v + tau2)
     return float(np.sum(w * y) / np.sum(w)), w
@@ -115,7 +123,7 @@ def _paule_mandel(y, v) -> Tau2Fit:
     if generalised_q(y, v, 0.0) < target:
         return Tau2Fit(0.0)
     upper = _bracket_upper(lambda t: generalised_q(y, v, t) - target, 100.0)
-    root, info = optimize.brentq(
+    root, info = _brentq(
         lambda t: generalised_q(y, v, t) - target,
         0.0,
         upper,
@@ -220,7 +228,7 @@ def _score_root(y, v, method: str) -> tuple[float, int]:
     roots, iterations = [], len(grid)
     for low, high, sign_low, sign_high in zip(grid[:-1], grid[1:], signs[:-1], signs[1:], strict=True):
         if sign_low > 0 >= sign_high:
-            root, info = optimize.brentq(
+            root, info = _brentq(
                 score, low, high, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=MAX_ITERATIONS, full_output=True
             )
             if not info.converged:
@@ -253,15 +261,15 @@ def q_profile_interval(y: np.ndarray, v: np.ndarray, level: float = LEVEL) -> tu
     """Values of tau2 where the generalised Q meets the chi-square(k-1) quantiles (Viechtbauer 2007)."""
     df = len(y) - 1
     alpha = 1 - level
-    crit_upper = stats.chi2.isf(alpha / 2, df)  # gives the lower bound
-    crit_lower = stats.chi2.ppf(alpha / 2, df)  # gives the upper bound
+    crit_upper = distributions.chi2_isf(alpha / 2, df)  # gives the lower bound
+    crit_lower = distributions.chi2_ppf(alpha / 2, df)  # gives the upper bound
     q_at_zero = generalised_q(y, v, 0.0)
 
     def root(target: float) -> float:
         if q_at_zero <= target:
             return 0.0
         upper = _bracket_upper(lambda t: generalised_q(y, v, t) - target, 100.0)
-        return optimize.brentq(
+        return _brentq(
             lambda t: generalised_q(y, v, t) - target,
             0.0,
             upper,
@@ -285,9 +293,9 @@ def _i2_h2(v: np.ndarray, tau2: float, q: float, method: str) -> tuple[float, fl
 
 def _single_trial(y: float, v: float, tau2_method: str, ci_method: str) -> Pooled:
     se = math.sqrt(v)
-    z = stats.norm.isf((1 - LEVEL) / 2)
+    z = distributions.normal_isf((1 - LEVEL) / 2)
     return Pooled(
-        k=1, estimate=y, se=se, ci_low=y - z * se, ci_high=y + z * se, p=float(2 * stats.norm.sf(abs(y / se))),
+        k=1, estimate=y, se=se, ci_low=y - z * se, ci_high=y + z * se, p=2 * distributions.normal_sf(abs(y / se)),
         df=None, tau2=None, tau2_ci=None, I2=None, H2=None, Q=None, Q_df=None, Q_p=None, prediction_interval=None,
         tau2_method=tau2_method, ci_method=ci_method, iterations=0, converged=True,
         warnings=[
@@ -317,16 +325,16 @@ def pool(estimates, variances, *, tau2_method: str = "REML", ci_method: str = "w
         # Knapp-Hartung: scale the variance by the weighted residual mean square, t with k - 1 df.
         df = k - 1
         se *= math.sqrt(np.sum(w * (y - mu) ** 2) / df)
-        crit = stats.t.isf((1 - LEVEL) / 2, df)
-        p = 2 * stats.t.sf(abs(mu / se), df) if se > 0 else 0.0
+        crit = distributions.t_isf((1 - LEVEL) / 2, df)
+        p = 2 * distributions.t_sf(abs(mu / se), df) if se > 0 else 0.0
     else:
-        crit = stats.norm.isf((1 - LEVEL) / 2)
-        p = 2 * stats.norm.sf(abs(mu / se))
+        crit = distributions.normal_isf((1 - LEVEL) / 2)
+        p = 2 * distributions.normal_sf(abs(mu / se))
     q = generalised_q(y, v, 0.0)
     i2, h2 = _i2_h2(v, tau2, q, tau2_method)
     prediction = None
     if k >= 3:
-        half = stats.t.isf((1 - LEVEL) / 2, k - 2) * math.sqrt(tau2 + se**2)
+        half = distributions.t_isf((1 - LEVEL) / 2, k - 2) * math.sqrt(tau2 + se**2)
         prediction = (mu - half, mu + half)
     warnings = list(fit.warnings)
     if tau2_method != "FE" and tau2 == 0.0:
@@ -336,6 +344,6 @@ def pool(estimates, variances, *, tau2_method: str = "REML", ci_method: str = "w
     return Pooled(
         k=k, estimate=mu, se=se, ci_low=mu - crit * se, ci_high=mu + crit * se, p=float(p), df=df,
         tau2=tau2, tau2_ci=q_profile_interval(y, v), I2=i2, H2=h2, Q=q, Q_df=k - 1,
-        Q_p=float(stats.chi2.sf(q, k - 1)), prediction_interval=prediction, tau2_method=tau2_method,
+        Q_p=float(distributions.chi2_sf(q, k - 1)), prediction_interval=prediction, tau2_method=tau2_method,
         ci_method=ci_method, iterations=fit.iterations, converged=fit.converged, warnings=warnings,
     )  # fmt: skip

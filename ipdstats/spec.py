@@ -174,13 +174,22 @@ def _data_path(raw: dict, base_dir: Path) -> Path:
     return path
 
 
-def parse_spec(raw: dict, base_dir: Path) -> Spec:
-    """Checks a spec dict and resolves its defaults; `data` is relative to `base_dir` (the spec file's folder)."""
+# What `Spec.data` says when the rows were handed over in memory rather than named by a file.
+IN_MEMORY = Path("<rows in memory>")
+
+
+def parse_spec(raw: dict, base_dir: Path | None, *, in_memory: bool = False) -> Spec:
+    """Checks a spec dict and resolves its defaults; `data` is relative to `base_dir` (the spec file's folder).
+
+    With `in_memory`, the rows come with the call instead (ipdstats.engine.run_table): the spec names no `data`.
+    """
     if not isinstance(raw, dict):
         raise AnalysisError("A spec must be a JSON object.")
     for key in raw:
         if key not in SPEC_KEYS:
             raise AnalysisError(f"The spec has an unknown key '{key}'; the known keys are {', '.join(SPEC_KEYS)}.")
+    if in_memory and "data" in raw:
+        raise AnalysisError("The spec names a 'data' file, but its rows were given in memory; leave 'data' out.")
     outcome = _choice(raw, "outcome", OUTCOMES)
     measure = _choice(raw, "measure", MEASURES[outcome], DEFAULT_MEASURE[outcome])
     approach = _choice(raw, "approach", APPROACHES, "two-stage")
@@ -199,7 +208,7 @@ def parse_spec(raw: dict, base_dir: Path) -> Spec:
     if aggregate and approach == "one-stage":
         raise AnalysisError("'aggregate' trials can only be pooled by a two-stage analysis.")
     return Spec(
-        data=_data_path(raw, base_dir),
+        data=IN_MEMORY if in_memory else _data_path(raw, base_dir),
         outcome=outcome,
         columns=columns,
         measure=measure,
