@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("apps.datasets.urls")),
     path("", include("apps.harmonisation.urls")),
     path("", include("apps.checks.urls")),
+    path("", include("apps.analyses.urls")),
     path("", include("apps.dashboard.urls")),
 ]
 

@@ -54,7 +54,7 @@ class MembershipSerializer(serializers.ModelSerializer):
 class OutcomeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Outcome
-        fields = ["id", "review", "name", "type", "measure", "is_primary", "description"]
+        fields = ["id", "review", "name", "type", "measure", "is_primary", "higher_is_better", "description"]
         read_only_fields = ["review"]
 
 

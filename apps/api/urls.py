@@ -29,4 +29,5 @@ urlpatterns = [
     path("", include("apps.datasets.api_urls")),
     path("", include("apps.harmonisation.api_urls")),
     path("", include("apps.checks.api_urls")),
+    path("", include("apps.analyses.api_urls")),
 ]

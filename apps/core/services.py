@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django.db.models import ProtectedError
 from django.db.models.fields.files import FieldFile
 
 from apps.core.errors import ApplicationError
@@ -161,3 +162,11 @@ def update_and_audit(
         check(instance)
     save_and_audit(instance, actor=actor, before=before, review=review, trial=trial, fields=[*changed, "updated_at"])
     return instance
+
+
+def in_use(name: str, error: ProtectedError) -> ApplicationError:
+    """A 409 saying which records still use what a request wanted to delete (their history must stay whole)."""
+    kinds = sorted({str(record._meta.verbose_name_plural) for record in error.protected_objects})
+    return ApplicationError(
+        f"{name} is used by {', '.join(kinds)}; change or delete those first.", code="in_use", status=409
+    )

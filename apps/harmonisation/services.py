@@ -9,12 +9,20 @@ import json
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, ProtectedError
 from django.utils import timezone
 
 from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent
-from apps.core.services import assign_fields, audit_record, save_and_audit, snapshot, update_and_audit, validate
+from apps.core.services import (
+    assign_fields,
+    audit_record,
+    in_use,
+    save_and_audit,
+    snapshot,
+    update_and_audit,
+    validate,
+)
 from apps.datasets.models import DatasetVersion
 from apps.datasets.selectors import version_column_names, version_frame
 from apps.datasets.storage import store_new
@@ -88,7 +96,11 @@ def schema_variable_delete(*, variable: SchemaVariable, actor) -> None:
         before=snapshot(variable),
         review=variable.review,
     )
-    variable.delete()
+    try:
+        with transaction.atomic():
+            variable.delete()
+    except ProtectedError as error:
+        raise in_use(variable.name, error)
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ class OutcomeForm(ServiceCheckedModelForm):
 class OutcomeInline(CoordinatorInline, admin.TabularInline):
     model = Outcome
     form = OutcomeForm
-    fields = ["name", "type", "measure", "is_primary"]
+    fields = ["name", "type", "measure", "is_primary", "higher_is_better"]
 
 
 class MembershipInline(CoordinatorInline, admin.TabularInline):

@@ -51,6 +51,11 @@ class Outcome(TimeStampedModel):
     type = models.CharField(max_length=16, choices=Type.choices)
     measure = models.CharField(max_length=4, choices=Measure.choices)
     is_primary = models.BooleanField(default=False)
+    higher_is_better = models.BooleanField(
+        default=False,
+        help_text="Higher values (more events, longer times, larger means) are good for participants; forest plots "
+        "put 'favours intervention' on the side this says.",
+    )
     description = models.TextField(blank=True)
 
     class Meta:

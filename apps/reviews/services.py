@@ -1,15 +1,24 @@
 """Writes for reviews and their outcomes; each one audited in its own transaction."""
 
 from django.db import transaction
+from django.db.models import ProtectedError
 
 from apps.accounts.models import Membership, Role
 from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent
-from apps.core.services import assign_fields, audit_record, locked_copy, snapshot, update_and_audit, validate
+from apps.core.services import (
+    assign_fields,
+    audit_record,
+    in_use,
+    locked_copy,
+    snapshot,
+    update_and_audit,
+    validate,
+)
 from apps.reviews.models import Outcome, Review
 
 REVIEW_FIELDS = ("title", "question", "registration", "status")
-OUTCOME_FIELDS = ("name", "type", "measure", "is_primary", "description")
+OUTCOME_FIELDS = ("name", "type", "measure", "is_primary", "higher_is_better", "description")
 
 
 @transaction.atomic
@@ -74,4 +83,8 @@ def outcome_delete(*, outcome: Outcome, actor) -> None:
     audit_record(
         actor=actor, action=AuditEvent.Action.DELETE, instance=outcome, before=snapshot(outcome), review=outcome.review
     )
-    outcome.delete()
+    try:
+        with transaction.atomic():
+            outcome.delete()
+    except ProtectedError as error:
+        raise in_use(outcome.name, error)

@@ -186,6 +186,9 @@ TRIALS = (
     ),
 )
 
+# Trials whose participant data are generated, uploaded and parsed.
+STATUSES_WITH_DATA = (Status.DATA_RECEIVED, Status.DATA_CHECKED, Status.INCLUDED)
+
 # The path each exit is reached by.
 EXIT_PATHS = {
     Status.NOT_ELIGIBLE: (Status.IDENTIFIED,),
@@ -231,10 +234,14 @@ def _path_to(status: str) -> tuple:
     return MAIN_PATH[: MAIN_PATH.index(status) + 1]
 
 
-def _published_result(rng: random.Random, n: int) -> dict:
-    """A plausible odds ratio for 30-day mortality with its 95% CI."""
-    log_or = rng.gauss(-0.2, 0.25)
-    se = 2.2 / math.sqrt(n)
+# The trial whose paper reports an odds ratio adjusted for severity and age: its data give the unadjusted one,
+# so its re-derivation is deliberately discrepant, and the finding's resolution says why (apps/checks/demo.py).
+ADJUSTED_IN_PAPER = "NCT01283459"
+# How much further from 1 the adjusted odds ratio lies than the unadjusted one (on the log scale).
+ADJUSTMENT_SHIFT = -0.25
+
+
+def _odds_ratio(log_or: float, se: float, n: int) -> dict:
     n_intervention = n // 2 + n % 2
     return {
         "result_measure": Trial.Measure.OR,
@@ -244,6 +251,31 @@ def _published_result(rng: random.Random, n: int) -> dict:
         "result_n_intervention": n_intervention,
         "result_n_control": n - n_intervention,
     }
+
+
+def _published_result(rng: random.Random, n: int) -> dict:
+    """A plausible odds ratio for 30-day mortality with its 95% CI, for a trial whose data the review never sees."""
+    return _odds_ratio(rng.gauss(-0.2, 0.25), 2.2 / math.sqrt(n), n)
+
+
+def _published_from_data(index: int, n: int, registry_id: str) -> dict:
+    """The unadjusted odds ratio of 30-day mortality that the trial's own participant file gives (0.5 added to
+    each cell when one is empty), as its paper would report it; the paper of ADJUSTED_IN_PAPER reports an
+    adjusted one instead."""
+    died = {"steroid": [0, 0], "control": [0, 0]}
+    lines = _participant_rows(random.Random(DATA_SEED + index), n).splitlines()[1:]
+    for line in lines:
+        fields = line.split(",")
+        died[fields[1]][int(fields[6])] += 1
+    cells = [died["steroid"][1], died["steroid"][0], died["control"][1], died["control"][0]]
+    if 0 in cells:
+        cells = [cell + 0.5 for cell in cells]
+    a, b, c, d = cells
+    log_or = math.log(a * d / (b * c))
+    se = math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
+    if registry_id == ADJUSTED_IN_PAPER:
+        log_or += ADJUSTMENT_SHIFT
+    return _odds_ratio(log_or, se, n)
 
 
 def _ensure_users() -> dict:
@@ -412,7 +444,9 @@ def _participant_rows(rng: random.Random, n: int) -> str:
         severity = rng.choice((2, 3, 3, 4, 4, 5))
         risk = 0.02 * severity + (0.004 * (age - 65) if age > 65 else 0) - (0.02 if arm == "steroid" else 0)
         died = int(rng.random() < max(0.01, risk))
-        stay = max(1, round(rng.gammavariate(2.2, 3.5))) + (0 if died else 1)
+        # Steroids shorten the stay of younger patients by a day or so: an interaction with age to find.
+        shorter = 1 if arm == "steroid" and age < 70 else 0
+        stay = max(1, round(rng.gammavariate(2.2, 3.5)) - shorter) + (0 if died else 1)
         crp = round(rng.lognormvariate(4.9, 0.6), 1)
         lines.append(f"P{number:04d},{arm},{age},{rng.choice('FM')},{crp},{severity},{died},{stay}")
     return "\n".join(lines) + "\n"
@@ -492,7 +526,11 @@ def _add_trials(review: Review, users: dict, today: datetime.date) -> list[Trial
             n_randomised=n,
             identified_via="other" if index % 7 == 3 else "database",
             aggregate_available=status not in (Status.IDENTIFIED, Status.NOT_ELIGIBLE),
-            **_published_result(rng, n),
+            **(
+                _published_from_data(index, n, registry_id)
+                if status in STATUSES_WITH_DATA
+                else _published_result(rng, n)
+            ),
         )
         path = _path_to(status)
         steps = len(path) - 1
@@ -517,7 +555,7 @@ def _add_trials(review: Review, users: dict, today: datetime.date) -> list[Trial
         _backdate(trial, days_ago)
         trial.refresh_from_db()
         _add_tracking(trial, index, users, today)
-        if status in (Status.DATA_RECEIVED, Status.DATA_CHECKED, Status.INCLUDED):
+        if status in STATUSES_WITH_DATA:
             services.trial_update(trial=trial, actor=coordinator, data={"n_provided": n, "n_not_provided": 0})
         _backdate_records(trial)
         trials.append(trial)
@@ -537,7 +575,15 @@ def demo_review_load(today: datetime.date | None = None) -> DemoResult:
         contributor = Membership.objects.get(review=review, user=users[Role.CONTRIBUTOR])
         assigned = [t for t in trials if t.status in (Status.AGREEMENT_SIGNED, Status.DATA_RECEIVED)][:2]
         contributor.trials.set(assigned)
+        _add_analyses(review, users[Role.ANALYST])
     return DemoResult(review=review, created=True, users=list(users.values()))
+
+
+def _add_analyses(review: Review, analyst) -> None:
+    """The demo's analyses, defined and run as an analyst would (apps/analyses/demo.py)."""
+    from apps.analyses.demo import demo_analyses
+
+    demo_analyses(review=review, actor=analyst)
 
 
 def demo_summary() -> dict:

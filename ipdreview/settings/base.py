@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "apps.datasets",
     "apps.harmonisation",
     "apps.checks",
+    "apps.analyses",
 ]
 
 MIDDLEWARE = [
@@ -119,6 +120,13 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "apps.core.staticfiles.PackageFileFinder",
+]
+# Files served from installed packages (no CDN): plotly.js at the version of the installed plotly.
+STATIC_PACKAGE_FILES = {"vendor/plotly.min.js": ("plotly", "package_data/plotly.min.js")}
 # MEDIA_ROOT must be a disk shared by web and workers when they run on different machines.
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("DJANGO_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
@@ -177,7 +185,10 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "IPD Review API",
-    "DESCRIPTION": "Tracking of trials, contacts, agreements and approvals for IPD meta-analyses.",
+    "DESCRIPTION": (
+        "Tracking of trials, participant data, harmonisation, integrity checks and pooled analyses for IPD "
+        "meta-analyses."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
@@ -198,6 +209,11 @@ SPECTACULAR_SETTINGS = {
         "DatasetVersionStatusEnum": "apps.datasets.models.VersionStatus",
         "DictionaryTypeEnum": "apps.datasets.models.VariableType",
         "JobStateEnum": "apps.jobs.models.JobState",
+        "AnalysisRunKindEnum": "apps.analyses.models.RunKind",
+        "AnalysisApproachEnum": "apps.analyses.models.Approach",
+        "Tau2MethodEnum": "apps.analyses.models.Tau2Method",
+        "IntervalMethodEnum": "apps.analyses.models.IntervalMethod",
+        "AnalysisTrialSetEnum": "apps.analyses.models.TrialSet",
     },
 }
 
@@ -243,6 +259,8 @@ HARMONISE_QUEUE = env("HARMONISE_QUEUE", "ingest")
 HARMONISE_TIME_LIMIT_SECONDS = int(env("HARMONISE_TIME_LIMIT_SECONDS", "1800"))
 CHECKS_QUEUE = env("CHECKS_QUEUE")
 CHECKS_TIME_LIMIT_SECONDS = int(env("CHECKS_TIME_LIMIT_SECONDS", "1800"))
+ANALYSIS_QUEUE = env("ANALYSIS_QUEUE")
+ANALYSIS_TIME_LIMIT_SECONDS = int(env("ANALYSIS_TIME_LIMIT_SECONDS", "1800"))
 
 LOGGING = {
     "version": 1,

@@ -139,5 +139,5 @@ def test_a_second_trial_shares_the_schema(received, review, reviewer):
     version = parsed_version(other, participant_frame(120, seed=5))
     demo_harmonise_and_check(trial=received, version=received.version, actor=reviewer)
     demo_harmonise_and_check(trial=other, version=version, actor=reviewer)
-    assert SchemaVariable.objects.filter(review=review).count() == 5
+    assert SchemaVariable.objects.filter(review=review).count() == 6
     assert selectors.data_check_state(other).checked
