@@ -15,6 +15,8 @@ from apps.reviews.models import Outcome, Review
 ONE_STAGE_MEASURES = ("MD", "OR", "HR")
 MAX_QUADRATURE = 25
 NUMERIC_TYPES = (SchemaVariable.Type.INTEGER, SchemaVariable.Type.NUMBER)
+# Covariates enter models as numbers or, for codes, as R codes a factor (an interaction needs two codes).
+COVARIATE_TYPES = (*NUMERIC_TYPES, SchemaVariable.Type.CATEGORY)
 # The variable fields, with the schema roles each accepts.
 VARIABLE_ROLES = {
     "treatment": (SchemaVariable.Role.TREATMENT,),
@@ -207,12 +209,17 @@ def _variable(name: str, value, schema: dict) -> SchemaVariable | None:
 
 
 def _default_variable(name: str, schema: dict, *, binary: bool = False) -> SchemaVariable | None:
-    """The first schema variable (in the schema's order) whose role and type fit `name`."""
+    """The first schema variable (in the schema's order) whose role and type fit `name`; a continuous outcome
+    prefers a variable that is not coded 0/1."""
     candidates = sorted(schema.values(), key=lambda variable: (variable.position, variable.name))
     for role in VARIABLE_ROLES[name]:
-        for variable in candidates:
-            if variable.role == role and _fits(name, variable, binary=binary):
-                return variable
+        fitting = [
+            variable for variable in candidates if variable.role == role and _fits(name, variable, binary=binary)
+        ]
+        if name == "outcome_variable" and not binary:
+            fitting.sort(key=_is_binary)  # stable: the schema's order within each kind
+        if fitting:
+            return fitting[0]
     return None
 
 
@@ -227,6 +234,8 @@ def _is_binary(variable: SchemaVariable) -> bool:
 def _fits(name: str, variable: SchemaVariable, *, binary: bool) -> bool:
     if name == "treatment":
         return True
+    if name == "interaction":
+        return variable.type in COVARIATE_TYPES
     if name == "outcome_variable" and binary:
         return variable.type in NUMERIC_TYPES and (_is_binary(variable) or not variable.allowed_values)
     return variable.type in NUMERIC_TYPES
@@ -257,11 +266,20 @@ def _variables(outcome: Outcome, values: dict, given: set, schema: dict) -> dict
 
 
 def _misfit(name: str, variable: SchemaVariable, *, binary: bool) -> str:
+    if name == "interaction":
+        return _covariate_misfit(variable)
     if name == "outcome_variable" and binary and variable.type in NUMERIC_TYPES:
         return (
             f"{variable.name} must be coded 0/1 for a binary outcome; its allowed values are {variable.allowed_values}."
         )
     return f"{variable.name} is {variable.get_type_display().lower()}; it must be a number or an integer."
+
+
+def _covariate_misfit(variable: SchemaVariable) -> str:
+    return (
+        f"{variable.name} is {variable.get_type_display().lower()}; a model takes numbers, integers or categories "
+        "(codes)."
+    )
 
 
 def _adjust(value, schema: dict) -> list[SchemaVariable]:
@@ -280,6 +298,8 @@ def _adjust(value, schema: dict) -> list[SchemaVariable]:
             raise invalid(
                 "adjust", f"{variable.name} has the role {variable.get_role_display().lower()}; only covariates adjust."
             )
+        if variable.type not in COVARIATE_TYPES:
+            raise invalid("adjust", _covariate_misfit(variable))
         if variable in variables:
             raise invalid("adjust", f"{variable.name} is listed twice.")
         variables.append(variable)
