@@ -8,6 +8,9 @@ import time
 
 import numpy as np
 
+# Loaded here, once per process, rather than by the first run a worker takes (a tenth of a second or more).
+import ipdstats.onestage  # noqa: F401
+import ipdstats.twostage  # noqa: F401
 from ipdstats import __version__ as ENGINE_VERSION
 from ipdstats.distributions import normal_sf
 from ipdstats.engine import json_safe, run_table, safely

@@ -7,10 +7,11 @@ stage-one estimates without refitting stage one. Every entry says what changed i
 
 import math
 
-import pandas as pd
+import pyarrow as pa
 
 from apps.analyses import engine
 from apps.analyses.planning import Z_95
+from apps.analyses.rows import without_trials
 
 IPD, AGGREGATE = "ipd", "aggregate"
 
@@ -66,7 +67,7 @@ def family(
     spec: dict,
     base: dict,
     stage_one: dict,
-    rows: pd.DataFrame,
+    rows: pa.Table,
     aggregate: list[dict],
     failing: set[str],
     labels: dict[str, str],
@@ -112,7 +113,7 @@ def _interval(rows: list[dict], tau2: str, ci: str, two_stage: bool) -> dict:
     return entry(f"{label}{where}", engine.pool_rows(rows, tau2=tau2, ci=other), approach="two-stage", changed="ci")
 
 
-def _other_approach(spec: dict, rows: pd.DataFrame, stage_one: dict) -> dict:
+def _other_approach(spec: dict, rows: pa.Table, stage_one: dict) -> dict:
     if spec["approach"] == "one-stage":
         return entry("two-stage", stage_one, approach="two-stage", changed="approach")
     other = {key: value for key, value in spec.items() if key not in ("tau2", "ci", "aggregate")}
@@ -157,9 +158,8 @@ def _without_failing(spec, base_rows, rows, failing, labels, tau2, ci, two_stage
     if two_stage:
         kept = [row for row in base_rows if str(row["trial"]) not in failing]
         return entry(label, engine.pool_rows(kept, tau2=tau2, ci=ci), approach="two-stage", changed="trials", note=note)
-    trial = spec["columns"]["trial"]
-    subset = rows[~rows[trial].astype(str).isin(failing)]
-    if subset.empty:
+    subset = without_trials(rows, spec, failing)
+    if subset.num_rows == 0:
         return entry(
             label, {"error": "Every trial has an unresolved integrity failure."}, approach="one-stage", changed="trials"
         )

@@ -9,7 +9,7 @@ from apps.analyses.definitions import Definition, check_definition, current_valu
 from apps.analyses.models import Analysis, AnalysisCovariate, AnalysisRun, RunKind, RunState
 from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent
-from apps.core.services import audit_record, locked_copy, save_and_audit, snapshot
+from apps.core.services import audit_record, locked_copy, snapshot
 from apps.jobs.context import JobContext
 from apps.jobs.errors import JobInputError
 from apps.jobs.models import Job
@@ -143,7 +143,7 @@ def _nothing_to_run(plan: planning.Plan) -> ApplicationError:
 
 
 def _integrity_now(plan: planning.Plan) -> dict:
-    return {str(item["trial"]): summaries.integrity(plan.trials[item["trial"]]) for item in plan.inputs}
+    return summaries.integrity([plan.trials[item["trial"]] for item in plan.inputs])
 
 
 @transaction.atomic
@@ -180,9 +180,26 @@ def run_request(*, analysis: Analysis, actor, kind: str = RunKind.ANALYSIS) -> t
     )
     run.save(update_fields=["job"])
     audit_record(
-        actor=actor, action=AuditEvent.Action.CREATE, instance=run, after=snapshot(run), review=analysis.review
+        actor=actor, action=AuditEvent.Action.CREATE, instance=run, after=run_audit_values(run), review=analysis.review
     )
     return run, True
+
+
+def run_audit_values(run: AnalysisRun) -> dict:
+    """What the audit keeps of a run: its identity, state and the digest of its inputs. The inputs, spec and
+    result themselves live on the run, which nothing changes once it has finished."""
+    return {
+        "id": run.pk,
+        "analysis_id": run.analysis_id,
+        "kind": run.kind,
+        "state": run.state,
+        "error": run.error,
+        "input_sha256": run.input_sha256,
+        "trials": [item["trial"] for item in run.inputs],
+        "job_id": run.job_id,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+    }
 
 
 def _failing(integrity: dict) -> list[str]:
@@ -211,23 +228,25 @@ def _trial_facts(plan: planning.Plan) -> dict:
 
 def run_follow_job(job: Job) -> None:
     """Keep the run's state in step with its job's (called inside the job's transaction)."""
-    run = AnalysisRun.objects.select_for_update().filter(job=job).first()
+    bulky = ("result", "summary", "aggregate_rows", "changes", "left_out", "spec")
+    run = AnalysisRun.objects.select_for_update().filter(job=job).defer(*bulky).first()
     if run is None or run.state == job.state:
         return
-    before = snapshot(run)
+    before = run_audit_values(run)
     run.state = job.state
     run.error = job.error
     if job.state == Job.State.RUNNING:
         run.started_at = job.started_at
     if job.is_finished:
         run.finished_at = job.finished_at
-    save_and_audit(
-        run,
+    run.save(update_fields=["state", "error", "started_at", "finished_at"])
+    audit_record(
         actor=None,
         action=AuditEvent.Action.TRANSITION,
+        instance=run,
         before=before,
+        after=run_audit_values(run),
         review=run.review,
-        fields=["state", "error", "started_at", "finished_at"],
     )
 
 
@@ -262,8 +281,9 @@ def _read_rows(run: AnalysisRun, context: JobContext):
     columns = rows.engine_columns(run.spec)
     pieces, arms, left_out = [], {}, []
     total = len(run.inputs)
+    stored = rows.storage_names(run.inputs)
     for done, item in enumerate(run.inputs, start=1):
-        piece = rows.trial_rows(item, run.spec, columns)
+        piece = rows.trial_rows(item, run.spec, columns, stored)
         figures = summaries.arms(piece, run.spec, columns)
         arms[str(item["trial"])] = figures
         if figures["analysed"] == 0:
@@ -276,7 +296,8 @@ def _read_rows(run: AnalysisRun, context: JobContext):
             )
         else:
             pieces.append(piece)
-        context.progress(2 + int(38 * done / total), f"Read trial {done} of {total}")
+        if done == total or done % max(1, total // 10) == 0:  # about ten reports, not one write per trial
+            context.progress(2 + int(38 * done / total), f"Read trial {done} of {total}")
     if not pieces:
         raise JobInputError("No trial has a participant with every value the analysis uses; see the trials left out.")
     return rows.concatenated(pieces, run.spec), arms, left_out
@@ -301,7 +322,7 @@ def _analysis(run: AnalysisRun, frame, arms: dict, context: JobContext) -> dict:
     result, seconds = engine.run_spec_on_rows(run.spec, frame)
     if "error" in result:
         return {"error": result["error"], "engine_seconds": seconds}
-    summary = {"integrity": {str(trial.pk): summaries.integrity(trial) for trial in _input_trials(run)}}
+    summary = {"integrity": summaries.integrity(_input_trials(run))}
     if run.spec["approach"] == "one-stage":
         context.progress(75, "Estimating each trial's effect for the plot")
         twin = two_stage_twin(run.spec)

@@ -28,3 +28,39 @@ def test_importing_and_running_the_engine_loads_no_web_framework():
     loaded = set(json.loads(run.stdout))
     assert "ipdstats" in loaded
     assert not loaded & set(FORBIDDEN), loaded & set(FORBIDDEN)
+
+
+STARTUP_PROBE = """
+import json, sys
+from ipdstats.__main__ import main
+import io, contextlib
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(["run", sys.argv[1]])
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def test_a_command_line_glmm_run_imports_neither_scipy_stats_nor_scipy_optimize(tmp_path):
+    """Importing scipy.stats took most of a small run's time: the engine uses scipy.special's functions instead,
+    and imports scipy.optimize only when a root or a minimum is sought."""
+    data = ROOT / "tests" / "data" / "reference" / "extra" / "data" / "bin_sparse.csv.gz"
+    spec = {
+        "data": str(data),
+        "outcome": "binary",
+        "measure": "OR",
+        "approach": "one-stage",
+        "columns": {"trial": "trial", "treatment": "treat", "outcome": "y"},
+    }
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    run = subprocess.run(
+        [sys.executable, "-c", STARTUP_PROBE, str(tmp_path / "spec.json")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    probe = json.loads(run.stdout)
+    assert probe["code"] == 0
+    loaded = set(probe["modules"])
+    assert "scipy.special" in loaded
+    assert not {"scipy.stats", "scipy.optimize"} & loaded, {"scipy.stats", "scipy.optimize"} & loaded
