@@ -8,8 +8,8 @@ models, its own risk sets), while the iterations of Newton's method run on all t
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy import special
 
+from . import numerics
 from .data import Prepared
 from .errors import AnalysisError
 
@@ -334,7 +334,7 @@ def _logistic_means(cells: _Cells, beta: np.ndarray) -> np.ndarray:
     eta = np.zeros_like(cells.design[0])
     for j, column in enumerate(cells.design):
         eta += beta[cells.trial_index, j] * column
-    return special.expit(eta)
+    return numerics.expit(eta)
 
 
 def logistic_regression(

@@ -26,8 +26,8 @@ likelihood only depends on the events and participants of each cell).
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
+from ipdstats import numerics
 from ipdstats.errors import AnalysisError
 
 
@@ -148,7 +148,7 @@ class _Likelihood:
         col = c.random_col
         u = self.mode.copy() if tau != 0 else np.zeros(c.n_groups)
         for _ in range(100):
-            p = special.expit(offset + tau * self.t * u[c.group])
+            p = numerics.expit(offset + tau * self.t * u[c.group])
             slope = tau * (self.events_design[:, col] - self._sum(self.t_size * p)) - u
             curvature = 1.0 + tau * tau * self._sum(self.t2_size * (p * (1 - p)))
             step = np.clip(slope / curvature, -2.0, 2.0)
@@ -164,7 +164,7 @@ class _Likelihood:
         loglik = self._sum(c.events * eta - c.size * np.logaddexp(0.0, eta))
         if not want_score:
             return loglik, None
-        return loglik, self.events_design - self._sum(self.weighted[: self.m] * special.expit(eta))
+        return loglik, self.events_design - self._sum(self.weighted[: self.m] * numerics.expit(eta))
 
     def evaluate(self, phi, beta, tau, want_gradient=True):
         """Per-trial log-likelihood (K,) and gradient: d/dphi_i (K, q), d/d(beta, tau) per trial (K, r + 1)."""
@@ -173,7 +173,7 @@ class _Likelihood:
         u_hat = self._mode(offset, tau)
         self.mode = u_hat
         eta = offset + tau * self.t * u_hat[c.group]
-        p = special.expit(eta)
+        p = numerics.expit(eta)
         w = p * (1 - p)
         width = self.weighted.shape[0] if want_gradient else 3 * m
         per_cell = np.empty((width + 1, len(p)))
@@ -202,7 +202,7 @@ class _Likelihood:
             node_g[:, k] = loglik_k - node_u[:, k] ** 2 / 2
             node_score.append(score_k)
         log_terms = np.log(self.weights)[None, :] + node_g + self.nodes[None, :] ** 2 / 2
-        loglik = np.log(sigma) + special.logsumexp(log_terms, axis=1)
+        loglik = np.log(sigma) + numerics.logsumexp(log_terms, axis=1)
         if not want_gradient:
             return loglik, None, None
 
@@ -223,7 +223,7 @@ class _Likelihood:
         dlogsigma = -0.5 * np.column_stack([dh_design, dh_tau]) / curvature[:, None]
         dsigma = sigma[:, None] * dlogsigma
 
-        node_weight = special.softmax(log_terms, axis=1)  # (K, Q)
+        node_weight = numerics.softmax(log_terms, axis=1)  # (K, Q)
         gradient = dlogsigma.copy()
         for k, z in enumerate(self.nodes):
             score = node_score[k]
