@@ -24,7 +24,7 @@ COLOUR = "#1f4e79"
 DIAMOND = "#7a3b00"
 MUTED = "#5b6470"
 FLAG = "†"
-RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 4, 5, 10, 20, 50, 100)
+RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 10, 20, 50, 100)
 LINEAR_TICKS = 7
 
 
@@ -63,17 +63,25 @@ class Plot:
 
 
 def _axis_range(plot: Plot) -> tuple[float, float]:
-    """Spans every estimate, the pooled intervals and no effect; wide CIs of single trials may run past it."""
-    points = [row.estimate for row in plot.rows if row.estimate is not None]
-    points += [value for row in plot.rows if row.shape in ("diamond", "interval") for value in (row.low, row.high)]
-    points = [value for value in points if value is not None and (value > 0 or not plot.ratio)]
-    points.append(1.0 if plot.ratio else 0.0)
-    if plot.ratio:
-        low, high = math.log10(min(points)), math.log10(max(points))
-        pad = max(0.15, 0.12 * (high - low))
-        return low - pad, high + pad
-    low, high = min(points), max(points)
-    pad = max(0.12 * (high - low), 1e-9 if high > low else max(abs(high), 1.0) * 0.5)
+    """Spans every estimate, the pooled intervals and no effect, and the trials' CIs unless one would stretch the
+    axis more than its core width again on a side: that CI runs past the axis and ends in an arrow. For ratios the
+    range is in log10 units, as plotly's logarithmic axes take it."""
+    scale = (lambda value: math.log10(value)) if plot.ratio else (lambda value: value)
+
+    def usable(values):
+        return [scale(value) for value in values if value is not None and (value > 0 or not plot.ratio)]
+
+    core = usable([row.estimate for row in plot.rows])
+    core += usable(
+        [value for row in plot.rows if row.shape in ("diamond", "interval") for value in (row.low, row.high)]
+    )
+    core.append(0.0)  # no effect: log10(1) or 0
+    low, high = min(core), max(core)
+    width = max(high - low, 0.3 if plot.ratio else abs(high) + abs(low) or 1.0)
+    bounds = usable([value for row in plot.rows if row.shape == "square" for value in (row.low, row.high)])
+    low = min([low, *(value for value in bounds if value >= low - width)])
+    high = max([high, *(value for value in bounds if value <= high + width)])
+    pad = 0.06 * (high - low)
     return low - pad, high + pad
 
 
