@@ -348,6 +348,11 @@ def figure(plot: Plot) -> dict:
 # --------------------------------------------------------------------------------------------------- forest
 
 
+def exact(value) -> str:
+    """A number as hover shows it: six significant digits, enough to check against a table or R."""
+    return "–" if value is None else f"{value:.6g}"
+
+
 def _measure_title(measure: str) -> str:
     name = MEASURE_NAMES.get(measure, measure)
     return f"{name[0].upper()}{name[1:]} ({measure}, 95% CI)"
@@ -404,7 +409,7 @@ def forest_plot(forest: Forest, *, higher_is_better: bool, title: str = "") -> P
                         low=low,
                         high=high,
                         shape="interval",
-                        hover=f"95% prediction interval {number(low, 4)} to {number(high, 4)}",
+                        hover=f"95% prediction interval {exact(low)} to {exact(high)}",
                     )
                 )
     notes = [heterogeneity_sentence(forest.heterogeneity, forest.approach)]
@@ -438,8 +443,8 @@ def _trial_plot_row(row, forest: Forest) -> Row:
         return Row(cells, shape="heading", hover=f"{row.label}: excluded ({row.reason})")
     cells["estimate"] = interval(row.estimate, row.ci_low, row.ci_high)
     hover = (
-        f"<b>{row.label}</b><br>{forest.measure} {number(row.estimate, 4)} (95% CI {number(row.ci_low, 4)} to "
-        f"{number(row.ci_high, 4)})"
+        f"<b>{row.label}</b><br>{forest.measure} {exact(row.estimate)} (95% CI {exact(row.ci_low)} to "
+        f"{exact(row.ci_high)})"
     )
     if row.weight is not None:
         hover += f"<br>weight {row.weight:.2f}%"
@@ -453,8 +458,8 @@ def _trial_plot_row(row, forest: Forest) -> Row:
 def _diamond_row(pooled, measure: str) -> Row:
     text = interval(pooled.estimate, pooled.ci_low, pooled.ci_high)
     hover = (
-        f"<b>{pooled.label}</b> (k = {pooled.k})<br>{measure} {number(pooled.estimate, 4)} (95% CI "
-        f"{number(pooled.ci_low, 4)} to {number(pooled.ci_high, 4)})"
+        f"<b>{pooled.label}</b> (k = {pooled.k})<br>{measure} {exact(pooled.estimate)} (95% CI "
+        f"{exact(pooled.ci_low)} to {exact(pooled.ci_high)})"
     )
     return Row(
         {
@@ -488,8 +493,8 @@ def _entry_row(entry: dict, measure: str, extra: dict | None = None) -> Row:
     low, high = on_scale(pooled["ci_low"], measure), on_scale(pooled["ci_high"], measure)
     cells["estimate"] = interval(estimate, low, high)
     hover = (
-        f"<b>{entry['label']}</b><br>{measure} {number(estimate, 4)} (95% CI {number(low, 4)} to "
-        f"{number(high, 4)})<br>k = {entry.get('k')}"
+        f"<b>{entry['label']}</b><br>{measure} {exact(estimate)} (95% CI {exact(low)} to "
+        f"{exact(high)})<br>k = {entry.get('k')}"
     )
     return Row(cells, estimate=estimate, low=low, high=high, hover=hover, bold=entry.get("changed") == "nothing")
 
@@ -545,7 +550,7 @@ def interaction_figure(block: dict, *, measure: str, covariate: str, labels: dic
                 estimate=shown,
                 low=low,
                 high=high,
-                hover=f"<b>{label}</b><br>{number(shown, 4)} (95% CI {number(low, 4)} to {number(high, 4)})",
+                hover=f"<b>{label}</b><br>{exact(shown)} (95% CI {exact(low)} to {exact(high)})",
             )
         )
     pooled = block.get("pooled") or {}
@@ -563,7 +568,7 @@ def interaction_figure(block: dict, *, measure: str, covariate: str, labels: dic
                 high=high,
                 shape="diamond",
                 bold=True,
-                hover=f"{number(estimate, 4)} ({number(low, 4)} to {number(high, 4)})",
+                hover=f"{exact(estimate)} ({exact(low)} to {exact(high)})",
             )
         )
     ratio = measure in ("OR", "RR", "HR")
