@@ -9,6 +9,16 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 
+    def save(self, *args, **kwargs):
+        # set_password() leaves the new raw password in _password until the save; every path that changes a
+        # password (forms, admin, changepassword) passes here, so its API tokens are revoked here.
+        password_changed = self.pk is not None and self._password is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            from apps.accounts.tokens import tokens_revoke_for_user
+
+            tokens_revoke_for_user(user=self)
+
 
 class Role(models.TextChoices):
     COORDINATOR = "coordinator", "Coordinator"

@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from apps.accounts.models import Membership, Role
+from apps.accounts.tokens import tokens_revoke_for_user
 from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent
 from apps.core.services import audit_record, snapshot, validate
@@ -85,3 +86,5 @@ def membership_delete(*, membership: Membership, actor) -> None:
         review=membership.review,
     )
     membership.delete()
+    # The removed member's API tokens stop working now, not when they expire.
+    tokens_revoke_for_user(user=membership.user)

@@ -4,6 +4,7 @@ from apps.api import views
 
 urlpatterns = [
     path("auth/token/", views.TokenCreateView.as_view(), name="api-token"),
+    path("auth/logout/", views.LogoutView.as_view(), name="api-logout"),
     path("reviews/", views.ReviewListView.as_view(), name="api-review-list"),
     path("reviews/<int:pk>/", views.ReviewDetailView.as_view(), name="api-review-detail"),
     path("reviews/<int:review_id>/members/", views.MemberListView.as_view(), name="api-member-list"),

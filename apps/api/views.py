@@ -3,20 +3,24 @@ and renders. Lists filter in get_queryset, so other reviews' objects answer 404,
 
 from pathlib import Path
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.http import FileResponse
 from django.utils.functional import cached_property
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from knox.models import AuthToken
 from rest_framework import generics, permissions, status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts import access
+from apps.accounts import access, tokens
 from apps.accounts import services as account_services
 from apps.accounts.models import Membership
+from apps.accounts.views import lockout_response
 from apps.api import filters, serializers
 from apps.core.errors import ApplicationError, PermissionDenied
 from apps.core.models import AuditEvent
@@ -34,19 +38,48 @@ def _deny(message: str):
     raise PermissionDenied(message)
 
 
+def _attempted_username(data) -> str | None:
+    username = data.get("username") if hasattr(data, "get") else None
+    return username if isinstance(username, str) else None
+
+
 class TokenCreateView(APIView):
-    """Exchange a username and password for an API token (send it as `Authorization: Token <token>`)."""
+    """Exchange a username and password for a new API token (send it as `Authorization: Token <token>`),
+    valid until `expiry`. Too many failures for the account or from the address lock both out for a while
+    (429), the right password included."""
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
     throttle_classes = [TokenRateThrottle]
 
-    @extend_schema(request=serializers.TokenRequestSerializer, responses=serializers.TokenResponseSerializer)
+    @extend_schema(
+        request=serializers.TokenRequestSerializer,
+        responses={200: serializers.TokenResponseSerializer, 429: serializers.ErrorSerializer},
+    )
     def post(self, request):
+        # django-axes flags a refused attempt on the request it was given: DRF's, not Django's.
+        credentials = {"username": _attempted_username(request.data)}
+        if AxesProxyHandler.is_locked(request, credentials):
+            return lockout_response(request._request)
         serializer = serializers.TokenRequestSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
+        user = serializer.validated_data["user"]
+        token, expiry = tokens.token_create(user=user)
+        user_logged_in.send(sender=user.__class__, request=request._request, user=user)
+        return Response({"token": token, "expiry": expiry})
+
+
+class LogoutView(APIView):
+    """Revoke the token this request was sent with (a session is ended instead)."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        if isinstance(request.auth, AuthToken):
+            request.auth.delete()
+        else:
+            logout(request._request)
+        user_logged_out.send(sender=request.user.__class__, request=request._request, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # Reviews, members, outcomes -------------------------------------------------------------------------------

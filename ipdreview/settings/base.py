@@ -3,6 +3,7 @@
 Without DATABASE_URL the app runs on SQLite in var/; without REDIS_URL Celery tasks run in-process.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -42,7 +43,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -67,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it sees the lockout flag a refused login left on the request.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ipdreview.urls"
@@ -101,6 +105,11 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first: it refuses any password, right or wrong, while the account or the address is locked out.
+AUTHENTICATION_BACKENDS = [
+    "apps.accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -110,6 +119,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
+# A page session ends after SESSION_IDLE_SECONDS without a request, and when the browser closes.
+SESSION_COOKIE_AGE = int(env("SESSION_IDLE_SECONDS", str(8 * 3600)))
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env("DJANGO_TIME_ZONE", "UTC")
@@ -159,7 +172,7 @@ CELERY_TIMEZONE = TIME_ZONE
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -200,6 +213,33 @@ SPECTACULAR_SETTINGS = {
         "JobStateEnum": "apps.jobs.models.JobState",
     },
 }
+
+# API tokens (django-rest-knox): stored hashed, valid API_TOKEN_TTL_HOURS from login, revoked on logout, on a
+# password change and when the user is removed from a review. Sent as `Authorization: Token <token>`.
+REST_KNOX = {
+    "TOKEN_TTL": datetime.timedelta(hours=float(env("API_TOKEN_TTL_HOURS", "10"))),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": None,
+}
+
+# The client's address comes from X-Forwarded-For only when the request arrives from one of these proxies
+# (addresses or networks, e.g. "172.18.0.0/16"); otherwise it is the connection's own address.
+TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES")
+
+# Password attempts (django-axes): after AXES_FAILURE_LIMIT failures for one account, or from one address,
+# every attempt for it is refused for AXES_COOLOFF_MINUTES, the right password included. Attempts and
+# lockouts are recorded in the database (admin: Axes).
+AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=float(env("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_CLIENT_IP_CALLABLE = "apps.core.client_ip.client_ip"
+AXES_LOCKOUT_CALLABLE = "apps.accounts.views.lockout_response"
+# Kept on success: a login to one account must not wipe the failures counted against another from that address.
+AXES_RESET_ON_SUCCESS = False
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
 # Password attempts per client address: the API's token endpoint and the login page.
 API_TOKEN_THROTTLE_RATE = env("API_TOKEN_THROTTLE_RATE", "10/min")
