@@ -8,8 +8,9 @@ from apps.core.errors import NotFound
 
 @require_GET
 def healthz(request):
-    """For the container health check: answers once the app can reach its database."""
-    connection.ensure_connection()
+    """For the container health check: answers once the app can query its database."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
 
 

@@ -5,6 +5,7 @@ Without DATABASE_URL the app runs on SQLite in var/; without REDIS_URL Celery ta
 
 import datetime
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -96,10 +97,16 @@ if not env("DATABASE_URL"):
     # The embedded default: SQLite in var/, created on first use.
     (BASE_DIR / "var").mkdir(exist_ok=True)
 
+# The development server serves each request in a thread of its own: a connection kept open past the request
+# would stay behind with its thread, so under runserver every request closes its own. Elsewhere (gunicorn's
+# workers) connections are kept for DATABASE_CONN_MAX_AGE seconds and checked before reuse, so that a
+# database restart costs no request once the server is back.
+RUNNING_DEVSERVER = len(sys.argv) > 1 and sys.argv[1] == "runserver"
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
-        conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "60")),
+        conn_max_age=0 if RUNNING_DEVSERVER else int(env("DATABASE_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
