@@ -73,6 +73,8 @@ class OutcomeSerializer(serializers.ModelSerializer):
 
 class TrialSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
+    # Read-only fields lose their blank choice in DRF's defaults; "" (no exit) is a value this field returns.
+    exit_reason = serializers.ChoiceField(choices=lifecycle.ExitReason.choices, allow_blank=True, read_only=True)
     allowed_next = serializers.SerializerMethodField(help_text="Statuses this trial may move to next.")
 
     class Meta:
@@ -124,7 +126,8 @@ class TransitionRequestSerializer(serializers.Serializer):
 
 
 class StatusTransitionSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    reason = serializers.ChoiceField(choices=lifecycle.ExitReason.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = StatusTransition
@@ -144,7 +147,7 @@ class ContactAttemptSerializer(serializers.ModelSerializer):
     owner = serializers.SlugRelatedField(
         slug_field="username", queryset=User.objects.all(), required=False, allow_null=True
     )
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     def get_fields(self):
         # Contacts of this trial and members of its review only: one "does not exist" for anything else, so
@@ -229,7 +232,7 @@ class EthicsApprovalSerializer(serializers.ModelSerializer):
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     before = serializers.SerializerMethodField()
     after = serializers.SerializerMethodField()
 

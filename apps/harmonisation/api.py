@@ -290,6 +290,12 @@ class LogView(APIView):
     renderer_classes = [JSONRenderer, LogCSVRenderer]
     filename = "harmonisation-log"
 
+    def perform_content_negotiation(self, request, force=False):
+        # OPTIONS describes the endpoint, which only JSON can carry, whatever format was asked for.
+        if request.method == "OPTIONS":
+            return JSONRenderer(), JSONRenderer.media_type
+        return super().perform_content_negotiation(request, force)
+
     @extend_schema(parameters=[HISTORY_PARAMETER, FORMAT_PARAMETER], responses=LogRowSerializer(many=True))
     def get(self, request, *args, **kwargs):
         rows, name = self.log(request)
