@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 
 from apps.accounts.access import role_for
-from apps.accounts.models import Membership
+from apps.accounts.models import Invitation, Membership, Role
 from apps.core.models import AuditEvent
 from apps.reviews.models import Outcome, Review
 from apps.trials import lifecycle
@@ -51,17 +51,48 @@ class ReviewSerializer(serializers.ModelSerializer):
         return role_for(request.user, review) if request else None
 
 
+class ReviewTrialsField(serializers.PrimaryKeyRelatedField):
+    """Trials of the serializer's review only (context "review", or the instance's): another review's trial
+    id gets the same "does not exist" as an id that exists nowhere."""
+
+    def __init__(self, **kwargs):
+        # The model, for the schema; the rows come from get_queryset().
+        super().__init__(queryset=Trial.objects.none(), **kwargs)
+
+    def get_queryset(self):
+        root = self.root
+        review = root.context.get("review") or getattr(root.instance, "review", None)
+        return Trial.objects.filter(review=review) if review is not None else Trial.objects.none()
+
+
 class MembershipSerializer(serializers.ModelSerializer):
-    user = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.filter(is_active=True))
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
     user_name = serializers.CharField(source="user.get_full_name", read_only=True)
-    trials = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Trial.objects.all(), required=False, help_text="Trials assigned to a contributor."
-    )
+    trials = ReviewTrialsField(many=True, required=False, help_text="Trials assigned to a contributor.")
 
     class Meta:
         model = Membership
         fields = ["id", "review", "user", "user_name", "role", "trials", "created_at"]
         read_only_fields = ["review", "created_at"]
+
+
+class InvitationCreateSerializer(serializers.Serializer):
+    invitee = serializers.CharField(max_length=254, help_text="The username or e-mail address of the person invited.")
+    role = serializers.ChoiceField(choices=Role.choices)
+    trials = ReviewTrialsField(many=True, required=False, help_text="Trials assigned to a contributor.")
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    review_title = serializers.CharField(source="review.title", read_only=True)
+    invited_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id", "review", "review_title", "invitee", "role", "trials", "status", "invited_by", "created_at",
+            "expires_at", "answered_at",
+        ]  # fmt: skip
+        read_only_fields = fields
 
 
 class OutcomeSerializer(serializers.ModelSerializer):

@@ -1,6 +1,7 @@
 """REST API views. Each one parses, checks access with apps.accounts.access, calls one service or selector,
 and renders. Lists filter in get_queryset, so other reviews' objects answer 404, never 403."""
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from axes.handlers.proxy import AxesProxyHandler
@@ -13,16 +14,17 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from knox.models import AuthToken
 from rest_framework import generics, permissions, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts import access, tokens
+from apps.accounts import access, invitations, tokens
 from apps.accounts import services as account_services
-from apps.accounts.models import Membership
+from apps.accounts.models import Invitation, Membership
 from apps.accounts.views import lockout_response
 from apps.api import filters, serializers
-from apps.core.errors import ApplicationError, PermissionDenied
+from apps.core.errors import NotFound, PermissionDenied
 from apps.core.models import AuditEvent
 from apps.core.throttling import TokenRateThrottle
 from apps.reviews import services as review_services
@@ -96,6 +98,11 @@ class ReviewListView(generics.ListCreateAPIView):
     def get_queryset(self):
         return access.reviews_for_user(self.request.user).order_by("title", "id")
 
+    def check_permissions(self, request):
+        super().check_permissions(request)
+        if request.method == "POST" and not access.can_create_review(request.user):
+            _deny("Creating a review needs the permission a site administrator grants (reviews | Can add review).")
+
     def perform_create(self, serializer):
         serializer.instance = review_services.review_create(actor=self.request.user, **serializer.validated_data)
 
@@ -154,10 +161,74 @@ class MemberListView(ReviewChildMixin, generics.ListCreateAPIView):
         if request.method == "POST" and not access.can_manage_review(request.user, self.review):
             _deny("Only the review's coordinators can add members.")
 
-    def perform_create(self, serializer):
-        serializer.instance = account_services.membership_create(
-            review=self.review, actor=self.request.user, **serializer.validated_data
-        )
+    @extend_schema(
+        request=serializers.InvitationCreateSerializer,
+        responses={202: serializers.InvitationSerializer},
+        description="Invite a person by username or e-mail. The answer is the same whether or not an account "
+        "answers to it; the person becomes a member on accepting (POST /api/v1/invitations/{id}/accept/).",
+    )
+    def post(self, request, review_id):
+        serializer = serializers.InvitationCreateSerializer(data=request.data, context={"review": self.review})
+        serializer.is_valid(raise_exception=True)
+        invitation = invitations.invitation_create(review=self.review, actor=request.user, **serializer.validated_data)
+        return Response(serializers.InvitationSerializer(invitation).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ReviewInvitationListView(ReviewChildMixin, generics.ListAPIView):
+    """The review's invitations and their answers (coordinators)."""
+
+    queryset = Invitation.objects.none()
+    serializer_class = serializers.InvitationSerializer
+    filterset_fields = ["status", "role"]
+
+    def visible_queryset(self):
+        if not access.can_manage_review(self.request.user, self.review):
+            _deny("Only the review's coordinators can list its invitations.")
+        return self.review.invitations.select_related("review", "invited_by").prefetch_related("trials")
+
+
+class InvitationRevokeView(generics.GenericAPIView):
+    """Revoke a pending invitation (coordinators of its review)."""
+
+    queryset = Invitation.objects.none()
+    serializer_class = serializers.InvitationSerializer
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, pk):
+        invitation = Invitation.objects.filter(review__in=access.reviews_for_user(request.user), pk=pk).first()
+        if invitation is None:
+            raise NotFound("Invitation not found.")
+        if not access.can_manage_review(request.user, invitation.review):
+            _deny("Only the review's coordinators can revoke its invitations.")
+        invitations.invitation_revoke(invitation=invitation, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MyInvitationListView(generics.ListAPIView):
+    """Your pending invitations (matched by your username or e-mail address)."""
+
+    serializer_class = serializers.InvitationSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return invitations.invitations_for_user(self.request.user)
+
+
+class InvitationAnswerView(generics.GenericAPIView):
+    """Accept (you become a member with the invited role) or decline one of your invitations."""
+
+    queryset = Invitation.objects.none()
+    serializer_class = serializers.MembershipSerializer
+    accept = True
+
+    @extend_schema(request=None, responses={201: serializers.MembershipSerializer, 204: None})
+    def post(self, request, pk):
+        invitation = invitations.invitation_get_for_user(request.user, pk)
+        if not self.accept:
+            invitations.invitation_decline(invitation=invitation, user=request.user)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        membership = invitations.invitation_accept(invitation=invitation, user=request.user)
+        return Response(serializers.MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 
 class MemberDetailView(generics.RetrieveUpdateDestroyAPIView):
@@ -179,8 +250,6 @@ class MemberDetailView(generics.RetrieveUpdateDestroyAPIView):
 
     def perform_update(self, serializer):
         data = serializer.validated_data
-        if "user" in data and data["user"] != serializer.instance.user:
-            raise ApplicationError("user: a membership cannot move to another user.", details={"user": ["Read-only."]})
         serializer.instance = account_services.membership_update(
             membership=serializer.instance, actor=self.request.user, role=data.get("role"), trials=data.get("trials")
         )
@@ -301,6 +370,8 @@ class TrialDetailView(generics.RetrieveUpdateDestroyAPIView):
         super().check_object_permissions(request, obj)
         if request.method == "DELETE" and not access.can_delete_trial(request.user, obj):
             _deny("Only the review's coordinators can delete trials.")
+        if request.method == "PATCH" and not isinstance(request.data, Mapping):
+            raise ValidationError({"non_field_errors": ["Expected an object of the trial's fields."]})
         if request.method == "PATCH" and not access.can_edit_trial_fields(request.user, obj, request.data.keys()):
             _deny("Your role cannot change these fields of the trial.")
 

@@ -238,6 +238,9 @@ REST_KNOX = {
     "TOKEN_LIMIT_PER_USER": None,
 }
 
+# Days an invitation to a review stays open.
+INVITATION_VALID_DAYS = int(env("INVITATION_VALID_DAYS", "14"))
+
 # The client's address comes from X-Forwarded-For only when the request arrives from one of these proxies
 # (addresses or networks, e.g. "172.18.0.0/16"); otherwise it is the connection's own address.
 TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES")

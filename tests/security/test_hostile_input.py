@@ -147,3 +147,8 @@ def test_an_unexpected_api_failure_answers_json(scene, monkeypatch):
     assert response["Content-Type"] == "application/json"
     body = json.loads(response.content)
     assert body["error"]["code"] == "server_error" and "disk on fire" not in response.content.decode()
+
+
+@pytest.mark.parametrize("body", ["[null, null]", "3", '"text"', "null"])
+def test_a_patch_whose_body_is_no_object(scene, body):
+    _refused(_post_raw(scene["api"], f"/api/v1/trials/{scene['trial'].pk}/", body, method="patch"))
