@@ -8,7 +8,7 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 
 from apps.accounts.access import role_for
 from apps.accounts.models import Invitation, Membership, Role
-from apps.core.models import AuditEvent
+from apps.core.models import AuditEvent, DataAccessEvent
 from apps.reviews.models import Outcome, Review
 from apps.trials import lifecycle
 from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, StatusTransition, Trial
@@ -315,3 +315,15 @@ class ReviewSummarySerializer(serializers.Serializer):
     followups_due = ContactAttemptSerializer(many=True)
     agreements_expiring = AgreementSerializer(many=True)
     approvals_expiring = EthicsApprovalSerializer(many=True)
+
+
+class DataAccessEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = DataAccessEvent
+        fields = [
+            "id", "created_at", "actor", "action", "object_type", "object_id", "object_repr", "trial", "detail",
+            "client_ip",
+        ]  # fmt: skip
+        read_only_fields = fields

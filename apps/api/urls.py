@@ -11,6 +11,7 @@ urlpatterns = [
     path("reviews/<int:review_id>/outcomes/", views.OutcomeListView.as_view(), name="api-outcome-list"),
     path("reviews/<int:review_id>/trials/", views.TrialListView.as_view(), name="api-trial-list"),
     path("reviews/<int:review_id>/summary/", views.ReviewSummaryView.as_view(), name="api-review-summary"),
+    path("reviews/<int:review_id>/access-log/", views.ReviewDataAccessView.as_view(), name="api-review-access-log"),
     path("reviews/<int:review_id>/history/", views.ReviewHistoryView.as_view(), name="api-review-history"),
     path(
         "reviews/<int:review_id>/invitations/", views.ReviewInvitationListView.as_view(), name="api-review-invitations"

@@ -25,7 +25,7 @@ from apps.accounts.models import Invitation, Membership
 from apps.accounts.views import lockout_response
 from apps.api import filters, serializers
 from apps.core.errors import NotFound, PermissionDenied
-from apps.core.models import AuditEvent
+from apps.core.models import AuditEvent, DataAccessEvent
 from apps.core.throttling import TokenRateThrottle
 from apps.reviews import services as review_services
 from apps.reviews.models import Outcome
@@ -331,6 +331,21 @@ class ReviewHistoryView(ReviewChildMixin, generics.ListAPIView):
 
     def visible_queryset(self):
         return selectors.review_history(self.review, self.request.user)
+
+
+class ReviewDataAccessView(ReviewChildMixin, generics.ListAPIView):
+    """Reads of the review's participant data (downloads of tables and rows, views of row listings), newest
+    first: who, when, what and from where. Coordinators only."""
+
+    queryset = DataAccessEvent.objects.none()
+    serializer_class = serializers.DataAccessEventSerializer
+    filterset_fields = ["action", "object_type", "trial"]
+    search_fields = ["object_repr", "actor__username"]
+
+    def visible_queryset(self):
+        if not access.can_manage_review(self.request.user, self.review):
+            _deny("Only the review's coordinators can read its data access log.")
+        return DataAccessEvent.objects.filter(review=self.review).select_related("actor")
 
 
 # Trials ---------------------------------------------------------------------------------------------------
