@@ -36,6 +36,10 @@ app.conf.beat_schedule = {
         "task": "apps.jobs.tasks.jobs_reap_stale_task",
         "schedule": 60.0,
     },
+    "storage-verify": {
+        "task": "apps.jobs.tasks.storage_verify_task",
+        "schedule": crontab(day_of_week="sun", hour=3, minute=0),
+    },
     "datasets-remove-stale-partials": {
         "task": "apps.datasets.tasks.partials_remove_stale_task",
         "schedule": crontab(minute=30),

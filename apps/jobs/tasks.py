@@ -1,7 +1,8 @@
-"""Scheduled job housekeeping."""
+"""Scheduled housekeeping: stale jobs, and the stored files checked against their hashes."""
 
 from celery import shared_task
 
+from apps.core.stored_files import storage_verify
 from apps.jobs import services
 from apps.jobs.periodic import run_once_per
 
@@ -11,3 +12,9 @@ def jobs_reap_stale_task() -> int | None:
     """Requeue or fail the jobs whose worker stopped beating; send again those left queued too long. Once a
     minute, however many schedulers send it."""
     return run_once_per("minute", "jobs-reap-stale", services.jobs_reap_stale)
+
+
+@shared_task(name="apps.jobs.tasks.storage_verify_task")
+def storage_verify_task() -> dict | None:
+    """Weekly: every stored file re-hashed against its record; problems are logged as errors and returned."""
+    return run_once_per("week", "storage-verify", lambda: storage_verify().as_dict())

@@ -271,6 +271,12 @@ CACHES = {
     )
 }
 
+# Where `manage.py verify_storage` (weekly by beat) finds the stored files and their recorded SHA-256.
+VERIFY_STORAGE_SOURCES = [
+    "apps.datasets.stored_files.uploads",
+    "apps.harmonisation.stored_files.harmonised_tables",
+]
+
 # Largest data-sharing agreement document accepted (PDF or office document).
 AGREEMENT_MAX_DOCUMENT_BYTES = int(env("AGREEMENT_MAX_DOCUMENT_BYTES", str(20 * 1024 * 1024)))
 
