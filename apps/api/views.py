@@ -1,6 +1,7 @@
 """REST API views. Each one parses, checks access with apps.accounts.access, calls one service or selector,
 and renders. Lists filter in get_queryset, so other reviews' objects answer 404, never 403."""
 
+import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -8,6 +9,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.core.cache import cache
 from django.http import FileResponse
 from django.utils.functional import cached_property
 from drf_spectacular.types import OpenApiTypes
@@ -24,6 +26,7 @@ from apps.accounts import services as account_services
 from apps.accounts.models import Invitation, Membership
 from apps.accounts.views import lockout_response
 from apps.api import filters, serializers
+from apps.core.cache_versions import review_cache_version
 from apps.core.errors import NotFound, PermissionDenied
 from apps.core.models import AuditEvent, DataAccessEvent
 from apps.core.throttling import TokenRateThrottle
@@ -362,6 +365,18 @@ class TrialListView(ReviewChildMixin, generics.ListCreateAPIView):
 
     def visible_queryset(self):
         return selectors.trial_list(self.request.user, self.review)
+
+    def list(self, request, *args, **kwargs):
+        # Answers are cached for five minutes under the review's version, per user and query string: any
+        # audited write in the review makes a new key (apps.core.cache_versions).
+        version = review_cache_version(self.review.pk)
+        query = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+        key = f"api-trial-list:{self.review.pk}:{request.user.pk}:{version}:{query}"
+        data = cache.get(key)
+        if data is None:
+            data = super().list(request, *args, **kwargs).data
+            cache.set(key, data, timeout=300)
+        return Response(data)
 
     def check_permissions(self, request):
         super().check_permissions(request)

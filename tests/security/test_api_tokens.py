@@ -2,9 +2,11 @@
 review; page sessions end after an idle time and when the browser closes."""
 
 import datetime
+import time
 
 import pytest
 from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
@@ -106,6 +108,17 @@ def test_removing_a_member_revokes_their_tokens():
     assert account_services  # the service is the one the API called
 
 
+def _idle(*, hours: float) -> None:
+    """As if the last request had come `hours` ago: the stored expiry and the renewal stamp moved back."""
+    session = Session.objects.get()
+    data = session.get_decoded()
+    data["_seen"] = int(time.time() - hours * 3600)
+    Session.objects.filter(pk=session.pk).update(
+        session_data=SessionStore().encode(data),
+        expire_date=timezone.now() + datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE - hours * 3600),
+    )
+
+
 @pytest.mark.django_db
 def test_a_page_session_ends_at_browser_close_and_after_the_idle_time(client):
     UserFactory(username="ada", password=PASSWORD)
@@ -117,15 +130,17 @@ def test_a_page_session_ends_at_browser_close_and_after_the_idle_time(client):
     assert client.get(reverse("dashboard:review-list")).status_code == 200
 
     # Seven hours idle: still in, and the request renews the session for another idle period.
-    session = Session.objects.get()
-    session.expire_date = timezone.now() + datetime.timedelta(hours=1)
-    session.save()
+    _idle(hours=7)
     assert client.get(reverse("dashboard:review-list")).status_code == 200
     renewed = Session.objects.get().expire_date - timezone.now()
     assert renewed > datetime.timedelta(hours=7, minutes=59)
+    # Within the minute, requests do not write the session again.
+    stored = Session.objects.get().expire_date
+    assert client.get(reverse("dashboard:review-list")).status_code == 200
+    assert Session.objects.get().expire_date == stored
 
     # Past the idle time: back to the login page.
-    Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    _idle(hours=8.01)
     response = client.get(reverse("dashboard:review-list"))
     assert response.status_code == 302
     assert reverse("login") in response["Location"]
