@@ -20,9 +20,13 @@ logger = logging.getLogger(__name__)
 PERIODS = ("minute", "hour", "day", "week")
 
 
-def period_slot(period: str, moment: datetime.datetime | None = None) -> str:
-    """The period containing `moment` (now), in the site's time zone, as a key."""
-    local = timezone.localtime(moment or timezone.now())
+def period_slot(period: str | float, moment: datetime.datetime | None = None) -> str:
+    """The period containing `moment` (now), in the site's time zone, as a key; a number is a period of that
+    many seconds."""
+    moment = moment or timezone.now()
+    if isinstance(period, int | float):
+        return f"{period:g}s-{int(moment.timestamp() // period)}"
+    local = timezone.localtime(moment)
     if period == "minute":
         return local.strftime("%Y-%m-%dT%H:%M")
     if period == "hour":
@@ -61,5 +65,5 @@ def run_once(name: str, slot: str, work: Callable[[], Any]) -> Any:
     return result
 
 
-def run_once_per(period: str, name: str, work: Callable[[], Any], slot: str | None = None) -> Any:
+def run_once_per(period: str | float, name: str, work: Callable[[], Any], slot: str | None = None) -> Any:
     return run_once(name, slot or period_slot(period), work)

@@ -1,6 +1,7 @@
 """Scheduled housekeeping: stale jobs, and the stored files checked against their hashes."""
 
 from celery import shared_task
+from django.conf import settings
 
 from apps.core.stored_files import storage_verify
 from apps.jobs import services
@@ -9,9 +10,9 @@ from apps.jobs.periodic import run_once_per
 
 @shared_task(name="apps.jobs.tasks.jobs_reap_stale_task")
 def jobs_reap_stale_task() -> int | None:
-    """Requeue or fail the jobs whose worker stopped beating; send again those left queued too long. Once a
-    minute, however many schedulers send it."""
-    return run_once_per("minute", "jobs-reap-stale", services.jobs_reap_stale)
+    """Requeue or fail the jobs whose worker stopped beating; send again those left queued too long. Once per
+    JOBS_REAP_EVERY_SECONDS, however many schedulers send it."""
+    return run_once_per(settings.JOBS_REAP_EVERY_SECONDS, "jobs-reap-stale", services.jobs_reap_stale)
 
 
 @shared_task(name="apps.jobs.tasks.storage_verify_task")

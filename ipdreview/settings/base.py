@@ -289,6 +289,8 @@ IPD_EXPIRY_WARNING_DAYS = int(env("IPD_EXPIRY_WARNING_DAYS", "90"))
 # requeued (or failed after its last attempt) by the jobs_reap_stale beat task.
 JOBS_HEARTBEAT_SECONDS = float(env("JOBS_HEARTBEAT_SECONDS", "10"))
 JOBS_STALE_AFTER_SECONDS = float(env("JOBS_STALE_AFTER_SECONDS", "300"))
+# How often beat runs the reaper (also read by ipdreview/celery.py for the schedule).
+JOBS_REAP_EVERY_SECONDS = float(env("JOBS_REAP_EVERY_SECONDS", "60"))
 # A job still queued after this long (its broker message lost) is sent again by the reaper.
 JOBS_RESEND_QUEUED_AFTER_SECONDS = float(env("JOBS_RESEND_QUEUED_AFTER_SECONDS", "900"))
 

@@ -27,6 +27,8 @@ def test_period_slots():
     assert period_slot("hour", moment) == "2026-12-07T17"
     assert period_slot("day", moment) == "2026-12-07"
     assert period_slot("week", moment) == "2026-W50"
+    assert period_slot(60.0, moment) == f"60s-{int(moment.timestamp() // 60)}"
+    assert period_slot(2, moment) != period_slot(2, moment + datetime.timedelta(seconds=2))
     with pytest.raises(ValueError):
         period_slot("fortnight", moment)
 
