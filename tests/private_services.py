@@ -71,19 +71,20 @@ class PrivatePostgres:
 
 
 class PrivateRedis:
-    def __init__(self):
+    def __init__(self, *, persistent: bool = True):
         self.directory = Path(tempfile.mkdtemp(prefix="ipdreview-redis-"))
         self.port = free_port()
+        self.persistent = persistent
         self.process: subprocess.Popen | None = None
 
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
 
     def start(self) -> None:
-        # Persistence on, as in production: queued messages outlive a restart.
+        # Persistent (as in the compose file), queued messages outlive a restart; without, a restart loses them.
         command = [
             "redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
-            "--appendonly", "yes", "--save", "",
+            "--appendonly", "yes" if self.persistent else "no", "--save", "",
         ]  # fmt: skip
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
