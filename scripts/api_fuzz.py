@@ -154,6 +154,8 @@ def verdict(document: dict) -> int:
         f"api fuzz: {tested} operations, {cases['generated']} test cases in {document['running_time']:.0f} s, "
         f"{server_errors} server errors, {violations} schema violations"
     )
+    failed = cases["with_failures"]
+    print(f"schemathesis: {cases['generated'] - failed} passed, {failed} failed")
     return 1 if failures or fatal or not document["complete"] or tested == 0 else 0
 
 
