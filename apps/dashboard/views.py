@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.accounts import access
 from apps.core.cache_versions import review_cache_version
 from apps.core.errors import ApplicationError
+from apps.core.page_cache import cached_page
 from apps.core.views import get_or_404
 from apps.dashboard.forms import ContactAttemptForm, TransitionForm, TrialFilterForm
 from apps.trials import lifecycle, selectors, services
@@ -67,7 +68,8 @@ def review_overview(request: HttpRequest, review_id: int) -> HttpResponse:
         "expiring": SimpleLazyObject(lambda: selectors.expiring_soon(review, days=warning_days, user=user)),
         "activity": SimpleLazyObject(lambda: selectors.recent_activity(review, limit=12, user=user)),
     }
-    return render(request, "dashboard/review_overview.html", context)
+    key = ["review-overview", *context["cache_key"]]
+    return cached_page(request, key, lambda: render(request, "dashboard/review_overview.html", context), timeout=60)
 
 
 @require_GET
@@ -130,7 +132,9 @@ def _trial_page(request, trial, *, attempt_form=None, transition_form=None, stat
 @require_GET
 @login_required
 def trial_detail(request: HttpRequest, trial_id: int) -> HttpResponse:
-    return _trial_page(request, _trial_or_404(request, trial_id))
+    trial = _trial_or_404(request, trial_id)
+    key = ["trial-page", trial.pk, request.user.pk, review_cache_version(trial.review_id), timezone.localdate()]
+    return cached_page(request, key, lambda: _trial_page(request, trial), timeout=300)
 
 
 @require_GET
