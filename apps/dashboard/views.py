@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts import access
+from apps.accounts import access, invitations
 from apps.core.cache_versions import review_cache_version
 from apps.core.errors import ApplicationError
 from apps.core.page_cache import cached_page
@@ -46,7 +46,25 @@ def review_list(request: HttpRequest) -> HttpResponse:
         }
         for review in access.reviews_for_user(request.user)
     ]
-    return render(request, "dashboard/review_list.html", {"reviews": reviews})
+    context = {"reviews": reviews, "invitations": invitations.invitations_for_user(request.user)}
+    return render(request, "dashboard/review_list.html", context)
+
+
+@require_POST
+@login_required
+def invitation_answer(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = get_or_404(invitations.invitation_get_for_user, request.user, invitation_id)
+    if request.POST.get("answer") == "decline":
+        invitations.invitation_decline(invitation=invitation, user=request.user)
+        messages.success(request, f"Invitation to '{invitation.review.title}' declined.")
+        return redirect("dashboard:review-list")
+    try:
+        invitations.invitation_accept(invitation=invitation, user=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("dashboard:review-list")
+    messages.success(request, f"You joined '{invitation.review.title}'.")
+    return redirect("dashboard:review-overview", invitation.review_id)
 
 
 @require_GET

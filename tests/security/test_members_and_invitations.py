@@ -152,3 +152,21 @@ def test_creating_a_review_needs_the_permission_a_site_administrator_grants():
     assert created.status_code == 201 and created.json()["my_role"] == "coordinator"
     admin = UserFactory(username="root", is_superuser=True)
     assert _client(admin).post("/api/v1/reviews/", {"title": "Site admin's"}, format="json").status_code == 201
+
+
+def test_the_invitee_answers_on_the_review_list_page(scene, client):
+    ada = UserFactory(username="ada", email="ada@example.org")
+    scene["api"].post(scene["url"], {"invitee": "ada@example.org", "role": "analyst"}, format="json")
+    scene["api"].post(scene["url"], {"invitee": "ada", "role": "reviewer"}, format="json")
+    first, second = Invitation.objects.order_by("pk")
+    client.force_login(ada)
+    page = client.get("/").content.decode()
+    assert "Our review" in page and "as analyst" in page and "as reviewer" in page
+    declined = client.post(f"/invitations/{second.pk}/", {"answer": "decline"})
+    assert declined.status_code == 302
+    accepted = client.post(f"/invitations/{first.pk}/", {"answer": "accept"}, follow=True)
+    assert accepted.status_code == 200 and "You joined" in accepted.content.decode()
+    assert Membership.objects.get(user=ada, review=scene["review"]).role == Role.ANALYST
+    assert "Invitations" not in client.get("/").content.decode()
+    client.force_login(UserFactory(username="eve"))
+    assert client.post(f"/invitations/{first.pk}/", {"answer": "accept"}).status_code == 404
