@@ -21,6 +21,7 @@ Context of the earlier kinds' results) and returns the job's id.
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -424,6 +425,10 @@ def main() -> int:
             rows.append(postgres_restarted(services, context))
     finally:
         services.stop_all()
+        # The logs stay for reading; the generated files go.
+        shutil.rmtree(services.storage_root, ignore_errors=True)
+        for path in workdir.glob("*.csv"):
+            path.unlink()
     print(f"\nstale after {STALE_SECONDS} s, reaper every {REAP_EVERY_SECONDS} s, heartbeat {HEARTBEAT_SECONDS} s, "
           f"{args.rows:,} rows; logs in {workdir}\n")  # fmt: skip
     print("| fault | outcome | as expected |")
