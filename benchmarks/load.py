@@ -4,8 +4,8 @@ concurrent connections, and p50/p95/p99, requests per second and errors for each
     .venv/bin/python benchmarks/load.py                      # every page, 20 s each
     .venv/bin/python benchmarks/load.py --seconds 10 --connections 20 --workers 2 --page "trial page"
 
-Needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL; defaults: the local services, a database named
-ipdreview_load, recreated each run, and Redis database 14) and wrk (Debian's `wrk`). Target: p95 at most 300 ms
+Needs PostgreSQL and Redis (LOAD_DATABASE_URL, a database recreated each run, by default ipdreview_load on the
+local server; LOAD_REDIS_URL or REDIS_URL, by default Redis database 14; nothing in it is flushed) and wrk (Debian's `wrk`). Target: p95 at most 300 ms
 with 0 errors for each page.
 
 To add a page, add a Page to PAGES: its path is formatted with the keys of the context, which the functions in
@@ -79,12 +79,15 @@ def prepare(env: dict, n_trials: int) -> dict:
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
+    from django.core.cache import cache
 
     from apps.accounts.models import Role
     from apps.accounts.tokens import token_create
     from benchmarks.generated_review import generate_review
 
     review, users = generate_review(n_trials)
+    # A new version for the review, so that no page cached by an earlier run under the same id is read.
+    cache.delete(f"review-version:{review.pk}")
     user = users[Role.REVIEWER]
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
@@ -148,13 +151,10 @@ def main() -> int:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DATABASE_URL": database_url,
-        "REDIS_URL": os.environ.get("LOAD_REDIS_URL", "redis://127.0.0.1:6379/14"),
+        "REDIS_URL": os.environ.get("LOAD_REDIS_URL") or os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14"),
         "DJANGO_LOG_LEVEL": "WARNING",
     }
     recreate_database(database_url)
-    import redis
-
-    redis.Redis.from_url(env["REDIS_URL"]).flushdb()
     context = prepare(env, args.trials)
 
     port = free_port()
