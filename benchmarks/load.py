@@ -4,9 +4,9 @@ concurrent connections, and p50/p95/p99, requests per second and errors for each
     .venv/bin/python benchmarks/load.py                      # every page, 20 s each
     .venv/bin/python benchmarks/load.py --seconds 10 --connections 20 --workers 2 --page "trial page"
 
-Needs PostgreSQL and Redis (LOAD_DATABASE_URL, a database recreated each run, by default ipdreview_load on the
-local server; LOAD_REDIS_URL or REDIS_URL, by default Redis database 14; nothing in it is flushed) and wrk (Debian's `wrk`). Target: p95 at most 300 ms
-with 0 errors for each page.
+Needs PostgreSQL (LOAD_DATABASE_URL: a database recreated each run, by default ipdreview_load on the local
+server), Redis (LOAD_REDIS_URL or REDIS_URL, by default database 14; nothing in it is flushed) and wrk
+(Debian's `wrk`). Target: p95 at most 300 ms with 0 errors for each page.
 
 To add a page, add a Page to PAGES: its path is formatted with the keys of the context, which the functions in
 CONTEXT_PROVIDERS fill once the review exists (add a provider for objects of your own, e.g. an analysis run).
@@ -79,15 +79,15 @@ def prepare(env: dict, n_trials: int) -> dict:
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
-    from django.core.cache import cache
 
     from apps.accounts.models import Role
     from apps.accounts.tokens import token_create
+    from apps.core.cache_versions import review_cache_reset
     from benchmarks.generated_review import generate_review
 
     review, users = generate_review(n_trials)
     # A new version for the review, so that no page cached by an earlier run under the same id is read.
-    cache.delete(f"review-version:{review.pk}")
+    review_cache_reset(review.pk)
     user = users[Role.REVIEWER]
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)

@@ -28,6 +28,11 @@ def _bump(review_id: int) -> None:
         cache.set(_key(review_id), time.time_ns(), timeout=None)
 
 
+def review_cache_reset(review_id: int) -> None:
+    """Forget the version: the next read starts a new one (for a database recreated under the same ids)."""
+    cache.delete(_key(review_id))
+
+
 def review_changed(review_id: int) -> None:
     """Now, so that this transaction's own next read is fresh, and again after the commit, so that a page
     cached by another request between the two (from data not yet committed) is not kept."""
