@@ -267,7 +267,12 @@ LOGIN_THROTTLE_RATE = env("LOGIN_THROTTLE_RATE", "10/min")
 # The rate limits count in the cache: Redis when configured, so every web process shares the counts.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            # Fails open: with Redis out of reach the pages are rendered afresh instead of failing.
+            "BACKEND": "apps.core.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 2},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
