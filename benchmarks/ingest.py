@@ -185,9 +185,9 @@ def prepare(env: dict) -> tuple[str, int]:
 
     django.setup()
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
 
     from apps.accounts.models import Membership, Role
+    from apps.accounts.tokens import token_create
     from apps.reviews.models import Review
     from apps.trials.models import Agreement, Trial
 
@@ -196,8 +196,8 @@ def prepare(env: dict) -> tuple[str, int]:
     Membership.objects.create(review=review, user=user, role=Role.ANALYST)
     trial = Trial.objects.create(review=review, title="Benchmark trial")
     Agreement.objects.create(trial=trial, status=Agreement.Status.SIGNED)
-    token, _ = Token.objects.get_or_create(user=user)
-    return token.key, trial.pk
+    token, _ = token_create(user=user)
+    return token, trial.pk
 
 
 def upload(port: int, token: str, trial_id: int, path: Path) -> dict:

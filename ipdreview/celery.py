@@ -34,7 +34,11 @@ app.conf.beat_schedule = {
     },
     "jobs-reap-stale": {
         "task": "apps.jobs.tasks.jobs_reap_stale_task",
-        "schedule": 60.0,
+        "schedule": float(os.environ.get("JOBS_REAP_EVERY_SECONDS", "60")),
+    },
+    "storage-verify": {
+        "task": "apps.jobs.tasks.storage_verify_task",
+        "schedule": crontab(day_of_week="sun", hour=3, minute=0),
     },
     "datasets-remove-stale-partials": {
         "task": "apps.datasets.tasks.partials_remove_stale_task",

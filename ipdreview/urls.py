@@ -21,3 +21,4 @@ urlpatterns = [
 ]
 
 handler404 = "apps.core.views.not_found"
+handler500 = "apps.core.views.server_error"

@@ -82,6 +82,11 @@ def trial_get_for_user(user, trial_id) -> Trial:
     return trial
 
 
+def can_create_review(user) -> bool:
+    """Creating a review is granted by a site administrator (the reviews.add_review permission)."""
+    return _authenticated(user) and user.has_perm("reviews.add_review")
+
+
 def can_manage_review(user, review: Review) -> bool:
     return role_for(user, review) == Role.COORDINATOR
 

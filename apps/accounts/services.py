@@ -3,18 +3,18 @@
 from django.db import transaction
 
 from apps.accounts.models import Membership, Role
+from apps.accounts.tokens import tokens_revoke_for_user
 from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent
 from apps.core.services import audit_record, snapshot, validate
 
 
 def _check_trials(review, trials) -> None:
+    # Worded as for an id that does not exist, so that the answer tells nothing of other reviews' trials.
     foreign = [trial.pk for trial in trials if trial.review_id != review.pk]
     if foreign:
-        raise ApplicationError(
-            f"trials: trials {foreign} do not belong to this review.",
-            details={"trials": [f"Trials {foreign} do not belong to this review."]},
-        )
+        message = f'Invalid pk "{foreign[0]}" - object does not exist.'
+        raise ApplicationError(f"trials: {message}", details={"trials": [message]})
 
 
 def _check_keeps_a_coordinator(membership: Membership, new_role: str | None) -> None:
@@ -85,3 +85,5 @@ def membership_delete(*, membership: Membership, actor) -> None:
         review=membership.review,
     )
     membership.delete()
+    # The removed member's API tokens stop working now, not when they expire.
+    tokens_revoke_for_user(user=membership.user)

@@ -7,8 +7,8 @@ from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 
 from apps.accounts.access import role_for
-from apps.accounts.models import Membership
-from apps.core.models import AuditEvent
+from apps.accounts.models import Invitation, Membership, Role
+from apps.core.models import AuditEvent, DataAccessEvent
 from apps.reviews.models import Outcome, Review
 from apps.trials import lifecycle
 from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, StatusTransition, Trial
@@ -23,6 +23,19 @@ class TokenRequestSerializer(AuthTokenSerializer):
 
 class TokenResponseSerializer(serializers.Serializer):
     token = serializers.CharField(read_only=True)
+    expiry = serializers.DateTimeField(read_only=True, allow_null=True, help_text="When the token stops working.")
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.DictField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error shape of the API."""
+
+    error = ErrorBodySerializer()
 
 
 class ReviewSerializer(serializers.ModelSerializer):
@@ -38,17 +51,48 @@ class ReviewSerializer(serializers.ModelSerializer):
         return role_for(request.user, review) if request else None
 
 
+class ReviewTrialsField(serializers.PrimaryKeyRelatedField):
+    """Trials of the serializer's review only (context "review", or the instance's): another review's trial
+    id gets the same "does not exist" as an id that exists nowhere."""
+
+    def __init__(self, **kwargs):
+        # The model, for the schema; the rows come from get_queryset().
+        super().__init__(queryset=Trial.objects.none(), **kwargs)
+
+    def get_queryset(self):
+        root = self.root
+        review = root.context.get("review") or getattr(root.instance, "review", None)
+        return Trial.objects.filter(review=review) if review is not None else Trial.objects.none()
+
+
 class MembershipSerializer(serializers.ModelSerializer):
-    user = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.filter(is_active=True))
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
     user_name = serializers.CharField(source="user.get_full_name", read_only=True)
-    trials = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Trial.objects.all(), required=False, help_text="Trials assigned to a contributor."
-    )
+    trials = ReviewTrialsField(many=True, required=False, help_text="Trials assigned to a contributor.")
 
     class Meta:
         model = Membership
         fields = ["id", "review", "user", "user_name", "role", "trials", "created_at"]
         read_only_fields = ["review", "created_at"]
+
+
+class InvitationCreateSerializer(serializers.Serializer):
+    invitee = serializers.CharField(max_length=254, help_text="The username or e-mail address of the person invited.")
+    role = serializers.ChoiceField(choices=Role.choices)
+    trials = ReviewTrialsField(many=True, required=False, help_text="Trials assigned to a contributor.")
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    review_title = serializers.CharField(source="review.title", read_only=True)
+    invited_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id", "review", "review_title", "invitee", "role", "trials", "status", "invited_by", "created_at",
+            "expires_at", "answered_at",
+        ]  # fmt: skip
+        read_only_fields = fields
 
 
 class OutcomeSerializer(serializers.ModelSerializer):
@@ -60,6 +104,8 @@ class OutcomeSerializer(serializers.ModelSerializer):
 
 class TrialSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
+    # Read-only fields lose their blank choice in DRF's defaults; "" (no exit) is a value this field returns.
+    exit_reason = serializers.ChoiceField(choices=lifecycle.ExitReason.choices, allow_blank=True, read_only=True)
     allowed_next = serializers.SerializerMethodField(help_text="Statuses this trial may move to next.")
 
     class Meta:
@@ -111,7 +157,8 @@ class TransitionRequestSerializer(serializers.Serializer):
 
 
 class StatusTransitionSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    reason = serializers.ChoiceField(choices=lifecycle.ExitReason.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = StatusTransition
@@ -131,7 +178,7 @@ class ContactAttemptSerializer(serializers.ModelSerializer):
     owner = serializers.SlugRelatedField(
         slug_field="username", queryset=User.objects.all(), required=False, allow_null=True
     )
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     def get_fields(self):
         # Contacts of this trial and members of its review only: one "does not exist" for anything else, so
@@ -216,7 +263,7 @@ class EthicsApprovalSerializer(serializers.ModelSerializer):
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     before = serializers.SerializerMethodField()
     after = serializers.SerializerMethodField()
 
@@ -268,3 +315,15 @@ class ReviewSummarySerializer(serializers.Serializer):
     followups_due = ContactAttemptSerializer(many=True)
     agreements_expiring = AgreementSerializer(many=True)
     approvals_expiring = EthicsApprovalSerializer(many=True)
+
+
+class DataAccessEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = DataAccessEvent
+        fields = [
+            "id", "created_at", "actor", "action", "object_type", "object_id", "object_repr", "trial", "detail",
+            "client_ip",
+        ]  # fmt: skip
+        read_only_fields = fields

@@ -1,25 +1,34 @@
 """REST API views. Each one parses, checks access with apps.accounts.access, calls one service or selector,
 and renders. Lists filter in get_queryset, so other reviews' objects answer 404, never 403."""
 
+import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.core.cache import cache
 from django.http import FileResponse
 from django.utils.functional import cached_property
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from knox.models import AuthToken
 from rest_framework import generics, permissions, status
-from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts import access
+from apps.accounts import access, invitations, tokens
 from apps.accounts import services as account_services
-from apps.accounts.models import Membership
+from apps.accounts.models import Invitation, Membership
+from apps.accounts.views import lockout_response
 from apps.api import filters, serializers
-from apps.core.errors import ApplicationError, PermissionDenied
-from apps.core.models import AuditEvent
+from apps.core.cache_versions import review_cache_version
+from apps.core.errors import NotFound, PermissionDenied
+from apps.core.models import AuditEvent, DataAccessEvent
 from apps.core.throttling import TokenRateThrottle
 from apps.reviews import services as review_services
 from apps.reviews.models import Outcome
@@ -34,19 +43,48 @@ def _deny(message: str):
     raise PermissionDenied(message)
 
 
+def _attempted_username(data) -> str | None:
+    username = data.get("username") if hasattr(data, "get") else None
+    return username if isinstance(username, str) else None
+
+
 class TokenCreateView(APIView):
-    """Exchange a username and password for an API token (send it as `Authorization: Token <token>`)."""
+    """Exchange a username and password for a new API token (send it as `Authorization: Token <token>`),
+    valid until `expiry`. Too many failures for the account or from the address lock both out for a while
+    (429), the right password included."""
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
     throttle_classes = [TokenRateThrottle]
 
-    @extend_schema(request=serializers.TokenRequestSerializer, responses=serializers.TokenResponseSerializer)
+    @extend_schema(
+        request=serializers.TokenRequestSerializer,
+        responses={200: serializers.TokenResponseSerializer, 429: serializers.ErrorSerializer},
+    )
     def post(self, request):
+        # django-axes flags a refused attempt on the request it was given: DRF's, not Django's.
+        credentials = {"username": _attempted_username(request.data)}
+        if AxesProxyHandler.is_locked(request, credentials):
+            return lockout_response(request._request)
         serializer = serializers.TokenRequestSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
+        user = serializer.validated_data["user"]
+        token, expiry = tokens.token_create(user=user)
+        user_logged_in.send(sender=user.__class__, request=request._request, user=user)
+        return Response({"token": token, "expiry": expiry})
+
+
+class LogoutView(APIView):
+    """Revoke the token this request was sent with (a session is ended instead)."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        if isinstance(request.auth, AuthToken):
+            request.auth.delete()
+        else:
+            logout(request._request)
+        user_logged_out.send(sender=request.user.__class__, request=request._request, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # Reviews, members, outcomes -------------------------------------------------------------------------------
@@ -62,6 +100,11 @@ class ReviewListView(generics.ListCreateAPIView):
 
     def get_queryset(self):
         return access.reviews_for_user(self.request.user).order_by("title", "id")
+
+    def check_permissions(self, request):
+        super().check_permissions(request)
+        if request.method == "POST" and not access.can_create_review(request.user):
+            _deny("Creating a review needs the permission a site administrator grants (reviews | Can add review).")
 
     def perform_create(self, serializer):
         serializer.instance = review_services.review_create(actor=self.request.user, **serializer.validated_data)
@@ -121,10 +164,74 @@ class MemberListView(ReviewChildMixin, generics.ListCreateAPIView):
         if request.method == "POST" and not access.can_manage_review(request.user, self.review):
             _deny("Only the review's coordinators can add members.")
 
-    def perform_create(self, serializer):
-        serializer.instance = account_services.membership_create(
-            review=self.review, actor=self.request.user, **serializer.validated_data
-        )
+    @extend_schema(
+        request=serializers.InvitationCreateSerializer,
+        responses={202: serializers.InvitationSerializer},
+        description="Invite a person by username or e-mail. The answer is the same whether or not an account "
+        "answers to it; the person becomes a member on accepting (POST /api/v1/invitations/{id}/accept/).",
+    )
+    def post(self, request, review_id):
+        serializer = serializers.InvitationCreateSerializer(data=request.data, context={"review": self.review})
+        serializer.is_valid(raise_exception=True)
+        invitation = invitations.invitation_create(review=self.review, actor=request.user, **serializer.validated_data)
+        return Response(serializers.InvitationSerializer(invitation).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ReviewInvitationListView(ReviewChildMixin, generics.ListAPIView):
+    """The review's invitations and their answers (coordinators)."""
+
+    queryset = Invitation.objects.none()
+    serializer_class = serializers.InvitationSerializer
+    filterset_fields = ["status", "role"]
+
+    def visible_queryset(self):
+        if not access.can_manage_review(self.request.user, self.review):
+            _deny("Only the review's coordinators can list its invitations.")
+        return self.review.invitations.select_related("review", "invited_by").prefetch_related("trials")
+
+
+class InvitationRevokeView(generics.GenericAPIView):
+    """Revoke a pending invitation (coordinators of its review)."""
+
+    queryset = Invitation.objects.none()
+    serializer_class = serializers.InvitationSerializer
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, pk):
+        invitation = Invitation.objects.filter(review__in=access.reviews_for_user(request.user), pk=pk).first()
+        if invitation is None:
+            raise NotFound("Invitation not found.")
+        if not access.can_manage_review(request.user, invitation.review):
+            _deny("Only the review's coordinators can revoke its invitations.")
+        invitations.invitation_revoke(invitation=invitation, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MyInvitationListView(generics.ListAPIView):
+    """Your pending invitations (matched by your username or e-mail address)."""
+
+    serializer_class = serializers.InvitationSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return invitations.invitations_for_user(self.request.user)
+
+
+class InvitationAnswerView(generics.GenericAPIView):
+    """Accept (you become a member with the invited role) or decline one of your invitations."""
+
+    queryset = Invitation.objects.none()
+    serializer_class = serializers.MembershipSerializer
+    accept = True
+
+    @extend_schema(request=None, responses={201: serializers.MembershipSerializer, 204: None})
+    def post(self, request, pk):
+        invitation = invitations.invitation_get_for_user(request.user, pk)
+        if not self.accept:
+            invitations.invitation_decline(invitation=invitation, user=request.user)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        membership = invitations.invitation_accept(invitation=invitation, user=request.user)
+        return Response(serializers.MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 
 class MemberDetailView(generics.RetrieveUpdateDestroyAPIView):
@@ -146,8 +253,6 @@ class MemberDetailView(generics.RetrieveUpdateDestroyAPIView):
 
     def perform_update(self, serializer):
         data = serializer.validated_data
-        if "user" in data and data["user"] != serializer.instance.user:
-            raise ApplicationError("user: a membership cannot move to another user.", details={"user": ["Read-only."]})
         serializer.instance = account_services.membership_update(
             membership=serializer.instance, actor=self.request.user, role=data.get("role"), trials=data.get("trials")
         )
@@ -231,6 +336,21 @@ class ReviewHistoryView(ReviewChildMixin, generics.ListAPIView):
         return selectors.review_history(self.review, self.request.user)
 
 
+class ReviewDataAccessView(ReviewChildMixin, generics.ListAPIView):
+    """Reads of the review's participant data (downloads of tables and rows, views of row listings), newest
+    first: who, when, what and from where. Coordinators only."""
+
+    queryset = DataAccessEvent.objects.none()
+    serializer_class = serializers.DataAccessEventSerializer
+    filterset_fields = ["action", "object_type", "trial"]
+    search_fields = ["object_repr", "actor__username"]
+
+    def visible_queryset(self):
+        if not access.can_manage_review(self.request.user, self.review):
+            _deny("Only the review's coordinators can read its data access log.")
+        return DataAccessEvent.objects.filter(review=self.review).select_related("actor")
+
+
 # Trials ---------------------------------------------------------------------------------------------------
 
 
@@ -245,6 +365,18 @@ class TrialListView(ReviewChildMixin, generics.ListCreateAPIView):
 
     def visible_queryset(self):
         return selectors.trial_list(self.request.user, self.review)
+
+    def list(self, request, *args, **kwargs):
+        # Answers are cached for five minutes under the review's version, per user and query string: any
+        # audited write in the review makes a new key (apps.core.cache_versions).
+        version = review_cache_version(self.review.pk)
+        query = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+        key = f"api-trial-list:{self.review.pk}:{request.user.pk}:{version}:{query}"
+        data = cache.get(key)
+        if data is None:
+            data = super().list(request, *args, **kwargs).data
+            cache.set(key, data, timeout=300)
+        return Response(data)
 
     def check_permissions(self, request):
         super().check_permissions(request)
@@ -268,6 +400,8 @@ class TrialDetailView(generics.RetrieveUpdateDestroyAPIView):
         super().check_object_permissions(request, obj)
         if request.method == "DELETE" and not access.can_delete_trial(request.user, obj):
             _deny("Only the review's coordinators can delete trials.")
+        if request.method == "PATCH" and not isinstance(request.data, Mapping):
+            raise ValidationError({"non_field_errors": ["Expected an object of the trial's fields."]})
         if request.method == "PATCH" and not access.can_edit_trial_fields(request.user, obj, request.data.keys()):
             _deny("Your role cannot change these fields of the trial.")
 

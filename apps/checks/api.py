@@ -30,6 +30,7 @@ from apps.checks.serializers import (
     ReviewIntegritySerializer,
     TrialCheckStateSerializer,
 )
+from apps.core.services import data_access_record
 
 MAX_ROWS_SHOWN = 1000
 STATUS_PARAMETER = OpenApiParameter("status", OpenApiTypes.STR, enum=Finding.Status.values)
@@ -85,7 +86,9 @@ class CheckResultRowsView(APIView):
             limit = max(1, min(MAX_ROWS_SHOWN, int(request.query_params.get("limit", selectors.PAGE_ROWS))))
         except ValueError:
             limit = selectors.PAGE_ROWS
-        return Response(selectors.affected_rows_data(result, limit=limit))
+        data = selectors.affected_rows_data(result, limit=limit)
+        record_rows_read(request, result, action="view", rows=len(data.get("rows", [])))
+        return Response(data)
 
 
 class CheckResultRowsCSVView(APIView):
@@ -94,7 +97,19 @@ class CheckResultRowsCSVView(APIView):
     @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)})
     def get(self, request, pk):
         result = access.result_get_for_user(request.user, pk)
+        record_rows_read(request, result, action="download", rows=result.affected_count)
         return csv_response(result)
+
+
+def record_rows_read(request, result, *, action: str, rows: int) -> None:
+    """The affected rows are participant data: each listing or download of them is recorded."""
+    data_access_record(
+        request=request,
+        action=action,
+        instance=result,
+        trial=result.run.trial,
+        detail={"rows": rows, "listing": "check result rows"},
+    )
 
 
 def csv_response(result) -> HttpResponse:

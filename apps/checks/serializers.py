@@ -141,6 +141,8 @@ class FindingResolveRequestSerializer(serializers.Serializer):
 
 
 class CheckSettingsSerializer(serializers.ModelSerializer):
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text="Null until first changed.")
+
     class Meta:
         model = CheckSettings
         fields = ["trial", *SETTINGS_FIELDS, "updated_at"]

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts import access as accounts
 from apps.checks import access, selectors, services
-from apps.checks.api import csv_response
+from apps.checks.api import csv_response, record_rows_read
 from apps.checks.forms import CheckSettingsForm, ReplyForm, ResolveForm
 from apps.checks.models import CheckSettings
 from apps.core.errors import ApplicationError
@@ -100,7 +100,10 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 @login_required
 def result_detail(request: HttpRequest, result_id: int) -> HttpResponse:
     result = get_or_404(access.result_get_for_user, request.user, result_id)
-    return render(request, "checks/result_detail.html", _result_context(request, result))
+    context = _result_context(request, result)
+    if context["rows"]:
+        record_rows_read(request, result, action="view", rows=len(context["rows"].get("rows", [])))
+    return render(request, "checks/result_detail.html", context)
 
 
 def _result_context(request, result, *, reply_form=None, resolve_form=None) -> dict:
@@ -125,7 +128,9 @@ def _result_context(request, result, *, reply_form=None, resolve_form=None) -> d
 @require_GET
 @login_required
 def result_rows_csv(request: HttpRequest, result_id: int) -> HttpResponse:
-    return csv_response(get_or_404(access.result_get_for_user, request.user, result_id))
+    result = get_or_404(access.result_get_for_user, request.user, result_id)
+    record_rows_read(request, result, action="download", rows=result.affected_count)
+    return csv_response(result)
 
 
 @require_POST

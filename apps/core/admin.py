@@ -10,7 +10,7 @@ from django.forms.models import construct_instance
 
 from apps.accounts.access import reviews_coordinated_by
 from apps.core.errors import ApplicationError
-from apps.core.models import AuditEvent
+from apps.core.models import AuditEvent, DataAccessEvent
 from apps.core.services import audit_record, snapshot
 
 
@@ -249,6 +249,16 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(DataAccessEvent)
+class DataAccessEventAdmin(AuditEventAdmin):
+    list_display = ["created_at", "actor", "action", "object_type", "object_repr", "review", "trial", "client_ip"]
+    list_filter = ["action", "object_type", ("review", admin.RelatedOnlyFieldListFilter)]
+    readonly_fields = [
+        "created_at", "actor", "action", "object_type", "object_id", "object_repr", "review", "trial", "detail",
+        "client_ip",
+    ]  # fmt: skip
 
 
 class ServiceCheckedModelForm(forms.ModelForm):

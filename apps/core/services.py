@@ -170,3 +170,23 @@ def in_use(name: str, error: ProtectedError) -> ApplicationError:
     return ApplicationError(
         f"{name} is used by {', '.join(kinds)}; change or delete those first.", code="in_use", status=409
     )
+
+
+def data_access_record(*, request, action: str, instance: models.Model, trial, detail: dict | None = None):
+    """Record a read of participant data (21 CFR 11, GDPR access logging): call it once access is granted,
+    before the data leave."""
+    from apps.core.client_ip import client_ip
+    from apps.core.models import DataAccessEvent
+
+    user = getattr(request, "user", None)
+    return DataAccessEvent.objects.create(
+        actor=user if getattr(user, "is_authenticated", False) else None,
+        review_id=trial.review_id,
+        trial=trial,
+        action=action,
+        object_type=instance._meta.model_name,
+        object_id=str(instance.pk),
+        object_repr=str(instance)[:255],
+        detail={"path": request.path, **(detail or {})},
+        client_ip=client_ip(request) or "",
+    )

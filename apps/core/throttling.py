@@ -3,6 +3,8 @@
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from apps.core.client_ip import client_ip
+
 
 class PasswordRateThrottle(SimpleRateThrottle):
     """Attempts per client address; the rate is read from settings at each request (`setting`), so a
@@ -12,6 +14,10 @@ class PasswordRateThrottle(SimpleRateThrottle):
 
     def get_rate(self):
         return getattr(settings, self.setting)
+
+    def get_ident(self, request):
+        # Forwarding headers count only from the proxies the settings trust (apps.core.client_ip).
+        return client_ip(request)
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

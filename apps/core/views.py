@@ -2,14 +2,16 @@ from django.db import connection
 from django.http import Http404, JsonResponse
 from django.views.decorators.http import require_GET
 from django.views.defaults import page_not_found
+from django.views.defaults import server_error as page_server_error
 
 from apps.core.errors import NotFound
 
 
 @require_GET
 def healthz(request):
-    """For the container health check: answers once the app can reach its database."""
-    connection.ensure_connection()
+    """For the container health check: answers once the app can query its database."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
 
 
@@ -19,6 +21,14 @@ def not_found(request, exception=None):
         body = {"error": {"code": "not_found", "message": "Not found.", "details": {}}}
         return JsonResponse(body, status=404)
     return page_not_found(request, exception)
+
+
+def server_error(request):
+    """An unexpected failure: API clients still get the API's error shape, people the site's 500 page."""
+    if request.path.startswith("/api/"):
+        message = "The server failed to answer this request; the failure has been logged."
+        return JsonResponse({"error": {"code": "server_error", "message": message, "details": {}}}, status=500)
+    return page_server_error(request)
 
 
 def get_or_404(getter, *args):

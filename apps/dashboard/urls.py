@@ -6,6 +6,7 @@ app_name = "dashboard"
 
 urlpatterns = [
     path("", views.review_list, name="review-list"),
+    path("invitations/<int:invitation_id>/", views.invitation_answer, name="invitation-answer"),
     path("reviews/<int:review_id>/", views.review_overview, name="review-overview"),
     path("reviews/<int:review_id>/trials/", views.trial_list, name="trial-list"),
     path("trials/<int:trial_id>/", views.trial_detail, name="trial-detail"),

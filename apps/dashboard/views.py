@@ -12,10 +12,14 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts import access
+from apps.accounts import access, invitations
+from apps.core.cache_versions import review_cache_version
 from apps.core.errors import ApplicationError
+from apps.core.page_cache import cached_page
 from apps.core.views import get_or_404
 from apps.dashboard.forms import ContactAttemptForm, TransitionForm, TrialFilterForm
 from apps.trials import lifecycle, selectors, services
@@ -42,7 +46,25 @@ def review_list(request: HttpRequest) -> HttpResponse:
         }
         for review in access.reviews_for_user(request.user)
     ]
-    return render(request, "dashboard/review_list.html", {"reviews": reviews})
+    context = {"reviews": reviews, "invitations": invitations.invitations_for_user(request.user)}
+    return render(request, "dashboard/review_list.html", context)
+
+
+@require_POST
+@login_required
+def invitation_answer(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = get_or_404(invitations.invitation_get_for_user, request.user, invitation_id)
+    if request.POST.get("answer") == "decline":
+        invitations.invitation_decline(invitation=invitation, user=request.user)
+        messages.success(request, f"Invitation to '{invitation.review.title}' declined.")
+        return redirect("dashboard:review-list")
+    try:
+        invitations.invitation_accept(invitation=invitation, user=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("dashboard:review-list")
+    messages.success(request, f"You joined '{invitation.review.title}'.")
+    return redirect("dashboard:review-overview", invitation.review_id)
 
 
 @require_GET
@@ -50,17 +72,22 @@ def review_list(request: HttpRequest) -> HttpResponse:
 def review_overview(request: HttpRequest, review_id: int) -> HttpResponse:
     review = _review_or_404(request, review_id)
     warning_days = settings.IPD_EXPIRY_WARNING_DAYS
+    user = request.user
+    # The page's body is cached for a minute under the review's version (apps.core.cache_versions): the
+    # selectors below are lazy, and run only when it is rendered afresh.
     context = {
         "review": review,
+        "cache_key": [review.pk, user.pk, review_cache_version(review.pk), timezone.localdate().isoformat()],
         "expiry_warning_days": warning_days,
-        "role": access.role_for(request.user, review),
-        "pipeline": selectors.review_pipeline(review, user=request.user),
-        "response_rate": selectors.review_response_rate(review, user=request.user),
-        "followups": selectors.followups_due(review, user=request.user),
-        "expiring": selectors.expiring_soon(review, days=warning_days, user=request.user),
-        "activity": selectors.recent_activity(review, limit=12, user=request.user),
+        "role": SimpleLazyObject(lambda: access.role_for(user, review)),
+        "pipeline": SimpleLazyObject(lambda: selectors.review_pipeline(review, user=user)),
+        "response_rate": SimpleLazyObject(lambda: selectors.review_response_rate(review, user=user)),
+        "followups": SimpleLazyObject(lambda: selectors.followups_due(review, user=user)),
+        "expiring": SimpleLazyObject(lambda: selectors.expiring_soon(review, days=warning_days, user=user)),
+        "activity": SimpleLazyObject(lambda: selectors.recent_activity(review, limit=12, user=user)),
     }
-    return render(request, "dashboard/review_overview.html", context)
+    key = ["review-overview", *context["cache_key"]]
+    return cached_page(request, key, lambda: render(request, "dashboard/review_overview.html", context), timeout=60)
 
 
 @require_GET
@@ -94,21 +121,26 @@ def _owner_choices(review):
 
 
 def _trial_page(request, trial, *, attempt_form=None, transition_form=None, status=200) -> HttpResponse:
+    # Unbound forms render the same for everyone with the same key: their fields are cached with the page.
+    fresh_forms = attempt_form is None and transition_form is None
     can_log = access.can_log_contact(request.user, trial)
     can_move = access.can_edit_tracking(request.user, trial)
     if can_log and attempt_form is None:
         attempt_form = ContactAttemptForm(trial=trial, owners=_owner_choices(trial.review))
     if can_move and transition_form is None:
         transition_form = TransitionForm(trial=trial)
+    # The parts without forms are cached for five minutes under the review's version; lazy until rendered.
     context = {
         "review": trial.review,
         "trial": trial,
+        "cache_key": [trial.pk, request.user.pk, review_cache_version(trial.review_id), timezone.localdate()],
+        "fresh_forms": fresh_forms,
         "is_exit": lifecycle.is_exit(trial.status),
         "allowed_next": [(s, lifecycle.label(s)) for s in lifecycle.allowed_next(trial.status)],
         "contacts": trial.contacts.all(),
         "agreements": trial.agreements.all(),
         "approvals": trial.approvals.all(),
-        "timeline": selectors.trial_timeline(trial),
+        "timeline": SimpleLazyObject(lambda: selectors.trial_timeline(trial)),
         "attempt_form": attempt_form if can_log else None,
         "transition_form": transition_form if can_move else None,
     }
@@ -118,7 +150,9 @@ def _trial_page(request, trial, *, attempt_form=None, transition_form=None, stat
 @require_GET
 @login_required
 def trial_detail(request: HttpRequest, trial_id: int) -> HttpResponse:
-    return _trial_page(request, _trial_or_404(request, trial_id))
+    trial = _trial_or_404(request, trial_id)
+    key = ["trial-page", trial.pk, request.user.pk, review_cache_version(trial.review_id), timezone.localdate()]
+    return cached_page(request, key, lambda: _trial_page(request, trial), timeout=300)
 
 
 @require_GET

@@ -2,10 +2,11 @@
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from apps.accounts.access import trial_get_for_user
+from apps.core.parsers import StrictJSONParser
 from apps.datasets import selectors, services
 from apps.datasets.access import trial_get_for_upload, version_get_for_user
 from apps.datasets.serializers import (
@@ -101,7 +102,7 @@ class DatasetVersionDeclarationsView(generics.GenericAPIView):
     """
 
     serializer_class = DatasetDeclarationsStateSerializer
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     def get(self, request, *args, **kwargs):
         version = version_get_for_user(request.user, self.kwargs["pk"])

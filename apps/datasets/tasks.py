@@ -5,6 +5,7 @@ from django.conf import settings
 
 from apps.datasets import services, storage
 from apps.jobs.models import Job
+from apps.jobs.periodic import run_once_per
 from apps.jobs.services import job_run
 
 
@@ -29,4 +30,8 @@ def dataset_parse_task(job_id: int) -> str | None:
 def partials_remove_stale_task() -> int:
     """Hourly: unfinished files of writes that stopped, kept a good while past the longest job's time limit."""
     longest = max(settings.DATASET_PARSE_TIME_LIMIT_SECONDS, settings.HARMONISE_TIME_LIMIT_SECONDS)
-    return storage.partials_remove_stale(older_than_seconds=longest + 3600)
+    return run_once_per(
+        "hour",
+        "datasets-remove-stale-partials",
+        lambda: storage.partials_remove_stale(older_than_seconds=longest + 3600),
+    )

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.access import review_get_for_user, trial_get_for_user, trials_for_user
 from apps.core.errors import ApplicationError
+from apps.core.services import data_access_record
 from apps.harmonisation import access, selectors, services
 from apps.harmonisation.csv_export import stream_csv, to_csv
 from apps.harmonisation.models import MappingRule
@@ -217,7 +218,15 @@ class MappingPreviewView(MappingMixin, APIView):
 
     @extend_schema(responses=PreviewSerializer)
     def get(self, request, pk):
-        return Response(selectors.mapping_preview(self.mapping))
+        preview = selectors.mapping_preview(self.mapping)
+        data_access_record(
+            request=request,
+            action="view",
+            instance=self.mapping,
+            trial=self.mapping.trial,
+            detail={"rows": len(preview["rows"]), "listing": "harmonised preview"},
+        )
+        return Response(preview)
 
 
 class MappingApplyView(MappingMixin, APIView):
@@ -259,6 +268,9 @@ class HarmonisedTableDownloadView(APIView):
     def get(self, request, pk, kind):
         table = access.harmonised_table_get_for_user(request.user, pk)
         name = f"trial-{table.mapping.trial_id}-mapping-{table.mapping.number}-r{table.mapping_revision}"
+        data_access_record(
+            request=request, action="download", instance=table, trial=table.mapping.trial, detail={"format": kind}
+        )
         if kind == "csv":
             columns, batches = selectors.harmonised_rows(table)
             response = StreamingHttpResponse(stream_csv(columns, batches), content_type="text/csv; charset=utf-8")
@@ -289,6 +301,12 @@ class LogView(APIView):
 
     renderer_classes = [JSONRenderer, LogCSVRenderer]
     filename = "harmonisation-log"
+
+    def perform_content_negotiation(self, request, force=False):
+        # OPTIONS describes the endpoint, which only JSON can carry, whatever format was asked for.
+        if request.method == "OPTIONS":
+            return JSONRenderer(), JSONRenderer.media_type
+        return super().perform_content_negotiation(request, force)
 
     @extend_schema(parameters=[HISTORY_PARAMETER, FORMAT_PARAMETER], responses=LogRowSerializer(many=True))
     def get(self, request, *args, **kwargs):

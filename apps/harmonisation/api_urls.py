@@ -19,7 +19,7 @@ urlpatterns = [
     path("mappings/<int:pk>/tables/", api.MappingTableListView.as_view(), name="api-mapping-tables"),
     path("rules/<int:pk>/", api.RuleDetailView.as_view(), name="api-rule-detail"),
     re_path(
-        r"^harmonised-tables/(?P<pk>[0-9]+)/table\.(?P<kind>parquet|csv)$",
+        r"^harmonised-tables/(?P<pk>[0-9]+)/table\.(?P<kind>(?:parquet|csv))$",
         api.HarmonisedTableDownloadView.as_view(),
         name="api-harmonised-table-download",
     ),

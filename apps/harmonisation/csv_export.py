@@ -1,11 +1,23 @@
 """CSV exports that a spreadsheet opens safely: a text cell starting with =, +, -, @ (or a tab or carriage
-return) is prefixed with a single quote, so it is shown as text instead of being run as a formula."""
+return) is prefixed with a single quote, so it is shown as text instead of being run as a formula. Spreadsheets
+skip leading whitespace and read fullwidth and small forms (＝, ﹢, －, ＠ ...) as the plain signs, so those
+count too."""
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterator
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Signs a spreadsheet may also take as the start of a formula: the minus sign, beside those NFKC folds.
+FORMULA_SIGNS = frozenset("=+-@\u2212")
+
+
+def _starts_formula(text: str) -> bool:
+    if text.startswith(FORMULA_STARTS):
+        return True
+    first = text.lstrip()[:1]
+    return bool(first) and (first in FORMULA_SIGNS or unicodedata.normalize("NFKC", first)[:1] in FORMULA_SIGNS)
 
 
 def escape_cell(value) -> str:
@@ -16,7 +28,7 @@ def escape_cell(value) -> str:
     if isinstance(value, int | float):
         return repr(value) if isinstance(value, float) else str(value)
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if _starts_formula(text) else text
 
 
 def to_csv(rows: list[dict], columns: list[str]) -> str:

@@ -45,8 +45,8 @@ class HarmonisationJobSerializer(serializers.ModelSerializer):
 
 class MappingRuleSerializer(serializers.ModelSerializer):
     target_name = serializers.CharField(source="target.name", read_only=True)
-    set_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    superseded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    set_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    superseded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     is_current = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -92,7 +92,7 @@ class RuleSetRequestSerializer(serializers.Serializer):
 
 
 class HarmonisedTableSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = HarmonisedTable
@@ -115,8 +115,8 @@ class HarmonisedTableSerializer(serializers.ModelSerializer):
 
 
 class MappingSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     source_version_number = serializers.IntegerField(source="source_version.number", read_only=True)
     source_sha256 = serializers.CharField(source="source_version.sha256", read_only=True)
     rules = serializers.SerializerMethodField(help_text="The current rule of each schema variable.")

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.accounts import access as account_access
 from apps.core.errors import ApplicationError
 from apps.core.errors import PermissionDenied as ApplicationPermissionDenied
+from apps.core.services import data_access_record
 from apps.core.views import get_or_404
 from apps.harmonisation import access, selectors, services, units
 from apps.harmonisation.forms import MappingCreateForm, RuleForm, SchemaVariableForm
@@ -143,6 +144,14 @@ def _editor_page(request, mapping, *, rule_form=None, status=200) -> HttpRespons
     except ApplicationError as error:
         preview = {"columns": [], "rows": [], "errors": {"data": error.message}, "stats": {}, "n_rows": 0}
     preview["rows"] = [[_display(cell) for cell in row] for row in preview["rows"]]
+    if preview["rows"]:
+        data_access_record(
+            request=request,
+            action="view",
+            instance=mapping,
+            trial=mapping.trial,
+            detail={"rows": len(preview["rows"]), "listing": "harmonised preview"},
+        )
     context = {
         "review": review,
         "trial": mapping.trial,

@@ -61,3 +61,24 @@ class Job(models.Model):
 
 # A module-level name for the API schema's enum name (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
 JobState = Job.State
+
+
+class PeriodicRun(models.Model):
+    """One run of a periodic task for one period (a day, an hour, a minute, an ISO week).
+
+    The unique key is what makes periodic work happen once: however many schedulers send the task for the
+    same period, only the delivery that inserts the row does the work.
+    """
+
+    name = models.CharField(max_length=200)
+    slot = models.CharField(max_length=32, help_text="The period this run is for, e.g. 2026-12-07 or 2026-W49.")
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [models.UniqueConstraint(fields=["name", "slot"], name="periodic_run_once_per_slot")]
+
+    def __str__(self) -> str:
+        return f"{self.name} for {self.slot}"

@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -288,6 +289,9 @@ def _ensure_users() -> dict:
         user.is_staff = role == Role.COORDINATOR
         user.set_password(DEMO_PASSWORD)
         user.save()
+        if role == Role.COORDINATOR:
+            # The demo coordinator may create reviews, a right a site administrator grants.
+            user.user_permissions.add(Permission.objects.get(codename="add_review", content_type__app_label="reviews"))
         users[role] = user
     return users
 

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.core.models import TimeStampedModel
+from apps.trials.documents import document_kind
 from apps.trials.lifecycle import ExitReason, Status
 
 
@@ -200,6 +201,13 @@ def validate_agreement_document(document) -> None:
     limit = settings.AGREEMENT_MAX_DOCUMENT_BYTES
     if document.size is not None and document.size > limit:
         raise ValidationError(f"The document is larger than the limit of {limit // (1024 * 1024)} MB.")
+    kind = document_kind(getattr(document, "file", None) or document)
+    if kind != extension:
+        found = f"a {kind} file" if kind else "not a PDF or office document"
+        raise ValidationError(
+            f"The file is named .{extension} but its content is {found}: upload the signed agreement as a PDF, "
+            "Word (doc, docx) or OpenDocument (odt) file."
+        )
 
 
 class Agreement(TimeStampedModel):

@@ -3,7 +3,9 @@
 Without DATABASE_URL the app runs on SQLite in var/; without REDIS_URL Celery tasks run in-process.
 """
 
+import datetime
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -42,7 +44,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -63,11 +66,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "apps.accounts.middleware.SessionRenewalMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "apps.core.middleware.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it sees the lockout flag a refused login left on the request.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ipdreview.urls"
@@ -93,15 +100,26 @@ if not env("DATABASE_URL"):
     # The embedded default: SQLite in var/, created on first use.
     (BASE_DIR / "var").mkdir(exist_ok=True)
 
+# The development server serves each request in a thread of its own: a connection kept open past the request
+# would stay behind with its thread, so under runserver every request closes its own. Elsewhere (gunicorn's
+# workers) connections are kept for DATABASE_CONN_MAX_AGE seconds and checked before reuse, so that a
+# database restart costs no request once the server is back.
+RUNNING_DEVSERVER = len(sys.argv) > 1 and sys.argv[1] == "runserver"
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
-        conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "60")),
+        conn_max_age=0 if RUNNING_DEVSERVER else int(env("DATABASE_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first: it refuses any password, right or wrong, while the account or the address is locked out.
+AUTHENTICATION_BACKENDS = [
+    "apps.accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -111,6 +129,11 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
+# A page session ends after SESSION_IDLE_SECONDS without a request, and when the browser closes. A request
+# renews it, saving it at most once a minute (apps.accounts.middleware).
+SESSION_COOKIE_AGE = int(env("SESSION_IDLE_SECONDS", str(8 * 3600)))
+SESSION_RENEW_SECONDS = 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env("DJANGO_TIME_ZONE", "UTC")
@@ -167,10 +190,17 @@ CELERY_TIMEZONE = TIME_ZONE
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "apps.core.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # OPTIONS names the endpoint and its formats; it never builds serializers or looks objects up.
+    "DEFAULT_METADATA_CLASS": "apps.api.metadata.EndpointMetadata",
     "DEFAULT_PAGINATION_CLASS": "apps.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
@@ -217,17 +247,58 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# API tokens (django-rest-knox): stored hashed, valid API_TOKEN_TTL_HOURS from login, revoked on logout, on a
+# password change and when the user is removed from a review. Sent as `Authorization: Token <token>`.
+REST_KNOX = {
+    "TOKEN_TTL": datetime.timedelta(hours=float(env("API_TOKEN_TTL_HOURS", "10"))),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": None,
+}
+
+# Days an invitation to a review stays open.
+INVITATION_VALID_DAYS = int(env("INVITATION_VALID_DAYS", "14"))
+
+# The client's address comes from X-Forwarded-For only when the request arrives from one of these proxies
+# (addresses or networks, e.g. "172.18.0.0/16"); otherwise it is the connection's own address.
+TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES")
+
+# Password attempts (django-axes): after AXES_FAILURE_LIMIT failures for one account, or from one address,
+# every attempt for it is refused for AXES_COOLOFF_MINUTES, the right password included. Attempts and
+# lockouts are recorded in the database (admin: Axes).
+AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=float(env("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_CLIENT_IP_CALLABLE = "apps.core.client_ip.client_ip"
+AXES_LOCKOUT_CALLABLE = "apps.accounts.views.lockout_response"
+# Kept on success: a login to one account must not wipe the failures counted against another from that address.
+AXES_RESET_ON_SUCCESS = False
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+
 # Password attempts per client address: the API's token endpoint and the login page.
 API_TOKEN_THROTTLE_RATE = env("API_TOKEN_THROTTLE_RATE", "10/min")
 LOGIN_THROTTLE_RATE = env("LOGIN_THROTTLE_RATE", "10/min")
 # The rate limits count in the cache: Redis when configured, so every web process shares the counts.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            # Fails open: with Redis out of reach the pages are rendered afresh instead of failing.
+            "BACKEND": "apps.core.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 2},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# Where `manage.py verify_storage` (weekly by beat) finds the stored files and their recorded SHA-256.
+VERIFY_STORAGE_SOURCES = [
+    "apps.datasets.stored_files.uploads",
+    "apps.harmonisation.stored_files.harmonised_tables",
+]
 
 # Largest data-sharing agreement document accepted (PDF or office document).
 AGREEMENT_MAX_DOCUMENT_BYTES = int(env("AGREEMENT_MAX_DOCUMENT_BYTES", str(20 * 1024 * 1024)))
@@ -239,6 +310,8 @@ IPD_EXPIRY_WARNING_DAYS = int(env("IPD_EXPIRY_WARNING_DAYS", "90"))
 # requeued (or failed after its last attempt) by the jobs_reap_stale beat task.
 JOBS_HEARTBEAT_SECONDS = float(env("JOBS_HEARTBEAT_SECONDS", "10"))
 JOBS_STALE_AFTER_SECONDS = float(env("JOBS_STALE_AFTER_SECONDS", "300"))
+# How often beat runs the reaper (also read by ipdreview/celery.py for the schedule).
+JOBS_REAP_EVERY_SECONDS = float(env("JOBS_REAP_EVERY_SECONDS", "60"))
 # A job still queued after this long (its broker message lost) is sent again by the reaper.
 JOBS_RESEND_QUEUED_AFTER_SECONDS = float(env("JOBS_RESEND_QUEUED_AFTER_SECONDS", "900"))
 

@@ -30,8 +30,8 @@ ENDPOINTS = [
         "member add",
         "post",
         "/api/v1/reviews/{review}/members/",
-        lambda w: {"user": w.newcomer.username, "role": "reviewer"},
-        codes(201, 403, 403, 403),
+        lambda w: {"invitee": w.newcomer.username, "role": "reviewer"},
+        codes(202, 403, 403, 403),
         "review",
     ),
     ("member detail", "get", "/api/v1/members/{member}/", None, codes(200, 200, 200, 403), "review"),
@@ -171,6 +171,9 @@ def test_a_user_in_no_review_sees_an_empty_list(world, api_as):
 
 
 def test_creating_a_review_makes_its_creator_coordinator(world, api_as):
+    from django.contrib.auth.models import Permission
+
+    world.newcomer.user_permissions.add(Permission.objects.get(codename="add_review"))
     client = api_as(world.newcomer)
     response = client.post("/api/v1/reviews/", {"title": "New review", "registration": "CRD1"}, format="json")
     assert response.status_code == 201

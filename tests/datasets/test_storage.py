@@ -50,6 +50,7 @@ def test_a_complete_file_already_stored_is_kept(dataset_root):
     assert (dataset_root / "parsed" / "ab" / "abc.v1.parquet").stat().st_mtime_ns == before
 
 
+@pytest.mark.django_db  # the periodic task claims its hour in the database (apps.jobs.periodic)
 def test_stale_unfinished_files_are_removed_and_nothing_else(dataset_root):
     import os
     import time
