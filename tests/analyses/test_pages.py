@@ -63,8 +63,9 @@ def test_sorting_reorders_the_table(ran, reviewer):
     weights = [row.weight for row in page.context["forest"].rows]
     assert weights == sorted(weights, reverse=True)
     assert page.context["sort"] == "weight"
-    odd = client_for(reviewer).get(reverse("analyses:detail", args=[analysis.pk]) + "?sort=%00")
+    odd = client_for(reviewer).get(reverse("analyses:detail", args=[analysis.pk]) + "?sort=height")
     assert odd.status_code == 200 and odd.context["sort"] == "trial"
+    assert client_for(reviewer).get(reverse("analyses:detail", args=[analysis.pk]) + "?sort=%00").status_code == 400
 
 
 def test_an_analyst_defines_an_analysis_with_the_form(review, trials, analyst):
