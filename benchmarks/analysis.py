@@ -86,17 +86,70 @@ def benchmark_env(storage_root: Path) -> dict:
     }
 
 
+SCHEMA = [
+    ("USUBJID", "participant_id", "text", []),
+    ("TRT01P", "treatment", "category", ["intervention", "control"]),
+    ("AGE", "covariate", "integer", []),
+    ("DEATH", "outcome", "integer", [0, 1]),
+    ("SBP", "outcome", "number", []),
+]
+
+
+def add_schema_and_outcomes(review) -> None:
+    """The schema the generated tables follow, and the two outcomes analysed."""
+    from apps.harmonisation.models import SchemaVariable
+    from apps.reviews.models import Outcome
+
+    for position, (name, role, kind, allowed) in enumerate(SCHEMA):
+        SchemaVariable.objects.create(
+            review=review, position=position, name=name, role=role, type=kind, allowed_values=allowed
+        )
+    Outcome.objects.create(review=review, name="Death", type="binary", measure="OR", is_primary=True)
+    Outcome.objects.create(review=review, name="Systolic blood pressure", type="continuous", measure="MD")
+
+
+def store_harmonised_table(trial, frame: pd.DataFrame) -> None:
+    """The trial's harmonised table as an apply leaves it: Parquet by content hash, with its records."""
+    from django.core.files.base import ContentFile
+
+    from apps.datasets.models import DatasetVersion
+    from apps.datasets.storage import store_once
+    from apps.harmonisation.models import HarmonisedTable, Mapping
+    from apps.harmonisation.services import harmonised_name
+
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    content = buffer.getvalue()
+    sha256 = hashlib.sha256(content).hexdigest()
+    version = DatasetVersion.objects.create(
+        trial=trial,
+        number=1,
+        sha256=sha256,
+        size=len(content),
+        original_name="trial.csv",
+        storage_name=f"uploads/{sha256}",
+        status=DatasetVersion.Status.PARSED,
+        n_rows=len(frame),
+        n_columns=len(frame.columns),
+    )
+    mapping = Mapping.objects.create(trial=trial, source_version=version, number=1, revision=1)
+    HarmonisedTable.objects.create(
+        mapping=mapping,
+        mapping_revision=1,
+        storage_name=store_once(harmonised_name(sha256), ContentFile(content)),
+        sha256=sha256,
+        code_version="benchmark",
+        input_hashes={},
+        n_rows=len(frame),
+    )
+
+
 def build_review(trials: int, participants: int) -> tuple[int, str]:
     """The review, its schema and outcomes, and every trial at "included" with its harmonised table."""
     from django.contrib.auth import get_user_model
-    from django.core.files.base import ContentFile
 
     from apps.accounts.models import Membership, Role
-    from apps.datasets.models import DatasetVersion
-    from apps.datasets.storage import store_once
-    from apps.harmonisation.models import HarmonisedTable, Mapping, SchemaVariable
-    from apps.harmonisation.services import harmonised_name
-    from apps.reviews.models import Outcome, Review
+    from apps.reviews.models import Review
     from apps.trials.lifecycle import Status
     from apps.trials.models import Trial
 
@@ -105,19 +158,7 @@ def build_review(trials: int, participants: int) -> tuple[int, str]:
     user.save()
     review = Review.objects.create(title=f"Analysis benchmark {uuid.uuid4().hex[:8]}")
     Membership.objects.create(review=review, user=user, role=Role.ANALYST)
-    schema = [
-        ("USUBJID", "participant_id", "text", []),
-        ("TRT01P", "treatment", "category", ["intervention", "control"]),
-        ("AGE", "covariate", "integer", []),
-        ("DEATH", "outcome", "integer", [0, 1]),
-        ("SBP", "outcome", "number", []),
-    ]
-    for position, (name, role, kind, allowed) in enumerate(schema):
-        SchemaVariable.objects.create(
-            review=review, position=position, name=name, role=role, type=kind, allowed_values=allowed
-        )
-    Outcome.objects.create(review=review, name="Death", type="binary", measure="OR", is_primary=True)
-    Outcome.objects.create(review=review, name="Systolic blood pressure", type="continuous", measure="MD")
+    add_schema_and_outcomes(review)
     rng = np.random.default_rng(SEED)
     for number in range(1, trials + 1):
         trial = Trial.objects.create(
@@ -128,34 +169,7 @@ def build_review(trials: int, participants: int) -> tuple[int, str]:
             year=1990 + number % 30,
             n_randomised=participants,
         )
-        frame = trial_frame(rng, number, participants)
-        buffer = io.BytesIO()
-        frame.to_parquet(buffer, index=False)
-        content = buffer.getvalue()
-        sha256 = hashlib.sha256(content).hexdigest()
-        version = DatasetVersion.objects.create(
-            trial=trial,
-            number=1,
-            sha256=sha256,
-            size=len(content),
-            original_name="trial.csv",
-            storage_name=f"uploads/{sha256}",
-            status=DatasetVersion.Status.PARSED,
-            parquet_name="",
-            n_rows=participants,
-            n_columns=len(frame.columns),
-        )
-        mapping = Mapping.objects.create(trial=trial, source_version=version, number=1, revision=1)
-        name = store_once(harmonised_name(sha256), ContentFile(content))
-        HarmonisedTable.objects.create(
-            mapping=mapping,
-            mapping_revision=1,
-            storage_name=name,
-            sha256=sha256,
-            code_version="benchmark",
-            input_hashes={},
-            n_rows=participants,
-        )
+        store_harmonised_table(trial, trial_frame(rng, number, participants))
     return review.pk, user.username
 
 

@@ -122,11 +122,34 @@ def queue_check_run(context: Context) -> int:
     return check_run_start(trial=context.trial, actor=context.actor).job_id
 
 
+def queue_analysis_run(context: Context) -> int:
+    """An odds ratio adjusted for age on the applied table: the trial is taken as included, its schema's arm and
+    event variables given their roles."""
+    from apps.analyses import services
+    from apps.harmonisation.models import SchemaVariable
+    from apps.reviews.models import Outcome
+    from apps.trials.lifecycle import Status
+    from apps.trials.models import Trial
+
+    review = context.trial.review
+    SchemaVariable.objects.filter(review=review, name="TRT01P").update(role=SchemaVariable.Role.TREATMENT)
+    SchemaVariable.objects.filter(review=review, name="EVENT").update(role=SchemaVariable.Role.OUTCOME)
+    Trial.objects.filter(pk=context.trial.pk).update(status=Status.INCLUDED)
+    outcome = Outcome.objects.create(review=review, name="Event", type="binary", measure="OR")
+    analysis = services.analysis_create(
+        review=review,
+        actor=context.actor,
+        data={"name": "Faults", "outcome": outcome.pk, "outcome_variable": "EVENT", "adjust": ["AGE"]},
+    )
+    run, _ = services.run_request(analysis=analysis, actor=context.actor)
+    return run.job_id
+
+
 JOB_KINDS = [
     JobKind("parse", queue_parse),
     JobKind("apply", queue_apply),
     JobKind("check run", queue_check_run),
-    # e.g. JobKind("analysis run", queue_analysis_run),
+    JobKind("analysis run", queue_analysis_run),
 ]
 
 

@@ -41,7 +41,8 @@ PAGES = [
     Page("review overview", "/reviews/{review}/"),
     Page("trial list API", "/api/v1/reviews/{review}/trials/", auth="token"),
     Page("trial page", "/trials/{trial}/"),
-    # e.g. Page("analyses list", "/reviews/{review}/analyses/"), Page("forest plot", "/analyses/{analysis}/"),
+    Page("analyses list", "/reviews/{review}/analyses/"),
+    Page("forest plot page", "/analyses/{analysis}/"),
 ]
 
 
@@ -50,8 +51,37 @@ def review_context(review, users) -> dict:
     return {"review": review.pk, "trial": trial.pk}
 
 
+def analysis_context(review, users) -> dict:
+    """An analysis of the generated review with a stored run: every trial at "included" or "data checked" given
+    a harmonised table of 200 participants, the run computed in this process."""
+    import numpy as np
+
+    from apps.accounts.models import Role
+    from apps.analyses import services
+    from apps.jobs import services as jobs
+    from apps.trials.lifecycle import Status
+    from benchmarks.analysis import add_schema_and_outcomes, store_harmonised_table, trial_frame
+
+    add_schema_and_outcomes(review)
+    rng = np.random.default_rng(20261207)
+    for number, trial in enumerate(review.trials.filter(status__in=(Status.INCLUDED, Status.DATA_CHECKED)), 1):
+        store_harmonised_table(trial, trial_frame(rng, number, 200))
+    analyst = users[Role.ANALYST]
+    outcome = review.outcomes.get(name="Death")
+    analysis = services.analysis_create(
+        review=review, actor=analyst, data={"name": "Death, two-stage", "outcome": outcome.pk, "trials": "checked"}
+    )
+    sending, jobs._enqueue = jobs._enqueue, lambda job: None  # the run is computed here, not by a worker
+    try:
+        run, _ = services.run_request(analysis=analysis, actor=analyst)
+        services.run_execute(run.job_id)
+    finally:
+        jobs._enqueue = sending
+    return {"analysis": analysis.pk}
+
+
 # Each takes the generated review and its users (by role) and returns keys for the pages' paths.
-CONTEXT_PROVIDERS: list[Callable] = [review_context]
+CONTEXT_PROVIDERS: list[Callable] = [review_context, analysis_context]
 
 
 def free_port() -> int:
