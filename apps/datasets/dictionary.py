@@ -6,6 +6,7 @@ import math
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from apps.datasets import personal
 from apps.datasets.inference import TypedColumn
 
 # Categories are listed only for variables with few distinct values, so identifiers are never listed.
@@ -68,4 +69,5 @@ def dictionary_entry(
         "minimum": minimum[:255],
         "maximum": maximum[:255],
         "top_values": _top_values(counts) if categorical else [],
+        "personal_data": personal.detect(name, label, column.type, array),
     }

@@ -94,6 +94,9 @@ class DictionaryEntry(models.Model):
     minimum = models.CharField(max_length=255, blank=True)
     maximum = models.CharField(max_length=255, blank=True)
     top_values = models.JSONField(default=list, blank=True)
+    # Why the variable looks like personal data ("e-mail addresses", ...), or null: the API says null for "none",
+    # which an empty string would blur (apps.datasets.personal).
+    personal_data = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["version", "position"]

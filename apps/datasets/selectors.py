@@ -22,6 +22,31 @@ def trial_versions(trial):
     return DatasetVersion.objects.filter(trial=trial).select_related("uploaded_by").order_by("-number")
 
 
+READ_OPTION_LABELS = {
+    "encoding": "Encoding",
+    "delimiter": "Delimiter",
+    "sheet": "Sheet read",
+    "header_row": "Header row",
+    "chosen_by": "Sheet and header chosen by",
+    "first_column": "Table starts in column",
+    "rows_left_out": "Rows below the table not read (notes)",
+    "other_sheets": "Other sheets (not read)",
+}
+
+
+def read_details(version: DatasetVersion) -> list[tuple[str, str]]:
+    """How the file was read, in words for the version page: where the table was found and how it was decoded."""
+    details = []
+    for key, label in READ_OPTION_LABELS.items():
+        value = version.read_options.get(key)
+        if value in (None, ""):
+            continue
+        if isinstance(value, list):
+            value = ", ".join(f"'{item}'" for item in value) or "none"
+        details.append((label, str(value)))
+    return details
+
+
 def version_parse_job(version: DatasetVersion) -> Job | None:
     from apps.datasets.services import PARSE_JOB_KIND
 

@@ -169,6 +169,24 @@ def _create_version(*, trial, actor, sha256, size, name, note, stored) -> tuple[
     return version, True
 
 
+def dataset_original_open(*, version: DatasetVersion, actor):
+    """The stored upload, opened for reading (the caller closes it), with an audit event of who took it.
+
+    The bytes are those received: stored under their SHA-256, never changed, so a download can be shown to be
+    byte-identical by hashing it.
+    """
+    handle = storage.dataset_storage().open(version.storage_name, "rb")
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.DOWNLOAD,
+        instance=version,
+        after={"sha256": version.sha256, "size": version.size, "original_name": version.original_name},
+        review=version.trial.review,
+        trial=version.trial,
+    )
+    return handle
+
+
 def dataset_parse_requeue(*, version: DatasetVersion, actor) -> Job:
     """Parse a failed version again (after a limit was raised, say), or send again the parse of a version
     still queued (its message may have been lost); the stored file is unchanged."""
@@ -231,22 +249,26 @@ def dataset_declarations_set(*, version: DatasetVersion, actor, declarations: di
     """
     with transaction.atomic():
         version = DatasetVersion.objects.select_for_update().select_related("trial__review").get(pk=version.pk)
-        # A version whose reading with declarations failed keeps the dictionary of its last parse, against which
-        # corrected declarations are checked.
-        read_before = version.status == DatasetVersion.Status.FAILED and version.parsed_at is not None
-        if version.status != DatasetVersion.Status.PARSED and not read_before:
+        # A version whose reading failed takes declarations too: where the table is (sheet, header row) and how
+        # numbers are written may be what it needs. One read before keeps the dictionary of its last parse,
+        # against which variables' declarations are checked; one never read has no variables to declare.
+        failed = version.status == DatasetVersion.Status.FAILED
+        if version.status != DatasetVersion.Status.PARSED and not failed:
             raise ApplicationError(
                 f"Version {version.number} is {version.get_status_display().lower()}, not parsed; declare missing "
                 "codes and date formats once it is parsed.",
                 code="not_parsed",
                 status=409,
             )
+        sheets = version.read_options.get("sheets")
         cleaned = declared.declarations_clean(
             declarations,
             variables=_declarable_variables(version),
             statistical=version.detected_format in declared.STATISTICAL_FORMATS,
+            file_format=version.detected_format,
+            sheets=sheets if isinstance(sheets, list) else None,
         )
-        if cleaned == version.declarations and not read_before:
+        if cleaned == version.declarations and not failed:
             return None
         before = snapshot(version)
         version.declarations = cleaned
@@ -301,12 +323,15 @@ def _limits() -> Limits:
         max_rows=settings.DATASET_MAX_ROWS,
         max_columns=settings.DATASET_MAX_COLUMNS,
         xlsx_max_uncompressed_bytes=settings.DATASET_XLSX_MAX_UNCOMPRESSED_BYTES,
+        xlsx_max_ratio=settings.DATASET_XLSX_MAX_RATIO,
     )
 
 
-def _type_column(source, name: str) -> TypedColumn:
+def _type_column(source, name: str, decimal: str = "") -> TypedColumn:
     raw = source.table.column(name)
-    return infer_text_column(raw) if name in source.untyped else type_declared_column(raw)
+    if name in source.untyped:
+        return infer_text_column(raw, decimal=decimal, decimal_hint=source.decimal_hint)
+    return type_declared_column(raw)
 
 
 def _entry(source, position: int, name: str, column: TypedColumn) -> dict:
@@ -344,13 +369,14 @@ def parse_in_child(task: ParseInput, progress) -> dict:
     the table is written while its dictionary is summarised.
     """
     started = time.perf_counter()
-    source = read_source(task.path, task.format, task.head, task.limits)
+    choice = declared.read_choice(task.declarations)
+    source = read_source(task.path, task.format, task.head, task.limits, choice)
     applied = declared.apply_to_source(source, task.declarations)
     read = time.perf_counter()
     progress(55, "Detecting the type of each column")
     names = source.table.column_names
     with ThreadPoolExecutor(max_workers=_thread_count()) as pool:
-        columns = list(pool.map(lambda name: _type_column(source, name), names))
+        columns = list(pool.map(lambda name: _type_column(source, name, choice.decimal), names))
         table = pa.table({name: column.array for name, column in zip(names, columns, strict=True)})
         typed = time.perf_counter()
         progress(80, "Writing the typed table")

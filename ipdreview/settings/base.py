@@ -234,6 +234,9 @@ DATASET_PARSE_TIME_LIMIT_SECONDS = int(env("DATASET_PARSE_TIME_LIMIT_SECONDS", "
 # Extra memory a parse may take on top of the worker's own; above it the job fails instead of the machine.
 DATASET_PARSE_MEMORY_MB = int(env("DATASET_PARSE_MEMORY_MB", "3072"))
 DATASET_XLSX_MAX_UNCOMPRESSED_BYTES = int(env("DATASET_XLSX_MAX_UNCOMPRESSED_BYTES", str(1024 * 1024 * 1024)))
+# A workbook part (over 1 MB) that unpacks to more than this many times its packed size is refused: real sheets
+# pack 5-20 times, zip bombs about 1,000 times.
+DATASET_XLSX_MAX_RATIO = float(env("DATASET_XLSX_MAX_RATIO", "100"))
 # A queue for parse jobs instead of the routed `ingest` one, to give a set of workers (or a test) its own.
 DATASET_PARSE_QUEUE = env("DATASET_PARSE_QUEUE")
 
