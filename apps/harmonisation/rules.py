@@ -35,6 +35,7 @@ TYPES = (TEXT, INTEGER, NUMBER, DATE, CATEGORY)
 SOURCE_ROW = "source_row"
 RULE_THREADS = 2
 FLAG_SUFFIX = "__flag"
+FLAG_EXAMPLES = 5
 
 
 class RuleError(ApplicationError):
@@ -165,6 +166,7 @@ def apply_rule(rule: Rule, target: Target, frame: pd.DataFrame) -> Outcome:
         missing=int((~present).sum()),
         out_of_range=out_of_range,
         flagged=flags.count,
+        flag_examples=flags.examples(),
     )
     return outcome
 
@@ -204,6 +206,17 @@ class _Flags:
     @property
     def count(self) -> int:
         return int(self.flagged.sum())
+
+    def examples(self, limit: int = FLAG_EXAMPLES) -> list[list]:
+        """The most frequent flags, [text, rows] each, for the preview and the log to name."""
+        if self.codes is None:
+            return []
+        counts: dict[str, int] = {}
+        per_code = np.bincount(self.codes[self.flagged], minlength=len(self.texts))
+        for code in np.flatnonzero(per_code):
+            counts[self.texts[code]] = counts.get(self.texts[code], 0) + int(per_code[code])
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        return [[text, count] for text, count in ranked[:limit]]
 
     def series(self, index: pd.Index) -> pd.Series:
         if self.codes is None:
@@ -291,7 +304,9 @@ def _compute(rule: Rule, target: Target, frame: pd.DataFrame, flags: "_Flags") -
     elif rule.category in (UNIT_CONVERSION, LINEAR_SCALE):
         values = _to_numbers(source, flags) * description.factor + (description.offset or 0.0)
     elif rule.category == EXPRESSION:
-        values = expressions.evaluate(rule.parameters["expression"], frame)
+        values, losses = expressions.evaluate_with_losses(rule.parameters["expression"], frame)
+        for loss in losses:
+            flags.add(loss.mask, loss.values, loss.describe)
     else:
         values = pd.Series([None] * len(frame), index=frame.index, dtype=object)
     return Outcome(
@@ -310,6 +325,28 @@ def _quote(name: str) -> str:
     return name if name.isidentifier() else f'col("{name}")'
 
 
+def one_arm(parameters: dict) -> str | None:
+    """The single arm an arm mapping puts every source code in, when it has two or more codes; else None.
+
+    Such a mapping leaves no comparison: it is never suggested, and flagged where a person writes it.
+    """
+    arms = parameters.get("arms")
+    if not isinstance(arms, dict) or len(arms) < 2:
+        return None
+    targets = {code_key(value) for value in arms.values() if value is not None}
+    return str(next(iter(targets))) if len(targets) == 1 else None
+
+
+def rule_warnings(rule: Rule, target: Target) -> list[str]:
+    """What is wrong with a rule that still runs: shown beside it in the editor, the API and the log."""
+    warnings = []
+    if rule.category == TREATMENT_ARMS:
+        arm = one_arm(rule.parameters)
+        if arm is not None and len({code_key(value) for value in target.allowed_values}) != 1:
+            warnings.append(f"Every source code is mapped to the arm {arm!r}: the table would hold no comparison.")
+    return warnings
+
+
 def _recode(rule: Rule, source: pd.Series, flags: _Flags, stats: dict) -> pd.Series:
     """The recoded values as a categorical: a million rows holding a few codes cost a few dictionary lookups."""
     mapping = {code_key(k): v for k, v in rule.parameters[_recode_key(rule)].items()}
@@ -319,6 +356,11 @@ def _recode(rule: Rule, source: pd.Series, flags: _Flags, stats: dict) -> pd.Ser
     if unmapped.any():
         keys_by_row = pd.Series(_spread(keys, codes, None), index=source.index)
         flags.add(unmapped, keys_by_row, lambda key: f"unmapped source value {key!r}")
+    arm = one_arm(rule.parameters) if rule.category == TREATMENT_ARMS else None
+    if arm is not None:
+        mapped = _spread([key in mapping and mapping[key] is not None for key in keys], codes, False)
+        keys_by_row = pd.Series(_spread(keys, codes, None), index=source.index)
+        flags.add(mapped, keys_by_row, lambda key: f"every arm code is mapped to {arm!r} (this one: {key!r})")
     stats["unmapped"] = int(unmapped.sum())
     categories = list(dict.fromkeys(value for value in mapping.values() if value is not None))
     position = {value: index for index, value in enumerate(categories)}

@@ -15,13 +15,20 @@ from django.utils import timezone
 from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent
 from apps.core.services import assign_fields, audit_record, save_and_audit, snapshot, update_and_audit, validate
+from apps.datasets import declarations as declared
 from apps.datasets.models import DatasetVersion
 from apps.datasets.selectors import version_column_names, version_frame
 from apps.datasets.storage import store_new
 from apps.datasets.tables import write_parquet
 from apps.harmonisation import rules
 from apps.harmonisation.models import HarmonisedTable, Mapping, MappingRule, SchemaVariable
-from apps.harmonisation.selectors import apply_jobs, current_rules, source_columns
+from apps.harmonisation.selectors import (
+    apply_jobs,
+    current_rules,
+    mapping_suggest,
+    personal_columns,
+    source_columns,
+)
 from apps.jobs.context import JobContext
 from apps.jobs.errors import JobInputError
 from apps.jobs.models import Job
@@ -158,6 +165,7 @@ def _copy_rules(*, source: Mapping, mapping: Mapping, actor) -> None:
                     rationale=rule.rationale,
                     query_reference=rule.query_reference,
                     status=rule.status,
+                    suggestion=rule.suggestion or None,
                 )
         except ApplicationError as error:
             mapping_rule_set(
@@ -190,6 +198,7 @@ def _rule_content(rule: MappingRule) -> tuple:
         rule.rationale,
         rule.query_reference,
         rule.status,
+        rule.origin,
     )
 
 
@@ -205,8 +214,14 @@ def mapping_rule_set(
     rationale: str = "",
     query_reference: str = "",
     status: str = "",
+    suggestion: dict | None = None,
 ) -> MappingRule:
-    """Set the rule for one target: the current rule, if any, is superseded and a new revision stored."""
+    """Set the rule for one target: the current rule, if any, is superseded and a new revision stored.
+
+    `suggestion` (the suggestion's source, score and reason) marks a rule a person accepted from the
+    suggestions rather than wrote. A rule that reads a variable that looks like personal data needs a
+    rationale written by a person: a harmonised table carries such a variable only on purpose.
+    """
     mapping = Mapping.objects.select_for_update().select_related("trial", "source_version").get(pk=mapping.pk)
     if target.review_id != mapping.trial.review_id:
         raise _invalid("target", "This variable belongs to another review's schema.")
@@ -222,6 +237,7 @@ def mapping_rule_set(
         raise _invalid("status", "An impossible rule has the status impossible.")
     if category == rules.IMPOSSIBLE and not rationale.strip():
         raise _invalid("rationale", "Say why this variable cannot be derived from the trial's data.")
+    _check_personal_data(mapping.source_version, checked.source_variables, rationale, suggested=bool(suggestion))
 
     current = MappingRule.objects.select_for_update().filter(mapping=mapping, target=target, superseded_at=None).first()
     proposed = MappingRule(
@@ -233,6 +249,8 @@ def mapping_rule_set(
         rationale=rationale,
         query_reference=query_reference,
         status=status,
+        origin=MappingRule.Origin.SUGGESTION if suggestion else MappingRule.Origin.PERSON,
+        suggestion=suggestion or {},
     )
     if current is not None and _rule_content(current) == _rule_content(proposed):
         return current
@@ -259,6 +277,38 @@ def mapping_rule_set(
     return proposed
 
 
+def _check_personal_data(version: DatasetVersion, sources, rationale: str, *, suggested: bool) -> None:
+    """Refuse a rule that would carry a variable that looks like personal data without a person's reason."""
+    personal = personal_columns(version)
+    flagged = [name for name in sources if name in personal]
+    if not flagged:
+        return
+    listed = ", ".join(f"{name} ({personal[name]})" for name in flagged)
+    if suggested:
+        raise _invalid(
+            "source_variables",
+            f"{listed} looks like personal data: it is never taken from a suggestion. Write the rule yourself, "
+            "with the reason the review needs it.",
+        )
+    if not rationale.strip():
+        raise _invalid(
+            "rationale",
+            f"{listed} looks like personal data: a rule carries it into the harmonised table only with a "
+            "rationale saying why the review needs it (data minimisation).",
+        )
+
+
+def _accepted_rationale(suggestion: dict, actor) -> str:
+    by = actor.get_username() if getattr(actor, "is_authenticated", False) else "nobody recorded"
+    score = suggestion.get("score")
+    said = "; ".join(part for part in (str(suggestion.get("reason") or ""), f"score {score}" if score else "") if part)
+    return f"Suggested ({said}), accepted by {by}." if said else f"Suggested, accepted by {by}."
+
+
+def _suggestion_record(suggestion: dict) -> dict:
+    return {key: suggestion.get(key) for key in ("source", "score", "reason")}
+
+
 def mapping_suggestion_accept(*, mapping: Mapping, target: SchemaVariable, actor, suggestion: dict) -> MappingRule:
     """Store a suggestion (as selectors.mapping_suggest gives it) as the target's rule, saying it was accepted."""
     if not isinstance(suggestion, dict):
@@ -275,8 +325,73 @@ def mapping_suggestion_accept(*, mapping: Mapping, target: SchemaVariable, actor
         category=category,
         source_variables=source_variables,
         parameters=parameters,
-        rationale=f"Suggested ({suggestion.get('reason', '')}) and accepted.",
+        rationale=_accepted_rationale(suggestion, actor),
+        suggestion=_suggestion_record(suggestion),
     )
+
+
+DEFAULT_ACCEPT_SCORE = 0.9
+
+
+def _min_score(value) -> float:
+    if value is None or value == "":
+        return DEFAULT_ACCEPT_SCORE
+    try:
+        score = float(value)
+    except (TypeError, ValueError):
+        score = float("nan")
+    if isinstance(value, bool) or not 0 <= score <= 1:
+        raise _invalid("min_score", "Give a score from 0 to 1, e.g. 0.9.")
+    return score
+
+
+def mapping_suggestions_accept(*, mapping: Mapping, actor, min_score=None) -> dict:
+    """Accept, for every schema variable without a rule, its best suggestion scoring at least `min_score`.
+
+    A variable whose two best suggestions score the same is left to a person, as is one that already has a rule
+    (a person's rule is never replaced). Each rule stored says it was suggested and who accepted it. Returns
+    {"accepted": [rules], "skipped": [{"target", "reason"}]}.
+    """
+    threshold = _min_score(min_score)
+    review = mapping.trial.review
+    variables = {variable.name: variable for variable in SchemaVariable.objects.filter(review=review)}
+    with_rule = set(
+        MappingRule.objects.filter(mapping=mapping, superseded_at=None).values_list("target__name", flat=True)
+    )
+    by_target: dict[str, list[dict]] = {}
+    for item in mapping_suggest(mapping.source_version, review):
+        by_target.setdefault(item["target"], []).append(item)
+    accepted, skipped = [], []
+    for name in sorted(variables, key=lambda name: (variables[name].position, name)):
+        candidates = sorted(by_target.get(name, []), key=lambda item: -item["score"])
+        reason = _not_accepted(name in with_rule, candidates, threshold)
+        if reason:
+            skipped.append({"target": name, "reason": reason})
+            continue
+        try:
+            with transaction.atomic():
+                rule = mapping_suggestion_accept(
+                    mapping=mapping, target=variables[name], actor=actor, suggestion=candidates[0]
+                )
+        except ApplicationError as error:
+            skipped.append({"target": name, "reason": error.message})
+            continue
+        accepted.append(rule)
+    return {"accepted": accepted, "skipped": skipped}
+
+
+def _not_accepted(has_rule: bool, candidates: list[dict], threshold: float) -> str:
+    """Why a variable's suggestions are not accepted, or "" when its best one is."""
+    if has_rule:
+        return "it has a rule already"
+    if not candidates:
+        return "no suggestion"
+    best = candidates[0]
+    if best["score"] < threshold:
+        return f"the best suggestion ({best['source']}) scores {best['score']}, below {threshold}"
+    if len(candidates) > 1 and candidates[1]["score"] == best["score"]:
+        return f"{best['source']} and {candidates[1]['source']} score the same ({best['score']}); choose one"
+    return ""
 
 
 def _supersede(rule: MappingRule, *, actor, now, mapping: Mapping) -> None:
@@ -406,11 +521,13 @@ def harmonised_table_build(
         mapping_rules = current_rules(locked)
     if not mapping_rules:
         raise JobInputError("This mapping has no rules; set at least one before applying it.")
+    _check_rules_personal_data(mapping, mapping_rules)
     input_hashes = {
         "source_sha256": mapping.source_version.sha256,
         "rules_sha256": _rules_hash(mapping_rules),
         # The typed table read from the file: read again with new declarations, it is another input.
         "parsed_table": mapping.source_version.parquet_name,
+        "declarations_sha256": declared.declarations_sha256(mapping.source_version.declarations),
     }
     input_sha256 = _input_hash(input_hashes)
     existing = HarmonisedTable.objects.filter(
@@ -469,6 +586,20 @@ def harmonised_table_build(
     )
 
 
+def _check_rules_personal_data(mapping: Mapping, mapping_rules: list[MappingRule]) -> None:
+    """Checked again at apply time: the version may have been read again since the rules were set."""
+    for rule in mapping_rules:
+        try:
+            _check_personal_data(
+                mapping.source_version,
+                rule.source_variables,
+                rule.rationale,
+                suggested=rule.origin == MappingRule.Origin.SUGGESTION,
+            )
+        except ApplicationError as error:
+            raise JobInputError(f"The rule for {rule.target.name} cannot be applied: {error.message}")
+
+
 def _input_hash(input_hashes: dict) -> str:
     content = {**input_hashes, "code_version": CODE_VERSION}
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
@@ -497,7 +628,9 @@ def _table_record(*, mapping: Mapping, actor, mapping_revision: int, input_sha25
 
 
 def _stats(outcome: rules.Outcome) -> dict:
-    return {key: value for key, value in outcome.stats.items() if isinstance(value, int | float | str)}
+    kept = {key: value for key, value in outcome.stats.items() if isinstance(value, int | float | str)}
+    kept["flag_examples"] = outcome.stats.get("flag_examples", [])
+    return kept
 
 
 def _step_done(context: JobContext | None, name: str) -> None:
