@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -246,6 +247,12 @@ HARMONISE_QUEUE = env("HARMONISE_QUEUE", "ingest")
 HARMONISE_TIME_LIMIT_SECONDS = int(env("HARMONISE_TIME_LIMIT_SECONDS", "1800"))
 CHECKS_QUEUE = env("CHECKS_QUEUE")
 CHECKS_TIME_LIMIT_SECONDS = int(env("CHECKS_TIME_LIMIT_SECONDS", "1800"))
+# Standardised differences of baseline covariates between arms: over the first a warning, over the second a
+# failure, which holds the trial back from "data checked" until it is resolved.
+CHECKS_SMD_WARNING = float(env("CHECKS_SMD_WARNING", "0.1"))
+CHECKS_SMD_FAIL = float(env("CHECKS_SMD_FAIL", "0.5"))
+if not 0 < CHECKS_SMD_WARNING < CHECKS_SMD_FAIL:
+    raise ImproperlyConfigured("CHECKS_SMD_WARNING must be above 0 and below CHECKS_SMD_FAIL.")
 
 LOGGING = {
     "version": 1,
