@@ -84,13 +84,23 @@ def _position(path: Path, offset: int) -> tuple[int, int]:
     return line, offset - line_start + 1
 
 
-def _first_decode_error(path: Path, encoding: str) -> tuple[int, int] | None:
-    """None when the whole file decodes; else the offset and value of the first byte that does not."""
+def _first_decode_error(path: Path, encoding: str, quotes: list[int] | None = None) -> tuple[int, int] | None:
+    """None when the whole file decodes; else the offset and value of the first byte that does not.
+
+    With `quotes`, the file's quote characters are counted in the same pass (into quotes[0]), to the end even
+    after an error: one read of the file serves both.
+    """
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     ascii_compatible = encoding in ("utf-8", "utf-8-sig", "cp1252")
-    offset = 0
+    offset, error_found = 0, None
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK_SIZE):
+            if quotes is not None:
+                quotes[0] += chunk.count(b'"')
+            if error_found is not None:
+                if quotes is None:
+                    break
+                continue
             # Plain ASCII decodes in every encoding tried here: checking for it costs far less than decoding,
             # as long as no multi-byte character is left open from the chunk before.
             settled = offset > 0 and not decoder.getstate()[0]
@@ -100,8 +110,11 @@ def _first_decode_error(path: Path, encoding: str) -> tuple[int, int] | None:
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError as error:
-                return offset + error.start, chunk[error.start]
+                error_found = (offset + error.start, chunk[error.start])
+                continue
             offset += len(chunk)
+    if error_found is not None:
+        return error_found
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
@@ -109,15 +122,16 @@ def _first_decode_error(path: Path, encoding: str) -> tuple[int, int] | None:
     return None
 
 
-def detect_encoding(path: Path, head: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with its BOM, or Windows-1252 (which reads Latin-1 text)."""
+def detect_encoding(path: Path, head: bytes, quotes: list[int] | None = None) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with its BOM, or Windows-1252 (which reads Latin-1 text). With
+    `quotes`, the file's quote characters are counted on the way (see _first_decode_error)."""
     if head.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"
     elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
     else:
         encoding = "utf-8"
-    utf8_error = _first_decode_error(path, encoding)
+    utf8_error = _first_decode_error(path, encoding, quotes)
     if utf8_error is None:
         return encoding
     if encoding == "utf-16":
@@ -184,14 +198,6 @@ def _check_rows(count: int, limits: Limits) -> None:
         raise JobInputError(
             f"The file has more than {limits.max_rows:,} rows, the limit; split it and upload the parts."
         )
-
-
-def _count_quotes(path: Path) -> int:
-    count = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK_SIZE):
-            count += chunk.count(b'"')
-    return count
 
 
 def _rows_with_lines(sample: str, delimiter: str, limit: int = HEADER_SCAN_LINES):
@@ -282,7 +288,9 @@ def header_only_error(names: list[str], where: str = "") -> JobInputError:
 
 def read_delimited(path: Path, head: bytes, limits: Limits, choice: "ReadChoice | None" = None) -> SourceTable:
     choice = choice or ReadChoice()
-    encoding = detect_encoding(path, head)
+    counted = [0]
+    encoding = detect_encoding(path, head, counted)
+    quotes = counted[0]
     sample = _sample_text(path, encoding)
     if not sample.strip():
         raise JobInputError("The file is empty: it has no header row and no data.")
@@ -290,7 +298,6 @@ def read_delimited(path: Path, head: bytes, limits: Limits, choice: "ReadChoice 
     header_line, header = find_header(sample, delimiter, choice.header_row)
     _check_columns(len(header), limits)
     names = column_names(header)
-    quotes = _count_quotes(path)
     if quotes % 2:
         problem = _diagnose_rows(path, encoding, delimiter, len(names), header_line)
         raise JobInputError(problem or "The file has an unbalanced quote character; check that it is complete.")

@@ -26,7 +26,7 @@ from apps.datasets.inference import TypedColumn, infer_text_column, type_declare
 from apps.datasets.isolation import run_isolated
 from apps.datasets.models import DatasetVersion, DictionaryEntry
 from apps.datasets.readers import Limits, read_source
-from apps.datasets.tables import write_parquet
+from apps.datasets.tables import write_typed
 from apps.jobs.context import JobContext
 from apps.jobs.errors import JobInputError
 from apps.jobs.models import Job
@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 PARSE_JOB_KIND = "dataset_parse"
 PARSE_TASK = "apps.datasets.tasks.dataset_parse_task"
 # Bumped when parsing changes what it produces, so a new parse never reuses an old table's name.
-PARSER_VERSION = 2
+PARSER_VERSION = 3
 HEAD_SIZE = 64 * 1024
 
 
@@ -363,34 +363,35 @@ class ParseInput:
 
 
 def parse_in_child(task: ParseInput, progress) -> dict:
-    """The part of parsing that runs in the isolated child: read, type, describe, write the Parquet file.
+    """The part of parsing that runs in the isolated child: read, type, describe, write the typed table.
 
-    Arrow's compute functions and its Parquet writer release the GIL, so columns are typed in threads, and
-    the table is written while its dictionary is summarised.
+    Arrow's compute functions and its writers release the GIL, so columns are typed in threads, and the
+    table is written while its dictionary is summarised.
     """
     started = time.perf_counter()
     choice = declared.read_choice(task.declarations)
     source = read_source(task.path, task.format, task.head, task.limits, choice)
     applied = declared.apply_to_source(source, task.declarations)
     read = time.perf_counter()
-    progress(55, "Detecting the type of each column")
+    progress(55, "Detecting the type of each column and describing it")
     names = source.table.column_names
+
+    def type_and_describe(position: int, name: str) -> tuple[TypedColumn, dict]:
+        column = _type_column(source, name, choice.decimal)
+        return column, _entry(source, position, name, column)
+
+    # Each column is typed and summarised in one task, so that no thread waits for the others between the two.
     with ThreadPoolExecutor(max_workers=_thread_count()) as pool:
-        columns = list(pool.map(lambda name: _type_column(source, name, choice.decimal), names))
-        table = pa.table({name: column.array for name, column in zip(names, columns, strict=True)})
-        typed = time.perf_counter()
-        progress(80, "Writing the typed table")
-        # The write goes first to the pool; the columns' summaries queue behind it, so one thread writes while
-        # the other summarises, and both summarise once the write is done.
-        writing = pool.submit(write_parquet, table, task.parquet_path)
-        described = zip(range(1, len(names) + 1), names, columns, strict=True)
-        entries = list(pool.map(lambda item: _entry(source, *item), described))
-        writing.result()
-    entries = declared.describe_entries(entries, applied)
+        done = list(pool.map(type_and_describe, range(1, len(names) + 1), names))
+    described = time.perf_counter()
+    progress(85, "Writing the typed table")
+    table = pa.table({name: column.array for name, (column, _) in zip(names, done, strict=True)})
+    write_typed(table, task.parquet_path)
+    entries = declared.describe_entries([entry for _, entry in done], applied)
     seconds = {
         "read": round(read - started, 3),
-        "type": round(typed - read, 3),
-        "write_and_describe": round(time.perf_counter() - typed, 3),
+        "type_and_describe": round(described - read, 3),
+        "write": round(time.perf_counter() - described, 3),
     }
     return {
         "entries": entries,

@@ -30,9 +30,10 @@ def upload_name(sha256: str) -> str:
 
 
 def parsed_name(sha256: str, parser_version: int, declarations_hash: str = "") -> str:
-    """The typed table's name; read with declarations, it carries their hash, so no table replaces another."""
+    """The typed table's name (an Arrow IPC file); read with declarations, it carries their hash, so no table
+    replaces another."""
     declared = f".d{declarations_hash}" if declarations_hash else ""
-    return f"parsed/{sha256[:2]}/{sha256}.v{parser_version}{declared}.parquet"
+    return f"parsed/{sha256[:2]}/{sha256}.v{parser_version}{declared}.arrow"
 
 
 def store_once(name: str, content: File) -> str:

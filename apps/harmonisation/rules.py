@@ -155,8 +155,10 @@ def apply_rule(rule: Rule, target: Target, frame: pd.DataFrame) -> Outcome:
     rule = check_rule(rule, target, list(frame.columns))
     flags = _Flags(len(frame))
     outcome = _compute(rule, target, frame, flags)
-    values = _coerce(pd.Series(outcome.values, index=frame.index), target, flags)
-    out_of_range = _check_range(values, target, flags)
+    computed = pd.Series(outcome.values, index=frame.index)
+    values = _coerce(computed, target, flags)
+    categorical = target.type == CATEGORY and isinstance(computed.dtype, pd.CategoricalDtype)
+    out_of_range = _check_range(values, target, flags, computed if categorical else None)
     present = values.notna()
     outcome.values = values
     outcome.flags = flags.series(frame.index)
@@ -425,8 +427,11 @@ def _coerce(values: pd.Series, target: Target, flags: _Flags) -> pd.Series:
     return _text_from_codes(codes, [str(value) for value in distinct], values.index)
 
 
-def _check_range(values: pd.Series, target: Target, flags: _Flags) -> int:
-    """Flag values below the minimum, above the maximum or outside the allowed codes; keep them all."""
+def _check_range(values: pd.Series, target: Target, flags: _Flags, categories: pd.Series | None = None) -> int:
+    """Flag values below the minimum, above the maximum or outside the allowed codes; keep them all.
+
+    `categories` is the rule's categorical result that `values` (its codes as text) came from, when there is one.
+    """
     outside = np.zeros(len(values), dtype=bool)
     if target.type in (NUMBER, INTEGER):
         numbers = values.astype("float64")
@@ -438,7 +443,15 @@ def _check_range(values: pd.Series, target: Target, flags: _Flags) -> int:
             high = _mask(numbers > target.maximum)
             flags.add(high, numbers, lambda v: f"above maximum {target.maximum:g}: {v:g}")
             outside |= high
-    if target.allowed_values:
+    if target.allowed_values and categories is not None:
+        # Recoded codes: judge each category once and spread the verdict over the rows by their codes.
+        allowed = {code_key(v) for v in target.allowed_values}
+        verdicts = np.array([code_key(v) not in allowed for v in categories.cat.categories] + [False])
+        not_allowed = verdicts[categories.cat.codes.to_numpy()]
+        if not_allowed.any():
+            flags.add(not_allowed, values, lambda key: f"not an allowed value: {key!r}")
+        outside |= not_allowed
+    elif target.allowed_values:
         allowed = {code_key(v) for v in target.allowed_values}
         codes, keys = _factorize_keys(values)
         not_allowed = _spread([key not in allowed for key in keys], codes, False)

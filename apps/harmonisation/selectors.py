@@ -316,21 +316,12 @@ def mapping_preview(mapping: Mapping, *, rows: int = PREVIEW_ROWS) -> dict:
     }
 
 
-# The types apps.datasets.selectors.version_frame gives; tests/harmonisation checks that the two agree.
-_PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(), pa.string(): pd.StringDtype()}
-
-
 def version_head(version: DatasetVersion, rows: int) -> pd.DataFrame:
-    """The first rows of a parsed version, read batch by batch: a page never loads a million rows for fifty."""
-    from apps.datasets.selectors import version_table
+    """The first rows of a parsed version: a page never loads a million rows for fifty."""
+    from apps.datasets.selectors import version_head_table
+    from apps.datasets.tables import to_frame
 
-    if version.status != DatasetVersion.Status.PARSED or not version.parquet_name:
-        version_table(version)  # raises the not-parsed error the rest of the app gives
-    with dataset_storage().open(version.parquet_name, "rb") as handle:
-        parquet = pq.ParquetFile(handle)
-        batch = next(parquet.iter_batches(batch_size=max(rows, 1)), None)
-        table = pa.Table.from_batches([batch]) if batch is not None else parquet.schema_arrow.empty_table()
-    return table.to_pandas(types_mapper=_PANDAS_TYPES.get, date_as_object=False)
+    return to_frame(version_head_table(version, rows))
 
 
 def harmonised_parquet(table: HarmonisedTable):

@@ -210,7 +210,7 @@ def test_refused_formats_say_why(tmp_path):
 def test_the_parse_job_reports_the_time_of_each_step(ingest):
     version = ingest("steps.csv", b"id,age\n1,40\n2,51\n")
     result = version_parse_job(version).result
-    assert list(result["seconds"]) == ["read", "type", "write_and_describe"]
+    assert set(result["seconds"]) == {"read", "type_and_describe", "write"}
     assert all(seconds >= 0 for seconds in result["seconds"].values())
 
 
