@@ -277,9 +277,11 @@ def start_services(env: dict, port: int) -> tuple[subprocess.Popen, subprocess.P
 
 
 def wait_for_parse(port: int, token: str, version_id: int) -> dict:
+    """The version once parsed (or failed) and its job finished: the version is marked parsed a moment before
+    its job records the time it finished."""
     while True:
         state = get_json(port, token, f"/api/v1/datasets/{version_id}/")
-        if state["status"] in ("parsed", "failed"):
+        if state["status"] in ("parsed", "failed") and (state["job"] or {}).get("finished_at"):
             return state
         time.sleep(POLL_SECONDS)
 
@@ -346,9 +348,9 @@ def main() -> None:
         accepted = time.time()
         uploaded = accepted - started
         state = wait_for_parse(port, token, version["id"])
-        parsed = finished_at(state["job"]) - accepted
         if state["status"] != "parsed":
             raise SystemExit(f"parse failed: {state['error']}")
+        parsed = finished_at(state["job"]) - accepted
         harmonised, job = harmonise_through_api(port, token, trial_id, version["id"])
         worker_peak = peak_rss_mb(worker.pid)
     finally:
