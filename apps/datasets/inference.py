@@ -74,6 +74,8 @@ def _strict_dates(text: pa.Array, fmt: str) -> pa.Array:
     """Parse with `fmt`, keeping only values that print back as written: 31/02/2021 is refused, not read as
     3 March (the parser alone rolls impossible days over)."""
     parsed = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
+    if parsed.null_count == len(parsed):
+        return parsed  # nothing read with this format: nothing to print back (most formats, on most columns)
     printed = pc.strftime(parsed, format=fmt)
     same = pc.fill_null(pc.equal(_canonical(printed), _canonical(text)), False)
     return pc.if_else(same, parsed, pa.scalar(None, parsed.type))
@@ -150,6 +152,12 @@ def infer_text_column(values: pa.Array, *, decimal: str = "", decimal_hint: str 
     value like "1,234" with when nothing else decides (the file's delimiter suggests it).
     """
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if decimal != "," and values.null_count == 0:
+        # Most columns of numbers have a value in every row: a cast that succeeds on the whole column proves it
+        # (an empty or blank value fails it), and spares finding the empty values first.
+        typed = _clean_numbers(values, values)
+        if typed is not None:
+            return typed
     present = _present(values)
     every_present = values.null_count == 0 and pc.all(present).as_py() is not False
     raw_candidates = values if every_present else pc.filter(values, present)
@@ -166,7 +174,7 @@ def infer_text_column(values: pa.Array, *, decimal: str = "", decimal_hint: str 
         return typed
     # The full rules read values without their surrounding spaces: " 3 " is the integer 3.
     candidates = pc.utf8_trim_whitespace(raw_candidates)
-    kept = pc.utf8_trim_whitespace(raw_kept)
+    kept = candidates if raw_kept is raw_candidates else pc.utf8_trim_whitespace(raw_kept)
     sample = candidates.slice(0, DATE_SAMPLE)
     if _is_integer(sample, candidates):
         return TypedColumn(_integers(kept), "integer")
@@ -184,7 +192,7 @@ def infer_text_column(values: pa.Array, *, decimal: str = "", decimal_hint: str 
         dates = _as_dates(kept, present, fmt, has_time)
         if len(candidates) - dates.n_invalid >= DATE_SHARE * len(candidates):
             return dates
-    return TypedColumn(_null_where_absent(values, present), "text")
+    return TypedColumn(values if every_present else _null_where_absent(values, present), "text")
 
 
 def _separated_pattern(mark: str) -> str:

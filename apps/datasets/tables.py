@@ -41,8 +41,8 @@ def _few_distinct(column: pa.ChunkedArray) -> bool:
     return len(pc.unique(head)) <= DICTIONARY_MAX_DISTINCT
 
 
-def write_parquet(table: pa.Table, where: Path | str) -> None:
-    """Write `table` to the file `where`; the same table always gives the same bytes."""
+def write_parquet(table: pa.Table, where) -> None:
+    """Write `table` to `where` (a path or a binary file); the same table always gives the same bytes."""
     fields = list(table.schema)
     pq.write_table(
         table,

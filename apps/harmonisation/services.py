@@ -563,7 +563,7 @@ def harmonised_table_build(
     _step_done(context, "rules")
     _progress(context, 80, "Storing the harmonised table")
     arrow = rules.table_to_arrow(table)
-    name, sha256 = store_new(lambda path: write_parquet(arrow, path), harmonised_name)
+    name, sha256 = store_new(lambda sink: write_parquet(arrow, sink), harmonised_name)
     _step_done(context, "write")
     flag_columns = [column for column in table.columns if column.endswith(rules.FLAG_SUFFIX)]
     flagged_rows = int(table[flag_columns].notna().any(axis=1).sum()) if flag_columns else 0
