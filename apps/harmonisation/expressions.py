@@ -485,8 +485,10 @@ class _Evaluator:
                 return self._compare(node)
             case ast.IfExp(test=test, body=body, orelse=orelse):
                 condition = _boolean(self.visit(test), self.index)
-                yes = _as_series(self.visit(body), self.index)
-                no = _as_series(self.visit(orelse), self.index)
+                taken = condition.fillna(False).to_numpy(dtype=bool)
+                not_taken = (~condition).fillna(False).to_numpy(dtype=bool)
+                yes = _as_series(self._branch(body, taken), self.index)
+                no = _as_series(self._branch(orelse, not_taken), self.index)
                 chosen = yes.where(condition.fillna(False), no)
                 return chosen.mask(condition.isna())
             case ast.Call(func=ast.Name(id="col"), args=[ast.Constant(value=name)]):
@@ -501,6 +503,16 @@ class _Evaluator:
                 self._note_losses(values, result, LOSS_DESCRIPTIONS.get(name, _gave_nothing(name)))
                 return result
         raise ExpressionError(f"{_describe(node)} is not allowed in an expression.", position=_position(node))
+
+    def _branch(self, node: ast.AST, rows: np.ndarray):
+        """A branch of `a if condition else b`, evaluated on every row like the rest; a value it loses counts
+        only on the rows that take the branch (`log(x) if x > 0 else None` loses nothing)."""
+        known = len(self.losses)
+        value = self.visit(node)
+        for loss in self.losses[known:]:
+            loss.mask = loss.mask & rows
+        self.losses[known:] = [loss for loss in self.losses[known:] if loss.mask.any()]
+        return value
 
     def _binary(self, node: ast.BinOp):
         left, right = self.visit(node.left), self.visit(node.right)

@@ -120,6 +120,19 @@ def test_an_explicit_none_is_not_a_loss():
     assert outcome.stats["flagged"] == 0 and outcome.stats["missing"] == 1
 
 
+def test_a_branch_not_taken_loses_nothing():
+    frame = pd.DataFrame({"x": [-1.0, 0.0, 4.0, None]})
+    guarded = rules.Rule("Y", rules.EXPRESSION, (), {"expression": "log(x) if x > 0 else None"})
+    outcome = rules.apply_rule(guarded, rules.Target("Y"), frame)
+    assert outcome.stats["flagged"] == 0 and outcome.stats["missing"] == 3
+    # The branch taken where its value is lost still flags it.
+    unguarded = rules.Rule("Y", rules.EXPRESSION, (), {"expression": "log(x) if x < 1 else sqrt(x)"})
+    outcome = rules.apply_rule(unguarded, rules.Target("Y"), frame)
+    flags = outcome.flags.tolist()
+    assert flags[:2] == ["log() of a value that is not above 0: -1.0", "log() of a value that is not above 0: 0.0"]
+    assert pd.isna(flags[2]) and pd.isna(flags[3])
+
+
 # ------------------------------------------------------------------------------------------------ suggestions
 
 
