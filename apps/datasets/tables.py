@@ -41,16 +41,23 @@ def _few_distinct(column: pa.ChunkedArray) -> bool:
     return len(pc.unique(head)) <= DICTIONARY_MAX_DISTINCT
 
 
+def _parquet_options(table: pa.Table) -> dict:
+    fields = list(table.schema)
+    return {
+        "compression": {field.name: "snappy" if _is_text(field) else "none" for field in fields},
+        "use_dictionary": [field.name for field in fields if _few_distinct(table.column(field.name))],
+        "write_statistics": [field.name for field in fields if not _is_text(field)],
+    }
+
+
 def write_parquet(table: pa.Table, where) -> None:
     """Write `table` to `where` (a path or a binary file); the same table always gives the same bytes."""
-    fields = list(table.schema)
-    pq.write_table(
-        table,
-        where,
-        compression={field.name: "snappy" if _is_text(field) else "none" for field in fields},
-        use_dictionary=[field.name for field in fields if _few_distinct(table.column(field.name))],
-        write_statistics=[field.name for field in fields if not _is_text(field)],
-    )
+    pq.write_table(table, where, **_parquet_options(table))
+
+
+def parquet_writer(where, first: pa.Table) -> pq.ParquetWriter:
+    """A writer for a table written in blocks, its choices made on the first block (a row group each)."""
+    return pq.ParquetWriter(where, first.schema, **_parquet_options(first))
 
 
 # ------------------------------------------------------------------------------------------- typed tables

@@ -74,6 +74,7 @@ class Outcome:
     units_to: str = ""
     factor: float | None = None
     offset: float | None = None
+    flag_counts: dict = field(default_factory=dict)
 
 
 def code_key(value) -> str | None:
@@ -168,8 +169,9 @@ def apply_rule(rule: Rule, target: Target, frame: pd.DataFrame) -> Outcome:
         missing=int((~present).sum()),
         out_of_range=out_of_range,
         flagged=flags.count,
-        flag_examples=flags.examples(),
     )
+    outcome.flag_counts = flags.counts()
+    outcome.stats["flag_examples"] = top_flags(outcome.flag_counts)
     return outcome
 
 
@@ -209,16 +211,15 @@ class _Flags:
     def count(self) -> int:
         return int(self.flagged.sum())
 
-    def examples(self, limit: int = FLAG_EXAMPLES) -> list[list]:
-        """The most frequent flags, [text, rows] each, for the preview and the log to name."""
+    def counts(self) -> dict[str, int]:
+        """How many rows carry each flag."""
         if self.codes is None:
-            return []
+            return {}
         counts: dict[str, int] = {}
         per_code = np.bincount(self.codes[self.flagged], minlength=len(self.texts))
         for code in np.flatnonzero(per_code):
             counts[self.texts[code]] = counts.get(self.texts[code], 0) + int(per_code[code])
-        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-        return [[text, count] for text, count in ranked[:limit]]
+        return counts
 
     def series(self, index: pd.Index) -> pd.Series:
         if self.codes is None:
@@ -227,6 +228,12 @@ class _Flags:
         texts = pa.array(self.texts, type=pa.large_string())
         column = pa.DictionaryArray.from_arrays(indices, texts).cast(pa.large_string())
         return pd.Series(pd.arrays.ArrowStringArray(column), index=index)
+
+
+def top_flags(counts: dict[str, int], limit: int = FLAG_EXAMPLES) -> list[list]:
+    """The most frequent flags, [text, rows] each, for the preview and the log to name."""
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [[text, count] for text, count in ranked[:limit]]
 
 
 def _mask(mask) -> np.ndarray:
@@ -470,16 +477,18 @@ def columns_read(targets: list[Target], rules: list[Rule], columns: list[str]) -
 
 
 def harmonise(
-    frame: pd.DataFrame, targets: list[Target], rules: list[Rule], *, on_progress=None
+    frame: pd.DataFrame, targets: list[Target], rules: list[Rule], *, on_progress=None, first_row: int = 1
 ) -> tuple[pd.DataFrame, dict[str, Outcome]]:
     """The harmonised table: the source row number, then each target and its flag column, in schema order.
 
     Targets without a rule are left out; the log lists them as without a rule. The rules only read the frame,
     and most of their work is in numpy and Arrow, which release the GIL, so they run in two threads.
+    `first_row` is the source row number of the frame's first row (a block of a larger table).
     """
     by_target = {rule.target: rule for rule in rules}
     ruled = [target for target in targets if target.name in by_target]
-    columns: dict[str, pd.Series] = {SOURCE_ROW: pd.Series(np.arange(1, len(frame) + 1), index=frame.index)}
+    rows = np.arange(first_row, first_row + len(frame))
+    columns: dict[str, pd.Series] = {SOURCE_ROW: pd.Series(rows, index=frame.index)}
     outcomes: dict[str, Outcome] = {}
     with ThreadPoolExecutor(max_workers=RULE_THREADS) as pool:
         applied = pool.map(lambda target: apply_rule(by_target[target.name], target, frame), ruled)
@@ -492,6 +501,88 @@ def harmonise(
     # concat joins the columns as they are; DataFrame(dict) would copy every float column into one block.
     table = pd.concat(columns, axis=1).reset_index(drop=True)
     return table, outcomes
+
+
+SUMMED_STATS = ("rows", "rows_affected", "missing", "out_of_range", "flagged", "unmapped")
+
+
+@dataclass
+class Harmonised:
+    """What harmonising a whole table in blocks gave: its size, flagged rows and each target's statistics."""
+
+    n_rows: int = 0
+    n_flagged_rows: int = 0
+    stats: dict[str, dict] = field(default_factory=dict)
+    _flag_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def add(self, table: pd.DataFrame, outcomes: dict[str, Outcome]) -> None:
+        self.n_rows += len(table)
+        flag_columns = [column for column in table.columns if column.endswith(FLAG_SUFFIX)]
+        if flag_columns:
+            self.n_flagged_rows += int(table[flag_columns].notna().any(axis=1).sum())
+        for name, outcome in outcomes.items():
+            merged = self.stats.setdefault(name, {})
+            for key, value in outcome.stats.items():
+                if key in SUMMED_STATS:
+                    merged[key] = merged.get(key, 0) + value
+                elif key != "flag_examples":
+                    merged.setdefault(key, value)
+            counts = self._flag_counts.setdefault(name, {})
+            for text, count in outcome.flag_counts.items():
+                counts[text] = counts.get(text, 0) + count
+
+    def finish(self) -> "Harmonised":
+        for name, counts in self._flag_counts.items():
+            self.stats[name]["flag_examples"] = top_flags(counts)
+        return self
+
+
+def harmonise_in_blocks(
+    frame: pd.DataFrame, targets: list[Target], rules: list[Rule], write, *, block_rows: int, on_progress=None
+) -> Harmonised:
+    """Harmonise `frame` block by block, handing each block (as Arrow) to write() in a thread of its own: the
+    next block's rules run while the last one is written. A table of one block is harmonised as a whole."""
+    result = Harmonised()
+    blocks = list(range(0, max(len(frame), 1), block_rows))
+    schema = None
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        pending = None
+        for number, start in enumerate(blocks, start=1):
+            part = frame.iloc[start : start + block_rows]
+            table, outcomes = harmonise(part, targets, rules, first_row=start + 1)
+            arrow = table_to_arrow(table)
+            schema = schema or block_schema(arrow, targets)
+            if len(blocks) > 1:
+                arrow = arrow.cast(schema)
+            if pending is not None:
+                pending.result()
+            pending = writer.submit(write, arrow)
+            result.add(table, outcomes)
+            if on_progress is not None:
+                on_progress(number, len(blocks))
+        if pending is not None:
+            pending.result()
+    return result.finish()
+
+
+_OUTPUT_TYPES = {TEXT: pa.large_string(), CATEGORY: pa.large_string(), INTEGER: pa.int64(), NUMBER: pa.float64()}
+
+
+def block_schema(first: pa.Table, targets: list[Target]) -> pa.Schema:
+    """One schema for every block of a table: the first block's, where a column of no values (typed null) takes
+    its target's type and times are kept to the microsecond (blocks may differ in their unit)."""
+    by_name = {target.name: target for target in targets}
+    fields = []
+    for field_ in first.schema:
+        kind = field_.type
+        if pa.types.is_null(kind):
+            target = by_name.get(field_.name)
+            kind = pa.large_string() if target is None else _OUTPUT_TYPES.get(target.type, pa.timestamp("us"))
+        elif pa.types.is_timestamp(kind):
+            kind = pa.timestamp("us", tz=kind.tz)
+        fields.append(pa.field(field_.name, kind))
+    # The pandas metadata says how to read the columns back (Int64 with missing values, not floats).
+    return pa.schema(fields, metadata=first.schema.metadata)
 
 
 def table_to_arrow(table: pd.DataFrame) -> pa.Table:

@@ -19,7 +19,7 @@ from apps.datasets import declarations as declared
 from apps.datasets.models import DatasetVersion
 from apps.datasets.selectors import version_column_names, version_frame
 from apps.datasets.storage import store_new
-from apps.datasets.tables import write_parquet
+from apps.datasets.tables import parquet_writer
 from apps.harmonisation import rules
 from apps.harmonisation.models import HarmonisedTable, Mapping, MappingRule, SchemaVariable
 from apps.harmonisation.selectors import (
@@ -550,25 +550,12 @@ def harmonised_table_build(
     _step_done(context, "read")
     _progress(context, 30, f"Applying {len(mapping_rules)} rules to {len(frame)} rows")
     try:
-        table, outcomes = rules.harmonise(
-            frame,
-            targets,
-            rule_list,
-            on_progress=lambda done, total, name: _progress(
-                context, 30 + 50 * done // max(total, 1), f"Applied {done} of {total} rules ({name})"
-            ),
-        )
+        name, sha256, result = _harmonise_and_store(frame, targets, rule_list, context)
     except ApplicationError as error:
         raise JobInputError(f"A rule could not be applied: {error.message}")
-    _step_done(context, "rules")
-    _progress(context, 80, "Storing the harmonised table")
-    arrow = rules.table_to_arrow(table)
-    name, sha256 = store_new(lambda sink: write_parquet(arrow, sink), harmonised_name)
-    _step_done(context, "write")
-    flag_columns = [column for column in table.columns if column.endswith(rules.FLAG_SUFFIX)]
-    flagged_rows = int(table[flag_columns].notna().any(axis=1).sum()) if flag_columns else 0
+    _step_done(context, "rules_and_write")
     by_target = {rule.target.name: rule for rule in mapping_rules}
-    rule_stats = {str(by_target[name].pk): _stats(outcome) for name, outcome in outcomes.items()}
+    rule_stats = {str(by_target[target].pk): _stats(stats) for target, stats in result.stats.items()}
     return _table_record(
         mapping=mapping,
         actor=actor,
@@ -579,11 +566,46 @@ def harmonised_table_build(
         code_version=CODE_VERSION,
         input_hashes=input_hashes,
         input_sha256=input_sha256,
-        n_rows=len(table),
-        n_flagged_rows=flagged_rows,
-        flags={target: outcome.stats["flagged"] for target, outcome in outcomes.items()},
+        n_rows=result.n_rows,
+        n_flagged_rows=result.n_flagged_rows,
+        flags={target: stats["flagged"] for target, stats in result.stats.items()},
         rule_stats=rule_stats,
     )
+
+
+# Rows harmonised at a time: the rules of one block run while the block before is written.
+BLOCK_ROWS = 250_000
+
+
+def _harmonise_and_store(frame, targets, rule_list, context) -> tuple[str, str, rules.Harmonised]:
+    """Harmonise the frame block by block into one Parquet file, stored under its SHA-256."""
+    done: dict[str, rules.Harmonised] = {}
+
+    def write(sink) -> None:
+        writer = None
+
+        def write_block(block) -> None:
+            nonlocal writer
+            writer = writer or parquet_writer(sink, block)
+            writer.write_table(block)
+
+        try:
+            done["result"] = rules.harmonise_in_blocks(
+                frame,
+                targets,
+                rule_list,
+                write_block,
+                block_rows=BLOCK_ROWS,
+                on_progress=lambda number, total: _progress(
+                    context, 30 + 60 * number // total, f"Harmonised and stored {number} of {total} blocks of rows"
+                ),
+            )
+        finally:
+            if writer is not None:
+                writer.close()
+
+    name, sha256 = store_new(write, harmonised_name)
+    return name, sha256, done["result"]
 
 
 def _check_rules_personal_data(mapping: Mapping, mapping_rules: list[MappingRule]) -> None:
@@ -627,9 +649,9 @@ def _table_record(*, mapping: Mapping, actor, mapping_revision: int, input_sha25
     return table
 
 
-def _stats(outcome: rules.Outcome) -> dict:
-    kept = {key: value for key, value in outcome.stats.items() if isinstance(value, int | float | str)}
-    kept["flag_examples"] = outcome.stats.get("flag_examples", [])
+def _stats(stats: dict) -> dict:
+    kept = {key: value for key, value in stats.items() if isinstance(value, int | float | str)}
+    kept["flag_examples"] = stats.get("flag_examples", [])
     return kept
 
 
