@@ -24,6 +24,7 @@ PHONES = "telephone numbers"
 BIRTH_DATES = "full dates of birth"
 ADDRESSES = "postal addresses"
 IDENTITY_NUMBERS = "national identity numbers"
+RECORD_NUMBERS = "hospital record numbers"
 
 SAMPLE_ROWS = 5000
 SAMPLE_DISTINCT = 200
@@ -50,14 +51,15 @@ NOT_A_PERSON = {
 EMAIL_WORDS = {"email", "mail", "emailaddress", "courriel", "correo", "correoelectronico", "posta"}
 PHONE_WORDS = {
     "phone", "telephone", "tel", "telno", "phoneno", "phonenumber", "mobile", "mobilephone", "cellphone",
-    "fax", "telefon", "telefono", "telephono", "telefoon", "portable", "handy", "gsm", "telefonnummer", "contactnumber",
+    "fax", "telefon", "telefono", "telephono", "telefoon", "portable", "handy", "handynummer", "gsm", "telefonnummer",
+    "contactnumber",
     "cellnumber", "homephone", "workphone",
 }  # fmt: skip
 BIRTH_WORDS = {
     "dob", "birth", "birthdate", "dateofbirth", "birthday", "born", "naissance", "datedenaissance", "ddn",
     "geburt", "geburtsdatum", "gebdat", "geboren", "geboorte", "geboortedatum", "nacimiento", "fechadenacimiento",
     "fechanacimiento", "nascita", "datadinascita", "datanascita", "fodelsedatum", "fodselsdato", "syntymaaika",
-    "birthdt", "brthdt", "brthdtc",
+    "birthdt", "brthdt", "brthdtc", "gebdatum", "geburtstag", "fecnac", "datanasc",
 }  # fmt: skip
 ADDRESS_WORDS = {
     "address", "addr", "street", "postcode", "postalcode", "zip", "zipcode", "plz", "postleitzahl", "codepostal",
@@ -68,8 +70,10 @@ IDENTITY_WORDS = {
     "ssn", "socialsecurity", "socialsecuritynumber", "nhsnumber", "nhsno", "nationalid", "nationalidentity",
     "nationalinsurance", "nino", "bsn", "insee", "personnummer", "pesel", "codicefiscale", "dni",
     "nif", "sozialversicherungsnummer", "medicarenumber", "healthcardnumber", "passport", "passportnumber",
+    "securitesociale", "numerosecu", "burgerservicenummer", "versichertennummer",
 }  # fmt: skip
 
+RECORD_WORDS = {"mrn", "medicalrecordnumber", "hospitalnumber", "hospitalrecordnumber", "patientrecordnumber"}
 EMAIL_VALUE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 PHONE_VALUE = re.compile(
     r"^\+\d[\d ().\-]{6,18}\d$"  # international: +44 20 7946 0958
@@ -168,6 +172,8 @@ def detect(name: str, label: str, kind: str, array: pa.Array) -> str | None:
     values = _sample(array) if kind in ("text", "date", "datetime", "integer") else []
     if hints & IDENTITY_WORDS or (text and values and _share(values, SSN_VALUE) >= VALUE_SHARE):
         return IDENTITY_NUMBERS
+    if hints & RECORD_WORDS:
+        return RECORD_NUMBERS
     if (hints & EMAIL_WORDS and text and _share(values, EMAIL_PLACEHOLDER) > 0) or (
         text and values and _share(values, EMAIL_VALUE) >= 0.5
     ):

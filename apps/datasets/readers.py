@@ -430,14 +430,15 @@ def _workbook_table(workbook, limits: workbooks.WorkbookLimits, choice: "ReadCho
 
 
 def _largest(found: dict) -> str | None:
-    """The sheet whose table is largest. A header without rows is no table (the file is refused), and
-    one-column tables count only when no sheet has a wider table or header."""
+    """The sheet whose table holds the data: the largest, unless it describes another sheet's columns (a
+    dictionary or codebook sheet), weighed by what its name says. A header without rows is no table (the file
+    is refused), and one-column tables count only when no sheet has a wider table or header."""
     tables = [table for table in found.values() if table is not None]
     wide = [table for table in tables if table.width >= 2]
     pool = [table for table in (wide or tables) if table.rows]
     if not pool:
         return None
-    return max(pool, key=lambda table: table.area).sheet
+    return max(pool, key=lambda table: workbooks.data_preference(table, pool)).sheet
 
 
 def _no_table_error(titles, sheet, found) -> JobInputError:

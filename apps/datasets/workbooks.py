@@ -275,6 +275,43 @@ def table_with_header(sheet: Sheet, header_row: int) -> Table:
     )
 
 
+# Words of a sheet's name: those that usually name the data, and those that name notes about it.
+DATA_SHEET_WORDS = {
+    "data", "dataset", "ipd", "patients", "participants", "subjects", "baseline", "export", "daten", "donnees",
+    "datos", "dati", "gegevens", "records", "analysis", "adsl", "adtte",
+}  # fmt: skip
+NOTES_SHEET_WORDS = {
+    "readme", "read", "notes", "note", "dictionary", "codebook", "codes", "variables", "metadata", "info",
+    "information", "about", "legend", "key", "description", "descriptions", "instructions", "labels", "lookup",
+    "definitions", "glossary", "contents", "cover", "summary", "changes", "log", "version", "format", "formats",
+}  # fmt: skip
+
+
+def _sheet_words(title: str) -> set[str]:
+    return {word for word in re.split(r"[^a-z0-9]+", title.lower()) if word}
+
+
+def describes(table: Table, other: Table) -> bool:
+    """Whether one of the table's columns lists most of the other table's column names: a data dictionary."""
+    names = {name.strip().lower() for name in other.names if name.strip()}
+    if len(names) < 2:
+        return False
+    for index in range(table.width):
+        values = {row[index].strip().lower() for row in table.rows}
+        if len(names & values) >= max(2, len(names) // 2):
+            return True
+    return False
+
+
+def data_preference(table: Table, tables: list[Table]) -> tuple:
+    """How likely the table holds the data, for choosing a sheet: not a dictionary of another sheet's table
+    first, then its size weighed by its sheet's name (twice for "Data", half for "Notes" or "Codebook")."""
+    words = _sheet_words(table.sheet)
+    weight = 2.0 if words & DATA_SHEET_WORDS else 0.5 if words & NOTES_SHEET_WORDS else 1.0
+    dictionary = any(describes(table, other) for other in tables if other is not table)
+    return (not dictionary, table.area * weight)
+
+
 def describe_sheet(sheet: Sheet, table: Table | None) -> str:
     """One sheet in a message: what it holds."""
     if not sheet.rows:

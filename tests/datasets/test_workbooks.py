@@ -378,3 +378,36 @@ def test_a_workbook_over_the_row_cap_fails(ingest, settings):
     version = ingest("rows.xlsx", saved(workbook))
     assert version.status == FAILED
     assert "more than 20 rows" in version.error
+
+
+def test_a_small_data_sheet_wins_over_a_larger_dictionary_describing_it(ingest):
+    workbook = openpyxl.Workbook()
+    codebook = workbook.active
+    codebook.title = "Sheet1"
+    codebook.append(["Variable", "Label", "Type", "Codes"])
+    for name in ["id", "arm", "age", "sex", "sbp", "dbp"]:
+        codebook.append([name, f"The {name}", "numeric", ""])
+    data = workbook.create_sheet("Sheet2")
+    data.append(["id", "arm", "age", "sex", "sbp", "dbp"])
+    data.append([1, 1, 54, "F", 140, 90])
+    data.append([2, 2, 61, "M", 150, 95])
+    # 24 cells of codebook against 12 of data: the codebook is larger, but it lists the data's columns.
+    version = ingest("tiny.xlsx", saved(workbook))
+    assert version.status == PARSED, version.error
+    assert version.read_options["sheet"] == "Sheet2"
+    assert version.n_rows == 2
+
+
+def test_a_sheet_named_for_the_data_wins_over_a_summary_of_similar_size(ingest):
+    workbook = openpyxl.Workbook()
+    summary = workbook.active
+    summary.title = "Summary"
+    summary.append(["centre", "n", "mean_age"])
+    for index in range(8):
+        summary.append([f"C{index}", 10 + index, 50.5])
+    data = workbook.create_sheet("Trial data")
+    data.append(["id", "age", "arm"])
+    for index in range(6):
+        data.append([index, 40 + index, index % 2])
+    version = ingest("book.xlsx", saved(workbook))
+    assert version.read_options["sheet"] == "Trial data"
