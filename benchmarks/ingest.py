@@ -242,6 +242,18 @@ def get_json(port: int, token: str, url: str) -> dict:
     return json.loads(connection.getresponse().read())
 
 
+def cpu_seconds(pid: int) -> float:
+    """Processor time (user and system) of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def web_cpu_seconds(master: int) -> float:
+    """Processor time of the web server's worker processes (the children of its master)."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return sum(cpu_seconds(int(child)) for child in children)
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -333,19 +345,23 @@ def main() -> None:
     shutil.rmtree(storage_root, ignore_errors=True)
     env = benchmark_env(storage_root)
     token, trial_id = prepare(env)
+    from benchmarks.ingest_floor import CPU_SECONDS as FLOOR_CPU
     from benchmarks.ingest_floor import measure as measure_floor
 
     plain, floor_steps = measure_floor(csv_path)
     floor = sum(floor_steps.values())
+    floor_cpu = sum(FLOOR_CPU.values())
     port = free_port()
     web, worker = start_services(env, port)
     try:
         wait_for_http(port)
         time.sleep(3)  # let the worker connect to the broker
         warm_up = warm_up_worker(port, token, trial_id)
+        web_before = web_cpu_seconds(web.pid)
         started = time.time()
         version = upload(port, token, trial_id, csv_path)
         accepted = time.time()
+        upload_cpu = web_cpu_seconds(web.pid) - web_before
         uploaded = accepted - started
         state = wait_for_parse(port, token, version["id"])
         if state["status"] != "parsed":
@@ -373,6 +389,12 @@ def main() -> None:
     print(f"rows flagged by the harmonisation:             {flagged:,}")
     print(f"total (upload + parse + harmonisation):        {total:6.2f} s   ({total / plain:.1f} x read_csv)")
     print(f"total / floor:                                 {total / floor:6.2f}     (target <= 2)")
+    pipeline_cpu = upload_cpu + state["job"]["result"]["cpu_seconds"] + job["result"]["cpu_seconds"]
+    print(
+        f"processor time (all threads): upload {upload_cpu:.2f} + parse {state['job']['result']['cpu_seconds']:.2f} + "
+        f"harmonisation {job['result']['cpu_seconds']:.2f} = {pipeline_cpu:.2f} s; the floor's steps {floor_cpu:.2f} s "
+        f"({pipeline_cpu / floor_cpu:.2f} x; on a busy machine this ratio moves less than the seconds)"
+    )
     print(f"worker peak resident memory:                   {worker_peak:6.0f} MB (worker process)")
     print(f"parse peak resident memory:                    {parse_peak:6.0f} MB (parsing child; target <= 2048 MB)")
     print("column types:", ", ".join(f"{entry['name']}={entry['type']}" for entry in state["dictionary"]))

@@ -6,6 +6,7 @@ and stores the next revision, and the mapping's revision counts the changes, so 
 
 import hashlib
 import json
+import time
 
 from django.conf import settings
 from django.db import transaction
@@ -479,7 +480,9 @@ def _apply_work(context: JobContext) -> dict:
     mapping = Mapping.objects.select_related("trial", "source_version").filter(pk=context.job.target_id).first()
     if mapping is None:
         raise JobInputError("The mapping this job was to apply no longer exists.")
+    started = time.process_time()
     table = harmonised_table_build(mapping=mapping, job=context.job, actor=context.job.created_by, context=context)
+    cpu_seconds = round(time.process_time() - started, 3)
     from apps.checks.services import schedule_after_harmonisation
 
     # Every harmonised table is checked: the check job is queued once the table is committed.
@@ -490,6 +493,8 @@ def _apply_work(context: JobContext) -> dict:
         "flagged_rows": table.n_flagged_rows,
         "sha256": table.sha256,
         "mapping_revision": table.mapping_revision,
+        # Processor time of the worker (all its threads) while it built the table.
+        "cpu_seconds": cpu_seconds,
     }
 
 
