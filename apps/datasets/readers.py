@@ -403,7 +403,7 @@ def _workbook_table(workbook, limits: workbooks.WorkbookLimits, choice: "ReadCho
     if choice.sheet:
         chosen_title, chosen_by = choice.sheet, "declaration"
     else:
-        chosen_title, chosen_by = _largest(found), "largest table"
+        chosen_title, chosen_by = _largest(found), "detected"
     if chosen_title is None and choice.header_row is None:
         raise _no_table_error(titles, sheet, found)
     if chosen_title is None:

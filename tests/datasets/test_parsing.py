@@ -128,7 +128,7 @@ def test_xlsx_with_numbers_text_ids_and_dates(ingest, tmp_path):
     assert version.read_options == {
         "sheet": "Baseline",
         "header_row": 1,
-        "chosen_by": "largest table",
+        "chosen_by": "detected",
         "sheets": ["Baseline"],
         "other_sheets": [],
     }

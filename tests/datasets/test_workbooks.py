@@ -78,7 +78,7 @@ def test_the_data_sheet_is_read_under_its_title_not_the_notes_sheet_before_it(in
     assert version.read_options == {
         "sheet": "Data",
         "header_row": 3,
-        "chosen_by": "largest table",
+        "chosen_by": "detected",
         "sheets": ["Notes", "Data", "Dictionary"],
         "other_sheets": ["Notes", "Dictionary"],
     }
