@@ -24,9 +24,11 @@ IDENTIFIER_DIGITS = r"^[+-]?(0\d+|\d{19,})$"
 NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 # Numbers with a decimal comma (thousands grouped by points or spaces), and with grouping commas.
 DECIMAL_COMMA = "^[+-]?(\\d{1,3}([. \u00a0\u202f]\\d{3})+|\\d+)(,\\d+)?$"
-GROUPING_COMMA = r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$"
+GROUPING_COMMA = "^[+-]?(\\d{1,3}([,'\u2019]\\d{3})+|\\d+)(\\.\\d+)?$"
 # A number in any of the forms read here, to rule most text columns out on their first values.
-ANY_SEPARATED = "^[+-]?[\\d., \u00a0\u202f]*\\d$"
+ANY_SEPARATED = "^[+-]?[\\d.,' \u00a0\u202f\u2019]*\\d$"
+# What only a separated number holds: a comma, or a Swiss apostrophe grouping thousands.
+SEPARATOR_EVIDENCE = "[,'\u2019]"
 LEADING_ZERO = r"^[+-]?0\d"
 BOOLEAN_VALUES = {"TRUE", "FALSE", "True", "False", "true", "false"}
 DATE_FORMATS = [
@@ -217,7 +219,7 @@ def _read_separated(candidates: pa.Array, kept: pa.Array, mark: str) -> TypedCol
     if mark == ",":
         plain = pc.replace_substring(pc.replace_substring_regex(kept, "[. \u00a0\u202f]", ""), ",", ".")
     else:
-        plain = pc.replace_substring(kept, ",", "")
+        plain = pc.replace_substring_regex(kept, SEPARATOR_EVIDENCE, "")
     described = f'decimal "{mark}"'
     if not _any_match(candidates, "," if mark == "," else r"\."):
         with contextlib.suppress(pa.ArrowInvalid):
@@ -226,9 +228,9 @@ def _read_separated(candidates: pa.Array, kept: pa.Array, mark: str) -> TypedCol
 
 
 def _detect_separated(candidates: pa.Array, kept: pa.Array, *, declared: str, hint: str) -> TypedColumn | None:
-    """Numbers written with a decimal comma, or with grouping commas: only when some value holds a comma, so
-    a column that reads the usual way is never read another."""
-    if not _any_match(candidates, ","):
+    """Numbers written with a decimal comma, or with grouping commas (or apostrophes): only when some value holds
+    one, so a column that reads the usual way is never read another."""
+    if not _any_match(candidates, SEPARATOR_EVIDENCE):
         return None
     marks = [declared] if declared else [",", "."]
     fitting = [mark for mark in marks if pc.all(_fits_separated(candidates, mark)).as_py()]

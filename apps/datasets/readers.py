@@ -278,6 +278,29 @@ def _diagnose_rows(path: Path, encoding: str, delimiter: str, width: int, header
     )
 
 
+def _blank(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    return pc.or_(pc.equal(pc.binary_length(values), 0), pc.utf8_is_space(values))
+
+
+def _without_blank_rows(table: pa.Table) -> tuple[pa.Table, int]:
+    """The table without rows whose every value is blank (a spreadsheet saves them as ";;;"), and how many.
+
+    Such a row holds no participant; a row with any value is kept whole. Only the rows whose first value is
+    blank are looked at further, so a file without them costs one pass over one column.
+    """
+    if not table.num_columns or not table.num_rows:
+        return table, 0
+    blank = _blank(table.column(0))
+    if not pc.any(blank).as_py():
+        return table, 0
+    for name in table.column_names[1:]:
+        blank = pc.and_(blank, _blank(table.column(name)))
+        if not pc.any(blank).as_py():
+            return table, 0
+    count = pc.sum(blank).as_py()
+    return table.filter(pc.invert(blank)), count
+
+
 def header_only_error(names: list[str], where: str = "") -> JobInputError:
     shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
     return JobInputError(
@@ -319,9 +342,12 @@ def read_delimited(path: Path, head: bytes, limits: Limits, choice: "ReadChoice 
         problem = _diagnose_rows(path, encoding, delimiter, len(names), header_line)
         raise JobInputError(problem or f"The file cannot be read as delimited text: {error}")
     _check_rows(table.num_rows, limits)
+    table, blank_rows = _without_blank_rows(table)
     if table.num_rows == 0:
         raise header_only_error(names)
     options = {"encoding": encoding, "delimiter": DELIMITER_NAMES[delimiter]}
+    if blank_rows:
+        options["blank_rows_skipped"] = blank_rows
     if header_line > 1 or choice.header_row is not None:
         options["header_row"] = header_line
     return SourceTable(

@@ -23,6 +23,7 @@ READ_OPTION_LABELS = {
     "chosen_by": "Sheet and header chosen by",
     "first_column": "Table starts in column",
     "rows_left_out": "Rows below the table not read (notes)",
+    "blank_rows_skipped": "Rows of blank values skipped",
     "other_sheets": "Other sheets (not read)",
 }
 

@@ -135,15 +135,27 @@ def score(target: SchemaTarget, source: SourceVariable) -> tuple[float, str]:
     return by_name, f"name resembles {target.name}"
 
 
+# Words that say an event happened, or did not, as a two-valued variable's codes or labels.
+EVENT_YES = {"y", "yes", "true", "t", "ja", "j", "oui", "si", "sí", "sim", "dead", "died", "deceased", "event"}
+EVENT_NO = {"n", "no", "false", "f", "nein", "non", "nee", "não", "nao", "alive", "censored", "none"}
+
+
+def _yes_or_no(text: str) -> bool | None:
+    word = str(text).strip().lower()
+    return True if word in EVENT_YES else False if word in EVENT_NO else None
+
+
 def _is_binary(source: SourceVariable) -> bool:
-    """0/1 (or yes/no) values, or two codes with labels."""
+    """0/1 values, two codes with labels, or two values that read yes and no."""
     if source.type == "boolean":
         return True
     if source.value_labels and len(source.value_labels) == 2:
         return True
-    if source.type in NUMERIC_TYPES and source.n_distinct is not None and source.n_distinct <= 2:
+    if source.n_distinct is None or source.n_distinct > 2 or not source.values:
+        return False
+    if source.type in NUMERIC_TYPES:
         return {rules.code_key(value) for value in source.values} <= {"0", "1"}
-    return False
+    return source.type == "text" and all(_yes_or_no(value) is not None for value in source.values)
 
 
 def fits(target: SchemaTarget, source: SourceVariable) -> bool:
@@ -199,6 +211,10 @@ def _rule_for(target: SchemaTarget, source: SourceVariable) -> tuple[str, dict, 
         name = source.name if source.name.isidentifier() else f'col("{source.name}")'
         return rules.EXPRESSION, {"expression": f"1 - {name}"}, "CNSR is 1 when censored, so event = 1 - CNSR"
     codes = _source_codes(source)
+    if target.role == EVENT and codes:
+        mapping = _event_recode(codes, target.allowed_values)
+        if mapping and any(rules.code_key(k) != rules.code_key(v) for k, v in mapping.items()):
+            return rules.RECODE, {"map": mapping}, "yes and no read from the codes"
     if target.role == TREATMENT and codes:
         arms = _arms(codes, target.allowed_values)
         if arms is None:
@@ -269,6 +285,21 @@ def _best_allowed(code: str, label: str, allowed: tuple):
         if key and words and (words.startswith(key) or key.startswith(words)) and key[0].isalpha():
             return value
     return None
+
+
+def _event_recode(codes: dict[str, str], allowed: tuple) -> dict:
+    """Each code to the schema's event code, when every code or label reads yes or no (and both occur)."""
+    said = {code: _yes_or_no(label) for code, label in codes.items()}
+    if None in said.values() or len(set(said.values())) != 2:
+        return {}
+    keys = {rules.code_key(value) for value in allowed}
+    if not allowed or {"0", "1"} <= keys:
+        yes, no = 1, 0
+    else:
+        yes, no = _yes_no(allowed, yes=True), _yes_no(allowed, yes=False)
+    if yes is None or no is None:
+        return {}
+    return {code: yes if happened else no for code, happened in said.items()}
 
 
 def _arms(codes: dict[str, str], allowed: tuple) -> dict | None:

@@ -215,3 +215,25 @@ def test_ragged_lines_under_a_title_are_counted_from_the_header(ingest):
     assert version.status == FAILED
     assert "2 lines do not have the header's 3 values" in version.error
     assert "line 5 has 2, line 6 has 4" in version.error
+
+
+def test_rows_of_delimiters_only_are_not_participants(ingest):
+    content = b"id;arm;age\n1;A;30\n;;\n2;B;41\n;;\n; ;\n"
+    version = ingest("export.csv", content)
+    assert version.status == PARSED, version.error
+    assert version.n_rows == 2 and version.read_options["blank_rows_skipped"] == 3
+    assert selectors.version_frame(version)["age"].tolist() == [30, 41]
+    # A row with any value is kept whole.
+    version = ingest("partial.csv", b"id;arm;age\n1;A;30\n;;52\n")
+    assert version.n_rows == 2 and "blank_rows_skipped" not in version.read_options
+
+
+def test_a_header_over_rows_of_delimiters_only_holds_no_data(ingest):
+    version = ingest("empty.csv", b"id;arm;age\n;;\n;;\n")
+    assert version.status == FAILED
+    assert "has a header row (id, arm, age) but no data rows" in version.error
+
+
+def test_swiss_apostrophes_group_thousands(ingest):
+    version = ingest("ch.csv", b"id;dose\n1;1'234.50\n2;980\n")
+    assert selectors.version_frame(version)["dose"].tolist() == [1234.5, 980.0]

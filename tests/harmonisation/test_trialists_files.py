@@ -400,3 +400,17 @@ def test_declarations_for_the_whole_file_affect_every_row_that_reads_a_variable(
     services.mapping_rule_set(mapping=mapping, target=age, actor=analyst, category="direct", source_variables=["age"])
     (row,) = selectors.log_rows([mapping])
     assert row["input_declarations"] == 'age: decimal mark "," for the file; missing codes "NA"'
+
+
+def test_yes_and_no_events_are_suggested_as_a_recode_to_the_schemas_codes(parse, review, coordinator, tmp_path):
+    arms_schema(review, coordinator)
+    lines = ["id,died,notes"] + [f"{index},{'yes' if index % 3 == 0 else 'no'},free text {index}" for index in range(9)]
+    version = parse("deaths.csv", "\n".join(lines).encode())
+    (best, *_) = suggestions_for(version, review)["RELAPSE"]
+    assert (best["source"], best["category"], best["parameters"]) == ("died", "recode", {"map": {"yes": 1, "no": 0}})
+    frame = pd.DataFrame({"id": [1.0, 2.0], "relapse": [1.0, 2.0]})
+    path = tmp_path / "t.sav"
+    pyreadstat.write_sav(frame, str(path), variable_value_labels={"relapse": {1.0: "Yes", 2.0: "No"}})
+    labelled = parse("t.sav", path.read_bytes())
+    (best, *_) = suggestions_for(labelled, review)["RELAPSE"]
+    assert best["parameters"] == {"map": {"1": 1, "2": 0}}
