@@ -241,7 +241,7 @@ def _declarable_variables(version: DatasetVersion) -> dict[str, tuple[str, bool]
 def dataset_declarations_set(*, version: DatasetVersion, actor, declarations: dict) -> Job | None:
     """Store the version's declared missing codes and date formats and read the stored upload again with them.
 
-    Declarations replace the previous ones whole (`{}` removes them all). The upload and the Parquet tables
+    Declarations replace the previous ones whole (`{}` removes them all). The upload and the typed tables
     already stored are kept: the new table gets a name of its own. Returns the parse job, or None when the
     declarations are unchanged (nothing is read again). Only a parsed version (or one whose reading with
     declarations failed: it keeps its last dictionary) takes declarations, so that
@@ -356,7 +356,7 @@ class ParseInput:
     path: Path
     format: str
     head: bytes
-    parquet_path: Path
+    table_path: Path
     limits: Limits
     # The version's declared missing codes and date formats (apps.datasets.declarations).
     declarations: dict = field(default_factory=dict)
@@ -386,7 +386,7 @@ def parse_in_child(task: ParseInput, progress) -> dict:
     described = time.perf_counter()
     progress(85, "Writing the typed table")
     table = pa.table({name: column.array for name, (column, _) in zip(names, done, strict=True)})
-    write_typed(table, task.parquet_path)
+    write_typed(table, task.table_path)
     entries = declared.describe_entries([entry for _, entry in done], applied)
     seconds = {
         "read": round(read - started, 3),
@@ -412,7 +412,7 @@ def dataset_parse(*, version_id: int, context: JobContext) -> dict:
         return {"rows": version.n_rows, "columns": version.n_columns, "already_parsed": True}
     context.progress(5, "Detecting the format")
     parquet_name = storage.parsed_name(version.sha256, PARSER_VERSION, declared.declarations_hash(version.declarations))
-    with storage.local_path(version.storage_name) as path, storage.new_file(parquet_name) as parquet_path:
+    with storage.local_path(version.storage_name) as path, storage.new_file(parquet_name) as table_path:
         with path.open("rb") as handle:
             head = handle.read(HEAD_SIZE)
         detection = detect_format(head, str(path))
@@ -426,7 +426,7 @@ def dataset_parse(*, version_id: int, context: JobContext) -> dict:
                 path=path,
                 format=detection.format,
                 head=head,
-                parquet_path=parquet_path,
+                table_path=table_path,
                 limits=_limits(),
                 declarations=version.declarations,
             ),
