@@ -26,7 +26,10 @@ ROW_ID = "source_row"
 Z_95 = 1.959963984540054
 
 # Thresholds, each named where it is used in a sentence.
-SMD_THRESHOLD = 0.1  # baseline imbalance worth a look (a description, not a test)
+# Baseline imbalance: over the first a covariate is worth a look, over the second it is a failure to settle with
+# the trial team (a description, not a test). Both can be set (CHECKS_SMD_WARNING, CHECKS_SMD_FAIL).
+SMD_WARNING = 0.1
+SMD_FAIL = 0.5
 MISSINGNESS_GAP = 0.05  # 5 percentage points between arms
 OUTCOME_MISSINGNESS_GAP_FAIL = 0.10
 FOLLOW_UP_GAP = 0.10  # medians differing by more than 10% of the longer one
@@ -87,6 +90,8 @@ class TrialFacts:
     intervention_code: str = ""
     control_code: str = ""
     primary_outcome: str = ""
+    smd_warning: float = SMD_WARNING
+    smd_fail: float = SMD_FAIL
 
 
 @dataclass
@@ -569,6 +574,20 @@ def _category_difference(series: pd.Series, arm: np.ndarray) -> tuple[float | No
     return float(differences[index]), str(levels[index])
 
 
+def smd_grade(difference: float | None, warning: float, fail: float) -> str:
+    """A standardised difference graded: pass up to `warning`, a warning up to `fail`, a failure beyond."""
+    if difference is None or abs(difference) <= warning:
+        return PASS
+    return WARNING if abs(difference) <= fail else FAIL
+
+
+def _listed(rows: list[dict]) -> str:
+    return ", ".join(
+        f"{row['variable']}{' = ' + row['level'] if row['level'] else ''} ({row['standardised_difference']:+.2f})"
+        for row in rows
+    )
+
+
 def check_baseline_balance(data: CheckInput) -> CheckOutcome:
     code, title = "baseline_balance", "Baseline balance"
     why = _no_arms(data)
@@ -577,7 +596,8 @@ def check_baseline_balance(data: CheckInput) -> CheckOutcome:
     covariates = data.by_role(ROLE_COVARIATE)
     if not covariates:
         return _not_applicable(code, title, "the schema has no baseline covariate in this table.")
-    rows, flagged = [], []
+    warning, fail = data.facts.smd_warning, data.facts.smd_fail
+    rows = []
     for variable in covariates:
         series = data.frame[variable.name]
         level = None
@@ -585,26 +605,32 @@ def check_baseline_balance(data: CheckInput) -> CheckOutcome:
             difference, level = _category_difference(series, data.arm)
         else:
             difference = _standardised_difference(_numeric(series), data.arm)
-        row = {"variable": variable.name, "standardised_difference": _number(difference), "level": level}
-        rows.append(row)
-        if difference is not None and abs(difference) > SMD_THRESHOLD:
-            flagged.append(row)
-    figures = {"threshold": SMD_THRESHOLD, "covariates": rows}
-    if flagged:
-        listed = ", ".join(
-            f"{row['variable']}{' = ' + row['level'] if row['level'] else ''} ({row['standardised_difference']:+.2f})"
-            for row in flagged
+        grade = smd_grade(difference, warning, fail)
+        rows.append(
+            {"variable": variable.name, "standardised_difference": _number(difference), "level": level, "grade": grade}
         )
+    figures = {"thresholds": {"warning": warning, "fail": fail}, "covariates": rows}
+    failures = [row for row in rows if row["grade"] == FAIL]
+    warnings = [row for row in rows if row["grade"] == WARNING]
+    if not failures and not warnings:
         sentence = (
-            f"{_plural(len(flagged), 'covariate')} of {len(rows)} differ between the arms by a standardised difference "
-            f"over {SMD_THRESHOLD}: {listed}; a description to review, not a significance test."
+            f"Every baseline covariate ({len(rows)}) has a standardised difference between the arms of at most "
+            f"{warning} (a description, not a significance test)."
         )
-        return CheckOutcome(code, title, WARNING, sentence, figures)
-    sentence = (
-        f"Every baseline covariate ({len(rows)}) has a standardised difference between the arms of at most "
-        f"{SMD_THRESHOLD} (a description, not a significance test)."
-    )
-    return CheckOutcome(code, title, PASS, sentence, figures)
+        return CheckOutcome(code, title, PASS, sentence, figures)
+    parts = []
+    if failures:
+        parts.append(
+            f"{_plural(len(failures), 'covariate')} of {len(rows)} differ between the arms by a standardised "
+            f"difference over {fail}, an imbalance to explain with the trial team: {_listed(failures)}"
+        )
+    if warnings:
+        parts.append(
+            f"{_plural(len(warnings), 'covariate')} by more than {warning} (at most {fail}), worth a look: "
+            f"{_listed(warnings)}"
+        )
+    sentence = "; ".join(parts) + "; a description to review, not a significance test."
+    return CheckOutcome(code, title, FAIL if failures else WARNING, sentence[0].upper() + sentence[1:], figures)
 
 
 def _missingness_by_arm(data: CheckInput, variables: list[Variable]) -> list[dict]:

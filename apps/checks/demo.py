@@ -4,7 +4,7 @@ the trial may be marked "data checked". Everything goes through the services and
 (the demo is loaded in one transaction, so a job queued there would only be sent once it commits)."""
 
 from apps.checks import services
-from apps.checks.models import CheckRun, CheckSettings, Finding
+from apps.checks.models import CLOSED_FINDING_STATUSES, CheckRun, CheckSettings, Finding
 from apps.core.errors import ApplicationError
 from apps.datasets.models import DatasetVersion
 from apps.harmonisation import services as harmonisation
@@ -148,7 +148,7 @@ def _ensure_run(table: HarmonisedTable, actor) -> CheckRun:
 def _resolve_findings(run: CheckRun, actor) -> None:
     findings = (
         Finding.objects.filter(result__run=run, result__status__in=services.RAISED)
-        .exclude(status=Finding.Status.RESOLVED)
+        .exclude(status__in=CLOSED_FINDING_STATUSES)
         .select_related("result")
         .order_by("result__position")
     )

@@ -80,6 +80,12 @@ class FindingStatus(models.TextChoices):
     OPEN = "open", "Open"
     ANSWERED = "answered", "Answered"
     RESOLVED = "resolved", "Resolved"
+    # Closed without a person: a later run on the same harmonised table passed the check.
+    SUPERSEDED = "superseded", "Superseded"
+
+
+# A finding in one of these needs nothing more from anyone.
+CLOSED_FINDING_STATUSES = (FindingStatus.RESOLVED, FindingStatus.SUPERSEDED)
 
 
 class CheckResult(models.Model):
@@ -120,6 +126,14 @@ class Finding(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
+    superseded_by_run = models.ForeignKey(
+        CheckRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="superseded_findings",
+        help_text="The later run on the same harmonised table in which the check passed.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -128,6 +142,10 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.result.title} ({self.get_status_display()})"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_FINDING_STATUSES
 
     @property
     def is_failure(self) -> bool:

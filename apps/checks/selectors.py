@@ -7,10 +7,11 @@ import math
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+from django.conf import settings as django_settings
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from apps.checks import catalogue
-from apps.checks.models import CheckResult, CheckRun, CheckSettings, Finding
+from apps.checks.models import CLOSED_FINDING_STATUSES, CheckResult, CheckRun, CheckSettings, Finding
 from apps.core.errors import ApplicationError
 from apps.datasets.models import DatasetVersion
 from apps.datasets.storage import dataset_storage
@@ -87,6 +88,8 @@ def check_settings(trial: Trial) -> CheckSettings:
 def trial_facts(trial: Trial) -> catalogue.TrialFacts:
     settings = check_settings(trial)
     return catalogue.TrialFacts(
+        smd_warning=django_settings.CHECKS_SMD_WARNING,
+        smd_fail=django_settings.CHECKS_SMD_FAIL,
         measure=trial.result_measure,
         estimate=trial.result_estimate,
         ci_low=trial.result_ci_low,
@@ -272,7 +275,7 @@ def data_check_state(trial: Trial) -> DataCheckState:
         )
     unresolved = tuple(
         Finding.objects.filter(result__run=run, result__status=CheckResult.Status.FAIL)
-        .exclude(status=Finding.Status.RESOLVED)
+        .exclude(status__in=CLOSED_FINDING_STATUSES)
         .select_related("result", "result__run")
         .order_by("result__position")
     )
@@ -297,7 +300,7 @@ def check_states(trials) -> dict[int, DataCheckState]:
     unresolved: dict[int, list[Finding]] = {}
     failing = (
         Finding.objects.filter(result__run__in=list(runs.values()), result__status=CheckResult.Status.FAIL)
-        .exclude(status=Finding.Status.RESOLVED)
+        .exclude(status__in=CLOSED_FINDING_STATUSES)
         .select_related("result", "result__run")
         .order_by("result__position")
     )
@@ -396,7 +399,7 @@ def review_integrity(review: Review, trials: QuerySet[Trial]) -> dict:
         counts["trials_checked"] += 1
         counts["trials_with_issues"] += bool(findings)
         counts["issues"] += len(findings)
-        counts["issues_resolved"] += sum(finding.status == Finding.Status.RESOLVED for finding in findings)
+        counts["issues_resolved"] += sum(finding.is_closed for finding in findings)
         rows.append({"trial": trial, "run": run, "statuses": statuses, "open": _open_count(findings), "state": state})
         primary = statuses.get("primary_result")
         if primary is not None and primary.status != CheckResult.Status.NOT_APPLICABLE:
@@ -406,7 +409,7 @@ def review_integrity(review: Review, trials: QuerySet[Trial]) -> dict:
 
 
 def _open_count(findings: list[Finding]) -> int:
-    return sum(finding.status != Finding.Status.RESOLVED for finding in findings)
+    return sum(not finding.is_closed for finding in findings)
 
 
 def _rederivation(result: CheckResult) -> dict:

@@ -117,6 +117,7 @@ class FindingSerializer(serializers.ModelSerializer):
             "resolution_note",
             "resolved_by",
             "resolved_at",
+            "superseded_by_run",
             "created_at",
             "updated_at",
         ]

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.checks import catalogue, selectors
-from apps.checks.models import CheckResult, CheckRun, CheckSettings, Finding, QueryMessage
+from apps.checks.models import CLOSED_FINDING_STATUSES, CheckResult, CheckRun, CheckSettings, Finding, QueryMessage
 from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent
 from apps.core.services import assign_fields, audit_record, save_and_audit, snapshot, validate
@@ -187,6 +187,7 @@ def _store_results(run: CheckRun, job: Job, outcomes, *, facts: dict, rows: int,
             if result.status in RAISED
         ]
     )
+    _supersede_passed(run, [result for result in results if result.status == CheckResult.Status.PASS])
     run.engine_version = catalogue.engine.ENGINE_VERSION
     run.settings_used = facts
     run.n_rows = rows
@@ -194,6 +195,40 @@ def _store_results(run: CheckRun, job: Job, outcomes, *, facts: dict, rows: int,
     run.save(update_fields=["engine_version", "settings_used", "n_rows", "seconds"])
     counts = {status: sum(1 for result in results if result.status == status) for status in CheckResult.Status.values}
     return {"counts": counts}
+
+
+def _supersede_passed(run: CheckRun, passed: list[CheckResult]) -> None:
+    """Close the open findings of earlier runs on the same table content for the checks that now pass, each
+    as superseded by this run, with an audit event (no person acted)."""
+    if not passed:
+        return
+    earlier = (
+        Finding.objects.select_for_update()
+        .filter(
+            trial=run.trial,
+            result__code__in=[result.code for result in passed],
+            result__run__harmonised_table__sha256=run.harmonised_table.sha256,
+            result__run__pk__lt=run.pk,
+        )
+        .exclude(status__in=CLOSED_FINDING_STATUSES)
+        .select_related("trial__review", "result")
+    )
+    now = timezone.now()
+    for finding in earlier:
+        before = snapshot(finding)
+        finding.status = Finding.Status.SUPERSEDED
+        finding.superseded_by_run = run
+        finding.resolved_at = now
+        finding.resolution_note = f"Superseded by run {run.pk}: the check passed on the same harmonised table."
+        save_and_audit(
+            finding,
+            actor=None,
+            action=AuditEvent.Action.TRANSITION,
+            before=before,
+            review=finding.trial.review,
+            trial=finding.trial,
+            fields=["status", "superseded_by_run", "resolved_at", "resolution_note", "updated_at"],
+        )
 
 
 def _resolved_on_same_data(run: CheckRun) -> dict[tuple[str, str], Finding]:
@@ -303,9 +338,10 @@ def finding_reply(*, finding: Finding, actor, body: str, from_trial_team: bool) 
     body = (body or "").strip()
     if not body:
         raise ApplicationError("body: Write a message.", details={"body": ["Write a message."]})
-    if finding.status == Finding.Status.RESOLVED:
+    if finding.status in CLOSED_FINDING_STATUSES:
         raise ApplicationError(
-            "This finding is resolved; a new check run raises a new one if the data still fail.",
+            f"This finding is {finding.get_status_display().lower()}; a new check run raises a new one if the data "
+            "still fail.",
             code="finding_resolved",
             status=409,
         )
@@ -333,8 +369,10 @@ def finding_resolve(*, finding: Finding, actor, note: str) -> Finding:
         raise ApplicationError(
             "note: Say how the finding was resolved.", details={"note": ["Say how the finding was resolved."]}
         )
-    if finding.status == Finding.Status.RESOLVED:
-        raise ApplicationError("This finding is already resolved.", code="finding_resolved", status=409)
+    if finding.status in CLOSED_FINDING_STATUSES:
+        raise ApplicationError(
+            f"This finding is already {finding.get_status_display().lower()}.", code="finding_resolved", status=409
+        )
     _set_status(
         finding,
         Finding.Status.RESOLVED,

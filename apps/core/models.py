@@ -11,13 +11,14 @@ class TimeStampedModel(models.Model):
 
 
 class AuditEvent(models.Model):
-    """One create, update, delete or status transition, with the values before and after."""
+    """One create, update, delete, status transition or download, with the values before and after."""
 
     class Action(models.TextChoices):
         CREATE = "create", "Created"
         UPDATE = "update", "Changed"
         DELETE = "delete", "Deleted"
         TRANSITION = "transition", "Status changed"
+        DOWNLOAD = "download", "Downloaded"
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"

@@ -1,12 +1,17 @@
 """REST endpoints for participant data: upload a version, list a trial's versions, read one with its dictionary."""
 
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from apps.accounts.access import trial_get_for_user
 from apps.core.parsers import StrictJSONParser
+from apps.core.services import data_access_record
 from apps.datasets import selectors, services
 from apps.datasets.access import trial_get_for_upload, version_get_for_user
 from apps.datasets.serializers import (
@@ -123,3 +128,37 @@ class DatasetVersionDeclarationsView(generics.GenericAPIView):
         version.refresh_from_db()
         body = DatasetDeclarationsStateSerializer(version).data
         return Response(body, status=status.HTTP_202_ACCEPTED if job else status.HTTP_200_OK)
+
+
+SHA256_HEADER = "X-Content-SHA256"
+
+
+class DatasetVersionOriginalView(APIView):
+    """The uploaded file exactly as it was received, as an attachment under its original name; its SHA-256 is in
+    the X-Content-SHA256 header. Anyone who may see the version may take it; each download is audited."""
+
+    renderer_classes = [JSONRenderer]  # errors keep the API's shape
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The stored bytes; X-Content-SHA256 holds their SHA-256."
+            )
+        }
+    )
+    def get(self, request, pk):
+        version = version_get_for_user(request.user, pk)
+        data_access_record(
+            request=request,
+            action="download",
+            instance=version,
+            trial=version.trial,
+            detail={"file": "original", "sha256": version.sha256},
+        )
+        handle = services.dataset_original_open(version=version, actor=request.user)
+        response = FileResponse(
+            handle, as_attachment=True, filename=version.original_name, content_type="application/octet-stream"
+        )
+        response[SHA256_HEADER] = version.sha256
+        response["Content-Length"] = str(version.size)
+        return response

@@ -4,7 +4,10 @@ Detection alone never turns a value into missing, and reads dates only when most
 format. A declaration says more, and parsing follows it:
 
     {"missing_codes": ["NA", "."],                        # missing codes of every variable
+     "sheet": "Data", "header_row": 3,                    # where the table is (header_row also in text files)
+     "decimal": ",",                                      # decimal mark of the file's numbers
      "variables": {"age": {"missing_codes": ["-99"]},     # and of one variable (added to those above)
+                   "weight": {"decimal": ","},            # numbers read with a decimal comma, however many fail
                    "visit": {"date_format": "%d/%m/%Y"}}}  # dates read with this format, not a detected one
 
 - A declared missing code becomes missing before the column is typed, and is counted. Text is compared as
@@ -14,6 +17,10 @@ format. A declaration says more, and parsing follows it:
   has a time of day), and the values that do not parse are counted and shown, never a reason to keep text.
 - The file's own missing values (SPSS user-missing values and ranges, Stata's .a to .z, SAS's .A to .Z and ._)
   are missing as they always were, and now counted and listed beside the declared ones.
+- A declared sheet and header row say where a workbook's table is, instead of the sheet with the largest table
+  and the header found above its rows (header_row also sets the header line of a text file).
+- A decimal mark declared for the file is how a column is read when its values allow either reading ("1,234");
+  declared for a variable, the variable is read as numbers with it however many values fail, the failures counted.
 
 Stored normalised on DatasetVersion.declarations (empty parts left out; no declaration is `{}`).
 """
@@ -26,7 +33,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from apps.core.errors import ApplicationError
-from apps.datasets.inference import DATE_FORMATS, DATETIME_FORMATS, INVALID_EXAMPLES, NUMBER, parse_declared_dates
+from apps.datasets.inference import (
+    DATE_FORMATS,
+    DATETIME_FORMATS,
+    INVALID_EXAMPLES,
+    NUMBER,
+    parse_declared_dates,
+    parse_declared_numbers,
+)
+from apps.datasets.readers import ReadChoice
 
 MAX_CODES = 100
 MAX_CODE_LENGTH = 100
@@ -43,6 +58,9 @@ DIRECTIVE_NAMES = "%Y %y %m %b %B %d %j %H %I %p %M %S %a %A %%"
 # Offered on the page; any valid format is accepted.
 KNOWN_FORMATS = [*DATE_FORMATS, *DATETIME_FORMATS]
 STATISTICAL_FORMATS = {"sas7bdat", "xport", "dta", "sav"}
+DECIMAL_MARKS = (",", ".")
+MAX_SHEET_NAME = 31  # Excel's own limit
+MAX_HEADER_ROW = 1_048_576  # Excel's last row
 TEMPORAL_TYPES = {"date", "datetime"}
 DECLARED_BY_VERSION = "declaration"
 DECLARED_BY_FILE = "file"
@@ -132,11 +150,18 @@ def _clean_variable(name: str, raw, variable_type: str | None, *, statistical: b
     field = f"variables.{name}"
     if not isinstance(raw, dict):
         raise _invalid(field, 'give an object, e.g. {"missing_codes": ["-99"], "date_format": "%d/%m/%Y"}.')
-    _check_keys(raw, {"missing_codes", "date_format"}, field)
+    _check_keys(raw, {"missing_codes", "date_format", "decimal"}, field)
     cleaned = {}
     codes = _clean_codes(raw.get("missing_codes", []), f"{field}.missing_codes")
     if codes:
         cleaned["missing_codes"] = codes
+    decimal = _clean_decimal(raw.get("decimal"), f"{field}.decimal", statistical=statistical)
+    if decimal:
+        if variable_type in TEMPORAL_TYPES or variable_type == "boolean":
+            raise _invalid(f"{field}.decimal", f"'{name}' holds {variable_type} values; a decimal mark reads numbers.")
+        if raw.get("date_format"):
+            raise _invalid(field, "declare a date format or a decimal mark, not both.")
+        cleaned["decimal"] = decimal
     fmt = raw.get("date_format")
     if fmt not in (None, ""):
         if not isinstance(fmt, str):
@@ -153,19 +178,31 @@ def _clean_variable(name: str, raw, variable_type: str | None, *, statistical: b
     return cleaned
 
 
-def declarations_clean(raw, *, variables: dict[str, tuple[str, bool]], statistical: bool = False) -> dict:
+def declarations_clean(
+    raw,
+    *,
+    variables: dict[str, tuple[str, bool]],
+    statistical: bool = False,
+    file_format: str = "",
+    sheets: list[str] | None = None,
+) -> dict:
     """The declarations in their stored shape, or an ApplicationError (400) naming the field and variable.
 
     `variables` maps each variable of the parsed version to (its type, whether its date format was declared);
-    `statistical` says the file is SAS, Stata or SPSS, whose dates are typed by the file itself.
+    `statistical` says the file is SAS, Stata or SPSS, whose dates and numbers are typed by the file itself;
+    `sheets` lists a workbook's sheets when they are known.
     """
     if not isinstance(raw, dict):
         raise _invalid("declarations", 'give an object: {"missing_codes": [...], "variables": {...}}.')
-    _check_keys(raw, {"missing_codes", "variables"}, "declarations")
+    _check_keys(raw, {"missing_codes", "variables", "sheet", "header_row", "decimal"}, "declarations")
     cleaned = {}
     codes = _clean_codes(raw.get("missing_codes", []), "missing_codes")
     if codes:
         cleaned["missing_codes"] = codes
+    cleaned |= _clean_table_place(raw, file_format=file_format, sheets=sheets)
+    decimal = _clean_decimal(raw.get("decimal"), "decimal", statistical=statistical)
+    if decimal:
+        cleaned["decimal"] = decimal
     declared = raw.get("variables", {})
     if not isinstance(declared, dict):
         raise _invalid("variables", 'give an object keyed by variable name, e.g. {"age": {...}}.')
@@ -180,6 +217,48 @@ def declarations_clean(raw, *, variables: dict[str, tuple[str, bool]], statistic
     if by_variable:
         cleaned["variables"] = by_variable
     return cleaned
+
+
+def _clean_decimal(raw, field: str, *, statistical: bool) -> str:
+    if raw in (None, ""):
+        return ""
+    if raw not in DECIMAL_MARKS:
+        raise _invalid(field, 'the decimal mark is "," or ".".')
+    if statistical:
+        raise _invalid(field, "SAS, Stata and SPSS files store their numbers as numbers; no decimal mark applies.")
+    return raw
+
+
+def _clean_table_place(raw: dict, *, file_format: str, sheets: list[str] | None) -> dict:
+    """The declared sheet and header row: where the table is in a workbook (the header row in a text file too)."""
+    cleaned = {}
+    sheet = raw.get("sheet")
+    if sheet not in (None, ""):
+        if not isinstance(sheet, str) or len(sheet) > MAX_SHEET_NAME:
+            raise _invalid("sheet", f"give the sheet's name as text (at most {MAX_SHEET_NAME} characters).")
+        if file_format and file_format != "xlsx":
+            raise _invalid("sheet", "only an Excel workbook has sheets.")
+        if sheets and sheet not in sheets:
+            listed = ", ".join(f"'{title}'" for title in sheets)
+            raise _invalid("sheet", f"the workbook has no sheet '{sheet}'; its sheets are {listed}.")
+        cleaned["sheet"] = sheet
+    header_row = raw.get("header_row")
+    if header_row not in (None, ""):
+        if isinstance(header_row, bool) or not isinstance(header_row, int) or not 1 <= header_row <= MAX_HEADER_ROW:
+            raise _invalid("header_row", "give the header's row number, counted from 1 (e.g. 3).")
+        if file_format and file_format not in ("xlsx", "csv"):
+            raise _invalid("header_row", "only workbooks and text files have a header row to declare.")
+        cleaned["header_row"] = header_row
+    return cleaned
+
+
+def read_choice(declarations: dict):
+    """Where the table is and how its numbers are written, as the readers take it."""
+    return ReadChoice(
+        sheet=declarations.get("sheet", ""),
+        header_row=declarations.get("header_row"),
+        decimal=declarations.get("decimal", ""),
+    )
 
 
 def declarations_hash(declarations: dict) -> str:
@@ -198,6 +277,43 @@ def missing_codes_for(declarations: dict, name: str) -> list[str]:
 
 def date_format_for(declarations: dict, name: str) -> str:
     return declarations.get("variables", {}).get(name, {}).get("date_format", "")
+
+
+def decimal_for(declarations: dict, name: str) -> str:
+    """The decimal mark declared for the variable itself (a file's mark only guides detection)."""
+    return declarations.get("variables", {}).get(name, {}).get("decimal", "")
+
+
+def declarations_sha256(declarations: dict) -> str:
+    """The full SHA-256 of the declarations as stored (canonical JSON), cited by the harmonisation log."""
+    if not declarations:
+        return ""
+    return hashlib.sha256(json.dumps(declarations, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def describe(declarations: dict, name: str | None = None) -> str:
+    """The declarations that bear on a variable (or the whole file) in words, for the log."""
+    parts = []
+    if declarations.get("sheet"):
+        parts.append(f"sheet '{declarations['sheet']}'")
+    if declarations.get("header_row"):
+        parts.append(f"header row {declarations['header_row']}")
+    if declarations.get("decimal"):
+        parts.append(f'decimal mark "{declarations["decimal"]}" for the file')
+    codes = missing_codes_for(declarations, name) if name else declarations.get("missing_codes", [])
+    if codes:
+        parts.append("missing codes " + ", ".join(f'"{code}"' for code in codes))
+    if name and date_format_for(declarations, name):
+        parts.append(f"date format {date_format_for(declarations, name)}")
+    if name and decimal_for(declarations, name):
+        parts.append(f'decimal mark "{decimal_for(declarations, name)}"')
+    return "; ".join(parts)
+
+
+def affects(declarations: dict, name: str) -> bool:
+    """Whether the declarations change how the variable is read: its own, or any that apply to the whole file."""
+    file_wide = any(declarations.get(key) for key in ("missing_codes", "sheet", "header_row", "decimal"))
+    return file_wide or bool(declarations.get("variables", {}).get(name))
 
 
 # --------------------------------------------------------------------------------------------- parsing
@@ -269,8 +385,9 @@ def apply_to_source(source, declarations: dict) -> dict[str, dict]:
     for name in source.table.column_names:
         codes = missing_codes_for(declarations, name)
         fmt = date_format_for(declarations, name)
+        decimal = decimal_for(declarations, name) if name in source.untyped else ""
         file_codes = source.file_missing.get(name, [])
-        if not (codes or fmt or file_codes):
+        if not (codes or fmt or decimal or file_codes):
             continue
         values = source.table.column(name).combine_chunks()
         done = {"n_declared_missing": sum(item["count"] for item in file_codes), "codes": [], "file": file_codes}
@@ -284,6 +401,12 @@ def apply_to_source(source, declarations: dict) -> dict[str, dict]:
             source.untyped.discard(name)
             source.source_formats[name] = fmt
             done["date"] = {"n_invalid": dates.n_invalid, "invalid_examples": dates.invalid_examples}
+        if decimal:
+            numbers = parse_declared_numbers(values, decimal)
+            values = numbers.array
+            source.untyped.discard(name)
+            source.source_formats[name] = numbers.source_format
+            done["number"] = {"n_invalid": numbers.n_invalid, "invalid_examples": numbers.invalid_examples}
         replaced[name] = values
         applied[name] = done
     if replaced:
@@ -309,4 +432,7 @@ def describe_entries(entries: list[dict], applied: dict[str, dict]) -> list[dict
             entry["n_invalid"] = done["date"]["n_invalid"]
             entry["invalid_examples"] = done["date"]["invalid_examples"][:INVALID_EXAMPLES]
             entry["date_format_declared"] = True
+        if "number" in done:
+            entry["n_invalid"] = done["number"]["n_invalid"]
+            entry["invalid_examples"] = done["number"]["invalid_examples"][:INVALID_EXAMPLES]
     return entries

@@ -6,11 +6,13 @@ import math
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from apps.datasets import personal
 from apps.datasets.inference import TypedColumn
 
 # Categories are listed only for variables with few distinct values, so identifiers are never listed.
 MAX_CATEGORIES = 50
 TOP_VALUES = 10
+CATEGORY_PROBE = 10_000
 
 
 def _text(value) -> str:
@@ -30,10 +32,14 @@ def _top_values(counts: pa.StructArray) -> list[list]:
 
 
 def _distinct(array: pa.Array, counted: bool) -> tuple[int, pa.StructArray | None]:
-    """The number of distinct values (null not counted), and their counts when asked: one hashing pass."""
+    """The number of distinct values (null not counted), and their counts when asked and few enough to list:
+    one hashing pass."""
     if not len(array):
         return 0, None
     null = 1 if array.null_count else 0
+    # A column whose first rows already hold more values than are ever listed (ids) needs no counts.
+    if counted and len(pc.unique(array.slice(0, CATEGORY_PROBE))) - 1 > MAX_CATEGORIES:
+        counted = False
     if counted:
         counts = pc.value_counts(array)
         return len(counts) - null, counts
@@ -68,4 +74,5 @@ def dictionary_entry(
         "minimum": minimum[:255],
         "maximum": maximum[:255],
         "top_values": _top_values(counts) if categorical else [],
+        "personal_data": personal.detect(name, label, column.type, array),
     }

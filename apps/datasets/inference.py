@@ -4,6 +4,9 @@
 - number: every non-empty value is a decimal number ("NA" or "n/a" keep the column text);
 - date / datetime: most values parse with one detected format; the values that do not are counted and kept
   as examples, and become missing in the typed table (the uploaded file keeps them);
+- number with a decimal comma: every value is a number written "12,5" or "1.234,5" (or "1 234,5"), and some
+  value holds a comma; "1,234.5" reads as 1234.5. Where a value could be either ("1,234"), the file decides: a
+  decimal comma unless the file is split by commas (or a decimal mark is declared);
 - boolean: only TRUE/FALSE (as a workbook writes them);
 - otherwise text, as written. Empty (or blank) values are missing in every type.
 """
@@ -19,6 +22,14 @@ INTEGER = r"^[+-]?\d{1,18}$"
 # lose their zeros or digits.
 IDENTIFIER_DIGITS = r"^[+-]?(0\d+|\d{19,})$"
 NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+# Numbers with a decimal comma (thousands grouped by points or spaces), and with grouping commas.
+DECIMAL_COMMA = "^[+-]?(\\d{1,3}([. \u00a0\u202f]\\d{3})+|\\d+)(,\\d+)?$"
+GROUPING_COMMA = "^[+-]?(\\d{1,3}([,'\u2019]\\d{3})+|\\d+)(\\.\\d+)?$"
+# A number in any of the forms read here, to rule most text columns out on their first values.
+ANY_SEPARATED = "^[+-]?[\\d.,' \u00a0\u202f\u2019]*\\d$"
+# What only a separated number holds: a comma, or a Swiss apostrophe grouping thousands.
+SEPARATOR_EVIDENCE = "[,'\u2019]"
+LEADING_ZERO = r"^[+-]?0\d"
 BOOLEAN_VALUES = {"TRUE", "FALSE", "True", "False", "true", "false"}
 DATE_FORMATS = [
     "%Y-%m-%d",
@@ -65,6 +76,8 @@ def _strict_dates(text: pa.Array, fmt: str) -> pa.Array:
     """Parse with `fmt`, keeping only values that print back as written: 31/02/2021 is refused, not read as
     3 March (the parser alone rolls impossible days over)."""
     parsed = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
+    if parsed.null_count == len(parsed):
+        return parsed  # nothing read with this format: nothing to print back (most formats, on most columns)
     printed = pc.strftime(parsed, format=fmt)
     same = pc.fill_null(pc.equal(_canonical(printed), _canonical(text)), False)
     return pc.if_else(same, parsed, pa.scalar(None, parsed.type))
@@ -134,27 +147,46 @@ def _is_boolean(sample: pa.Array, candidates: pa.Array) -> bool:
     return pc.all(pc.is_in(candidates, value_set=pa.array(sorted(BOOLEAN_VALUES)))).as_py()
 
 
-def infer_text_column(values: pa.Array) -> TypedColumn:
-    """Type one column of text (values as read, nulls only where the reader had no value)."""
+def infer_text_column(values: pa.Array, *, decimal: str = "", decimal_hint: str = ",") -> TypedColumn:
+    """Type one column of text (values as read, nulls only where the reader had no value).
+
+    `decimal` is the decimal mark declared for the file ("," or "."), if any; `decimal_hint` the mark to read a
+    value like "1,234" with when nothing else decides (the file's delimiter suggests it).
+    """
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if decimal != "," and values.null_count == 0:
+        # Most columns of numbers have a value in every row: a cast that succeeds on the whole column proves it
+        # (an empty or blank value fails it), and spares finding the empty values first.
+        typed = _clean_numbers(values, values)
+        if typed is not None:
+            return typed
     present = _present(values)
     every_present = values.null_count == 0 and pc.all(present).as_py() is not False
     raw_candidates = values if every_present else pc.filter(values, present)
     if len(raw_candidates) == 0:
         return TypedColumn(_null_where_absent(values, present), "text")
     raw_kept = values if every_present else _null_where_absent(values, present)
+    if decimal == ",":
+        # Declared: "1.234" groups thousands and "12,5" is a decimal, wherever the column allows that reading.
+        typed = _separated_numbers(pc.utf8_trim_whitespace(raw_candidates), pc.utf8_trim_whitespace(raw_kept), ",")
+        if typed is not None:
+            return typed
     typed = _clean_numbers(raw_candidates, raw_kept)
     if typed is not None:
         return typed
     # The full rules read values without their surrounding spaces: " 3 " is the integer 3.
     candidates = pc.utf8_trim_whitespace(raw_candidates)
-    kept = pc.utf8_trim_whitespace(raw_kept)
+    kept = candidates if raw_kept is raw_candidates else pc.utf8_trim_whitespace(raw_kept)
     sample = candidates.slice(0, DATE_SAMPLE)
     if _is_integer(sample, candidates):
         return TypedColumn(_integers(kept), "integer")
     numbers = _as_numbers(sample, candidates, kept)
     if numbers is not None:
         return TypedColumn(numbers, "number")
+    if _all_match(sample, ANY_SEPARATED):
+        typed = _detect_separated(candidates, kept, declared=decimal, hint=decimal_hint)
+        if typed is not None:
+            return typed
     if _is_boolean(sample, candidates):
         return TypedColumn(pc.equal(pc.utf8_lower(kept), "true"), "boolean")
     fmt, has_time, share = _best_date_format(pc.unique(sample))
@@ -162,7 +194,68 @@ def infer_text_column(values: pa.Array) -> TypedColumn:
         dates = _as_dates(kept, present, fmt, has_time)
         if len(candidates) - dates.n_invalid >= DATE_SHARE * len(candidates):
             return dates
-    return TypedColumn(_null_where_absent(values, present), "text")
+    return TypedColumn(values if every_present else _null_where_absent(values, present), "text")
+
+
+def _separated_pattern(mark: str) -> str:
+    return DECIMAL_COMMA if mark == "," else GROUPING_COMMA
+
+
+def _fits_separated(values: pa.Array, mark: str) -> pa.Array:
+    """Where each value is a number written with `mark` as its decimal mark (no identifier's leading zero)."""
+    fits = pc.match_substring_regex(values, _separated_pattern(mark))
+    return pc.and_(fits, pc.invert(pc.match_substring_regex(values, LEADING_ZERO)))
+
+
+def _separated_numbers(candidates: pa.Array, kept: pa.Array, mark: str) -> TypedColumn | None:
+    """The column read with `mark` as the decimal mark, when every value is written that way."""
+    if not len(candidates) or not pc.all(_fits_separated(candidates, mark)).as_py():
+        return None
+    return _read_separated(candidates, kept, mark)
+
+
+def _read_separated(candidates: pa.Array, kept: pa.Array, mark: str) -> TypedColumn:
+    """Numbers from text known to fit `mark`: separators dropped, the decimal mark made a point."""
+    if mark == ",":
+        plain = pc.replace_substring(pc.replace_substring_regex(kept, "[. \u00a0\u202f]", ""), ",", ".")
+    else:
+        plain = pc.replace_substring_regex(kept, SEPARATOR_EVIDENCE, "")
+    described = f'decimal "{mark}"'
+    if not _any_match(candidates, "," if mark == "," else r"\."):
+        with contextlib.suppress(pa.ArrowInvalid):
+            return TypedColumn(pc.cast(plain, pa.int64()), "integer", described)
+    return TypedColumn(pc.cast(plain, pa.float64()), "number", described)
+
+
+def _detect_separated(candidates: pa.Array, kept: pa.Array, *, declared: str, hint: str) -> TypedColumn | None:
+    """Numbers written with a decimal comma, or with grouping commas (or apostrophes): only when some value holds
+    one, so a column that reads the usual way is never read another."""
+    if not _any_match(candidates, SEPARATOR_EVIDENCE):
+        return None
+    marks = [declared] if declared else [",", "."]
+    fitting = [mark for mark in marks if pc.all(_fits_separated(candidates, mark)).as_py()]
+    if not fitting:
+        return None
+    # Both readings fit only values like "1,234": the file's own hint decides.
+    mark = hint if len(fitting) == 2 and hint in fitting else fitting[0]
+    return _read_separated(candidates, kept, mark)
+
+
+def parse_declared_numbers(values: pa.Array, mark: str) -> TypedColumn:
+    """A text column read with a declared decimal mark: numbers however many values fail, the failures counted
+    and kept as examples (and missing in the typed table; the uploaded file keeps them)."""
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    present = _present(values)
+    text = pc.utf8_trim_whitespace(_null_where_absent(values, present))
+    fits = pc.fill_null(_fits_separated(text, mark), False)
+    failed = pc.and_(present, pc.invert(fits))
+    failures = pc.filter(values, failed)
+    examples = pc.unique(failures).slice(0, INVALID_EXAMPLES).to_pylist()
+    readable = pc.if_else(fits, text, pa.scalar(None, pa.string()))
+    typed = _read_separated(pc.drop_null(readable), readable, mark)
+    typed.n_invalid, typed.invalid_examples = len(failures), examples
+    typed.source_format += " (declared)"
+    return typed
 
 
 def _present(values: pa.Array) -> pa.Array:

@@ -9,7 +9,7 @@ locks held by the worker's other threads (the heartbeat's database connection, l
 them. The forkserver imports PRELOAD once, so each child starts with Django and the readers loaded.
 
 The child reads untrusted files, so what it sends back is data only: JSON messages on a pipe (never pickles,
-which could run code in the worker), the table itself going through a Parquet file.
+which could run code in the worker), the table itself going through a file.
 """
 
 import contextlib

@@ -5,7 +5,7 @@ from django.db import models
 class DatasetVersion(models.Model):
     """One uploaded file of a trial's participant data. Immutable: a new upload is a new version.
 
-    The file is stored under its SHA-256 and never overwritten or deleted; parsing adds the typed Parquet
+    The file is stored under its SHA-256 and never overwritten or deleted; parsing adds the typed
     table and the data dictionary beside it.
     """
 
@@ -40,10 +40,11 @@ class DatasetVersion(models.Model):
     # How the content was read: encoding and delimiter of a text file, the sheet of a workbook.
     read_options = models.JSONField(default=dict, blank=True)
     # What the people who upload the trial's data declare about its variables: missing codes and date formats
-    # (the shape is described in apps.datasets.declarations). A change is read again into a new Parquet table.
+    # (the shape is described in apps.datasets.declarations). A change is read again into a new typed table.
     declarations = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     error = models.TextField(blank=True)
+    # The typed table's stored name: an Arrow IPC file (.arrow), or Parquet for versions parsed before.
     parquet_name = models.CharField(max_length=255, blank=True)
     n_rows = models.PositiveIntegerField(null=True, blank=True)
     n_columns = models.PositiveIntegerField(null=True, blank=True)
@@ -94,6 +95,9 @@ class DictionaryEntry(models.Model):
     minimum = models.CharField(max_length=255, blank=True)
     maximum = models.CharField(max_length=255, blank=True)
     top_values = models.JSONField(default=list, blank=True)
+    # Why the variable looks like personal data ("e-mail addresses", ...), or null: the API says null for "none",
+    # which an empty string would blur (apps.datasets.personal).
+    personal_data = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["version", "position"]

@@ -8,7 +8,6 @@ import codecs
 import csv
 import datetime
 import io
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from apps.datasets import workbooks
 from apps.datasets.models import DatasetVersion
 from apps.jobs.errors import JobInputError
 
@@ -24,6 +24,9 @@ Format = DatasetVersion.Format
 CHUNK_SIZE = 1024 * 1024
 SAMPLE_SIZE = 64 * 1024
 DELIMITERS = [",", ";", "\t", "|"]
+# The header of a text file is looked for among its first lines (title lines may come first).
+HEADER_SCAN_LINES = 50
+RAGGED_LINES_NAMED = 20
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
 FORMAT_NAMES = {Format.SAS7BDAT: "SAS", Format.XPORT: "SAS transport", Format.DTA: "Stata", Format.SAV: "SPSS"}
 
@@ -33,6 +36,17 @@ class Limits:
     max_rows: int
     max_columns: int
     xlsx_max_uncompressed_bytes: int
+    xlsx_max_ratio: float = 100.0
+
+
+@dataclass(frozen=True)
+class ReadChoice:
+    """What the uploader declared about where the table is and how its numbers are written."""
+
+    sheet: str = ""
+    header_row: int | None = None
+    # "," or "." for the whole file; "" lets each column show how it writes decimals.
+    decimal: str = ""
 
 
 @dataclass
@@ -46,6 +60,9 @@ class SourceTable:
     options: dict = field(default_factory=dict)
     # Values the file's own metadata declares missing, counted per code (see _file_missing_values).
     file_missing: dict[str, list[dict]] = field(default_factory=dict)
+    # How a number written "1,234" is read when nothing else in its column decides: "," a decimal comma, "."
+    # a thousands separator.
+    decimal_hint: str = ","
 
 
 # ---------------------------------------------------------------------------------------------- text files
@@ -67,13 +84,23 @@ def _position(path: Path, offset: int) -> tuple[int, int]:
     return line, offset - line_start + 1
 
 
-def _first_decode_error(path: Path, encoding: str) -> tuple[int, int] | None:
-    """None when the whole file decodes; else the offset and value of the first byte that does not."""
+def _first_decode_error(path: Path, encoding: str, quotes: list[int] | None = None) -> tuple[int, int] | None:
+    """None when the whole file decodes; else the offset and value of the first byte that does not.
+
+    With `quotes`, the file's quote characters are counted in the same pass (into quotes[0]), to the end even
+    after an error: one read of the file serves both.
+    """
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     ascii_compatible = encoding in ("utf-8", "utf-8-sig", "cp1252")
-    offset = 0
+    offset, error_found = 0, None
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK_SIZE):
+            if quotes is not None:
+                quotes[0] += chunk.count(b'"')
+            if error_found is not None:
+                if quotes is None:
+                    break
+                continue
             # Plain ASCII decodes in every encoding tried here: checking for it costs far less than decoding,
             # as long as no multi-byte character is left open from the chunk before.
             settled = offset > 0 and not decoder.getstate()[0]
@@ -83,8 +110,11 @@ def _first_decode_error(path: Path, encoding: str) -> tuple[int, int] | None:
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError as error:
-                return offset + error.start, chunk[error.start]
+                error_found = (offset + error.start, chunk[error.start])
+                continue
             offset += len(chunk)
+    if error_found is not None:
+        return error_found
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
@@ -92,15 +122,16 @@ def _first_decode_error(path: Path, encoding: str) -> tuple[int, int] | None:
     return None
 
 
-def detect_encoding(path: Path, head: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with its BOM, or Windows-1252 (which reads Latin-1 text)."""
+def detect_encoding(path: Path, head: bytes, quotes: list[int] | None = None) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with its BOM, or Windows-1252 (which reads Latin-1 text). With
+    `quotes`, the file's quote characters are counted on the way (see _first_decode_error)."""
     if head.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"
     elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
     else:
         encoding = "utf-8"
-    utf8_error = _first_decode_error(path, encoding)
+    utf8_error = _first_decode_error(path, encoding, quotes)
     if utf8_error is None:
         return encoding
     if encoding == "utf-16":
@@ -132,11 +163,11 @@ def detect_delimiter(sample: str) -> str:
     for delimiter in DELIMITERS:
         rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))[:200]
         counts = [len(row) for row in rows if row]
-        if not counts:
+        # Title lines (one field) say nothing of the delimiter; the rows of two or more fields do.
+        split = [count for count in counts if count >= 2]
+        if not split:
             continue
-        common, frequency = Counter(counts).most_common(1)[0]
-        if common < 2:
-            continue
+        common, frequency = Counter(split).most_common(1)[0]
         score = (frequency / len(counts), common)
         if score > best_score:
             best, best_score = delimiter, score
@@ -169,55 +200,135 @@ def _check_rows(count: int, limits: Limits) -> None:
         )
 
 
-def _count_quotes(path: Path) -> int:
-    count = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK_SIZE):
-            count += chunk.count(b'"')
-    return count
+def _rows_with_lines(sample: str, delimiter: str, limit: int = HEADER_SCAN_LINES):
+    """The sample's rows with the line each starts on (a quoted value may span lines)."""
+    reader = csv.reader(io.StringIO(sample), delimiter=delimiter)
+    start = 1
+    try:
+        for row in reader:
+            yield start, row
+            start = reader.line_num + 1
+            if start > limit:
+                return
+    except csv.Error:
+        return
 
 
-def _diagnose_rows(path: Path, encoding: str, delimiter: str, width: int) -> str | None:
-    """Find the first row that does not fit the header, reading the file row by row (only after a failure)."""
+def _non_empty(row: list[str]) -> int:
+    return sum(1 for value in row if value.strip())
+
+
+def find_header(sample: str, delimiter: str, declared: int | None = None) -> tuple[int, list[str]]:
+    """The header's line and its names. Title lines above it (a title, an export date: fewer filled fields than
+    half the table's width, even when a spreadsheet padded them with delimiters) are passed over; a declared
+    header row is taken as it is."""
+    rows = list(_rows_with_lines(sample, delimiter))
+    if declared is not None:
+        for line, row in rows:
+            if line == declared:
+                if not _non_empty(row):
+                    raise JobInputError(f"Line {declared}, declared as the header row, is empty.")
+                return line, row
+        raise JobInputError(
+            f"Line {declared}, declared as the header row, is not among the first {len(rows)} lines of the file."
+        )
+    counts = Counter(len(row) for _, row in rows if _non_empty(row) > 1)
+    if not counts:
+        return next(((line, row) for line, row in rows if _non_empty(row)), (1, []))
+    width = counts.most_common(1)[0][0]
+    for line, row in rows:
+        if _non_empty(row) >= max(2, (width + 1) // 2):
+            return line, row
+    return rows[0]
+
+
+def _diagnose_rows(path: Path, encoding: str, delimiter: str, width: int, header_line: int = 1) -> str | None:
+    """The rows that do not fit the header, read row by row (only after a failure): the first ones by line with
+    their counts of values, and how many in all."""
+    bad: list[tuple[int, int]] = []
+    total = 0
     with path.open(encoding=encoding, newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter, strict=True)
         start = 1
         try:
             for row in reader:
-                if row and len(row) != width:
-                    kind = "fewer" if len(row) < width else "more"
-                    return (
-                        f"Line {reader.line_num} has {len(row)} values but the header has {width} columns "
-                        f"({kind} values than columns: a ragged row, an unquoted {DELIMITER_NAMES[delimiter]} "
-                        "inside a value, or a truncated file)."
-                    )
+                if start > header_line and row and len(row) != width:
+                    total += 1
+                    if len(bad) < RAGGED_LINES_NAMED:
+                        bad.append((start, len(row)))
                 start = reader.line_num + 1
         except csv.Error:
-            return (
-                f"The value starting on line {start} opens a quote that is never closed: the file may be "
-                "truncated, or a value contains a stray quote character."
-            )
-    return None
+            if not total:
+                return (
+                    f"The value starting on line {start} opens a quote that is never closed: the file may be "
+                    "truncated, or a value contains a stray quote character."
+                )
+    if not total:
+        return None
+    why = f"a ragged row, an unquoted {DELIMITER_NAMES[delimiter]} inside a value, or a truncated file"
+    if total == 1:
+        line, count = bad[0]
+        kind = "fewer" if count < width else "more"
+        return f"Line {line} has {count} values but the header has {width} columns ({kind} values than columns: {why})."
+    listed = ", ".join(f"line {line} has {count}" for line, count in bad)
+    more = f", and {total - len(bad):,} more" if total > len(bad) else ""
+    return (
+        f"{total:,} lines do not have the header's {width} values ({why}): {listed}{more}. Correct them and upload "
+        "the file again."
+    )
 
 
-def read_delimited(path: Path, head: bytes, limits: Limits) -> SourceTable:
-    encoding = detect_encoding(path, head)
+def _blank(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    return pc.or_(pc.equal(pc.binary_length(values), 0), pc.utf8_is_space(values))
+
+
+def _without_blank_rows(table: pa.Table) -> tuple[pa.Table, int]:
+    """The table without rows whose every value is blank (a spreadsheet saves them as ";;;"), and how many.
+
+    Such a row holds no participant; a row with any value is kept whole. Only the rows whose first value is
+    blank are looked at further, so a file without them costs one pass over one column.
+    """
+    if not table.num_columns or not table.num_rows:
+        return table, 0
+    blank = _blank(table.column(0))
+    if not pc.any(blank).as_py():
+        return table, 0
+    for name in table.column_names[1:]:
+        blank = pc.and_(blank, _blank(table.column(name)))
+        if not pc.any(blank).as_py():
+            return table, 0
+    count = pc.sum(blank).as_py()
+    return table.filter(pc.invert(blank)), count
+
+
+def header_only_error(names: list[str], where: str = "") -> JobInputError:
+    shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
+    return JobInputError(
+        f"The file{where} has a header row ({shown}) but no data rows: it holds no participant data. Upload the file "
+        "with its rows."
+    )
+
+
+def read_delimited(path: Path, head: bytes, limits: Limits, choice: "ReadChoice | None" = None) -> SourceTable:
+    choice = choice or ReadChoice()
+    counted = [0]
+    encoding = detect_encoding(path, head, counted)
+    quotes = counted[0]
     sample = _sample_text(path, encoding)
     if not sample.strip():
         raise JobInputError("The file is empty: it has no header row and no data.")
     delimiter = detect_delimiter(sample)
-    header = next(csv.reader(io.StringIO(sample), delimiter=delimiter))
+    header_line, header = find_header(sample, delimiter, choice.header_row)
     _check_columns(len(header), limits)
     names = column_names(header)
-    quotes = _count_quotes(path)
     if quotes % 2:
-        problem = _diagnose_rows(path, encoding, delimiter, len(names))
+        problem = _diagnose_rows(path, encoding, delimiter, len(names), header_line)
         raise JobInputError(problem or "The file has an unbalanced quote character; check that it is complete.")
     arrow_encoding = "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding
     try:
         table = pa_csv.read_csv(
             path,
-            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, encoding=arrow_encoding),
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=header_line, encoding=arrow_encoding),
             # Without quotes no value can hold a line break, and the reader may split the file freely.
             parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=quotes > 0),
             convert_options=pa_csv.ConvertOptions(
@@ -228,94 +339,194 @@ def read_delimited(path: Path, head: bytes, limits: Limits) -> SourceTable:
             ),
         )
     except pa.ArrowInvalid as error:
-        problem = _diagnose_rows(path, encoding, delimiter, len(names))
+        problem = _diagnose_rows(path, encoding, delimiter, len(names), header_line)
         raise JobInputError(problem or f"The file cannot be read as delimited text: {error}")
     _check_rows(table.num_rows, limits)
+    table, blank_rows = _without_blank_rows(table)
+    if table.num_rows == 0:
+        raise header_only_error(names)
+    options = {"encoding": encoding, "delimiter": DELIMITER_NAMES[delimiter]}
+    if blank_rows:
+        options["blank_rows_skipped"] = blank_rows
+    if header_line > 1 or choice.header_row is not None:
+        options["header_row"] = header_line
     return SourceTable(
         table=table,
         untyped=set(names),
-        options={"encoding": encoding, "delimiter": DELIMITER_NAMES[delimiter]},
+        options=options,
+        # Where a value could be read either way ("1,234"), a file split by commas more likely groups thousands.
+        decimal_hint="." if delimiter == "," else ",",
     )
 
 
 # ------------------------------------------------------------------------------------------------- xlsx
 
 
-def _cell_text(value) -> str:
-    """A workbook cell as the text a person sees; dates in ISO form, whole numbers without '.0'."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, datetime.datetime):
-        if value.time() == datetime.time(0, 0):
-            return value.date().isoformat()
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, datetime.date | datetime.time):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return str(int(value))
-    return str(value)
+def _workbook_limits(limits: Limits) -> workbooks.WorkbookLimits:
+    return workbooks.WorkbookLimits(
+        max_rows=limits.max_rows,
+        max_columns=limits.max_columns,
+        max_uncompressed_bytes=limits.xlsx_max_uncompressed_bytes,
+        max_ratio=limits.xlsx_max_ratio,
+    )
 
 
-def _check_xlsx_size(path: Path, limits: Limits) -> None:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            declared = sum(member.file_size for member in archive.infolist())
-    except zipfile.BadZipFile as error:
-        raise JobInputError(f"The Excel workbook is damaged or truncated and cannot be opened ({error}).")
-    if declared > limits.xlsx_max_uncompressed_bytes:
-        raise JobInputError(
-            f"The Excel workbook unpacks to {declared / 1e6:,.0f} MB, over the limit of "
-            f"{limits.xlsx_max_uncompressed_bytes / 1e6:,.0f} MB; save the sheet as CSV and upload that."
-        )
-
-
-def read_xlsx(path: Path, limits: Limits) -> SourceTable:
-    _check_xlsx_size(path, limits)
+def read_xlsx(path: Path, limits: Limits, choice: "ReadChoice | None" = None) -> SourceTable:
+    book_limits = _workbook_limits(limits)
+    workbooks.check_container(path, book_limits)
     # A file object, not the path: openpyxl judges a path by its extension and stored names have none.
     with path.open("rb") as handle:
-        return _read_workbook(handle, limits)
+        table, options = _read_workbook(handle, book_limits, choice or ReadChoice())
+    _check_columns(table.width, limits)
+    _check_rows(len(table.rows), limits)
+    names = column_names(table.names)
+    columns = [pa.array(values, type=pa.string()) for values in zip(*table.rows, strict=True)]
+    return SourceTable(
+        table=pa.table(dict(zip(names, columns, strict=True))), untyped=set(names), options=options, decimal_hint=","
+    )
 
 
-def _read_workbook(handle, limits: Limits) -> SourceTable:
+def _open_workbook(handle):
     import openpyxl
 
     try:
-        workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        return openpyxl.load_workbook(handle, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds (KeyError, BadZipFile, XML errors) on bad files
         raise JobInputError(f"The Excel workbook cannot be read: it is damaged or not a real xlsx ({error}).")
+
+
+def _read_workbook(handle, limits: workbooks.WorkbookLimits, choice: "ReadChoice"):
+    workbook = _open_workbook(handle)
     try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = [_cell_text(value) for value in next(rows, ())]
-        while header and header[-1] == "":
-            header.pop()
-        if not header:
-            raise JobInputError(f"The first sheet ('{sheet.title}') has no header row in its first line.")
-        _check_columns(len(header), limits)
-        names = column_names(header)
-        columns: list[list[str]] = [[] for _ in names]
-        count = 0
-        for line, row in enumerate(rows, start=2):
-            values = [_cell_text(value) for value in row]
-            if not any(values):
-                continue
-            if any(values[len(names) :]):
-                raise JobInputError(f"Row {line} of sheet '{sheet.title}' has values beyond the header's columns.")
-            count += 1
-            _check_rows(count, limits)
-            for index in range(len(names)):
-                columns[index].append(values[index] if index < len(values) else "")
-        options = {"sheet": sheet.title, "sheets": len(workbook.sheetnames)}
+        return _workbook_table(workbook, limits, choice)
     except JobInputError:
         raise
     except Exception as error:
         raise JobInputError(f"The Excel workbook cannot be read: it is damaged or truncated ({error}).")
     finally:
         workbook.close()
-    table = pa.table({name: pa.array(values, type=pa.string()) for name, values in zip(names, columns, strict=True)})
-    return SourceTable(table=table, untyped=set(names), options=options)
+
+
+def _quoted(titles) -> str:
+    return ", ".join(f"'{title}'" for title in titles)
+
+
+def _workbook_table(workbook, limits: workbooks.WorkbookLimits, choice: "ReadChoice"):
+    """The table to read and the read options that say where it was found."""
+    titles = [sheet.title for sheet in workbook.worksheets]
+    if not titles:
+        raise JobInputError("The Excel workbook has no worksheet.")
+    if choice.sheet and choice.sheet not in titles:
+        raise JobInputError(f"The workbook has no sheet '{choice.sheet}' (declared); its sheets are {_quoted(titles)}.")
+    sheets: dict[str, workbooks.Sheet] = {}
+
+    def sheet(title: str) -> workbooks.Sheet:
+        if title not in sheets:
+            sheets[title] = workbooks.stream_sheet(workbook[title], limits)
+        return sheets[title]
+
+    found = {title: workbooks.best_table(sheet(title)) for title in ([choice.sheet] if choice.sheet else titles)}
+    if choice.sheet:
+        chosen_title, chosen_by = choice.sheet, "declaration"
+    else:
+        chosen_title, chosen_by = _largest(found), "detected"
+    if chosen_title is None and choice.header_row is None:
+        raise _no_table_error(titles, sheet, found)
+    if chosen_title is None:
+        chosen_title = titles[0]
+    if choice.header_row is not None:
+        table = workbooks.table_with_header(sheet(chosen_title), choice.header_row)
+        chosen_by = "declaration"
+    else:
+        table = found[chosen_title]
+    if table is None or table.width < 2 or not table.rows:
+        _refuse_small(table, chosen_title, titles, sheet)
+    options = {
+        "sheet": table.sheet,
+        "header_row": table.header_row,
+        "chosen_by": chosen_by,
+        "sheets": titles,
+        "other_sheets": [title for title in titles if title != table.sheet],
+    }
+    if table.first_column:
+        options["first_column"] = _column_letter(table.first_column)
+    if table.rows_left_out:
+        options["rows_left_out"] = _row_ranges(table.rows_left_out)
+    return table, options
+
+
+def _largest(found: dict) -> str | None:
+    """The sheet whose table holds the data: the largest, unless it describes another sheet's columns (a
+    dictionary or codebook sheet), weighed by what its name says. A header without rows is no table (the file
+    is refused), and one-column tables count only when no sheet has a wider table or header."""
+    tables = [table for table in found.values() if table is not None]
+    wide = [table for table in tables if table.width >= 2]
+    pool = [table for table in (wide or tables) if table.rows]
+    if not pool:
+        return None
+    return max(pool, key=lambda table: workbooks.data_preference(table, pool)).sheet
+
+
+def _no_table_error(titles, sheet, found) -> JobInputError:
+    header_only = [table for table in found.values() if table is not None and table.width >= 2 and not table.rows]
+    if header_only:
+        table = header_only[0]
+        return header_only_error(table.names, f"'s sheet '{table.sheet}' (header on row {table.header_row})")
+    described = "; ".join(workbooks.describe_sheet(sheet(title), found.get(title)) for title in titles)
+    return JobInputError(
+        f"No sheet of the workbook holds a table with a header row and data rows: {described}. Declare the sheet "
+        'and header row ("sheet", "header_row") if the table is there.'
+    )
+
+
+def _refuse_small(table, title: str, titles: list[str], sheet) -> None:
+    """A table of fewer than two columns or no rows is read only when no other sheet holds a table."""
+    others = []
+    for other in titles:
+        if other == title:
+            continue
+        found = workbooks.best_table(sheet(other))
+        if workbooks.holds_table(found):
+            others.append(workbooks.describe_sheet(sheet(other), found))
+    if table is not None and table.rows and not others:
+        return  # one column, and nothing else to read: read it
+    if table is not None and not table.rows:
+        where = f"'s sheet '{title}' (header on row {table.header_row})"
+        error = header_only_error(table.names, where)
+        if others:
+            error = JobInputError(f"{error.message} Other sheets hold a table: {'; '.join(others)}.")
+        raise error
+    what = workbooks.describe_sheet(sheet(title), table)
+    advice = f"Other sheets hold a table: {'; '.join(others)}." if others else "No other sheet holds a table either."
+    raise JobInputError(
+        f"Sheet {what} gives fewer than two columns, which is not read as the data. {advice} Declare the sheet "
+        'and header row to read ("sheet", "header_row").'
+    )
+
+
+def _column_letter(index: int) -> str:
+    """The spreadsheet letter of a 0-based column index (0 -> A, 27 -> AB)."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def _row_ranges(numbers: list[int]) -> str:
+    """Row numbers as ranges: 12-14, 20."""
+    ranges, start, last = [], None, None
+    for number in numbers:
+        if start is not None and number == last + 1:
+            last = number
+            continue
+        if start is not None:
+            ranges.append(f"{start}-{last}" if last != start else str(start))
+        start = last = number
+    if start is not None:
+        ranges.append(f"{start}-{last}" if last != start else str(start))
+    return ", ".join(ranges)
 
 
 # ----------------------------------------------------------------------------------------- SAS, Stata, SPSS
@@ -454,6 +665,12 @@ def read_statistical(path: Path, fmt: str, limits: Limits) -> SourceTable:
     _check_rows(len(frame), limits)
     file_missing = _file_missing_values(frame, meta)
     names = column_names([str(column) for column in frame.columns])
+    if not len(frame):
+        shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
+        raise JobInputError(
+            f"The {name} file declares its variables ({shown}) but holds no rows: no participant data. Upload the "
+            "file with its rows."
+        )
     table = pa.table({column: _statistical_column(frame[column]) for column in names})
     column_labels = zip(meta.column_names, meta.column_labels or [], strict=False)
     labels = {column: label for column, label in column_labels if label}
@@ -473,11 +690,11 @@ def read_statistical(path: Path, fmt: str, limits: Limits) -> SourceTable:
     )
 
 
-def read_source(path: Path, fmt: str, head: bytes, limits: Limits) -> SourceTable:
+def read_source(path: Path, fmt: str, head: bytes, limits: Limits, choice: "ReadChoice | None" = None) -> SourceTable:
     if fmt == Format.CSV:
-        return read_delimited(path, head, limits)
+        return read_delimited(path, head, limits, choice)
     if fmt == Format.XLSX:
-        return read_xlsx(path, limits)
+        return read_xlsx(path, limits, choice)
     if fmt in FORMAT_NAMES:
         return read_statistical(path, fmt, limits)
     raise JobInputError(

@@ -2,24 +2,43 @@
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from apps.core.errors import ApplicationError
-from apps.datasets import storage
+from apps.datasets import storage, tables
 from apps.datasets.access import version_get_for_user, versions_for_user  # noqa: F401  (re-exported)
 from apps.datasets.models import DatasetVersion
 from apps.jobs.models import Job
 from apps.jobs.selectors import job_latest_for_target
 
-_PANDAS_TYPES = {
-    pa.int64(): pd.Int64Dtype(),
-    pa.bool_(): pd.BooleanDtype(),
-    pa.string(): pd.StringDtype(),
-}
-
 
 def trial_versions(trial):
     return DatasetVersion.objects.filter(trial=trial).select_related("uploaded_by").order_by("-number")
+
+
+READ_OPTION_LABELS = {
+    "encoding": "Encoding",
+    "delimiter": "Delimiter",
+    "sheet": "Sheet read",
+    "header_row": "Header row",
+    "chosen_by": "Sheet and header chosen by",
+    "first_column": "Table starts in column",
+    "rows_left_out": "Rows below the table not read (notes)",
+    "blank_rows_skipped": "Rows of blank values skipped",
+    "other_sheets": "Other sheets (not read)",
+}
+
+
+def read_details(version: DatasetVersion) -> list[tuple[str, str]]:
+    """How the file was read, in words for the version page: where the table was found and how it was decoded."""
+    details = []
+    for key, label in READ_OPTION_LABELS.items():
+        value = version.read_options.get(key)
+        if value in (None, ""):
+            continue
+        if isinstance(value, list):
+            value = ", ".join(f"'{item}'" for item in value) or "none"
+        details.append((label, str(value)))
+    return details
 
 
 def version_parse_job(version: DatasetVersion) -> Job | None:
@@ -38,19 +57,26 @@ def _require_parsed(version: DatasetVersion) -> None:
 
 
 def version_table(version: DatasetVersion, columns: list[str] | None = None) -> pa.Table:
-    """The parsed table, or only `columns` of it (Parquet reads just those)."""
+    """The parsed table, or only `columns` of it (only those are read)."""
     _require_parsed(version)
     with storage.local_path(version.parquet_name) as path:
-        return pq.read_table(path, columns=columns, memory_map=True)
+        return tables.read_typed(path, columns)
 
 
 def version_column_names(version: DatasetVersion) -> list[str]:
-    """The parsed table's column names, from the Parquet file's footer (no data is read)."""
+    """The parsed table's column names, from the file's schema (no data is read)."""
     _require_parsed(version)
     with storage.local_path(version.parquet_name) as path:
-        return pq.read_schema(path).names
+        return tables.typed_column_names(path)
+
+
+def version_head_table(version: DatasetVersion, rows: int) -> pa.Table:
+    """The parsed table's first rows, without reading the rest."""
+    _require_parsed(version)
+    with storage.local_path(version.parquet_name) as path:
+        return tables.typed_head(path, rows)
 
 
 def version_frame(version: DatasetVersion, columns: list[str] | None = None) -> pd.DataFrame:
     """The parsed table: integers as Int64, text as string, booleans as boolean, dates as datetime64."""
-    return version_table(version, columns).to_pandas(types_mapper=_PANDAS_TYPES.get, date_as_object=False)
+    return tables.to_frame(version_table(version, columns))

@@ -1,5 +1,6 @@
 """API serializers for participant data: they render; uploads go through the services."""
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -51,12 +52,18 @@ class DictionaryEntrySerializer(serializers.ModelSerializer):
             "maximum",
             "top_values",
             "date_format_declared",
+            "personal_data",
         ]
 
 
 class DatasetVariableDeclarationSerializer(serializers.Serializer):
     missing_codes = serializers.ListField(
         child=serializers.CharField(), required=False, help_text="Values of this variable that mean missing."
+    )
+    decimal = serializers.ChoiceField(
+        choices=[",", "."],
+        required=False,
+        help_text="The variable's decimal mark: it is read as numbers with it, and the values that fail are counted.",
     )
     date_format = serializers.CharField(
         required=False,
@@ -70,6 +77,19 @@ class DatasetDeclarationsSerializer(serializers.Serializer):
 
     missing_codes = serializers.ListField(
         child=serializers.CharField(), required=False, help_text="Values that mean missing in every variable."
+    )
+    sheet = serializers.CharField(
+        required=False, help_text="The workbook's sheet to read; without it, the sheet with the largest table."
+    )
+    header_row = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The row (line) of the column names, from 1; without it, found under any title rows.",
+    )
+    decimal = serializers.ChoiceField(
+        choices=[",", "."],
+        required=False,
+        help_text='The file\'s decimal mark: how a value such as "1,234" is read where a column allows either reading.',
     )
     variables = serializers.DictField(
         child=DatasetVariableDeclarationSerializer(),
@@ -122,10 +142,14 @@ class DatasetVersionDetailSerializer(DatasetVersionSerializer):
     dictionary = DictionaryEntrySerializer(many=True, read_only=True)
     job = serializers.SerializerMethodField(help_text="The latest parse job: progress while it runs.")
     declarations = DatasetDeclarationsSerializer(read_only=True)
+    original_url = serializers.SerializerMethodField(help_text="Where to download the file as it was uploaded.")
 
     class Meta(DatasetVersionSerializer.Meta):
-        fields = [*DatasetVersionSerializer.Meta.fields, "declarations", "job", "dictionary"]
+        fields = [*DatasetVersionSerializer.Meta.fields, "declarations", "original_url", "job", "dictionary"]
         read_only_fields = fields
+
+    def get_original_url(self, version) -> str:
+        return reverse("api-dataset-original", args=[version.pk])
 
     @extend_schema_field(DatasetJobSerializer(allow_null=True))
     def get_job(self, version) -> dict | None:

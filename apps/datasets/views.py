@@ -87,12 +87,18 @@ def _declarations_context(version, problem: str | None, *, data=None, error=None
     """The declarations form: what is declared (or was just sent, after an error), and who may change it."""
     dictionary = list(version.dictionary.all())
     details = error.details if error else None
+    sheets = version.read_options.get("sheets")
     return {
         "may_declare": not problem,
-        "can_declare": not problem and version.status == version.Status.PARSED,
+        # A failed version takes declarations too: the sheet, header row or decimal mark may be what it needs.
+        "can_declare": not problem and version.status in (version.Status.PARSED, version.Status.FAILED),
         "declaration_rows": forms.declaration_rows(dictionary, version.declarations, data=data, details=details),
         "all_codes": forms.all_codes_value(version.declarations, data=data),
         "all_codes_error": forms.all_codes_error(details),
+        "file_declarations": forms.file_values(version.declarations, data=data, details=details),
+        "sheets": sheets if isinstance(sheets, list) else [],
+        "is_workbook": version.detected_format == version.Format.XLSX,
+        "is_text": version.detected_format == version.Format.CSV,
         "declaration_error": error.message if error else "",
         "known_formats": KNOWN_FORMATS,
     }
@@ -107,6 +113,8 @@ def _version_page(request: HttpRequest, version, *, data=None, error=None, statu
         "here": f"Version {version.number}",
         "job": selectors.version_parse_job(version),
         "dictionary": version.dictionary.all(),
+        "read_details": selectors.read_details(version),
+        "personal_columns": version.dictionary.exclude(personal_data=None).exclude(personal_data=""),
         "in_progress": version.status in (version.Status.QUEUED, version.Status.PARSING),
         "can_reparse": version.status == version.Status.FAILED and not problem,
         **_declarations_context(version, problem, data=data, error=error),

@@ -29,6 +29,8 @@ from apps.harmonisation.serializers import (
     PreviewSerializer,
     RuleSetRequestSerializer,
     SchemaVariableSerializer,
+    SuggestionsAcceptedSerializer,
+    SuggestionsAcceptRequestSerializer,
     SuggestionSerializer,
 )
 
@@ -211,6 +213,30 @@ class MappingSuggestionsView(MappingMixin, APIView):
     def get(self, request, pk):
         mapping = self.mapping
         return Response(selectors.mapping_suggest(mapping.source_version, mapping.trial.review))
+
+
+class MappingSuggestionsAcceptView(MappingMixin, APIView):
+    """Accept, for each schema variable without a rule, its best suggestion scoring at least `min_score` (0.9 by
+    default): each rule stored says it was suggested and who accepted it. Variables that have a rule, whose best
+    suggestions tie, or that have none are listed as skipped with the reason."""
+
+    @extend_schema(
+        request=SuggestionsAcceptRequestSerializer,
+        responses={
+            201: SuggestionsAcceptedSerializer,
+            200: OpenApiResponse(SuggestionsAcceptedSerializer, description="Nothing to accept."),
+        },
+    )
+    def post(self, request, pk):
+        mapping = self.mapping
+        access.require_editor(request.user, mapping.trial.review_id)
+        form = SuggestionsAcceptRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        result = services.mapping_suggestions_accept(
+            mapping=mapping, actor=request.user, min_score=form.validated_data["min_score"]
+        )
+        body = {"accepted": MappingRuleSerializer(result["accepted"], many=True).data, "skipped": result["skipped"]}
+        return Response(body, status=status.HTTP_201_CREATED if result["accepted"] else status.HTTP_200_OK)
 
 
 class MappingPreviewView(MappingMixin, APIView):

@@ -13,6 +13,11 @@ urlpatterns = [
     ),
     path("mappings/<int:pk>/review/", api.MappingReviewView.as_view(), name="api-mapping-review"),
     path("mappings/<int:pk>/suggestions/", api.MappingSuggestionsView.as_view(), name="api-mapping-suggestions"),
+    path(
+        "mappings/<int:pk>/suggestions/accept/",
+        api.MappingSuggestionsAcceptView.as_view(),
+        name="api-mapping-suggestions-accept",
+    ),
     path("mappings/<int:pk>/preview/", api.MappingPreviewView.as_view(), name="api-mapping-preview"),
     path("mappings/<int:pk>/apply/", api.MappingApplyView.as_view(), name="api-mapping-apply"),
     path("mappings/<int:pk>/jobs/", api.MappingJobListView.as_view(), name="api-mapping-jobs"),

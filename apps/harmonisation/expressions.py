@@ -8,6 +8,10 @@ identifier is written col("Age (years)").
 Missing values propagate: arithmetic with a missing value is missing, a comparison with a missing value is
 missing, and `and`/`or` follow three-valued logic (missing and False is False). Division by zero, the log of a
 non-positive number and overflow give a missing value rather than an infinity.
+
+No value is lost in silence: wherever a function or an operator gives a missing value from values that are all
+present (number("12,5"), date("31/02/2020"), log(0), 1 / 0), the row is reported as a loss, with the value,
+and the rule flags it (evaluate_with_losses).
 """
 
 import ast
@@ -203,6 +207,51 @@ _COMPARISONS = {
 _CONSTANT_NAMES = {"True", "False", "None"}
 
 
+@dataclass
+class Loss:
+    """Rows where a part of the expression gave a missing value from present inputs, and why."""
+
+    mask: np.ndarray
+    values: pd.Series
+    describe: Callable
+
+
+# What a function's lost value is called in its flag; other functions say they "gave no value".
+LOSS_DESCRIPTIONS = {
+    "number": lambda value: f"not a number: {_short(value)}",
+    "date": lambda value: f"not a date: {_short(value)}",
+    "log": lambda value: f"log() of a value that is not above 0: {_short(value)}",
+    "sqrt": lambda value: f"sqrt() of a negative value: {_short(value)}",
+    "exp": lambda value: f"exp() too large to compute: {_short(value)}",
+    "days_between": lambda value: f"days_between(): not a date: {_short(value)}",
+}
+OPERATOR_LOSSES = {ast.Pow: lambda value: f"power too large or undefined: {_short(value)} ** ..."}
+
+
+def _gave_nothing(name: str) -> Callable:
+    return lambda value: f"{name}() gave no value for {_short(value)}"
+
+
+def _division_loss(divisor) -> str:
+    """Named by the divisor: "division by zero" where it is 0, else the quotient was too large."""
+    if divisor == 0:
+        return "division by zero"
+    return f"division too large to compute (divisor {_short(divisor)})"
+
+
+def _short(value) -> str:
+    text = repr(value.item() if hasattr(value, "item") else value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _present(value, index: pd.Index) -> np.ndarray:
+    """Where a value (a column or a constant) is present."""
+    if isinstance(value, pd.Series):
+        return value.notna().to_numpy(dtype=bool)
+    missing = value is None or (isinstance(value, float | np.floating) and np.isnan(value))
+    return np.full(len(index), not missing)
+
+
 @dataclass(frozen=True)
 class Expression:
     """A checked expression: its text, its tree and the columns it reads."""
@@ -362,21 +411,42 @@ def _op_symbol(op: ast.AST) -> str:
 
 def evaluate(expression: Expression | str, frame: pd.DataFrame) -> pd.Series:
     """The expression's value on every row of `frame`, as a Series with the frame's index."""
+    return evaluate_with_losses(expression, frame)[0]
+
+
+def evaluate_with_losses(expression: Expression | str, frame: pd.DataFrame) -> tuple[pd.Series, list[Loss]]:
+    """The expression's value on every row, and the rows where a function or an operator lost a value."""
     if isinstance(expression, str):
         expression = parse(expression, columns=list(frame.columns))
     else:
         for name in expression.columns:
             if name not in frame.columns:
                 raise ExpressionError(_unknown_column_message(name, frame.columns))
+    evaluator = _Evaluator(frame)
     with np.errstate(all="ignore"):
-        value = _Evaluator(frame).visit(expression.tree.body)
-    return _as_series(value, frame.index)
+        value = evaluator.visit(expression.tree.body)
+    return _as_series(value, frame.index), evaluator.losses
 
 
 class _Evaluator:
     def __init__(self, frame: pd.DataFrame):
         self.frame = frame
         self.index = frame.index
+        self.losses: list[Loss] = []
+
+    def _note_losses(self, inputs: list, result, describe: Callable, shown=None) -> None:
+        """Record the rows where every input is present but the result is missing; `shown` (by default the first
+        input that is a column) is the value the flag names."""
+        if not isinstance(result, pd.Series) and not any(isinstance(value, pd.Series) for value in inputs):
+            return
+        present = np.ones(len(self.index), dtype=bool)
+        for value in inputs:
+            present &= _present(value, self.index)
+        lost = present & ~_present(result, self.index)
+        if lost.any():
+            if shown is None:
+                shown = next((value for value in inputs if isinstance(value, pd.Series)), inputs[0])
+            self.losses.append(Loss(lost, _as_series(shown, self.index), describe))
 
     def visit(self, node: ast.AST):
         try:
@@ -415,8 +485,10 @@ class _Evaluator:
                 return self._compare(node)
             case ast.IfExp(test=test, body=body, orelse=orelse):
                 condition = _boolean(self.visit(test), self.index)
-                yes = _as_series(self.visit(body), self.index)
-                no = _as_series(self.visit(orelse), self.index)
+                taken = condition.fillna(False).to_numpy(dtype=bool)
+                not_taken = (~condition).fillna(False).to_numpy(dtype=bool)
+                yes = _as_series(self._branch(body, taken), self.index)
+                no = _as_series(self._branch(orelse, not_taken), self.index)
                 chosen = yes.where(condition.fillna(False), no)
                 return chosen.mask(condition.isna())
             case ast.Call(func=ast.Name(id="col"), args=[ast.Constant(value=name)]):
@@ -425,15 +497,37 @@ class _Evaluator:
                 function = FUNCTIONS[name]
                 values = [self.visit(argument) for argument in args]
                 if name in _NEEDS_INDEX:
-                    return function.implementation(*values, index=self.index)
-                return function.implementation(*values)
+                    result = function.implementation(*values, index=self.index)
+                else:
+                    result = function.implementation(*values)
+                self._note_losses(values, result, LOSS_DESCRIPTIONS.get(name, _gave_nothing(name)))
+                return result
         raise ExpressionError(f"{_describe(node)} is not allowed in an expression.", position=_position(node))
+
+    def _branch(self, node: ast.AST, rows: np.ndarray):
+        """A branch of `a if condition else b`, evaluated on every row like the rest; a value it loses counts
+        only on the rows that take the branch (`log(x) if x > 0 else None` loses nothing)."""
+        known = len(self.losses)
+        value = self.visit(node)
+        for loss in self.losses[known:]:
+            loss.mask = loss.mask & rows
+        self.losses[known:] = [loss for loss in self.losses[known:] if loss.mask.any()]
+        return value
 
     def _binary(self, node: ast.BinOp):
         left, right = self.visit(node.left), self.visit(node.right)
         if isinstance(node.op, ast.Add) and _is_text(left) and _is_text(right):
             return _as_series(left, self.index).astype(object) + _as_series(right, self.index).astype(object)
         left, right = _numeric(left), _numeric(right)
+        result = self._arithmetic(node, left, right)
+        if isinstance(node.op, ast.Div):
+            self._note_losses([left, right], result, _division_loss, shown=right)
+        else:
+            describe = OPERATOR_LOSSES.get(type(node.op), lambda value: f"too large to compute: {_short(value)}")
+            self._note_losses([left, right], result, describe)
+        return result
+
+    def _arithmetic(self, node: ast.BinOp, left, right):
         match node.op:
             case ast.Add():
                 return left + right

@@ -143,6 +143,10 @@ class MappingRule(models.Model):
         PARTIAL = "partial", "Partial"
         IMPOSSIBLE = "impossible", "Impossible"
 
+    class Origin(models.TextChoices):
+        PERSON = "person", "Written by a person"
+        SUGGESTION = "suggestion", "Suggested, accepted by a person"
+
     mapping = models.ForeignKey(Mapping, on_delete=models.CASCADE, related_name="rules")
     target = models.ForeignKey(SchemaVariable, on_delete=models.PROTECT, related_name="rules")
     revision = models.PositiveIntegerField(default=1)
@@ -153,6 +157,9 @@ class MappingRule(models.Model):
     rationale = models.TextField(blank=True)
     query_reference = models.CharField(max_length=200, blank=True, help_text="The query raised with the trial team.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.COMPLETE)
+    origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.PERSON)
+    # For a suggestion accepted: its source variable, score and reason as they were suggested.
+    suggestion = models.JSONField(default=dict, blank=True)
     set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="mapping_rules_set"
     )
@@ -177,6 +184,16 @@ class MappingRule(models.Model):
     @property
     def is_current(self) -> bool:
         return self.superseded_at is None
+
+    @property
+    def origin_text(self) -> str:
+        """How the rule came to be, for the log: "suggested (score 0.9: same name), accepted by alice"."""
+        by = self.set_by.get_username() if self.set_by else "nobody recorded"
+        if self.origin != self.Origin.SUGGESTION:
+            return f"written by {by}"
+        score, reason = self.suggestion.get("score"), self.suggestion.get("reason", "")
+        said = f" (score {score}: {reason})" if score is not None else ""
+        return f"suggested{said}, accepted by {by}"
 
     def as_rule(self) -> rules.Rule:
         return rules.Rule(
@@ -232,3 +249,4 @@ class HarmonisedTable(models.Model):
 
 # Module-level names for the API schema's enum names (settings.SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
 MappingRuleStatus = MappingRule.Status
+MappingRuleOrigin = MappingRule.Origin

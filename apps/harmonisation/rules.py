@@ -35,6 +35,7 @@ TYPES = (TEXT, INTEGER, NUMBER, DATE, CATEGORY)
 SOURCE_ROW = "source_row"
 RULE_THREADS = 2
 FLAG_SUFFIX = "__flag"
+FLAG_EXAMPLES = 5
 
 
 class RuleError(ApplicationError):
@@ -73,6 +74,7 @@ class Outcome:
     units_to: str = ""
     factor: float | None = None
     offset: float | None = None
+    flag_counts: dict = field(default_factory=dict)
 
 
 def code_key(value) -> str | None:
@@ -154,8 +156,10 @@ def apply_rule(rule: Rule, target: Target, frame: pd.DataFrame) -> Outcome:
     rule = check_rule(rule, target, list(frame.columns))
     flags = _Flags(len(frame))
     outcome = _compute(rule, target, frame, flags)
-    values = _coerce(pd.Series(outcome.values, index=frame.index), target, flags)
-    out_of_range = _check_range(values, target, flags)
+    computed = pd.Series(outcome.values, index=frame.index)
+    values = _coerce(computed, target, flags)
+    categorical = target.type == CATEGORY and isinstance(computed.dtype, pd.CategoricalDtype)
+    out_of_range = _check_range(values, target, flags, computed if categorical else None)
     present = values.notna()
     outcome.values = values
     outcome.flags = flags.series(frame.index)
@@ -166,6 +170,8 @@ def apply_rule(rule: Rule, target: Target, frame: pd.DataFrame) -> Outcome:
         out_of_range=out_of_range,
         flagged=flags.count,
     )
+    outcome.flag_counts = flags.counts()
+    outcome.stats["flag_examples"] = top_flags(outcome.flag_counts)
     return outcome
 
 
@@ -205,6 +211,16 @@ class _Flags:
     def count(self) -> int:
         return int(self.flagged.sum())
 
+    def counts(self) -> dict[str, int]:
+        """How many rows carry each flag."""
+        if self.codes is None:
+            return {}
+        counts: dict[str, int] = {}
+        per_code = np.bincount(self.codes[self.flagged], minlength=len(self.texts))
+        for code in np.flatnonzero(per_code):
+            counts[self.texts[code]] = counts.get(self.texts[code], 0) + int(per_code[code])
+        return counts
+
     def series(self, index: pd.Index) -> pd.Series:
         if self.codes is None:
             return pd.Series(pd.arrays.ArrowStringArray(pa.nulls(len(index), pa.large_string())), index=index)
@@ -212,6 +228,12 @@ class _Flags:
         texts = pa.array(self.texts, type=pa.large_string())
         column = pa.DictionaryArray.from_arrays(indices, texts).cast(pa.large_string())
         return pd.Series(pd.arrays.ArrowStringArray(column), index=index)
+
+
+def top_flags(counts: dict[str, int], limit: int = FLAG_EXAMPLES) -> list[list]:
+    """The most frequent flags, [text, rows] each, for the preview and the log to name."""
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [[text, count] for text, count in ranked[:limit]]
 
 
 def _mask(mask) -> np.ndarray:
@@ -291,7 +313,9 @@ def _compute(rule: Rule, target: Target, frame: pd.DataFrame, flags: "_Flags") -
     elif rule.category in (UNIT_CONVERSION, LINEAR_SCALE):
         values = _to_numbers(source, flags) * description.factor + (description.offset or 0.0)
     elif rule.category == EXPRESSION:
-        values = expressions.evaluate(rule.parameters["expression"], frame)
+        values, losses = expressions.evaluate_with_losses(rule.parameters["expression"], frame)
+        for loss in losses:
+            flags.add(loss.mask, loss.values, loss.describe)
     else:
         values = pd.Series([None] * len(frame), index=frame.index, dtype=object)
     return Outcome(
@@ -310,6 +334,28 @@ def _quote(name: str) -> str:
     return name if name.isidentifier() else f'col("{name}")'
 
 
+def one_arm(parameters: dict) -> str | None:
+    """The single arm an arm mapping puts every source code in, when it has two or more codes; else None.
+
+    Such a mapping leaves no comparison: it is never suggested, and flagged where a person writes it.
+    """
+    arms = parameters.get("arms")
+    if not isinstance(arms, dict) or len(arms) < 2:
+        return None
+    targets = {code_key(value) for value in arms.values() if value is not None}
+    return str(next(iter(targets))) if len(targets) == 1 else None
+
+
+def rule_warnings(rule: Rule, target: Target) -> list[str]:
+    """What is wrong with a rule that still runs: shown beside it in the editor, the API and the log."""
+    warnings = []
+    if rule.category == TREATMENT_ARMS:
+        arm = one_arm(rule.parameters)
+        if arm is not None and len({code_key(value) for value in target.allowed_values}) != 1:
+            warnings.append(f"Every source code is mapped to the arm {arm!r}: the table would hold no comparison.")
+    return warnings
+
+
 def _recode(rule: Rule, source: pd.Series, flags: _Flags, stats: dict) -> pd.Series:
     """The recoded values as a categorical: a million rows holding a few codes cost a few dictionary lookups."""
     mapping = {code_key(k): v for k, v in rule.parameters[_recode_key(rule)].items()}
@@ -319,6 +365,11 @@ def _recode(rule: Rule, source: pd.Series, flags: _Flags, stats: dict) -> pd.Ser
     if unmapped.any():
         keys_by_row = pd.Series(_spread(keys, codes, None), index=source.index)
         flags.add(unmapped, keys_by_row, lambda key: f"unmapped source value {key!r}")
+    arm = one_arm(rule.parameters) if rule.category == TREATMENT_ARMS else None
+    if arm is not None:
+        mapped = _spread([key in mapping and mapping[key] is not None for key in keys], codes, False)
+        keys_by_row = pd.Series(_spread(keys, codes, None), index=source.index)
+        flags.add(mapped, keys_by_row, lambda key: f"every arm code is mapped to {arm!r} (this one: {key!r})")
     stats["unmapped"] = int(unmapped.sum())
     categories = list(dict.fromkeys(value for value in mapping.values() if value is not None))
     position = {value: index for index, value in enumerate(categories)}
@@ -383,8 +434,11 @@ def _coerce(values: pd.Series, target: Target, flags: _Flags) -> pd.Series:
     return _text_from_codes(codes, [str(value) for value in distinct], values.index)
 
 
-def _check_range(values: pd.Series, target: Target, flags: _Flags) -> int:
-    """Flag values below the minimum, above the maximum or outside the allowed codes; keep them all."""
+def _check_range(values: pd.Series, target: Target, flags: _Flags, categories: pd.Series | None = None) -> int:
+    """Flag values below the minimum, above the maximum or outside the allowed codes; keep them all.
+
+    `categories` is the rule's categorical result that `values` (its codes as text) came from, when there is one.
+    """
     outside = np.zeros(len(values), dtype=bool)
     if target.type in (NUMBER, INTEGER):
         numbers = values.astype("float64")
@@ -396,7 +450,15 @@ def _check_range(values: pd.Series, target: Target, flags: _Flags) -> int:
             high = _mask(numbers > target.maximum)
             flags.add(high, numbers, lambda v: f"above maximum {target.maximum:g}: {v:g}")
             outside |= high
-    if target.allowed_values:
+    if target.allowed_values and categories is not None:
+        # Recoded codes: judge each category once and spread the verdict over the rows by their codes.
+        allowed = {code_key(v) for v in target.allowed_values}
+        verdicts = np.array([code_key(v) not in allowed for v in categories.cat.categories] + [False])
+        not_allowed = verdicts[categories.cat.codes.to_numpy()]
+        if not_allowed.any():
+            flags.add(not_allowed, values, lambda key: f"not an allowed value: {key!r}")
+        outside |= not_allowed
+    elif target.allowed_values:
         allowed = {code_key(v) for v in target.allowed_values}
         codes, keys = _factorize_keys(values)
         not_allowed = _spread([key not in allowed for key in keys], codes, False)
@@ -415,16 +477,18 @@ def columns_read(targets: list[Target], rules: list[Rule], columns: list[str]) -
 
 
 def harmonise(
-    frame: pd.DataFrame, targets: list[Target], rules: list[Rule], *, on_progress=None
+    frame: pd.DataFrame, targets: list[Target], rules: list[Rule], *, on_progress=None, first_row: int = 1
 ) -> tuple[pd.DataFrame, dict[str, Outcome]]:
     """The harmonised table: the source row number, then each target and its flag column, in schema order.
 
     Targets without a rule are left out; the log lists them as without a rule. The rules only read the frame,
     and most of their work is in numpy and Arrow, which release the GIL, so they run in two threads.
+    `first_row` is the source row number of the frame's first row (a block of a larger table).
     """
     by_target = {rule.target: rule for rule in rules}
     ruled = [target for target in targets if target.name in by_target]
-    columns: dict[str, pd.Series] = {SOURCE_ROW: pd.Series(np.arange(1, len(frame) + 1), index=frame.index)}
+    rows = np.arange(first_row, first_row + len(frame))
+    columns: dict[str, pd.Series] = {SOURCE_ROW: pd.Series(rows, index=frame.index)}
     outcomes: dict[str, Outcome] = {}
     with ThreadPoolExecutor(max_workers=RULE_THREADS) as pool:
         applied = pool.map(lambda target: apply_rule(by_target[target.name], target, frame), ruled)
@@ -437,6 +501,88 @@ def harmonise(
     # concat joins the columns as they are; DataFrame(dict) would copy every float column into one block.
     table = pd.concat(columns, axis=1).reset_index(drop=True)
     return table, outcomes
+
+
+SUMMED_STATS = ("rows", "rows_affected", "missing", "out_of_range", "flagged", "unmapped")
+
+
+@dataclass
+class Harmonised:
+    """What harmonising a whole table in blocks gave: its size, flagged rows and each target's statistics."""
+
+    n_rows: int = 0
+    n_flagged_rows: int = 0
+    stats: dict[str, dict] = field(default_factory=dict)
+    _flag_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def add(self, table: pd.DataFrame, outcomes: dict[str, Outcome]) -> None:
+        self.n_rows += len(table)
+        flag_columns = [column for column in table.columns if column.endswith(FLAG_SUFFIX)]
+        if flag_columns:
+            self.n_flagged_rows += int(table[flag_columns].notna().any(axis=1).sum())
+        for name, outcome in outcomes.items():
+            merged = self.stats.setdefault(name, {})
+            for key, value in outcome.stats.items():
+                if key in SUMMED_STATS:
+                    merged[key] = merged.get(key, 0) + value
+                elif key != "flag_examples":
+                    merged.setdefault(key, value)
+            counts = self._flag_counts.setdefault(name, {})
+            for text, count in outcome.flag_counts.items():
+                counts[text] = counts.get(text, 0) + count
+
+    def finish(self) -> "Harmonised":
+        for name, counts in self._flag_counts.items():
+            self.stats[name]["flag_examples"] = top_flags(counts)
+        return self
+
+
+def harmonise_in_blocks(
+    frame: pd.DataFrame, targets: list[Target], rules: list[Rule], write, *, block_rows: int, on_progress=None
+) -> Harmonised:
+    """Harmonise `frame` block by block, handing each block (as Arrow) to write() in a thread of its own: the
+    next block's rules run while the last one is written. A table of one block is harmonised as a whole."""
+    result = Harmonised()
+    blocks = list(range(0, max(len(frame), 1), block_rows))
+    schema = None
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        pending = None
+        for number, start in enumerate(blocks, start=1):
+            part = frame.iloc[start : start + block_rows]
+            table, outcomes = harmonise(part, targets, rules, first_row=start + 1)
+            arrow = table_to_arrow(table)
+            schema = schema or block_schema(arrow, targets)
+            if len(blocks) > 1:
+                arrow = arrow.cast(schema)
+            if pending is not None:
+                pending.result()
+            pending = writer.submit(write, arrow)
+            result.add(table, outcomes)
+            if on_progress is not None:
+                on_progress(number, len(blocks))
+        if pending is not None:
+            pending.result()
+    return result.finish()
+
+
+_OUTPUT_TYPES = {TEXT: pa.large_string(), CATEGORY: pa.large_string(), INTEGER: pa.int64(), NUMBER: pa.float64()}
+
+
+def block_schema(first: pa.Table, targets: list[Target]) -> pa.Schema:
+    """One schema for every block of a table: the first block's, where a column of no values (typed null) takes
+    its target's type and times are kept to the microsecond (blocks may differ in their unit)."""
+    by_name = {target.name: target for target in targets}
+    fields = []
+    for field_ in first.schema:
+        kind = field_.type
+        if pa.types.is_null(kind):
+            target = by_name.get(field_.name)
+            kind = pa.large_string() if target is None else _OUTPUT_TYPES.get(target.type, pa.timestamp("us"))
+        elif pa.types.is_timestamp(kind):
+            kind = pa.timestamp("us", tz=kind.tz)
+        fields.append(pa.field(field_.name, kind))
+    # The pandas metadata says how to read the columns back (Int64 with missing values, not floats).
+    return pa.schema(fields, metadata=first.schema.metadata)
 
 
 def table_to_arrow(table: pd.DataFrame) -> pa.Table:

@@ -8,6 +8,7 @@ import pyarrow.parquet as pq
 from django.db.models import QuerySet
 
 from apps.core.errors import ApplicationError
+from apps.datasets import declarations as declared
 from apps.datasets.models import DatasetVersion
 from apps.datasets.storage import dataset_storage
 from apps.harmonisation import rules, suggest
@@ -37,6 +38,10 @@ LOG_COLUMNS = [
     "status",
     "rationale",
     "query_reference",
+    "origin",
+    "warnings",
+    "input_declarations",
+    "input_declarations_sha256",
     "set_by",
     "set_at",
     "rule_revision",
@@ -52,7 +57,14 @@ LOG_COLUMNS = [
     "missing",
     "out_of_range",
     "flagged",
+    "flagged_values",
 ]
+
+
+def personal_columns(version: DatasetVersion) -> dict[str, str]:
+    """The version's variables that look like personal data, with the reason."""
+    entries = version.dictionary.exclude(personal_data=None).exclude(personal_data="")
+    return dict(entries.values_list("name", "personal_data"))
 
 
 def source_columns(version: DatasetVersion) -> list[str]:
@@ -116,10 +128,13 @@ def _mapping_log_rows(mapping: Mapping, *, history: bool) -> list[dict]:
     if not history:
         mapping_rules = mapping_rules.filter(superseded_at=None)
     rows = []
+    declarations = version.declarations or {}
+    declarations_sha256 = declared.declarations_sha256(declarations)
     for rule in mapping_rules.order_by("target__position", "target__name", "-revision"):
         description = _describe(rule)
         applied = next((table for table in tables if str(rule.pk) in table.rule_stats), None)
         stats = applied.rule_stats[str(rule.pk)] if applied else {}
+        cited = _declarations_cited(declarations, rule.source_variables)
         rows.append(
             {
                 "trial": str(mapping.trial),
@@ -141,6 +156,10 @@ def _mapping_log_rows(mapping: Mapping, *, history: bool) -> list[dict]:
                 "status": rule.status,
                 "rationale": rule.rationale,
                 "query_reference": rule.query_reference,
+                "origin": rule.origin_text,
+                "warnings": " ".join(rules.rule_warnings(rule.as_rule(), rule.target.as_target())),
+                "input_declarations": cited,
+                "input_declarations_sha256": declarations_sha256 if cited else "",
                 "set_by": _username(rule.set_by),
                 "set_at": rule.set_at.isoformat(),
                 "rule_revision": rule.revision,
@@ -156,9 +175,23 @@ def _mapping_log_rows(mapping: Mapping, *, history: bool) -> list[dict]:
                 "missing": stats.get("missing"),
                 "out_of_range": stats.get("out_of_range"),
                 "flagged": stats.get("flagged"),
+                "flagged_values": flag_summary(stats.get("flag_examples") or []),
             }
         )
     return rows
+
+
+def _declarations_cited(declarations: dict, sources) -> str:
+    """The declarations that change how the rule's variables are read, in words ("" when none does)."""
+    parts = [
+        f"{name}: {declared.describe(declarations, name)}" for name in sources if declared.affects(declarations, name)
+    ]
+    return "; ".join(parts)
+
+
+def flag_summary(examples: list) -> str:
+    """ "not a number: '12,5' (37 rows); ..." from [text, rows] pairs."""
+    return "; ".join(f"{text} ({count} row{'s' if count != 1 else ''})" for text, count in examples)
 
 
 def _describe(rule: MappingRule) -> rules.Description:
@@ -189,7 +222,13 @@ def source_variables(version: DatasetVersion) -> list[suggest.SourceVariable]:
         values = tuple(_top_value(item) for item in (entry.top_values or []))
         variables.append(
             suggest.SourceVariable(
-                name=entry.name, label=entry.label or "", value_labels=entry.value_labels or {}, values=values
+                name=entry.name,
+                label=entry.label or "",
+                value_labels=entry.value_labels or {},
+                values=values,
+                type=entry.type,
+                n_distinct=entry.n_distinct,
+                personal_data=entry.personal_data or None,
             )
         )
     return variables
@@ -242,6 +281,7 @@ def editor_rows(mapping: Mapping) -> list[dict]:
                 "variable": variable,
                 "rule": rule,
                 "description": _describe(rule) if rule else None,
+                "warnings": rules.rule_warnings(rule.as_rule(), variable.as_target()) if rule else [],
                 "suggestions": [] if rule else suggestions.get(variable.name, []),
             }
         )
@@ -265,7 +305,7 @@ def mapping_preview(mapping: Mapping, *, rows: int = PREVIEW_ROWS) -> dict:
             continue
         columns[rule.target.name] = outcome.values
         columns[rule.target.name + rules.FLAG_SUFFIX] = outcome.flags
-        stats[rule.target.name] = outcome.stats
+        stats[rule.target.name] = outcome.stats | {"flag_summary": flag_summary(outcome.stats["flag_examples"])}
     table = pd.DataFrame(columns)
     return {
         "columns": list(table.columns),
@@ -276,21 +316,12 @@ def mapping_preview(mapping: Mapping, *, rows: int = PREVIEW_ROWS) -> dict:
     }
 
 
-# The types apps.datasets.selectors.version_frame gives; tests/harmonisation checks that the two agree.
-_PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(), pa.string(): pd.StringDtype()}
-
-
 def version_head(version: DatasetVersion, rows: int) -> pd.DataFrame:
-    """The first rows of a parsed version, read batch by batch: a page never loads a million rows for fifty."""
-    from apps.datasets.selectors import version_table
+    """The first rows of a parsed version: a page never loads a million rows for fifty."""
+    from apps.datasets.selectors import version_head_table
+    from apps.datasets.tables import to_frame
 
-    if version.status != DatasetVersion.Status.PARSED or not version.parquet_name:
-        version_table(version)  # raises the not-parsed error the rest of the app gives
-    with dataset_storage().open(version.parquet_name, "rb") as handle:
-        parquet = pq.ParquetFile(handle)
-        batch = next(parquet.iter_batches(batch_size=max(rows, 1)), None)
-        table = pa.Table.from_batches([batch]) if batch is not None else parquet.schema_arrow.empty_table()
-    return table.to_pandas(types_mapper=_PANDAS_TYPES.get, date_as_object=False)
+    return to_frame(version_head_table(version, rows))
 
 
 def harmonised_parquet(table: HarmonisedTable):

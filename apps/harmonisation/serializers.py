@@ -48,6 +48,10 @@ class MappingRuleSerializer(serializers.ModelSerializer):
     set_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     superseded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     is_current = serializers.BooleanField(read_only=True)
+    origin_text = serializers.CharField(
+        read_only=True, help_text='How the rule came to be: "written by ..." or "suggested (...), accepted by ...".'
+    )
+    warnings = serializers.SerializerMethodField(help_text="What is wrong with the rule though it runs.")
 
     class Meta:
         model = MappingRule
@@ -64,6 +68,10 @@ class MappingRuleSerializer(serializers.ModelSerializer):
             "rationale",
             "query_reference",
             "status",
+            "origin",
+            "origin_text",
+            "suggestion",
+            "warnings",
             "set_by",
             "set_at",
             "is_current",
@@ -71,6 +79,11 @@ class MappingRuleSerializer(serializers.ModelSerializer):
             "superseded_by",
         ]
         read_only_fields = fields
+
+    def get_warnings(self, rule) -> list[str]:
+        from apps.harmonisation.rules import rule_warnings
+
+        return rule_warnings(rule.as_rule(), rule.target.as_target())
 
 
 class RuleSetRequestSerializer(serializers.Serializer):
@@ -176,6 +189,26 @@ class SuggestionSerializer(serializers.Serializer):
     parameters = serializers.DictField()
 
 
+class SuggestionsAcceptRequestSerializer(serializers.Serializer):
+    min_score = serializers.FloatField(
+        required=False,
+        default=0.9,
+        min_value=0,
+        max_value=1,
+        help_text="Accept the best suggestion of each variable without a rule when it scores at least this.",
+    )
+
+
+class SkippedSuggestionSerializer(serializers.Serializer):
+    target = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class SuggestionsAcceptedSerializer(serializers.Serializer):
+    accepted = MappingRuleSerializer(many=True)
+    skipped = SkippedSuggestionSerializer(many=True)
+
+
 class PreviewSerializer(serializers.Serializer):
     columns = serializers.ListField(child=serializers.CharField())
     rows = serializers.ListField(child=serializers.ListField())
@@ -206,6 +239,12 @@ class LogRowSerializer(serializers.Serializer):
     status = serializers.CharField()
     rationale = serializers.CharField()
     query_reference = serializers.CharField()
+    origin = serializers.CharField(help_text='"written by ..." or "suggested (score ...), accepted by ...".')
+    warnings = serializers.CharField()
+    input_declarations = serializers.CharField(
+        help_text="The version's declarations that change how this rule's variables are read (empty if none)."
+    )
+    input_declarations_sha256 = serializers.CharField(help_text="SHA-256 of those declarations as stored.")
     set_by = serializers.CharField(allow_null=True)
     set_at = serializers.CharField()
     rule_revision = serializers.IntegerField()
@@ -221,3 +260,4 @@ class LogRowSerializer(serializers.Serializer):
     missing = serializers.IntegerField(allow_null=True)
     out_of_range = serializers.IntegerField(allow_null=True)
     flagged = serializers.IntegerField(allow_null=True)
+    flagged_values = serializers.CharField(help_text="The most frequent flags with their rows, e.g. not a number.")

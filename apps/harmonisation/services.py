@@ -6,6 +6,7 @@ and stores the next revision, and the mapping's revision counts the changes, so 
 
 import hashlib
 import json
+import time
 
 from django.conf import settings
 from django.db import transaction
@@ -23,13 +24,20 @@ from apps.core.services import (
     update_and_audit,
     validate,
 )
+from apps.datasets import declarations as declared
 from apps.datasets.models import DatasetVersion
 from apps.datasets.selectors import version_column_names, version_frame
 from apps.datasets.storage import store_new
-from apps.datasets.tables import write_parquet
+from apps.datasets.tables import parquet_writer
 from apps.harmonisation import rules
 from apps.harmonisation.models import HarmonisedTable, Mapping, MappingRule, SchemaVariable
-from apps.harmonisation.selectors import apply_jobs, current_rules, source_columns
+from apps.harmonisation.selectors import (
+    apply_jobs,
+    current_rules,
+    mapping_suggest,
+    personal_columns,
+    source_columns,
+)
 from apps.jobs.context import JobContext
 from apps.jobs.errors import JobInputError
 from apps.jobs.models import Job
@@ -170,6 +178,7 @@ def _copy_rules(*, source: Mapping, mapping: Mapping, actor) -> None:
                     rationale=rule.rationale,
                     query_reference=rule.query_reference,
                     status=rule.status,
+                    suggestion=rule.suggestion or None,
                 )
         except ApplicationError as error:
             mapping_rule_set(
@@ -202,6 +211,7 @@ def _rule_content(rule: MappingRule) -> tuple:
         rule.rationale,
         rule.query_reference,
         rule.status,
+        rule.origin,
     )
 
 
@@ -217,8 +227,14 @@ def mapping_rule_set(
     rationale: str = "",
     query_reference: str = "",
     status: str = "",
+    suggestion: dict | None = None,
 ) -> MappingRule:
-    """Set the rule for one target: the current rule, if any, is superseded and a new revision stored."""
+    """Set the rule for one target: the current rule, if any, is superseded and a new revision stored.
+
+    `suggestion` (the suggestion's source, score and reason) marks a rule a person accepted from the
+    suggestions rather than wrote. A rule that reads a variable that looks like personal data needs a
+    rationale written by a person: a harmonised table carries such a variable only on purpose.
+    """
     mapping = Mapping.objects.select_for_update().select_related("trial", "source_version").get(pk=mapping.pk)
     if target.review_id != mapping.trial.review_id:
         raise _invalid("target", "This variable belongs to another review's schema.")
@@ -234,6 +250,7 @@ def mapping_rule_set(
         raise _invalid("status", "An impossible rule has the status impossible.")
     if category == rules.IMPOSSIBLE and not rationale.strip():
         raise _invalid("rationale", "Say why this variable cannot be derived from the trial's data.")
+    _check_personal_data(mapping.source_version, checked.source_variables, rationale, suggested=bool(suggestion))
 
     current = MappingRule.objects.select_for_update().filter(mapping=mapping, target=target, superseded_at=None).first()
     proposed = MappingRule(
@@ -245,6 +262,8 @@ def mapping_rule_set(
         rationale=rationale,
         query_reference=query_reference,
         status=status,
+        origin=MappingRule.Origin.SUGGESTION if suggestion else MappingRule.Origin.PERSON,
+        suggestion=suggestion or {},
     )
     if current is not None and _rule_content(current) == _rule_content(proposed):
         return current
@@ -271,6 +290,38 @@ def mapping_rule_set(
     return proposed
 
 
+def _check_personal_data(version: DatasetVersion, sources, rationale: str, *, suggested: bool) -> None:
+    """Refuse a rule that would carry a variable that looks like personal data without a person's reason."""
+    personal = personal_columns(version)
+    flagged = [name for name in sources if name in personal]
+    if not flagged:
+        return
+    listed = ", ".join(f"{name} ({personal[name]})" for name in flagged)
+    if suggested:
+        raise _invalid(
+            "source_variables",
+            f"{listed} looks like personal data: it is never taken from a suggestion. Write the rule yourself, "
+            "with the reason the review needs it.",
+        )
+    if not rationale.strip():
+        raise _invalid(
+            "rationale",
+            f"{listed} looks like personal data: a rule carries it into the harmonised table only with a "
+            "rationale saying why the review needs it (data minimisation).",
+        )
+
+
+def _accepted_rationale(suggestion: dict, actor) -> str:
+    by = actor.get_username() if getattr(actor, "is_authenticated", False) else "nobody recorded"
+    score = suggestion.get("score")
+    said = "; ".join(part for part in (str(suggestion.get("reason") or ""), f"score {score}" if score else "") if part)
+    return f"Suggested ({said}), accepted by {by}." if said else f"Suggested, accepted by {by}."
+
+
+def _suggestion_record(suggestion: dict) -> dict:
+    return {key: suggestion.get(key) for key in ("source", "score", "reason")}
+
+
 def mapping_suggestion_accept(*, mapping: Mapping, target: SchemaVariable, actor, suggestion: dict) -> MappingRule:
     """Store a suggestion (as selectors.mapping_suggest gives it) as the target's rule, saying it was accepted."""
     if not isinstance(suggestion, dict):
@@ -287,8 +338,73 @@ def mapping_suggestion_accept(*, mapping: Mapping, target: SchemaVariable, actor
         category=category,
         source_variables=source_variables,
         parameters=parameters,
-        rationale=f"Suggested ({suggestion.get('reason', '')}) and accepted.",
+        rationale=_accepted_rationale(suggestion, actor),
+        suggestion=_suggestion_record(suggestion),
     )
+
+
+DEFAULT_ACCEPT_SCORE = 0.9
+
+
+def _min_score(value) -> float:
+    if value is None or value == "":
+        return DEFAULT_ACCEPT_SCORE
+    try:
+        score = float(value)
+    except (TypeError, ValueError):
+        score = float("nan")
+    if isinstance(value, bool) or not 0 <= score <= 1:
+        raise _invalid("min_score", "Give a score from 0 to 1, e.g. 0.9.")
+    return score
+
+
+def mapping_suggestions_accept(*, mapping: Mapping, actor, min_score=None) -> dict:
+    """Accept, for every schema variable without a rule, its best suggestion scoring at least `min_score`.
+
+    A variable whose two best suggestions score the same is left to a person, as is one that already has a rule
+    (a person's rule is never replaced). Each rule stored says it was suggested and who accepted it. Returns
+    {"accepted": [rules], "skipped": [{"target", "reason"}]}.
+    """
+    threshold = _min_score(min_score)
+    review = mapping.trial.review
+    variables = {variable.name: variable for variable in SchemaVariable.objects.filter(review=review)}
+    with_rule = set(
+        MappingRule.objects.filter(mapping=mapping, superseded_at=None).values_list("target__name", flat=True)
+    )
+    by_target: dict[str, list[dict]] = {}
+    for item in mapping_suggest(mapping.source_version, review):
+        by_target.setdefault(item["target"], []).append(item)
+    accepted, skipped = [], []
+    for name in sorted(variables, key=lambda name: (variables[name].position, name)):
+        candidates = sorted(by_target.get(name, []), key=lambda item: -item["score"])
+        reason = _not_accepted(name in with_rule, candidates, threshold)
+        if reason:
+            skipped.append({"target": name, "reason": reason})
+            continue
+        try:
+            with transaction.atomic():
+                rule = mapping_suggestion_accept(
+                    mapping=mapping, target=variables[name], actor=actor, suggestion=candidates[0]
+                )
+        except ApplicationError as error:
+            skipped.append({"target": name, "reason": error.message})
+            continue
+        accepted.append(rule)
+    return {"accepted": accepted, "skipped": skipped}
+
+
+def _not_accepted(has_rule: bool, candidates: list[dict], threshold: float) -> str:
+    """Why a variable's suggestions are not accepted, or "" when its best one is."""
+    if has_rule:
+        return "it has a rule already"
+    if not candidates:
+        return "no suggestion"
+    best = candidates[0]
+    if best["score"] < threshold:
+        return f"the best suggestion ({best['source']}) scores {best['score']}, below {threshold}"
+    if len(candidates) > 1 and candidates[1]["score"] == best["score"]:
+        return f"{best['source']} and {candidates[1]['source']} score the same ({best['score']}); choose one"
+    return ""
 
 
 def _supersede(rule: MappingRule, *, actor, now, mapping: Mapping) -> None:
@@ -376,7 +492,9 @@ def _apply_work(context: JobContext) -> dict:
     mapping = Mapping.objects.select_related("trial", "source_version").filter(pk=context.job.target_id).first()
     if mapping is None:
         raise JobInputError("The mapping this job was to apply no longer exists.")
+    started = time.process_time()
     table = harmonised_table_build(mapping=mapping, job=context.job, actor=context.job.created_by, context=context)
+    cpu_seconds = round(time.process_time() - started, 3)
     from apps.checks.services import schedule_after_harmonisation
 
     # Every harmonised table is checked: the check job is queued once the table is committed.
@@ -387,6 +505,8 @@ def _apply_work(context: JobContext) -> dict:
         "flagged_rows": table.n_flagged_rows,
         "sha256": table.sha256,
         "mapping_revision": table.mapping_revision,
+        # Processor time of the worker (all its threads) while it built the table.
+        "cpu_seconds": cpu_seconds,
     }
 
 
@@ -418,11 +538,13 @@ def harmonised_table_build(
         mapping_rules = current_rules(locked)
     if not mapping_rules:
         raise JobInputError("This mapping has no rules; set at least one before applying it.")
+    _check_rules_personal_data(mapping, mapping_rules)
     input_hashes = {
         "source_sha256": mapping.source_version.sha256,
         "rules_sha256": _rules_hash(mapping_rules),
         # The typed table read from the file: read again with new declarations, it is another input.
         "parsed_table": mapping.source_version.parquet_name,
+        "declarations_sha256": declared.declarations_sha256(mapping.source_version.declarations),
     }
     input_sha256 = _input_hash(input_hashes)
     existing = HarmonisedTable.objects.filter(
@@ -445,25 +567,12 @@ def harmonised_table_build(
     _step_done(context, "read")
     _progress(context, 30, f"Applying {len(mapping_rules)} rules to {len(frame)} rows")
     try:
-        table, outcomes = rules.harmonise(
-            frame,
-            targets,
-            rule_list,
-            on_progress=lambda done, total, name: _progress(
-                context, 30 + 50 * done // max(total, 1), f"Applied {done} of {total} rules ({name})"
-            ),
-        )
+        name, sha256, result = _harmonise_and_store(frame, targets, rule_list, context)
     except ApplicationError as error:
         raise JobInputError(f"A rule could not be applied: {error.message}")
-    _step_done(context, "rules")
-    _progress(context, 80, "Storing the harmonised table")
-    arrow = rules.table_to_arrow(table)
-    name, sha256 = store_new(lambda path: write_parquet(arrow, path), harmonised_name)
-    _step_done(context, "write")
-    flag_columns = [column for column in table.columns if column.endswith(rules.FLAG_SUFFIX)]
-    flagged_rows = int(table[flag_columns].notna().any(axis=1).sum()) if flag_columns else 0
+    _step_done(context, "rules_and_write")
     by_target = {rule.target.name: rule for rule in mapping_rules}
-    rule_stats = {str(by_target[name].pk): _stats(outcome) for name, outcome in outcomes.items()}
+    rule_stats = {str(by_target[target].pk): _stats(stats) for target, stats in result.stats.items()}
     return _table_record(
         mapping=mapping,
         actor=actor,
@@ -474,11 +583,60 @@ def harmonised_table_build(
         code_version=CODE_VERSION,
         input_hashes=input_hashes,
         input_sha256=input_sha256,
-        n_rows=len(table),
-        n_flagged_rows=flagged_rows,
-        flags={target: outcome.stats["flagged"] for target, outcome in outcomes.items()},
+        n_rows=result.n_rows,
+        n_flagged_rows=result.n_flagged_rows,
+        flags={target: stats["flagged"] for target, stats in result.stats.items()},
         rule_stats=rule_stats,
     )
+
+
+# Rows harmonised at a time: the rules of one block run while the block before is written.
+BLOCK_ROWS = 250_000
+
+
+def _harmonise_and_store(frame, targets, rule_list, context) -> tuple[str, str, rules.Harmonised]:
+    """Harmonise the frame block by block into one Parquet file, stored under its SHA-256."""
+    done: dict[str, rules.Harmonised] = {}
+
+    def write(sink) -> None:
+        writer = None
+
+        def write_block(block) -> None:
+            nonlocal writer
+            writer = writer or parquet_writer(sink, block)
+            writer.write_table(block)
+
+        try:
+            done["result"] = rules.harmonise_in_blocks(
+                frame,
+                targets,
+                rule_list,
+                write_block,
+                block_rows=BLOCK_ROWS,
+                on_progress=lambda number, total: _progress(
+                    context, 30 + 60 * number // total, f"Harmonised and stored {number} of {total} blocks of rows"
+                ),
+            )
+        finally:
+            if writer is not None:
+                writer.close()
+
+    name, sha256 = store_new(write, harmonised_name)
+    return name, sha256, done["result"]
+
+
+def _check_rules_personal_data(mapping: Mapping, mapping_rules: list[MappingRule]) -> None:
+    """Checked again at apply time: the version may have been read again since the rules were set."""
+    for rule in mapping_rules:
+        try:
+            _check_personal_data(
+                mapping.source_version,
+                rule.source_variables,
+                rule.rationale,
+                suggested=rule.origin == MappingRule.Origin.SUGGESTION,
+            )
+        except ApplicationError as error:
+            raise JobInputError(f"The rule for {rule.target.name} cannot be applied: {error.message}")
 
 
 def _input_hash(input_hashes: dict) -> str:
@@ -508,8 +666,10 @@ def _table_record(*, mapping: Mapping, actor, mapping_revision: int, input_sha25
     return table
 
 
-def _stats(outcome: rules.Outcome) -> dict:
-    return {key: value for key, value in outcome.stats.items() if isinstance(value, int | float | str)}
+def _stats(stats: dict) -> dict:
+    kept = {key: value for key, value in stats.items() if isinstance(value, int | float | str)}
+    kept["flag_examples"] = stats.get("flag_examples", [])
+    return kept
 
 
 def _step_done(context: JobContext | None, name: str) -> None:

@@ -4,6 +4,12 @@ A suggestion is only a proposal shown in the editor: a person accepts, edits or 
 the same name (ignoring case, spaces and underscores) 1.0; a known synonym, including the CDISC ADaM names
 common in industry files (USUBJID, RANDDT, TRT01P/TRT01A, ITTFL, AGE, SEX, AVAL, CNSR), 0.9; otherwise the
 closer of name-to-name and label-to-description similarity, scaled down, above a threshold.
+
+A name is not enough: the values must fit the target. A time comes only from a numeric variable with more than
+two values (a 0/1 relapse flag is no time to relapse); an event only from a 0/1 or labelled two-valued one;
+a date only from dates or text; a number never from dates. Arms are suggested only when their labels tell
+the comparator from the intervention: a mapping that puts every code in one arm is never proposed. A variable
+that looks like personal data is never suggested.
 """
 
 import difflib
@@ -41,8 +47,11 @@ NAME_SYNONYMS: dict[str, tuple[str, ...]] = {
     "CNSR": ("CNSR", "CENSOR", "CENSORED"),
     "EVENT": ("EVENT", "CNSR", "STATUS", "DEATH", "DIED"),
 }
-# Words in a code's label that mean the comparator arm.
+# Words in a code's label that mean the comparator arm, and words that mean the intervention.
 CONTROL_WORDS = ("placebo", "control", "usual care", "standard", "sham", "no treatment", "comparator", "vehicle")
+INTERVENTION_WORDS = ("intervention", "experimental", "active", "treatment", "treated", "verum")
+NUMERIC_TYPES = ("integer", "number")
+DATE_TYPES = ("date", "datetime")
 THRESHOLD = 0.6
 
 
@@ -52,6 +61,9 @@ class SourceVariable:
     label: str = ""
     value_labels: dict = field(default_factory=dict)
     values: tuple = ()  # the most frequent values, for recodes when there are no value labels
+    type: str = ""  # the dictionary's type (integer, number, text, date, datetime, boolean); "" when unknown
+    n_distinct: int | None = None
+    personal_data: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,15 +135,61 @@ def score(target: SchemaTarget, source: SourceVariable) -> tuple[float, str]:
     return by_name, f"name resembles {target.name}"
 
 
+# Words that say an event happened, or did not, as a two-valued variable's codes or labels.
+EVENT_YES = {"y", "yes", "true", "t", "ja", "j", "oui", "si", "sí", "sim", "dead", "died", "deceased", "event"}
+EVENT_NO = {"n", "no", "false", "f", "nein", "non", "nee", "não", "nao", "alive", "censored", "none"}
+
+
+def _yes_or_no(text: str) -> bool | None:
+    word = str(text).strip().lower()
+    return True if word in EVENT_YES else False if word in EVENT_NO else None
+
+
+def _is_binary(source: SourceVariable) -> bool:
+    """0/1 values, two codes with labels, or two values that read yes and no."""
+    if source.type == "boolean":
+        return True
+    if source.value_labels and len(source.value_labels) == 2:
+        return True
+    if source.n_distinct is None or source.n_distinct > 2 or not source.values:
+        return False
+    if source.type in NUMERIC_TYPES:
+        return {rules.code_key(value) for value in source.values} <= {"0", "1"}
+    return source.type == "text" and all(_yes_or_no(value) is not None for value in source.values)
+
+
+def fits(target: SchemaTarget, source: SourceVariable) -> bool:
+    """Whether the source's values can stand for the target at all (unknown types are not judged)."""
+    if source.personal_data:
+        return False
+    if not source.type:
+        return True
+    if target.role == TIME:
+        return source.type in NUMERIC_TYPES and (source.n_distinct or 0) > 2
+    if target.role == EVENT:
+        return _is_binary(source)
+    if target.type == rules.DATE:
+        return source.type in (*DATE_TYPES, "text")
+    if target.type in (rules.NUMBER, rules.INTEGER):
+        return source.type not in DATE_TYPES
+    return True
+
+
 def suggest(sources: list[SourceVariable], targets: list[SchemaTarget], *, per_target: int = 3) -> list[Suggestion]:
     """Up to `per_target` candidate rules for each target, best first; targets with no candidate are left out."""
     suggestions = []
     for target in targets:
-        scored = sorted(((*score(target, source), source) for source in sources), key=lambda item: -item[0])
-        for value, reason, source in scored[:per_target]:
-            if value < THRESHOLD:
+        fitting = [source for source in sources if fits(target, source)]
+        scored = sorted(((*score(target, source), source) for source in fitting), key=lambda item: -item[0])
+        kept = 0
+        for value, reason, source in scored:
+            if value < THRESHOLD or kept == per_target:
                 break
-            category, parameters, note = _rule_for(target, source)
+            rule = _rule_for(target, source)
+            if rule is None:
+                continue
+            kept += 1
+            category, parameters, note = rule
             suggestions.append(
                 Suggestion(
                     target=target.name,
@@ -146,14 +204,22 @@ def suggest(sources: list[SourceVariable], targets: list[SchemaTarget], *, per_t
     return suggestions
 
 
-def _rule_for(target: SchemaTarget, source: SourceVariable) -> tuple[str, dict, str]:
-    """The rule category and parameters that would carry `source` into `target`."""
+def _rule_for(target: SchemaTarget, source: SourceVariable) -> tuple[str, dict, str] | None:
+    """The rule category and parameters that would carry `source` into `target`; None when no rule can be
+    proposed (arms whose labels do not tell the comparator from the intervention)."""
     if normalise(source.name) in ("CNSR", "CENSOR", "CENSORED") and target.role == EVENT:
         name = source.name if source.name.isidentifier() else f'col("{source.name}")'
         return rules.EXPRESSION, {"expression": f"1 - {name}"}, "CNSR is 1 when censored, so event = 1 - CNSR"
     codes = _source_codes(source)
+    if target.role == EVENT and codes:
+        mapping = _event_recode(codes, target.allowed_values)
+        if mapping and any(rules.code_key(k) != rules.code_key(v) for k, v in mapping.items()):
+            return rules.RECODE, {"map": mapping}, "yes and no read from the codes"
     if target.role == TREATMENT and codes:
-        return rules.TREATMENT_ARMS, {"arms": _arms(codes, target.allowed_values)}, "arms guessed from the labels"
+        arms = _arms(codes, target.allowed_values)
+        if arms is None:
+            return None
+        return rules.TREATMENT_ARMS, {"arms": arms}, "arms told apart by their labels"
     if target.allowed_values and codes:
         mapping = _recode(codes, target.allowed_values)
         if mapping and any(rules.code_key(k) != rules.code_key(v) for k, v in mapping.items()):
@@ -221,12 +287,40 @@ def _best_allowed(code: str, label: str, allowed: tuple):
     return None
 
 
-def _arms(codes: dict[str, str], allowed: tuple) -> dict:
+def _event_recode(codes: dict[str, str], allowed: tuple) -> dict:
+    """Each code to the schema's event code, when every code or label reads yes or no (and both occur)."""
+    said = {code: _yes_or_no(label) for code, label in codes.items()}
+    if None in said.values() or len(set(said.values())) != 2:
+        return {}
+    keys = {rules.code_key(value) for value in allowed}
+    if not allowed or {"0", "1"} <= keys:
+        yes, no = 1, 0
+    else:
+        yes, no = _yes_no(allowed, yes=True), _yes_no(allowed, yes=False)
+    if yes is None or no is None:
+        return {}
+    return {code: yes if happened else no for code, happened in said.items()}
+
+
+def _arms(codes: dict[str, str], allowed: tuple) -> dict | None:
+    """Each code's arm, by its label: a comparator's words make it the control arm. When no label (or every
+    label) reads as a comparator, an intervention's words may settle it; otherwise None: codes such as 1 and 2,
+    or A and B, say nothing of which arm is which, and a guess could put both in one arm."""
     control, intervention = _arm_codes(allowed)
-    arms = {}
-    for code, label in codes.items():
-        arms[code] = control if any(word in label.lower() for word in CONTROL_WORDS) else intervention
-    return arms
+    is_control = {code: any(word in label.lower() for word in CONTROL_WORDS) for code, label in codes.items()}
+    if len(set(is_control.values())) < 2:
+        is_intervention = {
+            code: any(word in label.lower() for word in INTERVENTION_WORDS) for code, label in codes.items()
+        }
+        if len(set(is_intervention.values())) < 2:
+            return None
+        is_control = {code: not value for code, value in is_intervention.items()}
+    arms = {code: control if is_control[code] else intervention for code in codes}
+    return arms if rules.code_key(control) != rules.code_key(intervention) else None
+
+
+def _says(label: str, words: tuple[str, ...]) -> bool:
+    return any(word in label.lower() for word in words)
 
 
 def _arm_codes(allowed: tuple) -> tuple:

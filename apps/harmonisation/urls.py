@@ -12,6 +12,11 @@ urlpatterns = [
     path("mappings/<int:mapping_id>/rules/", views.mapping_rule_set, name="mapping-rule-set"),
     path("mappings/<int:mapping_id>/suggestions/use/", views.mapping_suggestion_use, name="mapping-suggestion-use"),
     path(
+        "mappings/<int:mapping_id>/suggestions/accept/",
+        views.mapping_suggestions_accept,
+        name="mapping-suggestions-accept",
+    ),
+    path(
         "mappings/<int:mapping_id>/rules/<int:target_id>/remove/",
         views.mapping_rule_remove,
         name="mapping-rule-remove",

@@ -152,6 +152,7 @@ def _editor_page(request, mapping, *, rule_form=None, status=200) -> HttpRespons
             trial=mapping.trial,
             detail={"rows": len(preview["rows"]), "listing": "harmonised preview"},
         )
+    preview["flagged"] = [(name, stats) for name, stats in preview["stats"].items() if stats.get("flagged")]
     context = {
         "review": review,
         "trial": mapping.trial,
@@ -212,6 +213,30 @@ def mapping_suggestion_use(request: HttpRequest, mapping_id: int) -> HttpRespons
         messages.error(request, error.message)
     else:
         messages.success(request, f"Rule for {rule.target.name} saved from the suggestion.")
+    return redirect(reverse("harmonisation:mapping-editor", args=[mapping.pk]) + "#rules")
+
+
+@require_POST
+@login_required
+def mapping_suggestions_accept(request: HttpRequest, mapping_id: int) -> HttpResponse:
+    """Accept the best suggestion of each variable without a rule, when it scores at least the score given."""
+    mapping = get_or_404(access.mapping_get_for_user, request.user, mapping_id)
+    _require(access.require_editor, request.user, mapping.trial.review_id)
+    try:
+        result = services.mapping_suggestions_accept(
+            mapping=mapping, actor=request.user, min_score=request.POST.get("min_score", "").strip() or None
+        )
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        accepted = [rule.target.name for rule in result["accepted"]]
+        if accepted:
+            messages.success(request, f"{len(accepted)} suggestion(s) accepted: {', '.join(accepted)}.")
+        else:
+            messages.info(request, "No suggestion scored high enough to be accepted.")
+        for item in result["skipped"]:
+            if item["reason"] != "it has a rule already":
+                messages.info(request, f"{item['target']}: not accepted, {item['reason']}.")
     return redirect(reverse("harmonisation:mapping-editor", args=[mapping.pk]) + "#rules")
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -323,6 +324,9 @@ DATASET_PARSE_TIME_LIMIT_SECONDS = int(env("DATASET_PARSE_TIME_LIMIT_SECONDS", "
 # Extra memory a parse may take on top of the worker's own; above it the job fails instead of the machine.
 DATASET_PARSE_MEMORY_MB = int(env("DATASET_PARSE_MEMORY_MB", "3072"))
 DATASET_XLSX_MAX_UNCOMPRESSED_BYTES = int(env("DATASET_XLSX_MAX_UNCOMPRESSED_BYTES", str(1024 * 1024 * 1024)))
+# A workbook part (over 1 MB) that unpacks to more than this many times its packed size is refused: real sheets
+# pack 5-20 times, zip bombs about 1,000 times.
+DATASET_XLSX_MAX_RATIO = float(env("DATASET_XLSX_MAX_RATIO", "100"))
 # A queue for parse jobs instead of the routed `ingest` one, to give a set of workers (or a test) its own.
 DATASET_PARSE_QUEUE = env("DATASET_PARSE_QUEUE")
 
@@ -334,6 +338,12 @@ CHECKS_QUEUE = env("CHECKS_QUEUE")
 CHECKS_TIME_LIMIT_SECONDS = int(env("CHECKS_TIME_LIMIT_SECONDS", "1800"))
 ANALYSIS_QUEUE = env("ANALYSIS_QUEUE")
 ANALYSIS_TIME_LIMIT_SECONDS = int(env("ANALYSIS_TIME_LIMIT_SECONDS", "1800"))
+# Standardised differences of baseline covariates between arms: over the first a warning, over the second a
+# failure, which holds the trial back from "data checked" until it is resolved.
+CHECKS_SMD_WARNING = float(env("CHECKS_SMD_WARNING", "0.1"))
+CHECKS_SMD_FAIL = float(env("CHECKS_SMD_FAIL", "0.5"))
+if not 0 < CHECKS_SMD_WARNING < CHECKS_SMD_FAIL:
+    raise ImproperlyConfigured("CHECKS_SMD_WARNING must be above 0 and below CHECKS_SMD_FAIL.")
 
 LOGGING = {
     "version": 1,

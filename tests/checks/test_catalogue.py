@@ -137,11 +137,11 @@ def test_run_probability_matches_simulation():
     assert catalogue.run_probability(100, 0.5, 8) == pytest.approx(simulated, abs=0.03)
 
 
-def test_baseline_imbalance_is_described_over_0_1():
+def test_baseline_imbalance_over_0_5_is_a_failure():
     frame = trial_frame()
     frame.loc[frame.TRT01P == "intervention", "AGE"] += 10
     outcome = run("baseline_balance", frame)
-    assert outcome.status == WARNING
+    assert outcome.status == FAIL
     age = next(row for row in outcome.figures["covariates"] if row["variable"] == "AGE")
     # Exact: the arms share every other value, so the difference is 10 over the common SD.
     treated = frame.loc[frame.TRT01P == "intervention", "AGE"].astype(float)
@@ -261,3 +261,50 @@ def test_every_check_has_a_column_title_on_the_integrity_page():
     from apps.checks.selectors import CATALOGUE_TITLES
 
     assert list(CATALOGUE_TITLES) == catalogue.CODES
+
+
+def shifted_age(difference: float) -> pd.DataFrame:
+    """The trial's frame with the intervention arm's age moved to give exactly this standardised difference."""
+    frame = trial_frame()
+    ages = frame["AGE"].astype(float)
+    treated = frame.TRT01P == "intervention"
+    spread = math.sqrt((ages[treated].var() + ages[~treated].var()) / 2)
+    frame["AGE"] = ages + np.where(treated, difference * spread, 0.0)
+    return frame
+
+
+@pytest.mark.parametrize(
+    ("difference", "status", "grade"),
+    [(0.05, PASS, PASS), (0.14, WARNING, WARNING), (0.49, WARNING, WARNING), (0.61, FAIL, FAIL), (-0.61, FAIL, FAIL)],
+)
+def test_standardised_differences_are_graded(difference, status, grade):
+    outcome = run("baseline_balance", shifted_age(difference))
+    age = next(row for row in outcome.figures["covariates"] if row["variable"] == "AGE")
+    assert age["standardised_difference"] == pytest.approx(difference, abs=1e-6)
+    assert (outcome.status, age["grade"]) == (status, grade)
+    assert outcome.figures["thresholds"] == {"warning": 0.1, "fail": 0.5}
+
+
+def test_the_sentence_tells_failures_from_warnings():
+    frame = shifted_age(0.61)
+    treated = frame.index[frame.TRT01P == "intervention"]
+    # More men in the intervention arm (a difference of 0.2): a warning beside the failure.
+    frame.loc[treated[:20], "SEX"] = "M"
+    outcome = run("baseline_balance", frame)
+    assert outcome.status == FAIL
+    assert outcome.sentence.startswith(
+        "1 covariate of 2 differ between the arms by a standardised difference over 0.5, an imbalance to explain "
+        "with the trial team: AGE (+0.61)"
+    )
+    sex = next(row for row in outcome.figures["covariates"] if row["variable"] == "SEX")
+    assert (
+        sex["grade"] == WARNING and "1 covariate by more than 0.1 (at most 0.5), worth a look: SEX" in outcome.sentence
+    )
+
+
+def test_the_thresholds_come_from_the_facts():
+    facts = dataclasses.replace(FACTS, smd_warning=0.2, smd_fail=0.7)
+    outcome = run("baseline_balance", shifted_age(0.61), facts=facts)
+    assert outcome.status == WARNING
+    assert outcome.figures["thresholds"] == {"warning": 0.2, "fail": 0.7}
+    assert run("baseline_balance", shifted_age(0.14), facts=facts).status == PASS

@@ -103,3 +103,53 @@ def test_declarations_are_set_on_the_version_page_which_passes_axe(signed_in, li
     page.goto(f"{live_server.url}/datasets/{version.pk}/")
     expect(page.locator("#dictionary-heading ~ .table-wrap")).to_contain_text("2 by missing codes")
     assert len(unsent) == 2
+
+
+def test_a_workbook_version_page_says_where_the_table_was_warns_of_personal_data_and_gives_the_file_back(
+    signed_in, live_server, trial, unsent, tmp_path
+):
+    import hashlib
+
+    import openpyxl
+
+    page = signed_in
+    analyst = get_user_model().objects.get(username="ines")
+    workbook = openpyxl.Workbook()
+    notes = workbook.active
+    notes.title = "Notes"
+    notes["A1"] = "Export of the trial database"
+    notes.merge_cells("A1:D1")
+    data = workbook.create_sheet("Data")
+    data["A1"] = "Participants"
+    data.append([])
+    data.append(["id", "surname", "email", "age"])
+    for index, name in enumerate(["Lopez", "Smith", "Chen", "Okafor"]):
+        data.append([index + 1, name, f"{name.lower()}@example.org", 40 + index])
+    path = tmp_path / "export.xlsx"
+    workbook.save(path)
+    content = path.read_bytes()
+    version, _ = services.dataset_upload(trial=trial, actor=analyst, file=upload_file("export.xlsx", content))
+    run_parse(version)
+    page.goto(f"{live_server.url}/datasets/{version.pk}/")
+    expect(page.locator("#dictionary-heading ~ p")).to_contain_text(
+        "Read from sheet 'Data', header on row 3; other sheets, not read: 'Notes'."
+    )
+    warning = page.locator("#personal-data")
+    expect(warning).to_contain_text("2 variables look like personal data")
+    expect(warning).to_contain_text("surname (looks like personal names)")
+    expect(warning).to_contain_text("email (e-mail addresses)")
+    assert axe_violations(page) == []
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the original file").click()
+    saved = download.value.path()
+    assert download.value.suggested_filename == "export.xlsx"
+    assert hashlib.sha256(open(saved, "rb").read()).hexdigest() == version.sha256
+    # The sheet can be declared on the page: the notes sheet, which holds no table, is refused when read.
+    form = page.locator("#declarations form")
+    form.get_by_label("Sheet").select_option("Notes")
+    form.get_by_role("button", name="Save and read the file again").click()
+    expect(page.locator(".messages")).to_contain_text("the file is being read again")
+    run_parse(version)
+    page.goto(f"{live_server.url}/datasets/{version.pk}/")
+    expect(page.locator("[role=alert]").first).to_contain_text("Other sheets hold a table: 'Data'")
+    assert axe_violations(page) == []

@@ -141,7 +141,7 @@ def test_reading_again_keeps_the_upload_and_the_earlier_table(version, analyst):
     digest = declarations.declarations_hash(version.declarations)
     assert version.storage_name == upload and stored_bytes(version) == CSV
     assert version.parquet_name == parsed_name(version.sha256, services.PARSER_VERSION, digest) != first_table
-    assert f".d{digest}.parquet" in version.parquet_name
+    assert f".d{digest}.arrow" in version.parquet_name
     assert dataset_storage().open(first_table, "rb").read() == first_bytes
     # Removing every declaration reads the file as first read, into the table stored then.
     version = declare(version, analyst, {})

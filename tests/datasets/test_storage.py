@@ -73,3 +73,16 @@ def test_stale_unfinished_files_are_removed_and_nothing_else(dataset_root):
     from apps.datasets.tasks import partials_remove_stale_task
 
     assert partials_remove_stale_task() == 0 and fresh.exists()
+
+
+def test_a_new_file_is_named_by_the_hash_of_the_bytes_written(dataset_root, db):
+    def write(sink):
+        for part in (b"first part, ", memoryview(b"second part"), bytearray(b"; last")):
+            sink.write(part)
+
+    name, sha256 = storage.store_new(write, lambda digest: f"derived/{digest}.bin")
+    content = b"first part, second part; last"
+    assert sha256 == hashlib.sha256(content).hexdigest()
+    assert name == f"derived/{sha256}.bin"
+    assert (dataset_root / name).read_bytes() == content
+    assert not list(dataset_root.rglob("*.partial"))

@@ -5,9 +5,12 @@ import io
 import shutil
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from django.core.files.base import ContentFile
 
+from apps.datasets.dictionary import dictionary_entry
+from apps.datasets.inference import type_declared_column
 from apps.datasets.models import DatasetVersion, DictionaryEntry
 from apps.datasets.storage import dataset_storage
 from apps.harmonisation import services
@@ -90,15 +93,17 @@ def parsed_version(trial, frame: pd.DataFrame = SOURCE, number: int = 1) -> Data
         n_rows=len(frame),
         n_columns=len(frame.columns),
     )
+    # The dictionary as the parse writes it: typed and summarised from the table's own columns.
+    table = pa.Table.from_pandas(frame, preserve_index=False)
     for position, column in enumerate(frame.columns):
-        DictionaryEntry.objects.create(
-            version=version,
+        entry = dictionary_entry(
             position=position,
             name=column,
+            column=type_declared_column(table.column(column)),
             label=LABELS.get(column, ""),
-            type=DictionaryEntry.Type.TEXT,
             value_labels=VALUE_LABELS.get(column, {}),
         )
+        DictionaryEntry.objects.create(version=version, **entry)
     return version
 
 

@@ -100,7 +100,9 @@ def test_using_a_suggestion(as_user, analyst, mapping, schema):
     )
     assert response.status_code == 302
     rule = MappingRule.objects.get()
-    assert rule.source_variables == ["patid"] and rule.rationale == "Suggested (same name) and accepted."
+    assert rule.source_variables == ["patid"]
+    assert rule.rationale == f"Suggested (same name), accepted by {analyst.get_username()}."
+    assert rule.origin == MappingRule.Origin.SUGGESTION and rule.set_by == analyst
 
 
 def test_readers_cannot_post_to_the_editor(as_user, reviewer, contributor, mapping, schema):

@@ -34,7 +34,9 @@ def test_a_suggestion_is_stored_with_a_rationale_saying_so(mapping, schema, anal
     rule = services.mapping_suggestion_accept(
         mapping=mapping, target=schema["USUBJID"], actor=analyst, suggestion=suggestion
     )
-    assert rule.source_variables == ["patid"] and rule.rationale == "Suggested (same name) and accepted."
+    assert rule.source_variables == ["patid"]
+    assert rule.rationale == f"Suggested (same name), accepted by {analyst.get_username()}."
+    assert rule.origin == "suggestion" and rule.suggestion == {"source": None, "score": None, "reason": "same name"}
     for unreadable in ([], {"source_variables": ["patid"]}, {"category": "direct", "parameters": "x"}):
         with pytest.raises(ApplicationError, match="could not be read"):
             services.mapping_suggestion_accept(

@@ -13,7 +13,12 @@ CHECK_TONES = {
     CheckStatus.FAIL: "danger",
     CheckStatus.NOT_APPLICABLE: "exit",
 }
-FINDING_TONES = {FindingStatus.OPEN: "danger", FindingStatus.ANSWERED: "warning", FindingStatus.RESOLVED: "done"}
+FINDING_TONES = {
+    FindingStatus.OPEN: "danger",
+    FindingStatus.ANSWERED: "warning",
+    FindingStatus.RESOLVED: "done",
+    FindingStatus.SUPERSEDED: "exit",
+}
 
 
 @register.simple_tag

@@ -1,0 +1,149 @@
+"""Columns that look like personal data are named in the dictionary with a reason, and the version page warns."""
+
+import datetime
+
+import openpyxl
+import pandas as pd
+import pyarrow as pa
+import pyreadstat
+import pytest
+
+from apps.datasets import personal
+
+from .conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def reasons(version) -> dict:
+    return {entry.name: entry.personal_data for entry in version.dictionary.all()}
+
+
+ENGLISH = (
+    b"patid,full_name,Email,mobile_phone,date_of_birth,postcode,home_address,age,arm,nhs_number,drug_name,site_name\n"
+    b"001,Ana Lopez,ana.lopez@example.org,07700 900123,1956-04-03,SW1A 1AA,12 High Street,67,A,485 777 3456,"
+    b"Aspirin,Leeds\n"
+    b"002,John Smith,j.smith@example.com,07700 900456,1961-11-20,M1 1AE,3 Elm Road,62,B,943 476 5919,Placebo,York\n"
+    b"003,Mei Chen,mei@example.net,07700 900789,1949-02-14,B33 8TH,7 Park Lane,74,A,401 023 2137,Aspirin,Leeds\n"
+)
+
+
+def test_names_emails_phones_birth_dates_addresses_and_ids_are_flagged_by_name_and_value(ingest):
+    version = ingest("contacts.csv", ENGLISH)
+    assert version.status == "parsed", version.error
+    assert reasons(version) == {
+        "patid": None,
+        "full_name": "looks like personal names",
+        "Email": "e-mail addresses",
+        "mobile_phone": "telephone numbers",
+        "date_of_birth": "full dates of birth",
+        "postcode": "postal addresses",
+        "home_address": "postal addresses",
+        "age": None,
+        "arm": None,
+        "nhs_number": "national identity numbers",
+        "drug_name": None,
+        "site_name": None,
+    }
+
+
+def test_names_in_other_languages(ingest):
+    content = (
+        "Nachname;Prénom;fecha_nacimiento;Téléphone;code_postal;Straße;gewicht\n"
+        "Müller;Élodie;03.04.1950;+33 6 12 34 56 78;75001;Hauptstraße 5;70,5\n"
+        "Schmidt;José;12.11.1962;+33 6 98 76 54 32;69002;Ringweg 12;81,2\n"
+    ).encode()
+    version = ingest("daten.csv", content)
+    assert reasons(version) == {
+        "Nachname": "looks like personal names",
+        "Prénom": "looks like personal names",
+        "fecha_nacimiento": "full dates of birth",
+        "Téléphone": "telephone numbers",
+        "code_postal": "postal addresses",
+        "Straße": "postal addresses",
+        "gewicht": None,
+    }
+
+
+def test_values_alone_give_personal_data_away_under_uninformative_names(ingest):
+    rows = [
+        ("Ana López", "ana@example.org", "+44 20 7946 0958", "SW1A 1AA"),
+        ("SMITH, John", "john@example.com", "+1 (555) 123-4567", "EC1A 1BB"),
+        ("Jean-Pierre Dupont", "jp@example.fr", "+33 1 23 45 67 89", "W1A 0AX"),
+        ("Li Wei", "li@example.cn", "+86 10 1234 5678", "M1 1AE"),
+        ("Maria Rossi", "maria@example.it", "+39 06 1234 5678", "B33 8TH"),
+        ("Hans Müller", "hans@example.de", "+49 30 123456789", "CR2 6XH"),
+    ]
+    lines = ["v1,v2,v3,v4,v5"] + [f"{a},{b},{c},{d},{index}" for index, (a, b, c, d) in enumerate(rows)]
+    content = "\n".join(line.replace("SMITH, John", '"SMITH, John"') for line in lines).encode()
+    version = ingest("codes.csv", content)
+    assert reasons(version) == {
+        "v1": "looks like personal names",
+        "v2": "e-mail addresses",
+        "v3": "telephone numbers",
+        "v4": "postal addresses",
+        "v5": None,
+    }
+
+
+def test_birth_years_and_visit_dates_are_not_dates_of_birth(ingest):
+    content = b"id,birth_year,visit_date,birth_weight\n1,1956,2021-03-04,3.2\n2,1961,2021-04-05,2.9\n"
+    version = ingest("years.csv", content)
+    assert reasons(version) == {"id": None, "birth_year": None, "visit_date": None, "birth_weight": None}
+
+
+def test_categories_that_look_like_capitalised_words_are_not_names(ingest):
+    arms = ["Usual Care", "Exercise Programme"]
+    lines = ["id,arm,site"] + [f"{index},{arms[index % 2]},St Mary" for index in range(40)]
+    version = ingest("arms.csv", "\n".join(lines).encode())
+    assert reasons(version) == {"id": None, "arm": None, "site": None}
+
+
+def test_labels_of_a_statistical_file_count_too(ingest, tmp_path):
+    path = tmp_path / "d.sav"
+    frame = pd.DataFrame({"v1": ["Ana Lopez", "Bo Li"], "v2": [datetime.date(1950, 1, 2), datetime.date(1960, 3, 4)]})
+    pyreadstat.write_sav(frame, str(path), column_labels=["Participant's name", "Date of birth"])
+    version = ingest("d.sav", path.read_bytes())
+    assert reasons(version) == {"v1": "looks like personal names", "v2": "full dates of birth"}
+
+
+def test_a_workbooks_personal_columns_are_flagged(ingest, tmp_path):
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["id", "Surname", "DOB", "arm"])
+    workbook.active.append([1, "Lopez", datetime.datetime(1950, 1, 2), "A"])
+    workbook.active.append([2, "Smith", datetime.datetime(1962, 5, 6), "B"])
+    path = tmp_path / "b.xlsx"
+    workbook.save(path)
+    version = ingest("b.xlsx", path.read_bytes())
+    assert reasons(version) == {
+        "id": None,
+        "Surname": "looks like personal names",
+        "DOB": "full dates of birth",
+        "arm": None,
+    }
+
+
+def test_the_api_gives_the_reason_and_the_page_warns(ingest, analyst, client):
+    version = ingest("contacts.csv", ENGLISH)
+    dictionary = client_for(analyst).get(f"/api/v1/datasets/{version.pk}/").json()["dictionary"]
+    by_name = {item["name"]: item["personal_data"] for item in dictionary}
+    assert by_name["Email"] == "e-mail addresses" and by_name["age"] is None
+    client.force_login(analyst)
+    page = client.get(f"/datasets/{version.pk}/").content.decode()
+    assert 'id="personal-data"' in page
+    assert "7 variables look like personal data" in page
+    assert '<span class="mono">Email</span> (e-mail addresses)' in page
+    assert "data minimisation is the receiving side's duty (GDPR)" in page
+    assert "Personal data: telephone numbers" in page
+
+
+def test_a_version_without_personal_data_shows_no_warning(ingest, analyst, client):
+    version = ingest("plain.csv", b"id,age\n1,30\n2,41\n")
+    client.force_login(analyst)
+    assert 'id="personal-data"' not in client.get(f"/datasets/{version.pk}/").content.decode()
+
+
+def test_a_sample_bounds_the_work_on_a_large_column():
+    emails = pa.array([f"person{index}@example.org" for index in range(200_000)])
+    assert personal.detect("contact", "", "text", emails) == "e-mail addresses"
+    assert len(personal._sample(emails)) == personal.SAMPLE_DISTINCT
