@@ -55,6 +55,11 @@ class ReviewAnalysisListView(generics.ListAPIView):
     def get_queryset(self):
         return selectors.review_analyses(self.review)
 
+    def get_serializer(self, *args, **kwargs):
+        if kwargs.get("many"):  # the page's analyses: their newest runs in one query, not one each
+            kwargs["context"] = {**self.get_serializer_context(), "newest_runs": selectors.newest_runs(args[0])[0]}
+        return super().get_serializer(*args, **kwargs)
+
     @extend_schema(request=AnalysisRequestSerializer, responses={201: AnalysisSerializer})
     def post(self, request, *args, **kwargs):
         access.require_editor(request.user, self.review)
@@ -84,11 +89,11 @@ class AnalysisDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _requested(run: AnalysisRun, created: bool) -> Response:
+def _request_status(run: AnalysisRun, created: bool) -> int:
     """202 for a run queued now or still under way; 200 for the stored result of an unchanged request."""
     run.refresh_from_db()
-    code = status.HTTP_200_OK if not created and run.state == AnalysisRun.State.SUCCEEDED else status.HTTP_202_ACCEPTED
-    return Response(AnalysisRunSerializer(run).data, status=code)
+    unchanged = not created and run.state == AnalysisRun.State.SUCCEEDED
+    return status.HTTP_200_OK if unchanged else status.HTTP_202_ACCEPTED
 
 
 class AnalysisRunListView(generics.ListAPIView):
@@ -115,7 +120,7 @@ class AnalysisRunListView(generics.ListAPIView):
     def post(self, request, *args, **kwargs):
         access.require_editor(request.user, self.analysis.review)
         run, created = services.run_request(analysis=self.analysis, actor=request.user)
-        return _requested(run, created)
+        return Response(AnalysisRunSerializer(run).data, status=_request_status(run, created))
 
 
 class AnalysisRunDetailView(generics.RetrieveAPIView):
@@ -158,27 +163,6 @@ def table_csv_response(run: AnalysisRun, sort: str) -> HttpResponse:
     return response
 
 
-def sensitivity_data(run: AnalysisRun | None) -> dict:
-    if run is None:
-        return {
-            "run": None,
-            "status": "never_run",
-            "error": "",
-            "analyses": [],
-            "leave_one_out": [],
-            "comparison": None,
-        }
-    result = run.result or {}
-    return {
-        "run": run.pk,
-        "status": run.state,
-        "error": run.error,
-        "analyses": result.get("analyses", []),
-        "leave_one_out": result.get("leave_one_out", []),
-        "comparison": result.get("comparison"),
-    }
-
-
 class AnalysisSensitivityView(APIView):
     """GET: the newest sensitivity family; POST runs it (202), or returns the stored one (200) when nothing
     changed."""
@@ -186,7 +170,7 @@ class AnalysisSensitivityView(APIView):
     @extend_schema(responses=SensitivitySerializer)
     def get(self, request, pk):
         analysis = access.analysis_get_for_user(request.user, pk)
-        return Response(sensitivity_data(selectors.newest_run(analysis, RunKind.SENSITIVITY)))
+        return Response(selectors.sensitivity_data(selectors.newest_run(analysis, RunKind.SENSITIVITY)))
 
     @extend_schema(
         request=None,
@@ -196,8 +180,5 @@ class AnalysisSensitivityView(APIView):
         analysis = access.analysis_get_for_user(request.user, pk)
         access.require_editor(request.user, analysis.review)
         run, created = services.run_request(analysis=analysis, actor=request.user, kind=RunKind.SENSITIVITY)
-        run.refresh_from_db()
-        code = (
-            status.HTTP_200_OK if not created and run.state == AnalysisRun.State.SUCCEEDED else status.HTTP_202_ACCEPTED
-        )
-        return Response(sensitivity_data(run), status=code)
+        code = _request_status(run, created)
+        return Response(selectors.sensitivity_data(run), status=code)

@@ -100,11 +100,27 @@ def check_definition(*, review: Review, data: dict, stored: dict | None = None) 
     values.pop("adjust", None)
     for flag in ("aggregate", "prespecified", "is_primary"):
         values[flag] = _flag(flag, values.get(flag, False))
+    _refuse_unsupported_models(values, adjust)
     if values["aggregate"] and values["approach"] == Approach.ONE_STAGE:
         raise invalid("aggregate", "published results can only be pooled beside the IPD by a two-stage analysis.")
     values["description"] = str(values.get("description") or "")
     values["trials"] = values.get("trials") or TrialSet.INCLUDED
     return Definition(values=values, adjust=adjust)
+
+
+def _refuse_unsupported_models(values: dict, adjust: list[SchemaVariable]) -> None:
+    """Risk ratios and differences come from 2x2 tables: no covariate or interaction model estimates them."""
+    if values["measure"] not in ("RR", "RD"):
+        return
+    if adjust:
+        raise invalid(
+            "adjust", f"an adjusted analysis of a binary outcome estimates the odds ratio, not the {values['measure']}."
+        )
+    if values.get("interaction") is not None:
+        raise invalid(
+            "interaction",
+            f"a treatment-covariate interaction is estimated on the odds ratio, not the {values['measure']}.",
+        )
 
 
 def _outcome(review: Review, value) -> Outcome:
@@ -209,15 +225,20 @@ def _variable(name: str, value, schema: dict) -> SchemaVariable | None:
 
 
 def _default_variable(name: str, schema: dict, *, binary: bool = False) -> SchemaVariable | None:
-    """The first schema variable (in the schema's order) whose role and type fit `name`; a continuous outcome
-    prefers a variable that is not coded 0/1."""
+    """The schema variable whose role and type fit `name`, when exactly one does best: a binary outcome prefers
+    variables coded 0/1, a continuous one those that are not. Several equally fit: the analysis must name one,
+    rather than silently analyse the first (a review with deaths and strokes both coded 0/1, say)."""
     candidates = sorted(schema.values(), key=lambda variable: (variable.position, variable.name))
     for role in VARIABLE_ROLES[name]:
         fitting = [
             variable for variable in candidates if variable.role == role and _fits(name, variable, binary=binary)
         ]
-        if name == "outcome_variable" and not binary:
-            fitting.sort(key=_is_binary)  # stable: the schema's order within each kind
+        if name == "outcome_variable" and fitting:
+            preferred = [variable for variable in fitting if _is_binary(variable) == binary]
+            fitting = preferred or fitting
+        if len(fitting) > 1 and name != "treatment":
+            names = ", ".join(variable.name for variable in fitting)
+            raise invalid(name, f"several schema variables could play it ({names}); name the one to analyse.")
         if fitting:
             return fitting[0]
     return None
@@ -320,3 +341,34 @@ def _flag(name: str, value) -> bool:
     if not isinstance(value, bool):
         raise invalid(name, "Give true or false.")
     return value
+
+
+def stored_definition_problem(analysis) -> ApplicationError | None:
+    """Why a stored analysis can no longer be run as it stands (its outcome's type, or a variable's role or type,
+    changed since it was defined), or None. Nothing is filled in or switched silently: the analysis is edited."""
+    outcome = analysis.outcome
+    binary = outcome.type == Outcome.Type.BINARY
+    if analysis.measure not in Outcome.MEASURES_BY_TYPE[outcome.type]:
+        return _no_longer(
+            "measure", f"{analysis.measure} does not fit {outcome.name!r}, now {outcome.get_type_display().lower()}."
+        )
+    if analysis.approach == Approach.ONE_STAGE and analysis.measure not in ONE_STAGE_MEASURES:
+        return _no_longer("measure", f"one-stage analyses estimate MD, OR or HR, not {analysis.measure}.")
+    survival = outcome.type == Outcome.Type.SURVIVAL
+    needed = ("treatment", "time_variable", "event_variable") if survival else ("treatment", "outcome_variable")
+    for name in needed:
+        variable = getattr(analysis, name)
+        if variable is None:
+            return _no_longer(name, f"{outcome.name!r} is now {outcome.get_type_display().lower()} and needs it.")
+        if variable.role not in VARIABLE_ROLES[name] or not _fits(name, variable, binary=binary):
+            return _no_longer(
+                name,
+                f"{variable.name} no longer fits it (role {variable.get_role_display().lower()}, "
+                f"type {variable.get_type_display().lower()}).",
+            )
+    return None
+
+
+def _no_longer(field_name: str, message: str) -> ApplicationError:
+    text = f"{field_name}: {message} Edit the analysis, then run it."
+    return ApplicationError(text, code="invalid_definition", details={field_name: [text]})

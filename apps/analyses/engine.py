@@ -13,7 +13,7 @@ import ipdstats.onestage  # noqa: F401
 import ipdstats.twostage  # noqa: F401
 from ipdstats import __version__ as ENGINE_VERSION
 from ipdstats.distributions import normal_sf
-from ipdstats.engine import json_safe, run_table, safely
+from ipdstats.engine import json_safe, run_table
 from ipdstats.errors import AnalysisError
 from ipdstats.pooling import pool
 
@@ -22,9 +22,16 @@ __all__ = ["ENGINE_VERSION", "pool_rows", "run_spec_on_rows", "two_sided_p"]
 
 def run_spec_on_rows(spec: dict, rows) -> tuple[dict, float]:
     """The engine's result for `spec` (without `data`) on `rows` (a DataFrame or an Arrow table), and the
-    seconds it took; a spec the engine cannot run gives {"error": sentence}."""
+    seconds it took; an analysis the engine refuses gives {"error": its sentence}.
+
+    Anything else (a time limit, memory, a defect) is raised to the job, which fails or retries it: a run must
+    never be stored as succeeded with a variant that did not really run.
+    """
     started = time.perf_counter()
-    result = safely(run_table, spec, rows)
+    try:
+        result = run_table(spec, rows)
+    except AnalysisError as error:
+        result = {"error": str(error)}
     return result, time.perf_counter() - started
 
 

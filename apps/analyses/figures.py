@@ -15,8 +15,8 @@ from apps.analyses.presentation import (
     heterogeneity_sentence,
     interval,
     number,
-    on_scale,
 )
+from apps.analyses.scales import is_ratio, on_scale, wald_interval
 
 ROW_HEIGHT = 24
 HEADER_Y = -1.2
@@ -25,7 +25,12 @@ DIAMOND = "#7a3b00"
 MUTED = "#5b6470"
 FLAG = "†"
 RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 10, 20, 50, 100)
+FINE_RATIO_TICKS = (0.5, 0.67, 0.8, 0.9, 1, 1.1, 1.25, 1.5, 2)
 LINEAR_TICKS = 7
+# Squares: the side of the heaviest trial's, and the smallest side drawn (area proportional to weight down to
+# (2.5 / 24)^2, about 1% of the heaviest trial's weight; lighter trials keep the smallest square).
+LARGEST_SIDE = 24.0
+SMALLEST_SIDE = 2.5
 
 
 @dataclass
@@ -63,36 +68,49 @@ class Plot:
 
 
 def _axis_range(plot: Plot) -> tuple[float, float]:
-    """Spans every estimate, the pooled intervals and no effect, and the trials' CIs unless one would stretch the
-    axis more than its core width again on a side: that CI runs past the axis and ends in an arrow. For ratios the
-    range is in log10 units, as plotly's logarithmic axes take it."""
+    """Spans every estimate, the pooled CIs and no effect; and the trials' CIs and the prediction interval unless
+    one would stretch the axis more than its core width again on a side: that one runs past the axis and ends in
+    an arrow. For ratios the range is in log10 units, as plotly's logarithmic axes take it."""
     scale = (lambda value: math.log10(value)) if plot.ratio else (lambda value: value)
 
     def usable(values):
         return [scale(value) for value in values if value is not None and (value > 0 or not plot.ratio)]
 
     core = usable([row.estimate for row in plot.rows])
-    core += usable(
-        [value for row in plot.rows if row.shape in ("diamond", "interval") for value in (row.low, row.high)]
-    )
+    core += usable([value for row in plot.rows if row.shape == "diamond" for value in (row.low, row.high)])
     core.append(0.0)  # no effect: log10(1) or 0
     low, high = min(core), max(core)
-    width = max(high - low, 0.3 if plot.ratio else abs(high) + abs(low) or 1.0)
-    bounds = usable([value for row in plot.rows if row.shape == "square" for value in (row.low, row.high)])
+    width = max(high - low, 0.3 if plot.ratio else max(abs(high), abs(low), 1.0))
+    bounds = usable(
+        [value for row in plot.rows if row.shape in ("square", "interval") for value in (row.low, row.high)]
+    )
     low = min([low, *(value for value in bounds if value >= low - width)])
     high = max([high, *(value for value in bounds if value <= high + width)])
+    if high - low < 1e-9:  # nothing but no effect to show
+        low, high = low - width / 2, high + width / 2
     pad = 0.06 * (high - low)
     return low - pad, high + pad
 
 
 def _ticks(plot: Plot, bounds: tuple[float, float]) -> dict:
+    """Natural ticks on a ratio axis: powers of two near 1 and decades further out, finer when the range is narrow."""
     if not plot.ratio:
         return {"nticks": LINEAR_TICKS, "zeroline": False}
     low, high = 10 ** bounds[0], 10 ** bounds[1]
     values = [value for value in RATIO_TICKS if low <= value <= high]
+    if len(values) < 3:
+        values = [value for value in FINE_RATIO_TICKS if low <= value <= high]
     if len(values) > 7:
         values = [value for value in values if value in (0.01, 0.1, 0.25, 0.5, 1, 2, 4, 10, 100)]
     return {"tickvals": values, "ticktext": [f"{value:g}" for value in values], "type": "log"}
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """Text cut at a word boundary to fit a plot's column; the hover and the table keep it whole."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0]
+    return f"{cut}…"
 
 
 def _text_trace(plot: Plot, column: Column, ys: list[float]) -> dict:
@@ -173,7 +191,7 @@ def _squares(plot: Plot, ys: list[float], bounds) -> list[dict]:
         yy.append(y)
         # Area proportional to the weight: the side grows with its square root.
         share = (row.size if row.size is not None else largest) / largest
-        sizes.append(max(5.0, 20.0 * math.sqrt(share)))
+        sizes.append(max(SMALLEST_SIDE, LARGEST_SIDE * math.sqrt(share)))
         hovers.append(row.hover)
     traces = [
         {
@@ -221,7 +239,7 @@ def _squares(plot: Plot, ys: list[float], bounds) -> list[dict]:
     return traces
 
 
-def _diamonds(plot: Plot, ys: list[float]) -> list[dict]:
+def _diamonds(plot: Plot, ys: list[float], bounds) -> list[dict]:
     traces = []
     for row, y in zip(plot.rows, ys, strict=True):
         if row.shape == "diamond" and row.estimate is not None:
@@ -244,16 +262,24 @@ def _diamonds(plot: Plot, ys: list[float]) -> list[dict]:
                 }
             )
         if row.shape == "interval" and row.low is not None:
+            # A prediction interval wider than the axis (three trials: t with one degree of freedom) ends in
+            # arrows, as a trial's CI does.
+            low, low_clipped = _clip(row.low, bounds, plot.ratio)
+            high, high_clipped = _clip(row.high, bounds, plot.ratio)
+            ends = [
+                "triangle-left" if low_clipped else "line-ns-open",
+                "triangle-right" if high_clipped else "line-ns-open",
+            ]
             traces.append(
                 {
                     "type": "scatter",
                     "mode": "lines+markers",
-                    "x": [row.low, row.high],
+                    "x": [low, high],
                     "y": [y, y],
                     "xaxis": "x",
                     "yaxis": "y",
                     "line": {"color": DIAMOND, "width": 2, "dash": "dot"},
-                    "marker": {"symbol": "line-ns-open", "size": 10, "color": DIAMOND},
+                    "marker": {"symbol": ends, "size": 10, "color": DIAMOND},
                     "text": row.hover,
                     "hoverinfo": "text",
                     "showlegend": False,
@@ -269,7 +295,7 @@ def figure(plot: Plot) -> dict:
     bounds = _axis_range(plot)
     null = 1.0 if plot.ratio else 0.0
     traces = [_text_trace(plot, column, ys) for column in plot.columns]
-    traces += _headings(plot) + _squares(plot, ys, bounds) + _diamonds(plot, ys)
+    traces += _headings(plot) + _squares(plot, ys, bounds) + _diamonds(plot, ys, bounds)
     bottom = len(plot.rows) - 0.4
     annotations = []
     if plot.favours:
@@ -359,8 +385,9 @@ def _measure_title(measure: str) -> str:
 
 
 def favours(higher_is_better: bool) -> tuple[str, str]:
-    """(left, right) of no effect: below it the intervention arm has lower values (fewer events, shorter
-    times, smaller means), which favours it unless higher values are better."""
+    """(left, right) of no effect. Below it the intervention arm has the lower value of the measure: a smaller mean,
+    or fewer events (a lower odds, risk or hazard, so for time to event: later events, longer times). That favours
+    the intervention unless higher values are good (a larger mean, or more events when the event is good)."""
     if higher_is_better:
         return ("Favours control", "Favours intervention")
     return ("Favours intervention", "Favours control")
@@ -439,7 +466,7 @@ def _trial_plot_row(row, forest: Forest) -> Row:
         "weight": f"{row.weight:.1f}%" if row.weight is not None else "",
     }
     if row.excluded:
-        cells["estimate"] = f"excluded: {row.reason}"[:60]
+        cells["estimate"] = shorten(f"excluded: {row.reason}")
         return Row(cells, shape="heading", hover=f"{row.label}: excluded ({row.reason})")
     cells["estimate"] = interval(row.estimate, row.ci_low, row.ci_high)
     hover = (
@@ -487,7 +514,7 @@ def _entry_row(entry: dict, measure: str, extra: dict | None = None) -> Row:
     pooled = entry.get("pooled") or {}
     cells = {"label": entry["label"], "k": "" if entry.get("k") is None else str(entry["k"]), **(extra or {})}
     if entry.get("error") or pooled.get("estimate") is None:
-        cells["estimate"] = (entry.get("error") or "not estimated")[:60]
+        cells["estimate"] = shorten(entry.get("error") or "not estimated")
         return Row(cells, shape="heading", hover=entry.get("error") or "")
     estimate = on_scale(pooled["estimate"], measure)
     low, high = on_scale(pooled["ci_low"], measure), on_scale(pooled["ci_high"], measure)
@@ -507,7 +534,7 @@ def summary_figure(family: dict, *, measure: str, higher_is_better: bool) -> dic
         Column("k", "Trials", "left", 0.99, "right"),
         Column("estimate", f"{measure} (95% CI)", "right", 0.02),
     ]
-    plot = Plot(rows, columns, measure in ("OR", "RR", "HR"), _measure_title(measure), favours(higher_is_better))
+    plot = Plot(rows, columns, is_ratio(measure), _measure_title(measure), favours(higher_is_better))
     return figure(plot)
 
 
@@ -528,7 +555,7 @@ def leave_one_out_figure(family: dict, *, measure: str, higher_is_better: bool) 
         Column("tau2", "τ²", "right", 0.74, "right"),
         Column("I2", "I²", "right", 0.99, "right"),
     ]
-    plot = Plot(rows, columns, measure in ("OR", "RR", "HR"), _measure_title(measure), favours(higher_is_better))
+    plot = Plot(rows, columns, is_ratio(measure), _measure_title(measure), favours(higher_is_better))
     return figure(plot)
 
 
@@ -539,10 +566,10 @@ def interaction_figure(block: dict, *, measure: str, covariate: str, labels: dic
     for item in block.get("per_trial") or []:
         label = labels.get(str(item["trial"]), str(item["trial"]))
         if item.get("excluded") or item.get("estimate") is None:
-            rows.append(Row({"label": label, "estimate": f"excluded: {item.get('reason')}"[:60]}, shape="heading"))
+            rows.append(Row({"label": label, "estimate": shorten(f"excluded: {item.get('reason')}")}, shape="heading"))
             continue
         estimate, se = item["estimate"], item["se"]
-        low, high = on_scale(estimate - 1.959964 * se, measure), on_scale(estimate + 1.959964 * se, measure)
+        low, high = (on_scale(bound, measure) for bound in wald_interval(estimate, se))
         shown = on_scale(estimate, measure)
         rows.append(
             Row(
@@ -571,7 +598,7 @@ def interaction_figure(block: dict, *, measure: str, covariate: str, labels: dic
                 hover=f"{exact(estimate)} ({exact(low)} to {exact(high)})",
             )
         )
-    ratio = measure in ("OR", "RR", "HR")
+    ratio = is_ratio(measure)
     unit = f"ratio of {measure}s per unit of {covariate}" if ratio else f"change in {measure} per unit of {covariate}"
     columns = [Column("label", "Trial", "left", 0.0), Column("estimate", "Interaction (95% CI)", "right", 0.02)]
     notes = [heterogeneity_sentence(block.get("heterogeneity"), "two-stage")]

@@ -29,6 +29,13 @@ def _list(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def _variables(spec: dict) -> str:
+    """The harmonised variables analysed, as the schema names them."""
+    columns = spec["columns"]
+    analysed = f"time {columns['time']} and event {columns['event']}" if "time" in columns else columns["outcome"]
+    return f"{analysed}, arms from {columns['treatment']}"
+
+
 def _stage_one(spec: dict) -> str:
     measure = spec["measure"]
     adjust = spec.get("adjust") or []
@@ -73,7 +80,8 @@ def paragraph(*, spec: dict, outcome_name: str, prespecified: bool, engine_versi
     sentences = []
     if spec["approach"] == "two-stage":
         sentences.append(
-            f"A two-stage IPD meta-analysis of {outcome_name} ({name}): in the first stage, {_stage_one(spec)}; "
+            f"A two-stage IPD meta-analysis of {outcome_name} ({name}; {_variables(spec)}): in the first stage, "
+            f"{_stage_one(spec)}; "
             f"in the second stage, {_stage_two(spec)}."
         )
         if spec.get("tau2") != "FE":
@@ -90,7 +98,9 @@ def paragraph(*, spec: dict, outcome_name: str, prespecified: bool, engine_versi
         model = ONE_STAGE.get(measure, "a one-stage model")
         adjust = spec.get("adjust") or []
         extra = f", adjusted for {_list(adjust)} with one coefficient per trial" if adjust else ""
-        sentences.append(f"A one-stage IPD meta-analysis of {outcome_name} ({name}) by {model}{extra}.")
+        sentences.append(
+            f"A one-stage IPD meta-analysis of {outcome_name} ({name}; {_variables(spec)}) by {model}{extra}."
+        )
         if measure == "OR":
             quadrature = spec.get("quadrature", 1)
             method = (

@@ -39,8 +39,6 @@ class Analysis(TimeStampedModel):
     """
 
     Approach = Approach
-    Tau2 = Tau2Method
-    Interval = IntervalMethod
     TrialSet = TrialSet
 
     review = models.ForeignKey("reviews.Review", on_delete=models.CASCADE, related_name="analyses")

@@ -13,19 +13,32 @@ from dataclasses import dataclass, field
 import pyarrow.parquet as pq
 from django.db.models import OuterRef, Subquery
 
+from apps.analyses.engine import ENGINE_VERSION
 from apps.analyses.models import Analysis, Approach, TrialSet
+from apps.analyses.scales import RATIO_MEASURES, Z_95
 from apps.checks import catalogue
 from apps.checks.models import CheckSettings
 from apps.datasets import storage
 from apps.harmonisation.models import HarmonisedTable
 from apps.reviews.models import Outcome
-from apps.trials.lifecycle import Status
+from apps.trials.lifecycle import ExitReason, Status
 from apps.trials.models import Trial
 
-Z_95 = 1.959964
-RATIO_MEASURES = frozenset({"OR", "RR", "HR"})
-# Trials past these statuses were never candidates for the review (not screened yet, or not eligible).
-NOT_CANDIDATES = (Status.IDENTIFIED, Status.NOT_ELIGIBLE)
+# Trials without IPD in an analysis, whose published results may stand in for them: eligible trials whose data
+# are still being sought or were not provided. Trials whose IPD arrived (received, checked, included) are not
+# "without IPD" even when an analysis leaves them out; not-eligible and unscreened trials never were candidates.
+WITHOUT_IPD = (
+    Status.ELIGIBLE,
+    Status.IPD_SOUGHT,
+    Status.CONTACTED,
+    Status.RESPONDED,
+    Status.AGREEMENT_IN_PROGRESS,
+    Status.AGREEMENT_SIGNED,
+    Status.NO_RESPONSE,
+    Status.DECLINED,
+    Status.DATA_NOT_AVAILABLE,
+    Status.WITHDRAWN,
+)
 
 
 @dataclass
@@ -41,7 +54,10 @@ class Plan:
 
     @property
     def input_sha256(self) -> str:
-        return digest({"spec": self.spec, "inputs": self.inputs, "aggregate": self.aggregate_rows})
+        """The fingerprint of the run: its spec and inputs, and the engine that computes them (a new engine
+        version computes again)."""
+        content = {"spec": self.spec, "inputs": self.inputs, "aggregate": self.aggregate_rows}
+        return digest(content | {"engine": ENGINE_VERSION})
 
 
 def digest(content) -> str:
@@ -123,9 +139,10 @@ def _latest_tables(trials: list[Trial]) -> dict[int, HarmonisedTable]:
 
 
 def table_columns(table: HarmonisedTable) -> list[str]:
-    """The table's column names, from its Parquet footer (no rows are read)."""
-    with storage.local_path(table.storage_name) as path:
-        return pq.read_schema(path).names
+    """The table's column names, from its Parquet footer (no rows are read, and an object store sends only the
+    footer's bytes)."""
+    with storage.dataset_storage().open(table.storage_name, "rb") as handle:
+        return pq.ParquetFile(handle).schema_arrow.names
 
 
 def _arm_codes(analysis: Analysis, settings: CheckSettings | None) -> tuple[str, str] | None:
@@ -193,13 +210,13 @@ def ipd_inputs(analysis: Analysis) -> tuple[list[dict], list[dict], dict[int, Tr
     return inputs, left_out, {trial.pk: trial for trial in trials}
 
 
-def aggregate_candidates(analysis: Analysis, ipd_trial_ids) -> list[Trial]:
-    """Trials of the review without IPD in this analysis that were candidates for it (screened eligible)."""
+def aggregate_candidates(analysis: Analysis) -> list[Trial]:
+    """Eligible trials of the review whose IPD the review does not hold; a trial the review team withdrew (for
+    its integrity, say) is not one of them."""
     return list(
-        Trial.objects.filter(review=analysis.review, is_duplicate=False)
-        .exclude(status__in=NOT_CANDIDATES)
+        Trial.objects.filter(review=analysis.review, is_duplicate=False, status__in=WITHOUT_IPD)
         .exclude(screening_decision=Trial.ScreeningDecision.EXCLUDED)
-        .exclude(pk__in=list(ipd_trial_ids))
+        .exclude(status=Status.WITHDRAWN, exit_reason=ExitReason.WITHDRAWN_BY_REVIEW)
         .order_by("registry_id", "pk")
     )
 
@@ -230,22 +247,24 @@ def _primary_mismatch(analysis: Analysis) -> str | None:
     return f"its published primary result is for the review's primary outcome, not {outcome.name!r}."
 
 
-def aggregate_inputs(analysis: Analysis, ipd_trial_ids) -> tuple[list[dict], list[dict]]:
-    """Published results of the trials without IPD in this analysis: those usable, and the others with why."""
+def usable_published_effect(analysis: Analysis, trial: Trial, *, has_ipd: bool = False) -> dict | str:
+    """The trial's published result as the analysis can use it, or why it cannot. A trial without IPD must have
+    aggregate data available by its record; every trial's result must be for this outcome and measure."""
+    if not has_ipd and not trial.aggregate_available:
+        return "its record says no aggregate data are available."
+    return _primary_mismatch(analysis) or published_effect(trial, analysis.measure)
+
+
+def aggregate_inputs(analysis: Analysis) -> tuple[list[dict], list[dict]]:
+    """Published results of the trials without IPD: those usable, and the others with why."""
     rows, left_out = [], []
-    mismatch = _primary_mismatch(analysis)
-    for trial in aggregate_candidates(analysis, ipd_trial_ids):
+    for trial in aggregate_candidates(analysis):
         label = trial_label(trial)
-        if not trial.aggregate_available:
-            left_out.append(
-                {"trial": trial.pk, "label": label, "reason": "its record says no aggregate data are available."}
-            )
-            continue
-        effect = mismatch or published_effect(trial, analysis.measure)
+        effect = usable_published_effect(analysis, trial)
         if isinstance(effect, str):
             left_out.append({"trial": trial.pk, "label": label, "reason": effect})
-            continue
-        rows.append({"trial": trial.pk, "label": label, **effect})
+        else:
+            rows.append({"trial": trial.pk, "label": label, **effect})
     return rows, left_out
 
 
@@ -260,7 +279,7 @@ def plan(analysis: Analysis, *, with_aggregate: bool | None = None) -> Plan:
     gather = analysis.aggregate if with_aggregate is None else with_aggregate
     rows, aggregate_left_out = [], []
     if gather:
-        rows, aggregate_left_out = aggregate_inputs(analysis, [item["trial"] for item in inputs])
+        rows, aggregate_left_out = aggregate_inputs(analysis)
     if analysis.aggregate and analysis.approach == Approach.TWO_STAGE and rows:
         spec["aggregate"] = [{"trial": str(row["trial"]), "estimate": row["estimate"], "se": row["se"]} for row in rows]
     return Plan(spec, inputs, left_out, rows, aggregate_left_out, trials)

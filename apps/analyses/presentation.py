@@ -6,8 +6,8 @@ import math
 from dataclasses import dataclass, field
 
 from apps.analyses.models import AnalysisRun
+from apps.analyses.scales import is_ratio, on_scale, wald_interval
 
-RATIO_MEASURES = frozenset({"OR", "RR", "HR"})
 MEASURE_NAMES = {
     "MD": "mean difference",
     "OR": "odds ratio",
@@ -15,7 +15,7 @@ MEASURE_NAMES = {
     "RD": "risk difference",
     "HR": "hazard ratio",
 }
-SORTS = {"trial": "trial", "year": "year", "weight": "weight", "effect": "effect"}
+SORTS = ("trial", "year", "weight", "effect")
 TAU2_WORDS = {
     "REML": "restricted maximum likelihood (REML)",
     "DL": "the DerSimonian-Laird method",
@@ -25,17 +25,6 @@ TAU2_WORDS = {
     "SJ": "the Sidik-Jonkman method",
     "EB": "the empirical Bayes method",
 }
-
-
-def is_ratio(measure: str) -> bool:
-    return measure in RATIO_MEASURES
-
-
-def on_scale(value, measure: str):
-    """A value of the engine's scale (log for ratios) on the measure's own."""
-    if value is None:
-        return None
-    return math.exp(value) if is_ratio(measure) else value
 
 
 def number(value, digits: int = 2) -> str:
@@ -122,10 +111,6 @@ class Forest:
     def ratio(self) -> bool:
         return is_ratio(self.measure)
 
-    @property
-    def included(self) -> list[TrialRow]:
-        return [row for row in self.rows if not row.excluded]
-
 
 def _per_trial(run: AnalysisRun) -> tuple[list[dict], dict | None, str]:
     """Per-trial rows and the heterogeneity their weights use: the run's own (two-stage), or those of the
@@ -155,7 +140,7 @@ def _trial_row(row: dict, run: AnalysisRun, weights: dict, measure: str) -> Tria
     estimate, se = row.get("estimate"), row.get("se")
     low = high = None
     if estimate is not None and se is not None:
-        low, high = estimate - 1.959964 * se, estimate + 1.959964 * se
+        low, high = wald_interval(estimate, se)
     return TrialRow(
         trial=trial,
         label=facts.get("label", f"Trial {trial}"),

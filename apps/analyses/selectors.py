@@ -4,8 +4,9 @@ import json
 
 from django.db.models import Prefetch, QuerySet
 
-from apps.analyses import figures, methods, presentation
+from apps.analyses import figures, methods, planning, presentation
 from apps.analyses.models import Analysis, AnalysisCovariate, AnalysisRun, RunKind, RunState
+from apps.analyses.scales import on_scale
 from apps.harmonisation.csv_export import to_csv
 from apps.reviews.models import Review
 
@@ -28,14 +29,18 @@ def newest_run(analysis: Analysis, kind: str = RunKind.ANALYSIS, *, succeeded: b
     return runs.select_related("job").order_by("-created_at", "-id").first()
 
 
-def newest_runs(analyses) -> dict[int, AnalysisRun]:
-    """Each analysis' newest run of the analysis kind, in one query."""
+def newest_runs(analyses) -> tuple[dict[int, AnalysisRun], dict[int, AnalysisRun]]:
+    """Each analysis' newest run of the analysis kind, and its newest succeeded one (whose result stands while a
+    newer run is queued or failed), in one query."""
     ids = [analysis.pk for analysis in analyses]
     newest: dict[int, AnalysisRun] = {}
+    succeeded: dict[int, AnalysisRun] = {}
     runs = AnalysisRun.objects.filter(analysis_id__in=ids, kind=RunKind.ANALYSIS).select_related("job")
     for run in runs.order_by("analysis_id", "-created_at", "-id").defer("summary", "inputs", "aggregate_rows"):
         newest.setdefault(run.analysis_id, run)
-    return newest
+        if run.state == RunState.SUCCEEDED:
+            succeeded.setdefault(run.analysis_id, run)
+    return newest, succeeded
 
 
 def headline(run: AnalysisRun | None) -> dict | None:
@@ -47,16 +52,16 @@ def headline(run: AnalysisRun | None) -> dict | None:
     heterogeneity = run.result.get("heterogeneity") or {}
     participants = (run.result.get("settings") or {}).get("participants")
     return {
-        "estimate": presentation.on_scale(pooled.get("estimate"), measure),
-        "ci_low": presentation.on_scale(pooled.get("ci_low"), measure),
-        "ci_high": presentation.on_scale(pooled.get("ci_high"), measure),
+        "estimate": on_scale(pooled.get("estimate"), measure),
+        "ci_low": on_scale(pooled.get("ci_low"), measure),
+        "ci_high": on_scale(pooled.get("ci_high"), measure),
         "k": pooled.get("k"),
         "participants": participants,
         "I2": heterogeneity.get("I2"),
         "text": presentation.interval(
-            presentation.on_scale(pooled.get("estimate"), measure),
-            presentation.on_scale(pooled.get("ci_low"), measure),
-            presentation.on_scale(pooled.get("ci_high"), measure),
+            on_scale(pooled.get("estimate"), measure),
+            on_scale(pooled.get("ci_low"), measure),
+            on_scale(pooled.get("ci_high"), measure),
         ),
     }
 
@@ -64,11 +69,16 @@ def headline(run: AnalysisRun | None) -> dict | None:
 def analyses_by_outcome(review: Review) -> list[dict]:
     """The review's outcomes, each with its analyses and their newest runs (outcomes without any included)."""
     analyses = list(review_analyses(review))
-    runs = newest_runs(analyses)
+    runs, results = newest_runs(analyses)
     outcomes = []
     for outcome in review.outcomes.order_by("-is_primary", "name"):
         items = [
-            {"analysis": analysis, "run": runs.get(analysis.pk), "headline": headline(runs.get(analysis.pk))}
+            {
+                "analysis": analysis,
+                "run": runs.get(analysis.pk),
+                "result_run": results.get(analysis.pk),
+                "headline": headline(results.get(analysis.pk)),
+            }
             for analysis in analyses
             if analysis.outcome_id == outcome.pk
         ]
@@ -76,8 +86,21 @@ def analyses_by_outcome(review: Review) -> list[dict]:
     return outcomes
 
 
+def run_facts(run: AnalysisRun) -> dict:
+    """What the run says of its analysis as it stood when the run was asked for; the analysis' current values
+    for runs stored before these were recorded."""
+    analysis = run.analysis
+    current = {
+        "name": analysis.name,
+        "outcome": analysis.outcome.name,
+        "prespecified": analysis.prespecified,
+        "higher_is_better": analysis.outcome.higher_is_better,
+    }
+    return current | run.summary.get("analysis", {})
+
+
 def higher_is_better(run: AnalysisRun) -> bool:
-    return run.analysis.outcome.higher_is_better
+    return run_facts(run)["higher_is_better"]
 
 
 def trial_labels(run: AnalysisRun) -> dict[str, str]:
@@ -90,7 +113,7 @@ def run_forest(run: AnalysisRun, sort: str = "trial") -> presentation.Forest:
 
 def run_figure(run: AnalysisRun, *, plot: str = "", sort: str = "trial") -> dict | None:
     """The plotly figure of one of the run's plots; None when the run has no such plot."""
-    if not run.result:
+    if not run.result or run.state != RunState.SUCCEEDED:
         return None
     better = higher_is_better(run)
     measure = run.spec["measure"]
@@ -110,6 +133,40 @@ def run_figure(run: AnalysisRun, *, plot: str = "", sort: str = "trial") -> dict
     if plot in ("", "trials"):
         return figures.forest_figure(run_forest(run, sort), higher_is_better=better)
     return None
+
+
+def sensitivity_data(run: AnalysisRun | None) -> dict:
+    """The newest sensitivity family as the API and the page give it, with the trials that did not enter."""
+    if run is None:
+        return {
+            "run": None,
+            "status": "never_run",
+            "error": "",
+            "analyses": [],
+            "leave_one_out": [],
+            "comparison": None,
+            "left_out": [],
+            "aggregate_left_out": [],
+        }
+    result = run.result or {}
+    succeeded = run.state == RunState.SUCCEEDED
+    return {
+        "run": run.pk,
+        "status": run.state,
+        "error": run.error,
+        "analyses": result.get("analyses", []) if succeeded else [],
+        "leave_one_out": result.get("leave_one_out", []) if succeeded else [],
+        "comparison": result.get("comparison") if succeeded else None,
+        "left_out": run.left_out,
+        "aggregate_left_out": run.summary.get("aggregate_left_out", []),
+    }
+
+
+def sensitivity_is_stale(run: AnalysisRun | None, analysis: Analysis) -> bool:
+    """Whether the analysis was changed after its sensitivity family was run."""
+    if run is None:
+        return False
+    return {key: value for key, value in run.spec.items() if key != "aggregate"} != planning.base_spec(analysis)
 
 
 def figure_json(figure: dict | None) -> str:
@@ -170,9 +227,15 @@ def table_rows(run: AnalysisRun, sort: str = "trial") -> list[dict]:
         )
     for pooled in forest.pooled:
         rows.append(
-            {"trial": f"{pooled.label} (k = {pooled.k})", "source": pooled.source, "measure": forest.measure,
-             "estimate": pooled.estimate, "ci_low": pooled.ci_low, "ci_high": pooled.ci_high}
-        )  # fmt: skip
+            {
+                "trial": f"{pooled.label} (k = {pooled.k})",
+                "source": pooled.source,
+                "measure": forest.measure,
+                "estimate": pooled.estimate,
+                "ci_low": pooled.ci_low,
+                "ci_high": pooled.ci_high,
+            }
+        )
     return rows
 
 
@@ -182,10 +245,11 @@ def table_csv(run: AnalysisRun, sort: str = "trial") -> str:
 
 def methods_paragraph(run: AnalysisRun) -> str:
     pooled = (run.result or {}).get("pooled") or {}
+    facts = run_facts(run)
     return methods.paragraph(
         spec=run.spec,
-        outcome_name=run.analysis.outcome.name,
-        prespecified=run.analysis.prespecified,
+        outcome_name=facts["outcome"],
+        prespecified=facts["prespecified"],
         engine_version=run.engine_version or "",
         k=pooled.get("k"),
         n_aggregate=len(run.spec.get("aggregate") or []),

@@ -10,10 +10,13 @@ import math
 import pyarrow as pa
 
 from apps.analyses import engine
-from apps.analyses.planning import Z_95
 from apps.analyses.rows import without_trials
+from apps.analyses.scales import Z_95
 
 IPD, AGGREGATE = "ipd", "aggregate"
+# Check states that say whether a trial has unresolved failures (the others: never checked, checks running or
+# failed, no harmonised table).
+JUDGED = ("checked", "unresolved_findings")
 
 
 def entry(label: str, outcome: dict, *, approach: str, changed: str, note: str = "") -> dict:
@@ -69,22 +72,22 @@ def family(
     stage_one: dict,
     rows: pa.Table,
     aggregate: list[dict],
-    failing: set[str],
+    integrity: dict[str, dict],
     labels: dict[str, str],
 ) -> dict:
     """Every variant of the analysis. `base` is the engine's result for `spec`; `stage_one` a two-stage result
-    on the same rows (the base itself when two-stage); `failing` the trial ids with unresolved failures."""
+    on the same rows (the base itself when two-stage); `integrity` each trial's check state by trial id."""
     two_stage = spec["approach"] == "two-stage"
     tau2 = spec.get("tau2", "REML") if two_stage else "REML"
     ci = spec.get("ci", "wald") if two_stage else "wald"
     ipd_rows = stage_one_rows(stage_one)
     base_rows = ipd_rows + aggregate_stage_rows(aggregate) if spec.get("aggregate") else ipd_rows
     analyses = [entry("as specified", base, approach=spec["approach"], changed="nothing")]
-    analyses.append(_fixed_effect(base_rows, tau2, two_stage))
+    analyses.append(_fixed_effect(base_rows, tau2, ci, two_stage))
     analyses.append(_interval(base_rows, tau2, ci, two_stage))
     analyses.append(_other_approach(spec, rows, stage_one))
     analyses.append(_with_or_without_aggregate(spec, ipd_rows, aggregate, tau2, ci, two_stage))
-    analyses.append(_without_failing(spec, base_rows, rows, failing, labels, tau2, ci, two_stage))
+    analyses.append(_without_failing(spec, base_rows, rows, integrity, labels, tau2, ci, two_stage))
     return {
         "analyses": analyses,
         "leave_one_out": leave_one_out(base_rows, tau2=tau2, ci=ci, labels=labels),
@@ -92,18 +95,17 @@ def family(
     }
 
 
-def _fixed_effect(rows: list[dict], tau2: str, two_stage: bool) -> dict:
+def _fixed_effect(rows: list[dict], tau2: str, ci: str, two_stage: bool) -> dict:
+    """The other model of the between-trial variance, with the analysis' own interval method."""
     where = "" if two_stage else " (two-stage)"
     if tau2 == "FE":
         return entry(
             f"random effects, REML{where}",
-            engine.pool_rows(rows, tau2="REML", ci="wald"),
+            engine.pool_rows(rows, tau2="REML", ci=ci),
             approach="two-stage",
             changed="tau2",
         )
-    return entry(
-        f"fixed effect{where}", engine.pool_rows(rows, tau2="FE", ci="wald"), approach="two-stage", changed="tau2"
-    )
+    return entry(f"fixed effect{where}", engine.pool_rows(rows, tau2="FE", ci=ci), approach="two-stage", changed="tau2")
 
 
 def _interval(rows: list[dict], tau2: str, ci: str, two_stage: bool) -> dict:
@@ -140,21 +142,27 @@ def _with_or_without_aggregate(spec, ipd_rows, aggregate, tau2, ci, two_stage) -
             changed="aggregate",
         )
     rows = ipd_rows + aggregate_stage_rows(aggregate)
-    note = f"{len(aggregate)} trial{'s' if len(aggregate) != 1 else ''} without IPD added from their publications."
+    note = (
+        "1 trial without IPD added from its publication."
+        if len(aggregate) == 1
+        else f"{len(aggregate)} trials without IPD added from their publications."
+    )
     return entry(label, engine.pool_rows(rows, tau2=tau2, ci=ci), approach="two-stage", changed="aggregate", note=note)
 
 
-def _without_failing(spec, base_rows, rows, failing, labels, tau2, ci, two_stage) -> dict:
+def _without_failing(spec, base_rows, rows, integrity: dict, labels, tau2, ci, two_stage) -> dict:
+    """Without the trials whose newest check run has unresolved failures; trials whose checks never ran or did
+    not finish cannot be judged, and the note names them."""
     label = "excluding trials with unresolved integrity failures"
+    failing = {trial for trial, state in integrity.items() if state["unresolved"]}
+    unjudged = sorted(trial for trial, state in integrity.items() if state["state"] not in JUDGED)
+    unjudged_note = (
+        f" Not judged (never checked, or their checks did not finish): {_names(unjudged, labels)}." if unjudged else ""
+    )
     if not failing:
-        return entry(
-            label,
-            {"error": "No trial has an unresolved integrity failure: nothing to exclude."},
-            approach=spec["approach"],
-            changed="trials",
-        )
-    names = ", ".join(labels.get(trial, trial) for trial in sorted(failing))
-    note = f"Left out: {names}."
+        outcome = {"error": "No trial has an unresolved integrity failure: nothing to exclude."}
+        return entry(label, outcome, approach=spec["approach"], changed="trials", note=unjudged_note.strip())
+    note = f"Left out: {_names(sorted(failing), labels)}.{unjudged_note}"
     if two_stage:
         kept = [row for row in base_rows if str(row["trial"]) not in failing]
         return entry(label, engine.pool_rows(kept, tau2=tau2, ci=ci), approach="two-stage", changed="trials", note=note)
@@ -165,6 +173,10 @@ def _without_failing(spec, base_rows, rows, failing, labels, tau2, ci, two_stage
         )
     result, _ = engine.run_spec_on_rows(spec, subset)
     return entry(label, result, approach="one-stage", changed="trials", note=note)
+
+
+def _names(trials, labels: dict[str, str]) -> str:
+    return ", ".join(labels.get(trial, trial) for trial in trials)
 
 
 def leave_one_out(rows: list[dict], *, tau2: str, ci: str, labels: dict[str, str]) -> list[dict]:

@@ -94,7 +94,8 @@ class AnalysisSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(AnalysisRunBriefSerializer(allow_null=True))
     def get_newest_run(self, analysis):
-        run = selectors.newest_run(analysis)
+        newest = self.context.get("newest_runs")
+        run = newest.get(analysis.pk) if newest is not None else selectors.newest_run(analysis)
         return AnalysisRunBriefSerializer(run).data if run else None
 
 
@@ -191,3 +192,7 @@ class SensitivitySerializer(serializers.Serializer):
     analyses = SensitivityEntrySerializer(many=True)
     leave_one_out = SensitivityEntrySerializer(many=True)
     comparison = serializers.DictField(allow_null=True)
+    left_out = serializers.ListField(child=serializers.DictField(), help_text="IPD trials that could not enter.")
+    aggregate_left_out = serializers.ListField(
+        child=serializers.DictField(), help_text="Trials without IPD whose published result could not be used."
+    )

@@ -5,9 +5,9 @@ from django.conf import settings
 from django.db import transaction
 
 from apps.analyses import engine, planning, rows, sensitivity, summaries
-from apps.analyses.definitions import Definition, check_definition, current_values
+from apps.analyses.definitions import Definition, check_definition, current_values, stored_definition_problem
 from apps.analyses.models import Analysis, AnalysisCovariate, AnalysisRun, RunKind, RunState
-from apps.core.errors import ApplicationError
+from apps.core.errors import ApplicationError, NotFound
 from apps.core.models import AuditEvent
 from apps.core.services import audit_record, locked_copy, snapshot
 from apps.jobs.context import JobContext
@@ -38,7 +38,7 @@ def analysis_snapshot(analysis: Analysis) -> dict:
     return snapshot(analysis) | {"adjust": [variable.name for variable in analysis.adjust_variables]}
 
 
-def _store(analysis: Analysis, definition: Definition) -> None:
+def _store(analysis: Analysis, definition: Definition, actor) -> None:
     for name, value in definition.values.items():
         setattr(analysis, name, value)
     if analysis.is_primary:
@@ -52,7 +52,7 @@ def _store(analysis: Analysis, definition: Definition) -> None:
             other.is_primary = False
             other.save(update_fields=["is_primary", "updated_at"])
             audit_record(
-                actor=None,
+                actor=actor,
                 action=AuditEvent.Action.UPDATE,
                 instance=other,
                 before=before,
@@ -77,12 +77,27 @@ def _name_taken(review: Review, name: str, exclude: int | None = None) -> None:
         )
 
 
+def _lock_definitions(review_id: int) -> None:
+    """Definitions of one review change one at a time: names and the primary mark are checked, then written, with
+    no other request in between (the review's row is the lock)."""
+    Review.objects.select_for_update().filter(pk=review_id).first()
+
+
+def _locked(analysis: Analysis) -> Analysis:
+    """The analysis read again under a lock; gone meanwhile (deleted by another request), a 404."""
+    try:
+        return locked_copy(analysis)
+    except Analysis.DoesNotExist:
+        raise NotFound("Analysis not found; it was deleted.")
+
+
 @transaction.atomic
 def analysis_create(*, review: Review, actor, data: dict) -> Analysis:
+    _lock_definitions(review.pk)
     definition = check_definition(review=review, data=data)
     _name_taken(review, definition.values["name"])
     analysis = Analysis(review=review, created_by=_person(actor))
-    _store(analysis, definition)
+    _store(analysis, definition, actor)
     audit_record(
         actor=actor,
         action=AuditEvent.Action.CREATE,
@@ -95,12 +110,13 @@ def analysis_create(*, review: Review, actor, data: dict) -> Analysis:
 
 @transaction.atomic
 def analysis_update(*, analysis: Analysis, actor, data: dict) -> Analysis:
-    analysis = locked_copy(analysis)
+    _lock_definitions(analysis.review_id)
+    analysis = _locked(analysis)
     stored = current_values(analysis)
     definition = check_definition(review=analysis.review, data=data, stored=stored)
     _name_taken(analysis.review, definition.values["name"], exclude=analysis.pk)
     before = analysis_snapshot(analysis)
-    _store(analysis, definition)
+    _store(analysis, definition, actor)
     after = analysis_snapshot(analysis)
     if after != before:
         audit_record(
@@ -117,7 +133,7 @@ def analysis_update(*, analysis: Analysis, actor, data: dict) -> Analysis:
 @transaction.atomic
 def analysis_delete(*, analysis: Analysis, actor) -> None:
     """Delete the analysis and its runs; the audit event keeps its definition."""
-    analysis = locked_copy(analysis)
+    analysis = _locked(analysis)
     if analysis.runs.filter(state__in=(RunState.QUEUED, RunState.RUNNING)).exists():
         raise ApplicationError(
             "The analysis is running; wait for its run to finish before deleting it.", code="running", status=409
@@ -150,7 +166,10 @@ def _integrity_now(plan: planning.Plan) -> dict:
 def run_request(*, analysis: Analysis, actor, kind: str = RunKind.ANALYSIS) -> tuple[AnalysisRun, bool]:
     """Queue a run of the analysis (or of its sensitivity family), unless the newest run of that kind has the
     same spec and inputs: then that run is returned (False), as a second computation would give the same."""
-    analysis = locked_copy(analysis)  # two requests at once: the second finds the first's run
+    analysis = _locked(analysis)  # two requests at once: the second finds the first's run
+    problem = stored_definition_problem(analysis)
+    if problem is not None:
+        raise problem
     plan = planning.plan(analysis, with_aggregate=True if kind == RunKind.SENSITIVITY else None)
     if not plan.inputs:
         raise _nothing_to_run(plan)
@@ -172,7 +191,8 @@ def run_request(*, analysis: Analysis, actor, kind: str = RunKind.ANALYSIS) -> t
         left_out=plan.left_out,
         aggregate_rows=plan.aggregate_rows,
         input_sha256=fingerprint,
-        summary=summary | {"aggregate_left_out": plan.aggregate_left_out, "trials": _trial_facts(plan)},
+        summary=summary
+        | {"aggregate_left_out": plan.aggregate_left_out, "trials": _trial_facts(plan), "analysis": _facts(analysis)},
         created_by=_person(actor),
     )
     run.job = job_create(
@@ -199,6 +219,16 @@ def run_audit_values(run: AnalysisRun) -> dict:
         "job_id": run.job_id,
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+    }
+
+
+def _facts(analysis: Analysis) -> dict:
+    """What the run's pages and methods say of its analysis, as it stands now (it may be edited later)."""
+    return {
+        "name": analysis.name,
+        "outcome": analysis.outcome.name,
+        "prespecified": analysis.prespecified,
+        "higher_is_better": analysis.outcome.higher_is_better,
     }
 
 
@@ -276,8 +306,9 @@ def _run_work(context: JobContext) -> dict:
 
 
 def _read_rows(run: AnalysisRun, context: JobContext):
-    """Every input trial's rows, checked against its SHA-256, with its arms; trials without a complete row are
-    listed as left out (the engine would drop them without a word)."""
+    """Every input trial's rows, checked against its SHA-256, with its arms. A trial without a complete row is
+    listed as left out, with why (the engine drops such a trial without a word); its rows stay in the input, so
+    that the input rebuilt from the run's record is the one the engine was given."""
     columns = rows.engine_columns(run.spec)
     pieces, arms, left_out = [], {}, []
     total = len(run.inputs)
@@ -291,16 +322,26 @@ def _read_rows(run: AnalysisRun, context: JobContext):
                 {
                     "trial": item["trial"],
                     "label": _label(run, item["trial"]),
-                    "reason": f"no participant has a value for each of {', '.join(columns)}.",
+                    "reason": _no_complete_row(piece, item, run.spec, columns),
                 }
             )
-        else:
-            pieces.append(piece)
+        pieces.append(piece)
         if done == total or done % max(1, total // 10) == 0:  # about ten reports, not one write per trial
             context.progress(2 + int(38 * done / total), f"Read trial {done} of {total}")
-    if not pieces:
+    if len(left_out) == len(pieces):
         raise JobInputError("No trial has a participant with every value the analysis uses; see the trials left out.")
     return rows.concatenated(pieces, run.spec), arms, left_out
+
+
+def _no_complete_row(piece: rows.TrialRows, item: dict, spec: dict, columns: list[str]) -> str:
+    treatment = spec["columns"]["treatment"]
+    if piece.other_codes and piece.other_codes == piece.table.num_rows:
+        codes = item["arm_codes"]
+        return (
+            f"no row has the intervention or control code ({codes['intervention']!r}, {codes['control']!r}) in "
+            f"{treatment}; set the codes in the trial's check settings."
+        )
+    return f"no participant has a value for each of {', '.join(columns)}."
 
 
 def _label(run: AnalysisRun, trial) -> str:
@@ -313,7 +354,9 @@ def _labels(run: AnalysisRun) -> dict[str, str]:
 
 def two_stage_twin(spec: dict) -> dict:
     """The two-stage spec on the same rows (REML, Wald, no aggregate): stage-one estimates for a one-stage run."""
-    twin = {key: value for key, value in spec.items() if key not in ("quadrature", "aggregate")}
+    # Without the interaction: these rows show each trial's treatment effect, and a trial whose interaction
+    # cannot be estimated must not take the whole twin with it.
+    twin = {key: value for key, value in spec.items() if key not in ("quadrature", "aggregate", "interaction")}
     return twin | {"approach": "two-stage", "tau2": "REML", "ci": "wald"}
 
 
@@ -363,7 +406,7 @@ def _sensitivity(run: AnalysisRun, frame, context: JobContext) -> dict:
         stage_one=stage_one,
         rows=frame,
         aggregate=run.aggregate_rows,
-        failing=set(_failing(integrity)),
+        integrity=integrity,
         labels=labels,
     )
     family["comparison"] = _comparison(run, family["stage_two"]["tau2"])
@@ -373,13 +416,16 @@ def _sensitivity(run: AnalysisRun, frame, context: JobContext) -> dict:
 def _comparison(run: AnalysisRun, tau2: str) -> dict:
     analysis = run.analysis
     with_ipd = _input_trials(run)
-    without = planning.aggregate_candidates(analysis, [item["trial"] for item in run.inputs])
-    effects = {}
-    for trial in [*with_ipd, *without]:
-        effect = planning.published_effect(trial, analysis.measure)
+    without = planning.aggregate_candidates(analysis)
+    effects, unusable = {}, []
+    for trial, has_ipd in [*((trial, True) for trial in with_ipd), *((trial, False) for trial in without)]:
+        effect = planning.usable_published_effect(analysis, trial, has_ipd=has_ipd)
         if isinstance(effect, dict):
             effects[trial.pk] = effect
-    return sensitivity.with_and_without_ipd(with_ipd=with_ipd, without_ipd=without, effects=effects, tau2=tau2)
+        else:
+            unusable.append({"trial": trial.pk, "label": planning.trial_label(trial), "reason": effect})
+    comparison = sensitivity.with_and_without_ipd(with_ipd=with_ipd, without_ipd=without, effects=effects, tau2=tau2)
+    return comparison | {"published_not_used": unusable}
 
 
 @transaction.atomic

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.analyses import access, selectors, services
-from apps.analyses.api import sensitivity_data, table_csv_response
+from apps.analyses.api import table_csv_response
 from apps.analyses.forms import AnalysisForm
 from apps.analyses.models import AnalysisRun, RunKind
 from apps.analyses.presentation import SORTS, heterogeneity_sentence
@@ -104,7 +104,7 @@ def analysis_delete(request: HttpRequest, analysis_id: int) -> HttpResponse:
 
 
 def _result_context(request, run: AnalysisRun | None) -> dict:
-    if run is None or not run.result:
+    if run is None or not run.result or run.state != AnalysisRun.State.SUCCEEDED:
         return {"run": run}
     sort = request.GET.get("sort", "trial")
     sort = sort if sort in SORTS else "trial"
@@ -113,7 +113,7 @@ def _result_context(request, run: AnalysisRun | None) -> dict:
     return {
         "run": run,
         "sort": sort,
-        "sorts": list(SORTS),
+        "sorts": SORTS,
         "forest": forest,
         "figure": selectors.run_figure(run, sort=sort),
         "interaction_figure": selectors.run_figure(run, plot="interaction"),
@@ -180,17 +180,16 @@ def analysis_run(request: HttpRequest, analysis_id: int) -> HttpResponse:
 def sensitivity(request: HttpRequest, analysis_id: int) -> HttpResponse:
     analysis = _page(access.analysis_get_for_user, request.user, analysis_id)
     run = selectors.newest_run(analysis, RunKind.SENSITIVITY)
-    better = analysis.outcome.higher_is_better
     context = {
         "review": analysis.review,
         "analysis": analysis,
         "run": run,
-        "family": sensitivity_data(run),
+        "family": selectors.sensitivity_data(run),
+        "stale": selectors.sensitivity_is_stale(run, analysis),
         "can_edit": access.can_edit_analyses(request.user, analysis.review),
         "summary_figure": selectors.run_figure(run, plot="summary") if run else None,
         "loo_figure": selectors.run_figure(run, plot="leave-one-out") if run else None,
-        "measure": analysis.measure,
-        "higher_is_better": better,
+        "measure": run.spec["measure"] if run else analysis.measure,
     }
     return render(request, "analyses/sensitivity.html", context)
 

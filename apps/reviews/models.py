@@ -53,8 +53,9 @@ class Outcome(TimeStampedModel):
     is_primary = models.BooleanField(default=False)
     higher_is_better = models.BooleanField(
         default=False,
-        help_text="Higher values (more events, longer times, larger means) are good for participants; forest plots "
-        "put 'favours intervention' on the side this says.",
+        help_text="Higher values of the measure are good for participants: a larger mean, or, for binary and "
+        "time-to-event outcomes, more (or earlier) events because the event is a good one (recovery, remission). "
+        "Leave it off for death, relapse or pain. Forest plots put 'favours intervention' on the side this says.",
     )
     description = models.TextField(blank=True)
 

@@ -117,6 +117,7 @@ def test_the_sensitivity_family_through_the_api(analysis, analyst, reviewer, eag
     assert labels[:4] == ["as specified", "fixed effect", "HKSJ", "one-stage"]
     assert all(set(entry) >= {"label", "k", "pooled", "heterogeneity", "error"} for entry in body["analyses"])
     assert len(body["leave_one_out"]) == 4 and body["leave_one_out"][0]["label"].startswith("leave out NCT")
+    assert body["left_out"] == [] and body["aggregate_left_out"] == []
     again = client_for(analyst).post(f"/api/v1/analyses/{analysis.pk}/sensitivity/")
     assert again.status_code == 200 and again.json()["run"] == body["run"]
     figure = api.get(f"/api/v1/analysis-runs/{body['run']}/forest/?plot=leave-one-out").json()

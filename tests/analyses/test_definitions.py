@@ -90,6 +90,8 @@ def test_covariates_keep_their_order_and_are_audited(review, analyst):
         ("time_variable", {"time_variable": "AVAL"}, "does not use it"),
         ("tau2", {"tau2": "XYZ"}, "is not one of"),
         ("approach", {"approach": "three-stage"}, "is not one of"),
+        ("adjust", {"measure": "RR", "adjust": ["AGE"]}, "estimates the odds ratio, not the RR"),
+        ("interaction", {"measure": "RD", "interaction": "AGE"}, "estimated on the odds ratio, not the RD"),
     ],
 )
 def test_choices_that_make_no_sense_are_refused_with_the_field_and_why(review, analyst, field, data, words):

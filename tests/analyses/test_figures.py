@@ -175,3 +175,46 @@ def test_a_hundred_trials_make_a_figure_well_under_a_megabyte():
     figure = figures.forest_figure(forest(make_run(rows)), higher_is_better=False)
     assert len(json.dumps(figure)) < 1_000_000
     assert len(traces(figure, "Trial estimate")[0]["x"]) == 100
+
+
+def test_square_areas_follow_weights_down_to_a_hundredth_of_the_heaviest():
+    rows = [per_trial(1, -0.2, 0.05), per_trial(2, -0.1, 0.3162)]  # inverse variances 400 and 10: 40 to 1
+    built = forest(make_run(rows, tau2=0.0))
+    weights = sorted(row.weight for row in built.rows)
+    sides = sorted(traces(figures.forest_figure(built, higher_is_better=False), "Trial estimate")[0]["marker"]["size"])
+    assert (sides[1] / sides[0]) ** 2 == pytest.approx(weights[1] / weights[0], rel=1e-3)
+
+
+def test_time_to_event_favours_follow_the_hazard():
+    """HR below 1: fewer (later) events in the intervention arm, which favours it when the event is bad."""
+    built = forest(make_run(ROWS, measure="HR", outcome="survival"))
+    notes = [note["text"] for note in figures.forest_figure(built, higher_is_better=False)["layout"]["annotations"]]
+    assert "← Favours intervention" in notes and "Favours control →" in notes
+
+
+def test_a_prediction_interval_wider_than_the_axis_ends_in_arrows():
+    run = make_run(ROWS)
+    run.result["prediction_interval"] = [-9.0, 9.0]  # three trials: t with one degree of freedom
+    figure = figures.forest_figure(forest(run), higher_is_better=False)
+    interval = traces(figure, "Prediction interval")[0]
+    assert interval["marker"]["symbol"] == ["triangle-left", "triangle-right"]
+    low, high = (10**bound for bound in figure["layout"]["xaxis"]["range"])
+    assert interval["x"] == pytest.approx([low, high])
+    assert high < 100  # the axis follows the trials, not the interval
+
+
+def test_a_plot_with_nothing_to_draw_still_has_an_axis():
+    plot = figures.Plot(
+        [figures.Row({"label": "leave out X", "estimate": "No trial is left to pool."}, shape="heading")],
+        [figures.Column("label", "Trial", "left", 0.0)],
+        True,
+        "OR",
+    )
+    low, high = figures.figure(plot)["layout"]["xaxis"]["range"]
+    assert low < 0 < high
+
+
+def test_long_reasons_are_shortened_at_a_word():
+    assert figures.shorten("excluded: no participant had the event in either arm of this trial at all", 40) == (
+        "excluded: no participant had the event…"
+    )

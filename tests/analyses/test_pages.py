@@ -49,7 +49,7 @@ def test_the_result_page_has_the_plot_its_table_and_the_methods(ran, reviewer):
     assert figure["layout"]["xaxis"]["type"] == "log"
     assert 'id="forest-json"' in content and "vendor/plotly.min.js" in content
     assert content.count("NCT0300000") >= 8  # each trial in the table and the inputs
-    assert "A two-stage IPD meta-analysis of Death (odds ratio)" in page.context["methods"]
+    assert "A two-stage IPD meta-analysis of Death (odds ratio; DEATH, arms from TRT01P)" in page.context["methods"]
     assert "Interaction of treatment with AGE" in content
     assert "a subgroup p-value alone is not evidence of effect modification" in content.lower()
     assert 'id="interaction-json"' in content

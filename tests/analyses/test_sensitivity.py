@@ -100,7 +100,10 @@ def test_every_variant_of_a_two_stage_analysis_is_the_engines(review, trials, pu
         family["excluding trials with unresolved integrity failures"],
         run_table(spec, rows[rows["trial"] != failing]),
     )
-    assert family["excluding trials with unresolved integrity failures"]["note"] == "Left out: NCT03000003 STROKE-3."
+    assert family["excluding trials with unresolved integrity failures"]["note"] == (
+        "Left out: NCT03000003 STROKE-3. Not judged (never checked, or their checks did not finish): "
+        "NCT03000001 STROKE-1, NCT03000002 STROKE-2, NCT03000004 STROKE-4."
+    )
     # Leave-one-out pools the stage-one estimates of the others: the two-stage analysis of the others' rows.
     assert [entry["label"] for entry in run.result["leave_one_out"]] == [
         f"leave out NCT0300000{number} STROKE-{number}" for number in (1, 2, 3, 4)

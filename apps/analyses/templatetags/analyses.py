@@ -5,6 +5,7 @@ from django.utils.html import format_html
 
 from apps.analyses import presentation
 from apps.analyses.models import RunState
+from apps.analyses.scales import on_scale
 
 register = template.Library()
 
@@ -31,19 +32,12 @@ def pvalue(value) -> str:
     return presentation.p_value(value)
 
 
-@register.filter
-def on_scale(value, measure: str):
-    return presentation.on_scale(value, measure)
-
-
 @register.simple_tag
 def pooled_text(pooled, measure: str) -> str:
     """'0.72 (0.55 to 0.94)' of an engine block ({estimate, ci_low, ci_high}) on the measure's own scale."""
     if not pooled or pooled.get("estimate") is None:
         return "–"
-    return presentation.interval(
-        *(presentation.on_scale(pooled.get(key), measure) for key in ("estimate", "ci_low", "ci_high"))
-    )
+    return presentation.interval(*(on_scale(pooled.get(key), measure) for key in ("estimate", "ci_low", "ci_high")))
 
 
 @register.filter

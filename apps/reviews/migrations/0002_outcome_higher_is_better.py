@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='outcome',
             name='higher_is_better',
-            field=models.BooleanField(default=False, help_text="Higher values (more events, longer times, larger means) are good for participants; forest plots put 'favours intervention' on the side this says."),
+            field=models.BooleanField(default=False, help_text="Higher values of the measure are good for participants: a larger mean, or, for binary and time-to-event outcomes, more (or earlier) events because the event is a good one (recovery, remission). Leave it off for death, relapse or pain. Forest plots put 'favours intervention' on the side this says."),
         ),
     ]
