@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "apps.harmonisation",
     "apps.checks",
     "apps.analyses",
+    "apps.reporting",
 ]
 
 MIDDLEWARE = [
@@ -261,6 +262,8 @@ CHECKS_QUEUE = env("CHECKS_QUEUE")
 CHECKS_TIME_LIMIT_SECONDS = int(env("CHECKS_TIME_LIMIT_SECONDS", "1800"))
 ANALYSIS_QUEUE = env("ANALYSIS_QUEUE")
 ANALYSIS_TIME_LIMIT_SECONDS = int(env("ANALYSIS_TIME_LIMIT_SECONDS", "1800"))
+# The Chromium that plotly's exporter (kaleido) drives to draw the report's forest plots; empty: no images.
+REPORT_CHROMIUM_PATH = env("REPORT_CHROMIUM_PATH", "/usr/bin/chromium")
 
 LOGGING = {
     "version": 1,
