@@ -1,11 +1,17 @@
 """Fixtures for reporting: a review whose trials stand at every place of the PRISMA-IPD flow (some with
 incomplete records), and members in every role."""
 
+import datetime
+
 import pytest
 
-from apps.reviews.models import Review
+from apps.analyses import services as analysis_services
+from apps.analyses.models import AnalysisRun
+from apps.harmonisation.models import SchemaVariable
+from apps.reviews.models import Outcome, Review
 from apps.trials.lifecycle import Status
-from apps.trials.models import Trial
+from apps.trials.models import Agreement, Trial
+from tests.analyses.conftest import SCHEMA
 from tests.harmonisation.conftest import dataset_root  # noqa: F401  (fixture reused: files in a temporary folder)
 
 INCLUDED, EXCLUDED, PENDING = "included", "excluded", "pending"
@@ -102,3 +108,40 @@ EXPECTED = {
     "aggregate_available": {"declined_aggregate"},
     "ipd_pending": {"pending", "pending_no_n"},
 }  # fmt: skip
+
+
+@pytest.fixture
+def schema_review(db):
+    """A review with the analyses tests' schema and three outcomes (binary, continuous, survival)."""
+    review = Review.objects.create(title="Antiplatelets after stroke", status=Review.Status.ANALYSING)
+    for position, (name, role, kind, allowed) in enumerate(SCHEMA):
+        SchemaVariable.objects.create(
+            review=review, position=position, name=name, role=role, type=kind, allowed_values=allowed
+        )
+    Outcome.objects.create(review=review, name="Death", type="binary", measure="OR", is_primary=True)
+    Outcome.objects.create(review=review, name="Systolic blood pressure", type="continuous", measure="MD")
+    Outcome.objects.create(review=review, name="Time to stroke", type="survival", measure="HR")
+    return review
+
+
+def signed(trial, *, may_leave: bool) -> Agreement:
+    return Agreement.objects.create(
+        trial=trial,
+        status=Agreement.Status.SIGNED,
+        signed_on=datetime.date(2025, 1, 10),
+        platform=Agreement.Platform.DIRECT if may_leave else Agreement.Platform.VIVLI,
+        data_may_leave_platform=may_leave,
+    )
+
+
+def define(review, **data):
+    return analysis_services.analysis_create(review=review, actor=None, data=data)
+
+
+def run_now(analysis) -> AnalysisRun:
+    """Run the analysis in this process, through the job as a worker runs it."""
+    run, _ = analysis_services.run_request(analysis=analysis, actor=None)
+    analysis_services.run_execute(run.job_id)
+    run.refresh_from_db()
+    assert run.state == AnalysisRun.State.SUCCEEDED, run.error
+    return run

@@ -1,7 +1,6 @@
 """The reproducibility bundle: its manifest, which trials' data it holds, and reproduce.R run for real with R
 (metafor, lme4, survival) on the demo's bundle and on analyses of every kind the app offers."""
 
-import datetime
 import hashlib
 import io
 import json
@@ -13,7 +12,6 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from apps.analyses import services as analysis_services
 from apps.accounts.models import Membership, Role
 from apps.analyses.models import AnalysisRun
 from apps.core.models import AuditEvent
@@ -21,10 +19,9 @@ from apps.reporting.models import BundleExport
 from apps.reviews.models import Review
 from apps.trials.demo import DEMO_REGISTRATION
 from apps.trials.lifecycle import Status
-from apps.trials.models import Agreement
 from tests.analyses.conftest import add_trial, outcome
-from tests.analyses.conftest import review  # noqa: F401  (here, the review with a schema and three outcomes)
 from tests.conftest import add_member
+from tests.reporting.conftest import define, run_now, signed
 
 pytestmark = pytest.mark.django_db
 RSCRIPT = shutil.which("Rscript")
@@ -54,28 +51,6 @@ def assert_manifest(archive: zipfile.ZipFile) -> dict:
         assert item["bytes"] == len(content), path
         assert item["sha256"] == hashlib.sha256(content).hexdigest(), path
     return manifest
-
-
-def signed(trial, *, may_leave: bool):
-    return Agreement.objects.create(
-        trial=trial,
-        status=Agreement.Status.SIGNED,
-        signed_on=datetime.date(2025, 1, 10),
-        platform=Agreement.Platform.DIRECT if may_leave else Agreement.Platform.VIVLI,
-        data_may_leave_platform=may_leave,
-    )
-
-
-def run_now(analysis) -> AnalysisRun:
-    run, _ = analysis_services.run_request(analysis=analysis, actor=None)
-    analysis_services.run_execute(run.job_id)
-    run.refresh_from_db()
-    assert run.state == AnalysisRun.State.SUCCEEDED, run.error
-    return run
-
-
-def define(review, **data):
-    return analysis_services.analysis_create(review=review, actor=None, data=data)
 
 
 # --------------------------------------------------------------------------------------------------- the demo
@@ -137,14 +112,18 @@ ANALYSES = [
 ]  # fmt: skip
 
 
-def test_reproduce_r_reproduces_analyses_of_every_kind(api_as, review, dataset_root, tmp_path):
+def test_reproduce_r_reproduces_analyses_of_every_kind(api_as, schema_review, dataset_root, tmp_path):
+    review = schema_review
     trials = [add_trial(review, number) for number in (1, 2, 3, 4, 5)]
     for trial in trials:
         signed(trial, may_leave=True)
     # Trials without IPD whose published odds ratios are pooled beside the IPD.
     for number in (6, 7):
-        add_trial(review, number, status=Status.DECLINED, table=False, aggregate_available=True,
-                  result_measure="OR", result_estimate=0.7 + number / 100, result_ci_low=0.45, result_ci_high=1.2)  # fmt: skip
+        published = {"result_measure": "OR", "result_estimate": 0.7 + number / 100, "result_ci_low": 0.45}
+        add_trial(
+            review, number, status=Status.DECLINED, table=False, aggregate_available=True, result_ci_high=1.2,
+            **published,
+        )  # fmt: skip
     for definition in ANALYSES:
         data = {**definition, "outcome": outcome(review, definition["outcome"]).pk}
         run_now(define(review, **data))
@@ -163,8 +142,9 @@ def test_reproduce_r_reproduces_analyses_of_every_kind(api_as, review, dataset_r
 
 
 def test_trials_whose_data_stay_on_the_platform_are_represented_by_their_stage_one_estimates(
-    api_as, review, dataset_root, tmp_path
+    api_as, schema_review, dataset_root, tmp_path
 ):
+    review = schema_review
     trials = [add_trial(review, number) for number in (1, 2, 3, 4)]
     for trial in trials[:3]:
         signed(trial, may_leave=True)
@@ -201,7 +181,8 @@ def test_trials_whose_data_stay_on_the_platform_are_represented_by_their_stage_o
 # --------------------------------------------------------------------------------------------------- access
 
 
-def test_only_coordinators_and_analysts_take_the_bundle(api_as, review, dataset_root, outsider):
+def test_only_coordinators_and_analysts_take_the_bundle(api_as, schema_review, dataset_root, outsider):
+    review = schema_review
     trial = add_trial(review, 1)
     signed(trial, may_leave=True)
     reviewer = add_member(review, Role.REVIEWER)
