@@ -96,7 +96,10 @@ class Layout:
         return bottom + GAP
 
     def down(self, upper: Rect, lower: Rect, x: float | None = None) -> None:
-        x = upper.centre if x is None else x
+        """An arrow from the upper box down to the lower one: at the lower box' centre when the upper box spans
+        it (one box feeding two), else at the upper box' centre (two boxes feeding one)."""
+        if x is None:
+            x = lower.centre if upper.x <= lower.centre <= upper.x + upper.w else upper.centre
         self.arrows.append((x, upper.y + upper.h, x, lower.y))
 
     def right(self, left: Rect, right: Rect) -> None:

@@ -85,7 +85,7 @@ def flow_paragraphs(data: dict) -> list[str]:
         f"The searches identified {_plural(identified, 'study', 'studies')}: "
         f"{_n(boxes['identified_database']['studies'])} through database searching and "
         f"{_n(boxes['identified_other']['studies'])} through other sources, including contact with researchers. "
-        f"After {_plural(duplicates, 'duplicate')} were removed, {_n(boxes['after_duplicates']['studies'])} remained; "
+        f"After removing {_plural(duplicates, 'duplicate')}, {_n(boxes['after_duplicates']['studies'])} remained; "
         f"{_n(boxes['screened']['studies'])} were screened and "
         + _with_reasons(f"{_n(boxes['excluded']['studies'])} excluded", boxes["excluded"]["reasons"])
         + "."

@@ -33,7 +33,7 @@ def test_the_report_writes_the_flow_from_the_record(client, api_as, review, flow
     html = client.get(reverse("reporting:report", args=[review.pk])).content.decode()
     expected = [
         "The searches identified 15 studies: 13 through database searching and 2 through other sources",
-        "After 1 duplicate were removed, 14 remained; 13 were screened and 2 excluded (Not randomised (1); "
+        "After removing 1 duplicate, 14 remained; 13 were screened and 2 excluded (Not randomised (1); "
         "Reason not recorded (1))",
         "IPD were sought for 8 eligible studies and not sought for 2",
         "IPD were provided for 3 studies (191 participants); no data were provided for 12 participants of these "
