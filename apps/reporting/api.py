@@ -100,7 +100,7 @@ class ChecklistView(APIView):
     """The PRISMA-IPD checklist: each item with its status, where the manuscript reports it, a note, and links to
     the evidence in the app; and the completion."""
 
-    @extend_schema(responses=ChecklistSerializer)
+    @extend_schema(operation_id="reviews_checklist_list", responses=ChecklistSerializer)
     def get(self, request, review_id):
         review = access.review_for_reader(request.user, review_id)
         items = selectors.checklist_items(review)
@@ -119,14 +119,18 @@ def _item(review, item: str) -> dict:
 class ChecklistItemView(APIView):
     """One checklist item; PATCH sets its status, location or note (coordinators, analysts and reviewers)."""
 
-    @extend_schema(responses=ChecklistItemSerializer)
+    @extend_schema(operation_id="reviews_checklist_item_retrieve", responses=ChecklistItemSerializer)
     def get(self, request, review_id, item):
         review = access.review_for_reader(request.user, review_id)
         if item not in checklist.ITEM_BY_ID:
             raise NotFound(f"PRISMA-IPD has no checklist item {item!r}; the items are {', '.join(checklist.ITEM_IDS)}.")
         return Response(ChecklistItemSerializer(_item(review, item)).data)
 
-    @extend_schema(request=ChecklistItemUpdateSerializer, responses=ChecklistItemSerializer)
+    @extend_schema(
+        operation_id="reviews_checklist_item_partial_update",
+        request=ChecklistItemUpdateSerializer,
+        responses=ChecklistItemSerializer,
+    )
     def patch(self, request, review_id, item):
         review = access.review_for_reader(request.user, review_id)
         access.require_checklist_editor(request.user, review)

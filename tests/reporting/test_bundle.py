@@ -193,3 +193,16 @@ def test_only_coordinators_and_analysts_take_the_bundle(api_as, schema_review, d
     empty = api_as(analyst).get(f"/api/v1/reviews/{review.pk}/bundle.zip")
     assert empty.status_code == 409 and empty.json()["error"]["code"] == "nothing_to_bundle"
     assert not BundleExport.objects.exists()
+
+
+def test_whether_the_data_may_leave_the_platform_is_an_audited_agreement_field(api_as, schema_review):
+    trial = add_trial(schema_review, 1, table=False)
+    agreement = signed(trial, may_leave=False)
+    reviewer = add_member(schema_review, Role.REVIEWER)
+    response = api_as(reviewer).patch(
+        f"/api/v1/agreements/{agreement.pk}/", {"data_may_leave_platform": True}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["data_may_leave_platform"] is True
+    event = AuditEvent.objects.get(object_type="agreement", object_id=str(agreement.pk), action="update")
+    assert event.before["data_may_leave_platform"] is False and event.after["data_may_leave_platform"] is True
+    assert event.actor == reviewer
