@@ -24,7 +24,7 @@ def primary_runs(review) -> list[tuple[Outcome, Analysis | None, AnalysisRun | N
         if primary is not None:
             run = (
                 AnalysisRun.objects.filter(analysis=primary, kind=RunKind.ANALYSIS, state=RunState.SUCCEEDED)
-                .exclude(result=None)
+                .filter(result__isnull=False)
                 .order_by("-created_at", "-id")
                 .first()
             )

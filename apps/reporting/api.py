@@ -14,12 +14,12 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.errors import NotFound
+from apps.core.errors import ApplicationError, NotFound
 from apps.reporting import access, checklist, report, selectors, services
 from apps.reporting.serializers import (
+    ChecklistCompletionSerializer,
     ChecklistItemSerializer,
     ChecklistItemUpdateSerializer,
-    ChecklistSerializer,
     PrismaIpdSerializer,
 )
 
@@ -97,19 +97,22 @@ class PrismaIpdFileView(APIView):
 
 
 class ChecklistView(APIView):
-    """The PRISMA-IPD checklist: each item with its status, where the manuscript reports it, a note, and links to
-    the evidence in the app; and the completion."""
+    """The PRISMA-IPD checklist's items, in order: each with its status, where the manuscript reports it, a note,
+    and links to the evidence in the app."""
 
-    @extend_schema(operation_id="reviews_checklist_list", responses=ChecklistSerializer)
+    @extend_schema(operation_id="reviews_checklist_list", responses=ChecklistItemSerializer(many=True))
     def get(self, request, review_id):
         review = access.review_for_reader(request.user, review_id)
-        items = selectors.checklist_items(review)
-        return Response(
-            {
-                "completion": selectors.checklist_completion(review),
-                "items": ChecklistItemSerializer(items, many=True).data,
-            }
-        )
+        return Response(ChecklistItemSerializer(selectors.checklist_items(review), many=True).data)
+
+
+class ChecklistCompletionView(APIView):
+    """How far the checklist is: items per status, and the share done or not applicable."""
+
+    @extend_schema(responses=ChecklistCompletionSerializer)
+    def get(self, request, review_id):
+        review = access.review_for_reader(request.user, review_id)
+        return Response(selectors.checklist_completion(review))
 
 
 def _item(review, item: str) -> dict:
@@ -134,8 +137,11 @@ class ChecklistItemView(APIView):
     def patch(self, request, review_id, item):
         review = access.review_for_reader(request.user, review_id)
         access.require_checklist_editor(request.user, review)
-        data = request.data if isinstance(request.data, dict) else {}
-        services.checklist_entry_update(review=review, item=item, actor=request.user, data=dict(data))
+        data = request.data.dict() if hasattr(request.data, "dict") else request.data
+        if not isinstance(data, dict):
+            message = "Send an object with status, location or note."
+            raise ApplicationError(message, details={"body": [message]})
+        services.checklist_entry_update(review=review, item=item, actor=request.user, data=data)
         return Response(ChecklistItemSerializer(_item(review, item)).data)
 
 

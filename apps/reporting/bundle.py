@@ -66,7 +66,7 @@ def newest_runs(review) -> list[tuple[Analysis, AnalysisRun, AnalysisRun | None]
     """Each analysis with its newest succeeded run, and its newest succeeded sensitivity family."""
     found = []
     for analysis in Analysis.objects.filter(review=review).select_related("outcome").order_by("pk"):
-        runs = analysis.runs.filter(state=RunState.SUCCEEDED).exclude(result=None).order_by("-created_at", "-id")
+        runs = analysis.runs.filter(state=RunState.SUCCEEDED, result__isnull=False).order_by("-created_at", "-id")
         run = runs.filter(kind=RunKind.ANALYSIS).first()
         if run is not None:
             found.append((analysis, run, runs.filter(kind=RunKind.SENSITIVITY).first()))

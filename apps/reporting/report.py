@@ -402,7 +402,7 @@ def _comparison_sentence(run: AnalysisRun, measure: str) -> str:
 def _newest(analysis: Analysis, kind: str) -> AnalysisRun | None:
     return (
         analysis.runs.filter(kind=kind, state=RunState.SUCCEEDED)
-        .exclude(result=None)
+        .filter(result__isnull=False)
         .select_related("analysis__outcome")
         .order_by("-created_at", "-id")
         .first()

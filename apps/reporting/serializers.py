@@ -87,9 +87,14 @@ class ChecklistItemSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField(allow_null=True)
 
 
-class ChecklistSerializer(serializers.Serializer):
-    completion = serializers.DictField()
-    items = ChecklistItemSerializer(many=True)
+class ChecklistCompletionSerializer(serializers.Serializer):
+    not_started = serializers.IntegerField()
+    drafted = serializers.IntegerField()
+    done = serializers.IntegerField()
+    not_applicable = serializers.IntegerField()
+    total = serializers.IntegerField()
+    finished = serializers.IntegerField(help_text="Items done or not applicable.")
+    percent = serializers.IntegerField()
 
 
 class ChecklistItemUpdateSerializer(serializers.Serializer):

@@ -19,7 +19,7 @@ from apps.reporting.models import BundleExport
 from apps.reviews.models import Review
 from apps.trials.demo import DEMO_REGISTRATION
 from apps.trials.lifecycle import Status
-from tests.analyses.conftest import add_trial, outcome
+from tests.analyses.conftest import add_trial, outcome, trial_frame
 from tests.conftest import add_member
 from tests.reporting.conftest import define, run_now, signed
 
@@ -114,7 +114,11 @@ ANALYSES = [
 
 def test_reproduce_r_reproduces_analyses_of_every_kind(api_as, schema_review, dataset_root, tmp_path):
     review = schema_review
-    trials = [add_trial(review, number) for number in (1, 2, 3, 4, 5)]
+    gaps = trial_frame(seed=5)
+    gaps.loc[:7, "AGE"] = None  # participants the models leave out, as the app does
+    gaps.loc[20:24, "DEATH"] = None
+    gaps.loc[30:33, "TRT01P"] = "crossover"  # neither the intervention's code nor the control's
+    trials = [add_trial(review, number) for number in (1, 2, 3, 4)] + [add_trial(review, 5, frame=gaps)]
     for trial in trials:
         signed(trial, may_leave=True)
     # Trials without IPD whose published odds ratios are pooled beside the IPD.
