@@ -6,6 +6,7 @@ so in the document."""
 import asyncio
 import hashlib
 import json
+import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -40,6 +41,9 @@ def _size(figure: dict) -> tuple[int, int]:
 
 async def _render(figures: dict[str, dict], browser: str) -> dict[str, bytes]:
     import kaleido
+
+    for name in ("kaleido", "choreographer", "logistro"):  # their progress notes are not the app's log
+        logging.getLogger(name).setLevel(logging.WARNING)
 
     pngs = {}
     async with kaleido.Kaleido(path=browser, mathjax=False, timeout=90) as exporter:
