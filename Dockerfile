@@ -9,6 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN groupadd --system app && useradd --system --gid app --home-dir /app app
 WORKDIR /app
 
+# cairo and fonts: the PRISMA-IPD diagram's PNG and PDF; chromium: the report's forest plots (kaleido).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libcairo2 fonts-dejavu-core chromium \
+    && rm -rf /var/lib/apt/lists/*
+
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("apps.harmonisation.urls")),
     path("", include("apps.checks.urls")),
     path("", include("apps.analyses.urls")),
+    path("", include("apps.reporting.urls")),
     path("", include("apps.dashboard.urls")),
 ]
 

@@ -238,6 +238,7 @@ class AgreementSerializer(serializers.ModelSerializer):
             "expires_on",
             "document",
             "conditions",
+            "data_may_leave_platform",
             "created_at",
             "updated_at",
         ]

@@ -43,4 +43,5 @@ urlpatterns = [
     path("", include("apps.harmonisation.api_urls")),
     path("", include("apps.checks.api_urls")),
     path("", include("apps.analyses.api_urls")),
+    path("", include("apps.reporting.api_urls")),
 ]

@@ -22,7 +22,7 @@ from apps.core.errors import ApplicationError
 from apps.core.page_cache import cached_page
 from apps.core.views import get_or_404
 from apps.dashboard.forms import ContactAttemptForm, TransitionForm, TrialFilterForm
-from apps.trials import lifecycle, selectors, services
+from apps.trials import lifecycle, list_filters, selectors, services
 
 TRIALS_PER_PAGE = 25
 
@@ -96,12 +96,17 @@ def trial_list(request: HttpRequest, review_id: int) -> HttpResponse:
     review = _review_or_404(request, review_id)
     filters = TrialFilterForm(request.GET or None)
     criteria = filters.cleaned_data if filters.is_valid() else {}
+    named, unknown = _named_filters(request, review)
+    trial_ids = None
+    for found in named:
+        trial_ids = found.trial_ids if trial_ids is None else trial_ids & found.trial_ids
     trials = selectors.trial_list(
         request.user,
         review,
         status=criteria.get("status") or None,
         search=criteria.get("q") or None,
         sponsor_type=criteria.get("sponsor_type") or None,
+        trial_ids=frozenset() if unknown else trial_ids,
     )
     page = Paginator(trials, TRIALS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -109,11 +114,28 @@ def trial_list(request: HttpRequest, review_id: int) -> HttpResponse:
     context = {
         "review": review,
         "filters": filters,
+        "named_filters": named,
+        "unknown_filters": unknown,
         "page": page,
-        "filtered": any(criteria.values()),
+        "filtered": any(criteria.values()) or bool(named) or bool(unknown),
         "query": query.urlencode(),
     }
-    return render(request, "dashboard/trial_list.html", context)
+    return render(request, "dashboard/trial_list.html", context, status=400 if unknown else 200)
+
+
+def _named_filters(request: HttpRequest, review) -> tuple[list, list[str]]:
+    """The filters other apps provide (e.g. ?prisma=excluded), resolved; and those whose value names nothing."""
+    named, unknown = [], []
+    for name in list_filters.names():
+        value = request.GET.get(name)
+        if not value:
+            continue
+        found = list_filters.resolve(name, review, value)
+        if found is None:
+            unknown.append(f"{name}={value}")
+        else:
+            named.append(found)
+    return named, unknown
 
 
 def _owner_choices(review):

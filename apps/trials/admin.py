@@ -29,7 +29,16 @@ class ContactAttemptInline(CoordinatorInline, admin.TabularInline):
 class AgreementInline(CoordinatorInline, admin.TabularInline):
     model = Agreement
     form = ServiceCheckedForm
-    fields = ["title", "platform", "status", "signed_on", "expires_on", "document", "conditions"]
+    fields = [
+        "title",
+        "platform",
+        "status",
+        "signed_on",
+        "expires_on",
+        "document",
+        "conditions",
+        "data_may_leave_platform",
+    ]
 
 
 class EthicsApprovalInline(CoordinatorInline, admin.TabularInline):

@@ -402,26 +402,39 @@ def _add_tracking(trial: Trial, index: int, users: dict, today: datetime.date) -
     )
 
 
-def _platform(index: int) -> tuple[str, str]:
-    platform = (Agreement.Platform.VIVLI, Agreement.Platform.DIRECT, Agreement.Platform.CSDR)[index % 3]
+def _platform(index: int) -> tuple[str, str, bool]:
+    """The agreement's platform, conditions, and whether the data may leave the platform. Trials whose data the
+    review holds were shared directly with the team and may go into a reproducibility bundle; the others' data
+    stay on the provider's platform."""
+    if TRIALS[index][5] in STATUSES_WITH_DATA:
+        conditions = (
+            "Data held on the review's secure server; may be shared for the reproduction of the published "
+            "analyses; destroyed five years after publication."
+        )
+        return Agreement.Platform.DIRECT, conditions, True
+    platform = (Agreement.Platform.VIVLI, Agreement.Platform.CSDR)[index % 2]
     conditions = {
         Agreement.Platform.VIVLI: "Analysis on the provider's server only; results exported after review.",
         Agreement.Platform.CSDR: "Access for 12 months, extendable to 24; no download of participant data.",
-        Agreement.Platform.DIRECT: "Data held on the review's secure server; destroyed five years after publication.",
     }[platform]
-    return platform, conditions
+    return platform, conditions, False
 
 
 def _add_agreement_in_negotiation(trial: Trial, index: int, actor) -> None:
-    platform, conditions = _platform(index)
+    platform, conditions, may_leave = _platform(index)
     services.agreement_create(
-        trial=trial, actor=actor, platform=platform, status=Agreement.Status.NEGOTIATING, conditions=conditions
+        trial=trial,
+        actor=actor,
+        platform=platform,
+        status=Agreement.Status.NEGOTIATING,
+        conditions=conditions,
+        data_may_leave_platform=may_leave,
     )
 
 
 def _add_signed_agreement(trial: Trial, index: int, actor, today: datetime.date, signed_on: datetime.date) -> None:
     """Recorded before the trial is marked "agreement signed", as the lifecycle requires."""
-    platform, conditions = _platform(index)
+    platform, conditions, may_leave = _platform(index)
     # Some agreements run out within the dashboard's 90 days, and one is past its date but not yet marked.
     expires_on = {
         0: today + datetime.timedelta(days=30),
@@ -436,6 +449,7 @@ def _add_signed_agreement(trial: Trial, index: int, actor, today: datetime.date,
         signed_on=signed_on,
         expires_on=expires_on,
         conditions=conditions,
+        data_may_leave_platform=may_leave,
     )
 
 

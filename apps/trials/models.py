@@ -229,6 +229,11 @@ class Agreement(TimeStampedModel):
     # Served only by the access-checked download views, as an attachment.
     document = models.FileField(upload_to="agreements/%Y/", blank=True, validators=[validate_agreement_document])
     conditions = models.TextField(blank=True, help_text="e.g. analysis on the provider's server only")
+    data_may_leave_platform = models.BooleanField(
+        default=False,
+        help_text="The agreement lets the participant data leave the platform they are held on (e.g. in a "
+        "reproducibility bundle); otherwise only results computed there are shared.",
+    )
 
     class Meta:
         ordering = ["trial", "-created_at", "-id"]

@@ -231,8 +231,10 @@ def agreement_with_document(trial: Trial, agreement_id) -> Agreement | None:
     return trial.agreements.exclude(document="").filter(pk=agreement_id).first()
 
 
-def trial_list(user, review, *, status=None, search=None, sponsor_type=None) -> QuerySet[Trial]:
+def trial_list(user, review, *, status=None, search=None, sponsor_type=None, trial_ids=None) -> QuerySet[Trial]:
     trials = trials_for_user(user, review)
+    if trial_ids is not None:
+        trials = trials.filter(pk__in=trial_ids)
     if status:
         trials = trials.filter(status=status)
     if sponsor_type:

@@ -58,7 +58,16 @@ TRIAL_FIELDS = (
 )
 CONTACT_FIELDS = ("name", "role", "email", "institution", "note")
 ATTEMPT_FIELDS = ("contact", "date", "channel", "outcome", "next_follow_up", "owner", "note")
-AGREEMENT_FIELDS = ("title", "platform", "status", "signed_on", "expires_on", "document", "conditions")
+AGREEMENT_FIELDS = (
+    "title",
+    "platform",
+    "status",
+    "signed_on",
+    "expires_on",
+    "document",
+    "conditions",
+    "data_may_leave_platform",
+)
 APPROVAL_FIELDS = ("side", "body", "reference", "approved_on", "expires_on", "note")
 
 

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "apps.harmonisation",
     "apps.checks",
     "apps.analyses",
+    "apps.reporting",
 ]
 
 MIDDLEWARE = [
@@ -344,6 +345,8 @@ CHECKS_SMD_WARNING = float(env("CHECKS_SMD_WARNING", "0.1"))
 CHECKS_SMD_FAIL = float(env("CHECKS_SMD_FAIL", "0.5"))
 if not 0 < CHECKS_SMD_WARNING < CHECKS_SMD_FAIL:
     raise ImproperlyConfigured("CHECKS_SMD_WARNING must be above 0 and below CHECKS_SMD_FAIL.")
+# The Chromium that plotly's exporter (kaleido) drives to draw the report's forest plots; empty: no images.
+REPORT_CHROMIUM_PATH = env("REPORT_CHROMIUM_PATH", "/usr/bin/chromium")
 
 LOGGING = {
     "version": 1,
