@@ -9,12 +9,13 @@ import time
 import pytest
 from django.utils import timezone
 
-from apps.checks import catalogue, services
+from apps.checks import services
 from apps.checks.models import CheckRun
 from apps.harmonisation.models import HarmonisedTable
 from apps.jobs.models import Job
 from apps.jobs.services import jobs_reap_stale
 from tests.checks.conftest import make_table
+from tests.checks.data import CHECK_CODES
 from tests.workers import start_worker, stop_worker, wait_for
 
 
@@ -72,7 +73,7 @@ def test_a_worker_killed_mid_check_leaves_a_job_that_is_requeued_and_then_finish
     assert job.state == Job.State.SUCCEEDED, (job.error, output)
     assert job.attempts == 2
     assert run.state == CheckRun.State.SUCCEEDED
-    assert [result.code for result in run.results.all()] == catalogue.CODES
+    assert [result.code for result in run.results.all()] == CHECK_CODES
 
 
 @pytest.mark.django_db
