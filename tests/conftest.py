@@ -4,6 +4,8 @@ import os
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from apps.accounts.models import Role
@@ -18,6 +20,20 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+def cache_clear() -> None:
+    """Remove this run's cache keys (rate-limit counts) and nothing else: the Redis database is the broker's too."""
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{settings.CACHES['default']['KEY_PREFIX']}:*"))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cache_left_clean():
+    yield
+    cache_clear()
 
 
 @pytest.fixture
