@@ -279,8 +279,6 @@ class LogCSVRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        if isinstance(data, dict) and "error" in data:
-            return to_csv([{"error": data["error"].get("message", "")}], ["error"])
         return to_csv(list(data or []), selectors.LOG_COLUMNS)
 
 
@@ -289,6 +287,12 @@ class LogView(APIView):
 
     renderer_classes = [JSONRenderer, LogCSVRenderer]
     filename = "harmonisation-log"
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # An error keeps the API's one shape, with its code, even when the log was asked for as CSV.
+        if getattr(response, "exception", False):
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
 
     @extend_schema(parameters=[HISTORY_PARAMETER, FORMAT_PARAMETER], responses=LogRowSerializer(many=True))
     def get(self, request, *args, **kwargs):

@@ -296,9 +296,18 @@ def test_log_csv_escapes_formulas(api_as, reviewer, trial, review, mapping, sche
         )
 
 
-def test_log_csv_errors_keep_their_status(api_as, outsider, trial):
+def test_log_csv_errors_keep_their_status_and_the_error_shape(api_as, outsider, contributor, trial, review):
     response = api_as(outsider).get(reverse("api-trial-log-csv", args=[trial.pk]))
     assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "not_found"
+    response = api_as(contributor).get(reverse("api-review-log-csv", args=[review.pk]))
+    assert response.status_code == 403
+    assert response.json()["error"] == {
+        "code": "permission_denied",
+        "message": "The review-wide log is for the review team; open the log of one of your trials.",
+        "details": {},
+    }
 
 
 def test_mapping_create_copying_rules(api_as, analyst, trial, applied, other_trial):
