@@ -4,7 +4,7 @@ object (tests/permissions/matrix.py: builds), built through the services as the 
 
 from apps.accounts.models import Membership, Role
 from tests.factories import MembershipFactory, ReviewFactory, TrialFactory, UserFactory
-from tests.permissions.matrix import BUILDERS, ROLES
+from tests.permissions.matrix import BUILDERS, ROLES, all_routes
 
 
 class Scope:
@@ -48,6 +48,7 @@ class Scope:
 
 class World:
     def __init__(self):
+        all_routes()  # the route modules register how to build their objects
         review = ReviewFactory(title="Our review")
         self.users = {role: UserFactory(username=f"matrix-{role}") for role in ROLES}
         memberships = {
