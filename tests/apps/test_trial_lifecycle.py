@@ -364,3 +364,16 @@ def test_the_api_refusal_says_what_is_missing(api_as):
     )
     assert response.status_code == 409
     assert "no signed data-sharing agreement" in response.json()["error"]["message"]
+
+
+def test_an_unknown_status_allows_no_move_and_has_no_reasons():
+    assert lifecycle.allowed_next("finished") == ()
+    assert lifecycle.exit_reasons("finished") == ()
+    assert lifecycle.exit_reasons("eligible") == ()
+    assert not lifecycle.is_allowed("finished", "eligible")
+
+
+def test_statuses_are_described_with_labels_for_people_and_codes_for_clients():
+    assert lifecycle.describe(["eligible", "not_eligible"]) == "Eligible (eligible), Not eligible (not_eligible)"
+    assert lifecycle.describe([]) == "none (this status is final)"
+    assert lifecycle.describe(lifecycle.allowed_next("withdrawn")) == "none (this status is final)"

@@ -101,3 +101,16 @@ def test_paule_mandel_solves_q_equal_to_its_degrees_of_freedom():
     assert float(np.sum(w * (YI - mu) ** 2)) == pytest.approx(13, rel=1e-10)
     agreeing = _paule_mandel(np.array([0.1, 0.11, 0.09]), np.array([0.2, 0.3, 0.25]))
     assert (agreeing.tau2, agreeing.iterations, agreeing.converged) == (0.0, 0, True)
+
+
+@pytest.mark.parametrize("method", ["REML", "ML", "EB"])
+def test_fisher_scoring_converges_by_itself_on_ordinary_data(method):
+    result = pool(YI, VI, tau2_method=method)
+    assert result.warnings == []  # no fallback to the root search, no boundary
+    assert result.converged and 1 < result.iterations < 100
+    r_method = "PM" if method == "EB" else method
+    assert result.tau2 == pytest.approx(R_RESULTS[(r_method, "wald")][4], rel=1e-6)
+
+
+def test_paule_mandel_counts_its_iterations():
+    assert _paule_mandel(YI, VI).iterations > 1
