@@ -12,10 +12,12 @@ from django.db import connection
 BASE_DIR = Path(__file__).resolve().parents[1]
 
 
-def start_worker(queue: str, storage_root: Path | None = None) -> subprocess.Popen:
+def worker_environment(storage_root: Path | None = None) -> dict:
+    """This process's environment for a worker, pointed at the test database."""
     db = connection.settings_dict
     env = {
-        **os.environ,
+        # The browser tests' allowance of ORM calls beside an event loop is theirs alone.
+        **{name: value for name, value in os.environ.items() if name != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SETTINGS_MODULE": "ipdreview.settings.test",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
         # Frequent heartbeats, so that a killed worker's job is seen as stale within the test's patience.
@@ -23,9 +25,18 @@ def start_worker(queue: str, storage_root: Path | None = None) -> subprocess.Pop
     }
     if storage_root is not None:
         env["DATASET_STORAGE_ROOT"] = str(storage_root)
+    return env
+
+
+def start_worker(
+    queue: str, storage_root: Path | None = None, *, pool: str = "solo", settings_env: dict | None = None
+) -> subprocess.Popen:
+    """A worker on `queue`. `pool="prefork"` (one child) for time limits, which the solo pool does not enforce;
+    `settings_env` sets more of the environment the settings read (HARMONISE_TIME_LIMIT_SECONDS, ...)."""
+    env = {**worker_environment(storage_root), **(settings_env or {})}
     command = [
         sys.executable, "-m", "celery", "-A", "ipdreview", "worker",
-        "--pool=solo", f"--queues={queue}", "--loglevel=INFO",
+        f"--pool={pool}", "--concurrency=1", f"--queues={queue}", "--loglevel=INFO",
         "--without-gossip", "--without-mingle", "--without-heartbeat",
         f"--hostname=test-{queue}-{time.monotonic_ns()}@%h",
     ]  # fmt: skip

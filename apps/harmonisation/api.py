@@ -317,8 +317,6 @@ class LogCSVRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        if isinstance(data, dict) and "error" in data:
-            return to_csv([{"error": data["error"].get("message", "")}], ["error"])
         return to_csv(list(data or []), selectors.LOG_COLUMNS)
 
 
@@ -333,6 +331,12 @@ class LogView(APIView):
         if request.method == "OPTIONS":
             return JSONRenderer(), JSONRenderer.media_type
         return super().perform_content_negotiation(request, force)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # An error keeps the API's one shape, with its code, even when the log was asked for as CSV.
+        if getattr(response, "exception", False):
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
 
     @extend_schema(parameters=[HISTORY_PARAMETER, FORMAT_PARAMETER], responses=LogRowSerializer(many=True))
     def get(self, request, *args, **kwargs):

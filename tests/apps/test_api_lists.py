@@ -1,6 +1,7 @@
 """Filtering, search, ordering and pagination on the list endpoints."""
 
 import pytest
+from django.utils import timezone
 
 from apps.accounts.models import Role
 from apps.trials.lifecycle import Status
@@ -102,7 +103,7 @@ def test_review_summary_counts_trials_and_lists_what_is_due(api_as):
     TrialFactory(review=review, status=Status.IPD_SOUGHT, n_randomised=50)
     membership.trials.set([assigned])
     trial_transition(trial=assigned, to_status=Status.CONTACTED, actor=membership.user)
-    yesterday = datetime.date.today() - datetime.timedelta(days=1)
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
     ContactAttemptFactory(trial=assigned, date=yesterday, next_follow_up=yesterday, owner=membership.user)
 
     coordinator = MembershipFactory(review=review, role=Role.COORDINATOR).user

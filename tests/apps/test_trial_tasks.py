@@ -2,10 +2,10 @@
 
 import datetime
 import os
-import time
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from apps.accounts.models import Role
 from apps.core.models import AuditEvent
@@ -117,20 +117,18 @@ def test_beat_runs_both_tasks_daily_on_the_default_queue():
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_the_tasks_against_the_test_database():
     owner = UserFactory()
-    attempt = _due_attempt(owner, follow_up=datetime.date.today() - datetime.timedelta(days=1))
+    attempt = _due_attempt(owner, follow_up=timezone.localdate() - datetime.timedelta(days=1))
     agreement = AgreementFactory(
-        status="signed", signed_on=datetime.date(2025, 1, 1), expires_on=datetime.date.today() - datetime.timedelta(1)
+        status="signed", signed_on=datetime.date(2025, 1, 1), expires_on=timezone.localdate() - datetime.timedelta(1)
     )
     # A queue of its own, so that no other worker on this Redis takes the tasks to another database.
     queue = f"test-worker-{os.getpid()}"
     worker = start_worker(queue)
     try:
-        started = time.monotonic()
         expiry = agreements_mark_expired_task.apply_async(queue=queue)
         reminder = followups_notify_due_task.apply_async(queue=queue)
         assert expiry.get(timeout=60) == 1
         assert reminder.get(timeout=60) == 1
-        assert time.monotonic() - started < 60
     finally:
         output = stop_worker(worker)
     agreement.refresh_from_db()

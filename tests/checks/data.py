@@ -58,3 +58,25 @@ FACTS = TrialFacts(
     data_cutoff=datetime.date(2021, 12, 31),
     ids_sequential=True,
 )
+
+# The catalogue's checks in the order they run, written out rather than read from apps.checks.catalogue.CODES,
+# so that a check dropped from (or added to) the catalogue fails the tests until this list says the same.
+CHECK_CODES = [
+    "ids_missing",
+    "ids_duplicated",
+    "treatment_codes",
+    "arm_sizes",
+    "allocation_ratio",
+    "randomisation_period",
+    "randomisation_order",
+    "allocation_runs",
+    "baseline_balance",
+    "baseline_missingness",
+    "ranges",
+    "dates_before_randomisation",
+    "after_data_cutoff",
+    "event_times",
+    "follow_up",
+    "outcome_missingness",
+    "primary_result",
+]

@@ -130,7 +130,12 @@ def test_data_checked_is_refused_through_the_api_while_unresolved(checked, trial
     finding = Finding.objects.get(trial=trial, result__code="ids_missing")
     assert error["details"]["unresolved_findings"] == [finding.pk]
     api.post(f"/api/v1/findings/{finding.pk}/resolve/", {"note": "Explained."})
-    assert api.post(f"/api/v1/trials/{trial.pk}/transition/", {"to_status": "data_checked"}).status_code in (200, 201)
+    moved = api.post(f"/api/v1/trials/{trial.pk}/transition/", {"to_status": "data_checked"})
+    assert moved.status_code == 201
+    assert moved.json()["status"] == "data_checked"
+    trial.refresh_from_db()
+    assert trial.status == Status.DATA_CHECKED
+    assert trial.transitions.get().to_status == Status.DATA_CHECKED
 
 
 def test_check_settings_read_and_changed_by_the_review_team(trial, reviewer, contributor):

@@ -1,7 +1,5 @@
 """The demo's harmonisation and checks: a trial with parsed participant data ends checked and may be marked so."""
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -85,9 +83,7 @@ def counts(trial: Trial) -> dict:
 
 
 def test_the_trial_ends_checked_and_may_be_marked_data_checked(received, reviewer):
-    started = time.monotonic()
     demo_harmonise_and_check(trial=received, version=received.version, actor=reviewer)
-    assert time.monotonic() - started < 5
 
     run = selectors.latest_run(received)
     assert run.state == CheckRun.State.SUCCEEDED and run.n_rows == N

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from apps.checks import catalogue, selectors, services
+from apps.checks import selectors, services
 from apps.checks.models import CheckResult, CheckRun, Finding
 from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent
@@ -13,7 +13,7 @@ from apps.jobs.models import Job
 from apps.trials import services as trial_services
 from apps.trials.lifecycle import Status
 from tests.checks.conftest import make_table
-from tests.checks.data import trial_frame
+from tests.checks.data import CHECK_CODES, trial_frame
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def test_a_run_stores_every_check_and_raises_findings(trial, analyst, eager, dja
     assert run.n_rows == 200 and run.engine_version and run.code_version == services.CODE_VERSION
     assert run.settings_used["n_intervention"] == 100
     results = {result.code: result for result in run.results.all()}
-    assert list(results) == catalogue.CODES
+    assert list(results) == CHECK_CODES
     missing = results["ids_missing"]
     assert missing.status == CheckResult.Status.FAIL
     assert missing.affected_row_ids == [11, 21] and missing.affected_count == 2
@@ -57,7 +57,7 @@ def test_a_run_stores_every_check_and_raises_findings(trial, analyst, eager, dja
 def test_a_second_delivery_changes_nothing(trial, analyst, eager, django_capture_on_commit_callbacks):
     run = run_checks(make_table(trial), analyst, django_capture_on_commit_callbacks)
     assert services.check_run_execute(run.job.pk) is None
-    assert run.results.count() == len(catalogue.CODES)
+    assert run.results.count() == len(CHECK_CODES)
     assert Job.objects.get(pk=run.job.pk).attempts == 1
 
 
@@ -177,7 +177,7 @@ def test_integrity_summary_counts_for_prisma_ipd(
         "issues_resolved": 1,
         "trials_out_of_date": 0,
     }
-    assert [code["code"] for code in summary["codes"]] == catalogue.CODES
+    assert [code["code"] for code in summary["codes"]] == CHECK_CODES
 
 
 def test_check_settings_are_validated_and_audited(trial, reviewer):

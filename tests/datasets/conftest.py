@@ -6,6 +6,7 @@ import shutil
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.accounts.models import Membership, Role
@@ -45,8 +46,8 @@ def trial(review):
     Agreement.objects.create(
         trial=trial,
         status=Agreement.Status.SIGNED,
-        signed_on=datetime.date.today() - datetime.timedelta(days=30),
-        expires_on=datetime.date.today() + datetime.timedelta(days=335),
+        signed_on=timezone.localdate() - datetime.timedelta(days=30),
+        expires_on=timezone.localdate() + datetime.timedelta(days=335),
     )
     return trial
 
@@ -55,7 +56,7 @@ def trial(review):
 def other_trial(db):
     other = Review.objects.create(title="Statins after stroke")
     trial = Trial.objects.create(review=other, title="Statin trial")
-    Agreement.objects.create(trial=trial, status=Agreement.Status.SIGNED, signed_on=datetime.date.today())
+    Agreement.objects.create(trial=trial, status=Agreement.Status.SIGNED, signed_on=timezone.localdate())
     return trial
 
 

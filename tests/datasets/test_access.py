@@ -5,19 +5,22 @@ import datetime
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.accounts.models import Role
+from apps.core.models import AuditEvent
 from apps.datasets import services
 from apps.datasets.access import agreement_problem
 from apps.datasets.models import DatasetVersion
+from apps.jobs.models import Job
 from apps.trials.models import Agreement, Trial
 
 from .conftest import client_for, upload_file
 
 pytestmark = pytest.mark.django_db
 CSV = b"id\n1\n"
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def post(client, trial):
@@ -28,7 +31,15 @@ def post(client, trial):
 
 @pytest.mark.parametrize("role", [Role.COORDINATOR, Role.ANALYST])
 def test_coordinators_and_analysts_may_upload(make_member, trial, role):
-    assert post(client_for(make_member(role)), trial).status_code == 202
+    user = make_member(role)
+    response = post(client_for(user), trial)
+    assert response.status_code == 202
+    version = DatasetVersion.objects.get(pk=response.json()["id"])
+    assert (version.trial, version.number, version.uploaded_by, version.size) == (trial, 1, user, len(CSV))
+    assert version.status == DatasetVersion.Status.QUEUED
+    event = AuditEvent.objects.get(object_type="datasetversion", object_id=str(version.pk))
+    assert (event.action, event.actor) == (AuditEvent.Action.CREATE, user)
+    assert Job.objects.filter(target_id=str(version.pk), state=Job.State.QUEUED, created_by=user).count() == 1
 
 
 def test_a_contributor_may_upload_to_an_assigned_trial_only(make_member, trial, review):
@@ -64,8 +75,11 @@ def test_other_reviews_answer_404(api, other_trial):
 def test_a_non_member_gets_404_and_an_anonymous_client_401(trial):
     stranger = get_user_model().objects.create_user(username="stranger", password="x")
     assert post(client_for(stranger), trial).status_code == 404
-    assert post(APIClient(), trial).status_code in (401, 403)
+    anonymous = post(APIClient(), trial)
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error"]["code"] == "not_authenticated"
     assert not DatasetVersion.objects.exists()
+    assert not AuditEvent.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -122,9 +122,16 @@ def test_a_zip_that_is_not_a_workbook_is_refused(api, trial):
     assert "unpack it" in response.json()["error"]["message"]
 
 
-def test_an_empty_file_is_refused(api, trial):
+def test_an_empty_file_is_refused(api, trial, dataset_root):
     response = post(api, trial, b"")
     assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert error["details"] == {"file": ["The submitted file is empty."]}
+    assert "file: The submitted file is empty." in error["message"]
+    assert not DatasetVersion.objects.exists()
+    assert not AuditEvent.objects.exists()
+    assert not [path for path in dataset_root.rglob("*") if path.is_file()]
 
 
 def test_the_file_field_is_required(api, trial):

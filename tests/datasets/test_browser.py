@@ -41,8 +41,10 @@ def signed_in(page, live_server, trial, review):
 
 def open_upload_page(page, live_server, trial):
     page.goto(f"{live_server.url}/trials/{trial.pk}/datasets/")
+    assert axe_violations(page) == []  # the list of versions
     page.get_by_role("link", name="Upload a file").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Upload participant data")
+    assert axe_violations(page) == []
 
 
 def test_upload_through_the_page_script(signed_in, live_server, trial, unsent, tmp_path):
@@ -64,6 +66,9 @@ def test_upload_through_the_page_script(signed_in, live_server, trial, unsent, t
     assert api_posts == [f"{live_server.url}/api/v1/trials/{trial.pk}/datasets/"]
     assert (version.size, version.note) == (len(content), "Baseline, first export")
     assert len(unsent) == 1
+    page.goto(f"{live_server.url}/trials/{trial.pk}/datasets/")
+    expect(page.locator("main")).to_contain_text("baseline.csv")
+    assert axe_violations(page) == []  # the list with a version in it
 
 
 def test_a_refused_file_shows_the_reason_on_the_page(signed_in, live_server, trial, unsent):
@@ -75,6 +80,7 @@ def test_a_refused_file_shows_the_reason_on_the_page(signed_in, live_server, tri
     page.get_by_role("button", name="Upload").click()
     expect(page.locator("#upload-error")).to_contain_text("Python pickle files are not accepted")
     expect(page.get_by_role("button", name="Upload")).to_be_enabled()
+    assert axe_violations(page) == []  # the page showing the refusal
     assert not DatasetVersion.objects.exists()
 
 
@@ -99,6 +105,8 @@ def test_declarations_are_set_on_the_version_page_which_passes_axe(signed_in, li
     expect(page.locator(".messages")).to_contain_text("the file is being read again")
     expect(page.locator(".page-head")).to_contain_text("Queued")
     assert axe_violations(page) == []
+    # Leave the queued page first: it reloads itself every 3 seconds, and a reload would abort the next visit.
+    page.goto("about:blank")
     run_parse(version)
     page.goto(f"{live_server.url}/datasets/{version.pk}/")
     expect(page.locator("#dictionary-heading ~ .table-wrap")).to_contain_text("2 by missing codes")

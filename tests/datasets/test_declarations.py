@@ -9,6 +9,7 @@ import pyreadstat
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.accounts.models import Role
 from apps.core.models import AuditEvent
@@ -319,7 +320,7 @@ def test_who_may_declare(version, trial, make_member, reviewer, outsider, other_
 
 
 def test_declaring_needs_an_agreement_in_force_as_uploading_does(version, api, trial):
-    trial.agreements.update(expires_on=datetime.date.today() - datetime.timedelta(days=1))
+    trial.agreements.update(expires_on=timezone.localdate() - datetime.timedelta(days=1))
     response = api.put(url(version), {"missing_codes": ["NA"]}, format="json")
     assert response.status_code == 403
     assert "expired" in response.json()["error"]["message"]

@@ -55,9 +55,8 @@ def test_a_reader_that_aborts_the_process_fails_the_job_not_the_worker(ingest, m
 def test_a_parse_over_its_time_limit_is_stopped(ingest, monkeypatch, settings):
     settings.DATASET_PARSE_TIME_LIMIT_SECONDS = 1
     monkeypatch.setattr(services, "parse_in_child", sleep)
-    started = time.monotonic()
     version = ingest("trial.csv", CSV)
-    assert time.monotonic() - started < 15
+    # The child sleeps a minute: only the limit ends it with this message.
     assert version.status == DatasetVersion.Status.FAILED
     assert version.error.startswith("Parsing took longer than the limit of 1 seconds and was stopped")
 

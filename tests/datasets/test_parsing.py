@@ -209,9 +209,14 @@ def test_refused_formats_say_why(tmp_path):
 
 def test_the_parse_job_reports_the_time_of_each_step(ingest):
     version = ingest("steps.csv", b"id,age\n1,40\n2,51\n")
-    result = version_parse_job(version).result
-    assert set(result["seconds"]) == {"read", "type_and_describe", "write"}
-    assert all(seconds >= 0 for seconds in result["seconds"].values())
+    job = version_parse_job(version)
+    assert job.state == "succeeded" and job.progress == 100
+    steps = job.result["seconds"]
+    # Step names as a set: PostgreSQL's jsonb keeps no key order.
+    assert set(steps) == {"read", "type_and_describe", "write"}
+    # Each step's duration, in seconds to the millisecond (a fast step may take 0.0).
+    assert all(isinstance(seconds, float) and seconds == round(seconds, 3) >= 0 for seconds in steps.values())
+    assert (version.status, version.n_rows, version.n_columns) == ("parsed", 2, 2)
 
 
 def test_reading_stored_bytes_returns_the_upload(ingest):

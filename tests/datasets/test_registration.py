@@ -25,7 +25,6 @@ STORAGES = {
 """
 
 SCRIPT = """
-import datetime
 import sys
 
 import django
@@ -45,13 +44,14 @@ if "apps.datasets.tasks" in sys.modules and not registered:
 
 call_command("migrate", verbosity=0)
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from apps.reviews.models import Review
 from apps.trials.models import Agreement, Trial
 
 review = Review.objects.create(title="Exercise for back pain")
 trial = Trial.objects.create(review=review, title="BACK-FIT")
-Agreement.objects.create(trial=trial, status=Agreement.Status.SIGNED, signed_on=datetime.date.today())
+Agreement.objects.create(trial=trial, status=Agreement.Status.SIGNED, signed_on=timezone.localdate())
 user = get_user_model().objects.create_user(username="analyst", password="x")
 upload = SimpleUploadedFile("trial.csv", b"id,arm\\n1,1\\n2,2\\n")
 version, _ = services.dataset_upload(trial=trial, actor=user, file=upload)

@@ -7,6 +7,7 @@ import io
 import pytest
 from django.urls import reverse
 
+from apps.core.models import AuditEvent
 from apps.harmonisation import services
 from apps.harmonisation.models import MappingRule, SchemaVariable
 from apps.jobs.models import Job
@@ -78,10 +79,24 @@ def test_schema_update(api_as, users, schema, role, expected):
 
 
 def test_schema_delete_refused_while_rules_use_it(api_as, coordinator, applied, schema):
+    age_before = SchemaVariable.objects.filter(pk=schema["AGE"].pk).values().get()
+    rules_before = list(MappingRule.objects.order_by("pk").values())
+    events_before = AuditEvent.objects.count()
     response = api_as(coordinator).delete(reverse("api-schema-variable-detail", args=[schema["AGE"].pk]))
     assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "in_use"
+    assert error["message"].startswith("AGE is used by mapping rules")
+    assert SchemaVariable.objects.filter(pk=schema["AGE"].pk).values().get() == age_before
+    assert list(MappingRule.objects.order_by("pk").values()) == rules_before
+    assert AuditEvent.objects.count() == events_before
+
     response = api_as(coordinator).delete(reverse("api-schema-variable-detail", args=[schema["ITTFL"].pk]))
     assert response.status_code == 204
+    assert not SchemaVariable.objects.filter(pk=schema["ITTFL"].pk).exists()
+    assert AuditEvent.objects.count() == events_before + 1
+    event = AuditEvent.objects.get(object_id=str(schema["ITTFL"].pk), action=AuditEvent.Action.DELETE)
+    assert (event.object_type, event.actor, event.before["name"]) == ("schemavariable", coordinator, "ITTFL")
 
 
 @pytest.mark.parametrize(
@@ -281,9 +296,18 @@ def test_log_csv_escapes_formulas(api_as, reviewer, trial, review, mapping, sche
         )
 
 
-def test_log_csv_errors_keep_their_status(api_as, outsider, trial):
+def test_log_csv_errors_keep_their_status_and_the_error_shape(api_as, outsider, contributor, trial, review):
     response = api_as(outsider).get(reverse("api-trial-log-csv", args=[trial.pk]))
     assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "not_found"
+    response = api_as(contributor).get(reverse("api-review-log-csv", args=[review.pk]))
+    assert response.status_code == 403
+    assert response.json()["error"] == {
+        "code": "permission_denied",
+        "message": "The review-wide log is for the review team; open the log of one of your trials.",
+        "details": {},
+    }
 
 
 def test_mapping_create_copying_rules(api_as, analyst, trial, applied, other_trial):

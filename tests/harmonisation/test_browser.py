@@ -5,6 +5,7 @@ from celery import current_app
 from playwright.sync_api import expect
 
 from apps.harmonisation.models import HarmonisedTable, MappingRule
+from tests.e2e.test_accessibility import axe_violations
 from tests.factories import FACTORY_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -32,6 +33,7 @@ def test_map_apply_and_read_the_log(signed_in, live_server, mapping, schema, eag
     tab = signed_in
     tab.goto(f"{live_server.url}/mappings/{mapping.pk}/")
     expect(tab.get_by_role("heading", level=1)).to_contain_text("Mapping 1 of GLUCO-1")
+    assert axe_violations(tab) == []
 
     # Accept the suggestion for the participant id.
     tab.get_by_role("button", name="Use patid for USUBJID").click()
@@ -46,6 +48,7 @@ def test_map_apply_and_read_the_log(signed_in, live_server, mapping, schema, eag
     form.get_by_role("button", name="Save rule").click()
     expect(tab.locator("#rule-form")).to_contain_text("Not allowed codes for SEX: female, male")
     assert not MappingRule.objects.filter(target=schema["SEX"]).exists()
+    assert axe_violations(tab) == []  # the editor showing a refused rule
     form = tab.locator("#rule-form form")
     form.get_by_label("Parameters").fill('{"map": {"1": "M", "2": "F"}, "missing": [9]}')
     form.get_by_label("Rationale").fill("Codes from the SPSS value labels")
@@ -59,6 +62,7 @@ def test_map_apply_and_read_the_log(signed_in, live_server, mapping, schema, eag
     tab.get_by_role("button", name="Apply to all rows").click()
     expect(tab.locator("#jobs")).to_contain_text("Succeeded")
     assert HarmonisedTable.objects.get().n_rows == 6
+    assert axe_violations(tab) == []  # rules, preview flags, a job and a table
 
     tab.get_by_role("link", name="Log", exact=True).click()
     log = tab.locator("table")
@@ -67,3 +71,28 @@ def test_map_apply_and_read_the_log(signed_in, live_server, mapping, schema, eag
     expect(tab.get_by_role("link", name="Download CSV")).to_have_attribute(
         "href", f"/api/v1/trials/{mapping.trial_id}/harmonisation-log.csv"
     )
+    assert axe_violations(tab) == []
+
+
+def test_the_schema_mappings_and_review_log_pages_pass_axe(signed_in, live_server, mapping, schema, review, trial):
+    tab = signed_in
+    pages = {
+        "schema": f"/reviews/{review.pk}/schema/",
+        "schema variable": f"/schema-variables/{schema['AGE'].pk}/edit/",
+        "trial mappings": f"/trials/{trial.pk}/mappings/",
+        "review log": f"/reviews/{review.pk}/harmonisation-log/",
+        "trial log": f"/trials/{trial.pk}/harmonisation-log/?history=true",
+    }
+    found = {}
+    for name, path in pages.items():
+        response = tab.goto(live_server.url + path)
+        assert response.status == 200, name
+        found[name] = axe_violations(tab)
+
+    # A form refused with its errors shown: a variable whose maximum is below its minimum.
+    tab.goto(live_server.url + pages["schema variable"])
+    tab.get_by_label("Maximum").fill("1")
+    tab.get_by_role("button", name="Save", exact=True).click()
+    expect(tab.get_by_role("region", name="Variable")).to_contain_text("Please correct the fields marked below")
+    found["schema variable with an error"] = axe_violations(tab)
+    assert found == {name: [] for name in found}

@@ -82,9 +82,14 @@ def test_units_in_labels_give_conversions_with_the_analyte(schema, adam_file):
 def test_every_suggestion_is_a_valid_rule(schema, adam_file):
     columns = [source.name for source in adam_file]
     targets = {t.name: rules.Target(t.name, t.type, t.unit, t.allowed_values) for t in schema}
-    for item in suggest(adam_file, schema):
+    suggestions = suggest(adam_file, schema)
+    # Every target that resembles a column gets one (smoker resembles none).
+    assert {item.target for item in suggestions} == {t.name for t in schema} - {"smoker"}
+    for item in suggestions:
         rule = rules.Rule(item.target, item.category, tuple(item.source_variables), item.parameters)
-        rules.check_rule(rule, targets[item.target], columns)
+        checked = rules.check_rule(rule, targets[item.target], columns)  # raises RuleError when it cannot run
+        assert (checked.category, checked.parameters) == (item.category, item.parameters)
+        assert set(checked.source_variables) <= set(columns)
 
 
 def test_nothing_is_suggested_without_a_resemblance(schema, adam_file):

@@ -1,0 +1,219 @@
+"""Reviews, members, outcomes, trials and their tracking records: the core API and the dashboard's pages."""
+
+import datetime
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from apps.accounts.models import Membership, Role
+from apps.trials.models import Agreement
+from tests.factories import (
+    AgreementFactory,
+    ContactAttemptFactory,
+    ContactFactory,
+    EthicsApprovalFactory,
+    MembershipFactory,
+    OutcomeFactory,
+    TrialFactory,
+)
+from tests.permissions.matrix import READ_ALL, Call, Route, builds, codes
+
+
+@builds("outcome", level="review")
+def outcome(scope):
+    return OutcomeFactory(review=scope.review, name="All-cause mortality")
+
+
+@builds("member", level="review")
+def member(scope):
+    return Membership.objects.get(review=scope.review, user=scope.author)
+
+
+@builds("spare_member", level="review")
+def spare_member(scope):
+    """A member to change and remove."""
+    return MembershipFactory(review=scope.review, role=Role.REVIEWER)
+
+
+@builds("contact")
+def contact(scope):
+    return ContactFactory(trial=scope.trial)
+
+
+@builds("attempt")
+def attempt(scope):
+    return ContactAttemptFactory(trial=scope.trial, contact=scope.contact)
+
+
+@builds("agreement")
+def agreement(scope):
+    """Signed and in force (uploads need it), with its document."""
+    today = timezone.localdate()
+    signed = AgreementFactory(
+        trial=scope.trial,
+        status=Agreement.Status.SIGNED,
+        signed_on=today - datetime.timedelta(days=30),
+        expires_on=today + datetime.timedelta(days=335),
+    )
+    signed.document.save("data-sharing-agreement.pdf", ContentFile(b"%PDF-1.4\n% signed\n"), save=True)
+    return signed
+
+
+@builds("approval")
+def approval(scope):
+    return EthicsApprovalFactory(trial=scope.trial)
+
+
+@builds("bare_trial")
+def bare_trial(scope):
+    """A trial with no data uploaded, which may be deleted (one with data may not)."""
+    return scope.assign(TrialFactory(review=scope.review, title=f"Trial to delete ({scope.name})"))
+
+
+def last_week() -> str:
+    return (timezone.localdate() - datetime.timedelta(days=7)).isoformat()
+
+
+def attempt_form(o) -> dict:
+    return {"date": last_week(), "channel": "email", "outcome": "no_reply", "contact": "", "owner": "", "note": ""}
+
+
+TRACKING_WRITE = codes(201, 403, 201, 403)
+TRACKING_CHANGE = codes(200, 403, 200, 403)
+TRACKING_DELETE = codes(204, 403, 204, 403)
+
+ROUTES = [
+    # The API ------------------------------------------------------------------------------------------------
+    Route("api-review-list", get=READ_ALL, post=Call(codes(201, 201, 201, 201), body=lambda o: {"title": "New"})),
+    Route(
+        "api-review-detail",
+        {"pk": "review"},
+        get=READ_ALL,
+        patch=Call(codes(200, 403, 403, 403), body=lambda o: {"title": "Renamed"}),
+    ),
+    Route(
+        "api-member-list",
+        {"review_id": "review"},
+        get=codes(200, 200, 200, 403),
+        post=Call(codes(201, 403, 403, 403), body=lambda o: {"user": "matrix-newcomer", "role": "reviewer"}),
+    ),
+    Route("api-member-detail", {"pk": "member"}, get=codes(200, 200, 200, 403)),
+    Route(
+        "api-member-detail",
+        {"pk": "spare_member"},
+        patch=Call(codes(200, 403, 403, 403), body=lambda o: {"role": "analyst"}),
+        delete=codes(204, 403, 403, 403),
+    ),
+    Route(
+        "api-outcome-list",
+        {"review_id": "review"},
+        get=READ_ALL,
+        post=Call(
+            codes(201, 201, 403, 403),
+            body=lambda o: {"name": "Mortality at 90 days", "type": "binary", "measure": "RR"},
+        ),
+    ),
+    Route(
+        "api-outcome-detail",
+        {"pk": "outcome"},
+        get=READ_ALL,
+        patch=Call(codes(200, 200, 403, 403), body=lambda o: {"description": "At 90 days"}),
+        delete=codes(204, 204, 403, 403),
+    ),
+    Route(
+        "api-trial-list",
+        {"review_id": "review"},
+        get=READ_ALL,
+        post=Call(TRACKING_WRITE, body=lambda o: {"title": "A new trial"}),
+    ),
+    Route("api-review-summary", {"review_id": "review"}, get=READ_ALL),
+    Route("api-review-history", {"review_id": "review"}, get=READ_ALL),
+    Route(
+        "api-trial-detail",
+        {"pk": "trial"},
+        get=READ_ALL,
+        patch=[
+            Call(TRACKING_CHANGE, body=lambda o: {"citation": "Smith 2020"}, label="tracking"),
+            Call(codes(200, 200, 200, 403), body=lambda o: {"result_estimate": 0.75}, label="result"),
+        ],
+    ),
+    Route("api-trial-detail", {"pk": "bare_trial"}, delete=codes(204, 403, 403, 403)),
+    Route(
+        "api-trial-transition",
+        {"trial_id": "trial"},
+        post=Call(TRACKING_WRITE, body=lambda o: {"to_status": "eligible"}),
+    ),
+    Route("api-transition-list", {"trial_id": "trial"}, get=READ_ALL),
+    Route("api-trial-history", {"trial_id": "trial"}, get=READ_ALL),
+    Route(
+        "api-contact-list",
+        {"trial_id": "trial"},
+        get=READ_ALL,
+        post=Call(codes(201, 403, 201, 201), body=lambda o: {"name": "Dr Lee"}),
+    ),
+    Route(
+        "api-contact-detail",
+        {"pk": "contact"},
+        get=READ_ALL,
+        patch=Call(TRACKING_CHANGE, body=lambda o: {"institution": "Leeds"}),
+        delete=TRACKING_DELETE,
+    ),
+    Route(
+        "api-attempt-list",
+        {"trial_id": "trial"},
+        get=READ_ALL,
+        post=Call(
+            codes(201, 403, 201, 201), body=lambda o: {"date": last_week(), "channel": "email", "outcome": "no_reply"}
+        ),
+    ),
+    Route(
+        "api-attempt-detail",
+        {"pk": "attempt"},
+        get=READ_ALL,
+        patch=Call(TRACKING_CHANGE, body=lambda o: {"note": "Left a message"}),
+        delete=TRACKING_DELETE,
+    ),
+    Route(
+        "api-agreement-list",
+        {"trial_id": "trial"},
+        get=READ_ALL,
+        post=Call(TRACKING_WRITE, body=lambda o: {"title": "DSA", "status": "draft"}),
+    ),
+    Route(
+        "api-agreement-detail",
+        {"pk": "agreement"},
+        get=READ_ALL,
+        patch=Call(TRACKING_CHANGE, body=lambda o: {"conditions": "No linkage"}),
+        delete=TRACKING_DELETE,
+    ),
+    Route("api-agreement-document", {"pk": "agreement"}, get=READ_ALL),
+    Route(
+        "api-approval-list",
+        {"trial_id": "trial"},
+        get=READ_ALL,
+        post=Call(TRACKING_WRITE, body=lambda o: {"side": "receiving", "body": "University REC"}),
+    ),
+    Route(
+        "api-approval-detail",
+        {"pk": "approval"},
+        get=READ_ALL,
+        patch=Call(TRACKING_CHANGE, body=lambda o: {"reference": "X-1"}),
+        delete=TRACKING_DELETE,
+    ),
+    # The pages ----------------------------------------------------------------------------------------------
+    Route("dashboard:review-list", get=READ_ALL),
+    Route("dashboard:review-overview", {"review_id": "review"}, get=READ_ALL),
+    Route("dashboard:trial-list", {"review_id": "review"}, get=READ_ALL),
+    Route("dashboard:trial-detail", {"trial_id": "trial"}, get=READ_ALL),
+    Route("dashboard:agreement-document", {"trial_id": "trial", "agreement_id": "agreement"}, get=READ_ALL),
+    Route(
+        "dashboard:contact-attempt-create",
+        {"trial_id": "trial"},
+        post=Call(codes(302, 403, 302, 302), body=attempt_form),
+    ),
+    Route(
+        "dashboard:trial-transition",
+        {"trial_id": "trial"},
+        post=Call(codes(302, 403, 302, 403), body=lambda o: {"to_status": "eligible", "reason": "", "note": ""}),
+    ),
+]
