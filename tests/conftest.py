@@ -30,8 +30,11 @@ def cache_clear() -> None:
         client.delete(*keys)
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(autouse=True)
 def cache_left_clean():
+    """Each test starts with no rate-limit counts and no cached page of an earlier test: both live in Redis,
+    which outlives a test's rolled-back database."""
+    cache_clear()
     yield
     cache_clear()
 
