@@ -115,6 +115,7 @@ EDITORS = codes(201, 201, 403, 403)
 EDITORS_CHANGE = codes(200, 200, 403, 403)
 EDITORS_QUEUE = codes(202, 202, 403, 403)
 PAGE_EDITORS = codes(302, 302, 403, 403)
+FORM_PAGE = codes(200, 200, 403, 403)  # the form that defines or changes an analysis
 
 ROUTES = [
     Route(
@@ -143,14 +144,14 @@ ROUTES = [
     Route(
         "analyses:new",
         {"review_id": "review"},
-        get=EDITORS_CHANGE,
+        get=FORM_PAGE,
         post=Call(PAGE_EDITORS, body=lambda o: analysis_form(o, "Blood pressure, HKSJ")),
     ),
     Route("analyses:detail", {"analysis_id": "analysis"}, get=READERS),
     Route(
         "analyses:edit",
         {"analysis_id": "analysis"},
-        get=EDITORS_CHANGE,
+        get=FORM_PAGE,
         post=Call(PAGE_EDITORS, body=lambda o: analysis_form(o, "Blood pressure, renamed")),
     ),
     Route("analyses:delete", {"analysis_id": "idle_analysis"}, post=PAGE_EDITORS),
