@@ -180,6 +180,8 @@ UNSCOPED = {
     "api-token": "public: exchanges a password for a token (tests/apps/test_throttling.py)",
     "login": "public: the login page (tests/apps/test_throttling.py, tests/e2e)",
     "logout": "the session's own logout (tests/e2e)",
+    "api-logout": "revokes the token (or ends the session) the request came with (tests/security/test_api_tokens.py)",
+    "api-my-invitations": "the user's own pending invitations (tests/security/test_members_and_invitations.py)",
     "password_change": "the user's own password (django.contrib.auth)",
     "password_change_done": "the user's own password (django.contrib.auth)",
     "password_reset": "public: django.contrib.auth's password reset",

@@ -7,10 +7,12 @@ import pytest
 
 from apps.accounts import access as accounts
 from apps.accounts.models import Role
+from apps.analyses import access as analyses
 from apps.checks import access as checks
 from apps.core.errors import NotFound, PermissionDenied
 from apps.datasets import access as datasets
 from apps.harmonisation import access as harmonisation
+from apps.reporting import access as reporting
 from apps.trials.models import Agreement
 from tests.factories import AgreementFactory, TrialFactory
 from tests.permissions.matrix import ROLES
@@ -78,7 +80,7 @@ def test_each_list_holds_what_the_role_may_see_and_nothing_else(world, listed, n
 def test_a_list_of_one_trials_mappings_holds_that_trials_only(world):
     analyst = world.users[A]
     mappings = harmonisation.mappings_for_user(analyst, world.own.trial)
-    assert list(mappings) == [world.own.mapping]
+    assert set(mappings) == {world.own.mapping, world.own.bare_mapping}
     assert not harmonisation.mappings_for_user(world.users[K], world.unassigned.trial).exists()
 
 
@@ -201,6 +203,88 @@ def test_an_agreement_expiring_today_is_in_force_until_tomorrow(db):
     AgreementFactory(trial=trial, status=Agreement.Status.SIGNED, expires_on=TODAY)
     assert datasets.agreement_problem(trial, today=TODAY) is None
     assert "expired on 15 June 2026" in datasets.agreement_problem(trial, today=TODAY + datetime.timedelta(days=1))
+
+
+# ------------------------------------------------------------------------------------- analyses and reporting
+
+# The review team's getters: the object for a reader, 403 with these words for a contributor of the review, 404
+# with the NotFound's message outside it (and for ids that name nothing).
+ANALYSES_REFUSAL = "Analyses are for the review team; trial contributors do not see them."
+REPORTING_REFUSAL = "The PRISMA-IPD report is for the review team; trial contributors do not see it."
+TEAM_GETTERS = [
+    (analyses.analysis_get_for_user, "analysis", "Analysis not found.", ANALYSES_REFUSAL),
+    (analyses.run_get_for_user, "analysis_run", "Analysis run not found.", ANALYSES_REFUSAL),
+    (analyses.run_get_for_user, "sensitivity_run", "Analysis run not found.", ANALYSES_REFUSAL),
+    (analyses.review_for_reader, "review", "Review not found.", ANALYSES_REFUSAL),
+    (reporting.review_for_reader, "review", "Review not found.", REPORTING_REFUSAL),
+]
+
+
+@pytest.mark.parametrize(
+    ("getter", "name", "missing", "refusal"), TEAM_GETTERS, ids=[f"{g[0].__module__}.{g[1]}" for g in TEAM_GETTERS]
+)
+def test_the_review_team_getters_refuse_contributors_and_hide_other_reviews(world, getter, name, missing, refusal):
+    for role in ROLES:
+        user = world.users[role]
+        wanted = world.own.get(name)
+        if role == K:
+            with pytest.raises(PermissionDenied) as refused:
+                getter(user, wanted.pk)
+            assert (refused.value.message, refused.value.code) == (refusal, "permission_denied")
+        else:
+            assert getter(user, wanted.pk) == wanted, role
+            assert getter(user, str(wanted.pk)) == wanted
+        with pytest.raises(NotFound) as refused:
+            getter(user, world.other.get(name).pk)
+        assert refused.value.message == missing, role
+        for bad_id in ("abc", None, "", 10**12):
+            with pytest.raises(NotFound) as refused:
+                getter(user, bad_id)
+            assert refused.value.message == missing, bad_id
+
+
+def test_the_bundle_is_for_coordinators_and_analysts(world):
+    review = world.own.review
+    for role in (C, A):
+        assert reporting.review_for_bundle(world.users[role], review.pk) == review
+    with pytest.raises(PermissionDenied) as refused:
+        reporting.review_for_bundle(world.users[R], review.pk)
+    assert refused.value.message.startswith("Only the review's coordinators and analysts download the reproducibility")
+    with pytest.raises(PermissionDenied) as refused:
+        reporting.review_for_bundle(world.users[K], review.pk)
+    assert refused.value.message == REPORTING_REFUSAL
+    with pytest.raises(NotFound):
+        reporting.review_for_bundle(world.users[C], world.other.review.pk)
+
+
+def test_what_each_role_may_do_with_analyses_and_reporting(world):
+    review = world.own.review
+    may = {
+        role: (
+            analyses.can_read_analyses(world.users[role], review),
+            analyses.can_edit_analyses(world.users[role], review),
+            reporting.can_read_reporting(world.users[role], review),
+            reporting.can_edit_checklist(world.users[role], review),
+            reporting.can_take_bundle(world.users[role], review),
+        )
+        for role in ROLES
+    }
+    assert may == {
+        C: (True, True, True, True, True),
+        A: (True, True, True, True, True),
+        R: (True, False, True, True, False),
+        K: (False, False, False, False, False),
+    }
+    outsider = world.users[C]
+    assert not analyses.can_read_analyses(outsider, world.other.review)
+    assert not reporting.can_read_reporting(outsider, world.other.review)
+
+
+def test_a_list_of_analyses_holds_the_reviews_the_user_reads(world):
+    for role in ROLES:
+        listed = set(analyses.analyses_for_user(world.users[role]))
+        own = {world.own.analysis, world.own.idle_analysis}
+        assert listed == (set() if role == K else own), role
 
 
 def test_roles_are_what_the_matrix_acts_as():

@@ -36,6 +36,19 @@ class Scope:
             store[name] = builder.build(self)
         return store[name]
 
+    def on_trial(self, trial) -> "Scope":
+        """A scope of the same review on another of its trials (not the contributor's): its trial-level objects
+        are its own, its review-level ones this scope's. For objects that need more trials of the review, such as
+        the included trials an analysis pools."""
+        return Scope(
+            f"{self.name}/{trial.pk}",
+            review=self.review,
+            trial=trial,
+            author=self.author,
+            shared=self._shared,
+            contributor=None,
+        )
+
     def __getattr__(self, name: str):
         if name.startswith("_"):
             raise AttributeError(name)

@@ -84,7 +84,9 @@ TRACKING_DELETE = codes(204, 403, 204, 403)
 
 ROUTES = [
     # The API ------------------------------------------------------------------------------------------------
-    Route("api-review-list", get=READ_ALL, post=Call(codes(201, 201, 201, 201), body=lambda o: {"title": "New"})),
+    # Creating a review takes the permission a site administrator grants (reviews.add_review), which no role in a
+    # review gives; with it the user becomes the new review's coordinator (tests/security).
+    Route("api-review-list", get=READ_ALL, post=Call(codes(403, 403, 403, 403), body=lambda o: {"title": "New"})),
     Route(
         "api-review-detail",
         {"pk": "review"},
@@ -95,7 +97,19 @@ ROUTES = [
         "api-member-list",
         {"review_id": "review"},
         get=codes(200, 200, 200, 403),
-        post=Call(codes(201, 403, 403, 403), body=lambda o: {"user": "matrix-newcomer", "role": "reviewer"}),
+        # Members are added by invitation: 202 with the invitation, whether or not an account has the name.
+        post=[
+            Call(
+                codes(202, 403, 403, 403),
+                body=lambda o: {"invitee": "matrix-newcomer", "role": "reviewer"},
+                label="account",
+            ),
+            Call(
+                codes(202, 403, 403, 403),
+                body=lambda o: {"invitee": "nobody@example.org", "role": "contributor", "trials": [o.trial.pk]},
+                label="no account",
+            ),
+        ],
     ),
     Route("api-member-detail", {"pk": "member"}, get=codes(200, 200, 200, 403)),
     Route(

@@ -63,6 +63,8 @@ ROUTES = [
         post=Call(UPLOADERS, body=new_file, format="multipart"),
     ),
     Route("api-dataset-detail", {"pk": "version"}, get=READ_ALL),
+    # The file as it was received; whoever sees the version may take it (each download is a recorded read).
+    Route("api-dataset-original", {"pk": "version"}, get=READ_ALL),
     Route("api-dataset-parse", {"pk": "failed_version"}, post=UPLOADERS),
     Route(
         "api-dataset-declarations",

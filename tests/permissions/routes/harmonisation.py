@@ -61,6 +61,13 @@ def table(scope):
     return services.harmonised_table_build(mapping=scope.mapping, actor=scope.author)
 
 
+@builds("bare_mapping")
+def bare_mapping(scope):
+    """A second mapping of the parsed version with no rule yet: its suggestions may be accepted."""
+    scope.table  # noqa: B018  (numbered after the trial's mapping, whose table the other objects use)
+    return services.mapping_create(trial=scope.trial, source_version=scope.version, actor=scope.author)
+
+
 def sbp_rule(o) -> dict:
     """A new revision of SBP's rule: the same mapping with a rationale."""
     return {"target": o.schema["SBP"].pk, "category": "direct", "source_variables": ["SBP"], "rationale": "Checked"}
@@ -118,6 +125,7 @@ ROUTES = [
     Route("api-mapping-rule-remove", {"pk": "mapping", "target_id": "variable"}, delete=codes(204, 204, 403, 403)),
     Route("api-mapping-review", {"pk": "mapping"}, post=EDITORS_CHANGE),
     Route("api-mapping-suggestions", {"pk": "mapping"}, get=READ_ALL),
+    Route("api-mapping-suggestions-accept", {"pk": "bare_mapping"}, post=Call(EDITORS, body=lambda o: {})),
     Route("api-mapping-preview", {"pk": "mapping"}, get=READ_ALL),
     # Applying queues a job: the job row records who asked and when.
     Route("api-mapping-apply", {"pk": "mapping"}, post=Call(codes(202, 202, 403, 403), audited=False)),
@@ -156,6 +164,7 @@ ROUTES = [
     Route(
         "harmonisation:mapping-suggestion-use", {"mapping_id": "mapping"}, post=Call(PAGE_EDITORS, body=sbp_suggestion)
     ),
+    Route("harmonisation:mapping-suggestions-accept", {"mapping_id": "bare_mapping"}, post=PAGE_EDITORS),
     Route("harmonisation:mapping-rule-remove", {"mapping_id": "mapping", "target_id": "variable"}, post=PAGE_EDITORS),
     Route("harmonisation:mapping-apply", {"mapping_id": "mapping"}, post=Call(PAGE_EDITORS, audited=False)),
     Route("harmonisation:mapping-review", {"mapping_id": "mapping"}, post=PAGE_EDITORS),
