@@ -130,7 +130,7 @@ def _named_filters(request: HttpRequest, review) -> tuple[list, list[str]]:
         value = request.GET.get(name)
         if not value:
             continue
-        found = list_filters.resolve(name, review, value)
+        found = list_filters.resolve(name, review, value, request.user)
         if found is None:
             unknown.append(f"{name}={value}")
         else:

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.errors import ApplicationError, NotFound
+from apps.core.services import data_access_record
 from apps.reporting import access, checklist, report, selectors, services
 from apps.reporting.serializers import (
     ChecklistCompletionSerializer,
@@ -22,6 +23,7 @@ from apps.reporting.serializers import (
     ChecklistItemUpdateSerializer,
     PrismaIpdSerializer,
 )
+from apps.trials.models import Trial
 
 
 class FileRenderer(BaseRenderer):
@@ -182,7 +184,21 @@ class BundleView(APIView):
     def get(self, request, review_id):
         review = access.review_for_bundle(request.user, review_id)
         content, export = services.bundle_export(review=review, actor=request.user)
+        record_bundle_reads(request, export)
         return download(content, "application/zip", bundle_name(review, export))
+
+
+def record_bundle_reads(request, export) -> None:
+    """The participant data that leave with a bundle are a read of each trial's harmonised table: one entry of
+    the access log per trial whose table it holds."""
+    for trial in Trial.objects.filter(pk__in=export.trials_with_data):
+        data_access_record(
+            request=request,
+            action="download",
+            instance=export,
+            trial=trial,
+            detail={"file": "reproducibility bundle", "sha256": export.sha256},
+        )
 
 
 def bundle_name(review, export) -> str:

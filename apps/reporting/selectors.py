@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from apps.analyses.models import AnalysisRun
 from apps.harmonisation.csv_export import to_csv
-from apps.reporting import analysed, checklist, diagram, prisma
+from apps.reporting import access, analysed, checklist, diagram, prisma
 from apps.reporting.models import ChecklistEntry
 from apps.reviews.models import Review
 from apps.trials.list_filters import ListFilter
@@ -119,8 +119,11 @@ EXTRA_LABELS = {
 }
 
 
-def trial_filter(review: Review, value: str) -> ListFilter | None:
-    """The trial list's ?prisma= filter: the trials of one box (or of the diagram's other lists)."""
+def trial_filter(review: Review, value: str, user) -> ListFilter | None:
+    """The trial list's ?prisma= filter: the trials of one box (or of the diagram's other lists). Only for those
+    who may read the diagram: its counts are over the whole review, and its analysed boxes over the analyses."""
+    if not access.can_read_reporting(user, review):
+        return None
     back = reverse("reporting:prisma", args=[review.pk])
     if value.startswith(ANALYSED_PREFIX):
         found = _analysed_filter(review, value)

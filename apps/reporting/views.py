@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.errors import PermissionDenied as AccessDenied
 from apps.reporting import access, checklist, report, selectors, services
-from apps.reporting.api import DOCX_TYPE, PRISMA_TYPES, bundle_name, download, prisma_file
+from apps.reporting.api import DOCX_TYPE, PRISMA_TYPES, bundle_name, download, prisma_file, record_bundle_reads
 
 
 def _page(getter, *args):
@@ -122,4 +122,5 @@ def bundle_zip(request: HttpRequest, review_id: int) -> HttpResponse:
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect("reporting:report", review.pk)
+    record_bundle_reads(request, export)
     return download(content, "application/zip", bundle_name(review, export))

@@ -14,7 +14,7 @@ from django.core.management import call_command
 
 from apps.accounts.models import Membership, Role
 from apps.analyses.models import AnalysisRun
-from apps.core.models import AuditEvent
+from apps.core.models import AuditEvent, DataAccessEvent
 from apps.reporting.models import BundleExport
 from apps.reviews.models import Review
 from apps.trials.demo import DEMO_REGISTRATION
@@ -180,6 +180,11 @@ def test_trials_whose_data_stay_on_the_platform_are_represented_by_their_stage_o
     export = BundleExport.objects.get(review=review)
     assert export.created_by == analyst and export.trials_withheld == [trials[3].pk]
     assert AuditEvent.objects.filter(object_type="bundleexport", object_id=str(export.pk), actor=analyst).exists()
+    # The tables that left with it are reads in the access log, one per trial; the withheld trial is not.
+    reads = DataAccessEvent.objects.filter(object_type="bundleexport", object_id=str(export.pk))
+    assert sorted(reads.values_list("trial_id", flat=True)) == sorted(export.trials_with_data)
+    assert trials[3].pk not in export.trials_with_data and export.trials_with_data
+    assert {(read.actor, read.action) for read in reads} == {(analyst, "download")}
 
 
 # --------------------------------------------------------------------------------------------------- access
