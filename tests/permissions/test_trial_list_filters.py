@@ -20,6 +20,8 @@ from tests.permissions.matrix import ROLES
 
 pytestmark = pytest.mark.django_db
 CONTRIBUTOR = ROLES[3]
+
+
 def what_the_list_says(world, value: str) -> tuple:
     client = Client()
     client.force_login(world.users[CONTRIBUTOR])
