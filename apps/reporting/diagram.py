@@ -5,7 +5,19 @@ links to the trial list filtered to its trials. PNG and PDF are converted from t
 
 import textwrap
 from dataclasses import dataclass, field
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape as escape_markup
+from xml.sax.saxutils import quoteattr as quote_markup
+
+from apps.core.text import xml_safe
+
+
+def escape(text: str) -> str:
+    return escape_markup(xml_safe(text))
+
+
+def quoteattr(text: str) -> str:
+    return quote_markup(xml_safe(text))
+
 
 WIDTH = 1000
 SECTION_X, SECTION_W = 10, 34

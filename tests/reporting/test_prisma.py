@@ -184,3 +184,22 @@ def test_contributors_are_refused_and_other_reviews_are_not_found(api_as, client
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
     client.force_login(contributor)
     assert client.get(reverse("reporting:prisma", args=[review.pk])).status_code == 403
+
+
+def test_text_that_xml_cannot_hold_is_left_out_of_the_files_not_a_server_error(api_as, review, reviewer):
+    """A form feed or another control character typed into a title or a reason is valid text in the database but
+    not in SVG, PDF or Word; the files are built without it."""
+    review.title = "Otitis\f review \x01\U0001f1fa\U0001f1f8"
+    review.save()
+    make_trial(
+        review, 12, screening_decision="excluded", exclusion_reason="Not\x0brandomised", status=Status.NOT_ELIGIBLE
+    )
+    client = api_as(reviewer)
+    svg = client.get(f"/api/v1/reviews/{review.pk}/prisma-ipd.svg")
+    assert svg.status_code == 200
+    texts = "".join(ET.fromstring(svg.content).itertext())
+    assert "Otitis review \U0001f1fa\U0001f1f8" in texts and "Notrandomised" in texts
+    assert client.get(f"/api/v1/reviews/{review.pk}/prisma-ipd.pdf").content.startswith(b"%PDF")
+    assert client.get(f"/api/v1/reviews/{review.pk}/prisma-ipd.png").content.startswith(b"\x89PNG")
+    docx = client.get(f"/api/v1/reviews/{review.pk}/report.docx")
+    assert docx.status_code == 200 and docx.content.startswith(b"PK")

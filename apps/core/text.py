@@ -1,0 +1,12 @@
+"""Text bound for XML documents (SVG, PDF via SVG, Word), which cannot hold every character a user may type."""
+
+import re
+
+# XML 1.0 allows tab, newline, carriage return and the ranges below; anything else (form feeds, other C0
+# controls, lone surrogates, U+FFFE/U+FFFF) makes the document unreadable, so it is dropped from the copy.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: str) -> str:
+    """`text` without the characters an XML document cannot contain."""
+    return _NOT_XML.sub("", text)
