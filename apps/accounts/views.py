@@ -1,8 +1,15 @@
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.http import JsonResponse
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.views.decorators.http import require_POST
 
+from apps.accounts import invitations
+from apps.core.errors import ApplicationError
 from apps.core.throttling import LoginRateThrottle
+from apps.core.views import get_or_404
 
 LOCKED_OUT_MESSAGE = (
     "Too many failed login attempts for this account or from your address. Try again in {minutes} minutes."
@@ -49,3 +56,20 @@ class ThrottledLoginView(auth_views.LoginView):
         response = self.render_to_response(self.get_context_data(form=form), status=429)
         response["Retry-After"] = str(wait)
         return response
+
+
+@require_POST
+@login_required
+def invitation_answer(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = get_or_404(invitations.invitation_get_for_user, request.user, invitation_id)
+    if request.POST.get("answer") == "decline":
+        invitations.invitation_decline(invitation=invitation, user=request.user)
+        messages.success(request, f"Invitation to '{invitation.review.title}' declined.")
+        return redirect("dashboard:review-list")
+    try:
+        invitations.invitation_accept(invitation=invitation, user=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("dashboard:review-list")
+    messages.success(request, f"You joined '{invitation.review.title}'.")
+    return redirect("dashboard:review-overview", invitation.review_id)

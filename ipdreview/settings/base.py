@@ -54,8 +54,6 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.reviews",
     "apps.trials",
-    "apps.api",
-    "apps.dashboard",
     "apps.jobs",
     "apps.datasets",
     "apps.harmonisation",
@@ -202,8 +200,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     # OPTIONS names the endpoint and its formats; it never builds serializers or looks objects up.
-    "DEFAULT_METADATA_CLASS": "apps.api.metadata.EndpointMetadata",
-    "DEFAULT_PAGINATION_CLASS": "apps.api.pagination.StandardPagination",
+    "DEFAULT_METADATA_CLASS": "apps.core.metadata.EndpointMetadata",
+    "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",

@@ -1,105 +1,16 @@
-"""API serializers: they parse and render; writes go through the services."""
+"""Serializers of the trials API: they parse and render; writes go through the services."""
 
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.authtoken.serializers import AuthTokenSerializer
 
-from apps.accounts.access import role_for
-from apps.accounts.models import Invitation, Membership, Role
-from apps.core.models import AuditEvent, DataAccessEvent
-from apps.reviews.models import Outcome, Review
+from apps.core.models import AuditEvent
 from apps.trials import lifecycle
 from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, StatusTransition, Trial
 from apps.trials.services import TRIAL_FIELDS
 
 User = get_user_model()
-
-
-class TokenRequestSerializer(AuthTokenSerializer):
-    """Username and password, checked by Django's authentication backends."""
-
-
-class TokenResponseSerializer(serializers.Serializer):
-    token = serializers.CharField(read_only=True)
-    expiry = serializers.DateTimeField(read_only=True, allow_null=True, help_text="When the token stops working.")
-
-
-class ErrorBodySerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.DictField()
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The one error shape of the API."""
-
-    error = ErrorBodySerializer()
-
-
-class ReviewSerializer(serializers.ModelSerializer):
-    my_role = serializers.SerializerMethodField(help_text="Your role in this review.")
-
-    class Meta:
-        model = Review
-        fields = ["id", "title", "question", "registration", "status", "my_role", "created_at", "updated_at"]
-        read_only_fields = ["created_at", "updated_at"]
-
-    def get_my_role(self, review) -> str | None:
-        request = self.context.get("request")
-        return role_for(request.user, review) if request else None
-
-
-class ReviewTrialsField(serializers.PrimaryKeyRelatedField):
-    """Trials of the serializer's review only (context "review", or the instance's): another review's trial
-    id gets the same "does not exist" as an id that exists nowhere."""
-
-    def __init__(self, **kwargs):
-        # The model, for the schema; the rows come from get_queryset().
-        super().__init__(queryset=Trial.objects.none(), **kwargs)
-
-    def get_queryset(self):
-        root = self.root
-        review = root.context.get("review") or getattr(root.instance, "review", None)
-        return Trial.objects.filter(review=review) if review is not None else Trial.objects.none()
-
-
-class MembershipSerializer(serializers.ModelSerializer):
-    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    user_name = serializers.CharField(source="user.get_full_name", read_only=True)
-    trials = ReviewTrialsField(many=True, required=False, help_text="Trials assigned to a contributor.")
-
-    class Meta:
-        model = Membership
-        fields = ["id", "review", "user", "user_name", "role", "trials", "created_at"]
-        read_only_fields = ["review", "created_at"]
-
-
-class InvitationCreateSerializer(serializers.Serializer):
-    invitee = serializers.CharField(max_length=254, help_text="The username or e-mail address of the person invited.")
-    role = serializers.ChoiceField(choices=Role.choices)
-    trials = ReviewTrialsField(many=True, required=False, help_text="Trials assigned to a contributor.")
-
-
-class InvitationSerializer(serializers.ModelSerializer):
-    review_title = serializers.CharField(source="review.title", read_only=True)
-    invited_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-
-    class Meta:
-        model = Invitation
-        fields = [
-            "id", "review", "review_title", "invitee", "role", "trials", "status", "invited_by", "created_at",
-            "expires_at", "answered_at",
-        ]  # fmt: skip
-        read_only_fields = fields
-
-
-class OutcomeSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Outcome
-        fields = ["id", "review", "name", "type", "measure", "is_primary", "higher_is_better", "description"]
-        read_only_fields = ["review"]
 
 
 class TrialSerializer(serializers.ModelSerializer):
@@ -316,15 +227,3 @@ class ReviewSummarySerializer(serializers.Serializer):
     followups_due = ContactAttemptSerializer(many=True)
     agreements_expiring = AgreementSerializer(many=True)
     approvals_expiring = EthicsApprovalSerializer(many=True)
-
-
-class DataAccessEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-
-    class Meta:
-        model = DataAccessEvent
-        fields = [
-            "id", "created_at", "actor", "action", "object_type", "object_id", "object_repr", "trial", "detail",
-            "client_ip",
-        ]  # fmt: skip
-        read_only_fields = fields

@@ -1,4 +1,4 @@
-"""Presentation helpers for the dashboard templates: status badges and the pipeline's shape."""
+"""Presentation helpers for the tracking templates: status badges and the pipeline's shape."""
 
 from django import template
 from django.apps import apps

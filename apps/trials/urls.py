@@ -1,12 +1,11 @@
+"""The tracking pages. ipdreview/urls.py composes these with apps.accounts.urls under the "dashboard" namespace."""
+
 from django.urls import path
 
-from apps.dashboard import views
-
-app_name = "dashboard"
+from apps.trials import views
 
 urlpatterns = [
     path("", views.review_list, name="review-list"),
-    path("invitations/<int:invitation_id>/", views.invitation_answer, name="invitation-answer"),
     path("reviews/<int:review_id>/", views.review_overview, name="review-overview"),
     path("reviews/<int:review_id>/trials/", views.trial_list, name="trial-list"),
     path("trials/<int:trial_id>/", views.trial_detail, name="trial-detail"),

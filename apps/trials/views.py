@@ -1,5 +1,6 @@
-"""The dashboard pages. Each view parses input, checks access through apps.accounts.access, calls one selector
-or service, and renders; the rules live in those modules."""
+"""The tracking pages: the list of reviews (the home page), a review's overview, its trial list and a trial's
+page. Each view parses input, checks access through apps.accounts.access, calls one selector or service, and
+renders; the rules live in those modules."""
 
 from pathlib import Path
 
@@ -21,8 +22,8 @@ from apps.core.cache_versions import review_cache_version
 from apps.core.errors import ApplicationError
 from apps.core.page_cache import cached_page
 from apps.core.views import get_or_404
-from apps.dashboard.forms import ContactAttemptForm, TransitionForm, TrialFilterForm
 from apps.trials import lifecycle, list_filters, selectors, services
+from apps.trials.forms import ContactAttemptForm, TransitionForm, TrialFilterForm
 
 TRIALS_PER_PAGE = 25
 
@@ -48,23 +49,6 @@ def review_list(request: HttpRequest) -> HttpResponse:
     ]
     context = {"reviews": reviews, "invitations": invitations.invitations_for_user(request.user)}
     return render(request, "dashboard/review_list.html", context)
-
-
-@require_POST
-@login_required
-def invitation_answer(request: HttpRequest, invitation_id: int) -> HttpResponse:
-    invitation = get_or_404(invitations.invitation_get_for_user, request.user, invitation_id)
-    if request.POST.get("answer") == "decline":
-        invitations.invitation_decline(invitation=invitation, user=request.user)
-        messages.success(request, f"Invitation to '{invitation.review.title}' declined.")
-        return redirect("dashboard:review-list")
-    try:
-        invitations.invitation_accept(invitation=invitation, user=request.user)
-    except ApplicationError as error:
-        messages.error(request, error.message)
-        return redirect("dashboard:review-list")
-    messages.success(request, f"You joined '{invitation.review.title}'.")
-    return redirect("dashboard:review-overview", invitation.review_id)
 
 
 @require_GET

@@ -1,3 +1,5 @@
+"""django-filter sets of the trials API (query-string filters of its lists)."""
+
 import django_filters
 
 from apps.core.models import AuditEvent
