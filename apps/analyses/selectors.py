@@ -2,7 +2,7 @@
 
 import json
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from apps.analyses import figures, methods, planning, presentation
 from apps.analyses.models import Analysis, AnalysisCovariate, AnalysisRun, RunKind, RunState
@@ -27,6 +27,21 @@ def newest_run(analysis: Analysis, kind: str = RunKind.ANALYSIS, *, succeeded: b
     if succeeded:
         runs = runs.filter(state=RunState.SUCCEEDED)
     return runs.select_related("job").order_by("-created_at", "-id").first()
+
+
+def runs_stamp(runs: QuerySet[AnalysisRun]) -> tuple | None:
+    """A value that changes whenever one of `runs` is added, deleted or finishes (one query); None while one is
+    queued or running, because its progress moves without anything a stamp could see."""
+    stamp = runs.aggregate(
+        count=Count("pk"),
+        newest=Max("pk"),
+        finished=Max("finished_at"),
+        unfinished=Count("pk", filter=Q(state__in=(RunState.QUEUED, RunState.RUNNING))),
+    )
+    if stamp["unfinished"]:
+        return None
+    finished = stamp["finished"].isoformat() if stamp["finished"] else ""
+    return stamp["count"], stamp["newest"], finished
 
 
 def newest_runs(analyses) -> tuple[dict[int, AnalysisRun], dict[int, AnalysisRun]]:

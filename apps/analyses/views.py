@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.analyses import access, selectors, services
@@ -15,8 +16,10 @@ from apps.analyses.api import table_csv_response
 from apps.analyses.forms import AnalysisForm
 from apps.analyses.models import AnalysisRun, RunKind
 from apps.analyses.presentation import SORTS, heterogeneity_sentence
+from apps.core.cache_versions import review_cache_version
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.errors import PermissionDenied as AccessDenied
+from apps.core.page_cache import cached_page
 
 
 def _page(getter, *args):
@@ -33,16 +36,31 @@ def _require_editor(request, review) -> None:
     _page(access.require_editor, request.user, review)
 
 
+def _cached(request, review_id: int, page: str, runs, render_page) -> HttpResponse:
+    """A read page cached per user under the review's version and the stamp of the runs it shows, so that a
+    stored result (which never changes) is not rebuilt for every reader; rendered afresh while a run is under
+    way, since its progress moves on every poll."""
+    stamp = selectors.runs_stamp(runs)
+    if stamp is None:
+        return render_page()
+    key = [page, request.user.pk, review_cache_version(review_id), stamp, timezone.localdate().isoformat()]
+    return cached_page(request, [*key, request.GET.urlencode()], render_page, timeout=300)
+
+
 @require_GET
 @login_required
 def analysis_list(request: HttpRequest, review_id: int) -> HttpResponse:
     review = _page(access.review_for_reader, request.user, review_id)
-    context = {
-        "review": review,
-        "outcomes": selectors.analyses_by_outcome(review),
-        "can_edit": access.can_edit_analyses(request.user, review),
-    }
-    return render(request, "analyses/list.html", context)
+
+    def render_page():
+        context = {
+            "review": review,
+            "outcomes": selectors.analyses_by_outcome(review),
+            "can_edit": access.can_edit_analyses(request.user, review),
+        }
+        return render(request, "analyses/list.html", context)
+
+    return _cached(request, review.pk, "analyses", AnalysisRun.objects.filter(review=review), render_page)
 
 
 def _apply_errors(form: AnalysisForm, error: ApplicationError) -> None:
@@ -142,7 +160,11 @@ def _analysis_page(request, analysis, run: AnalysisRun | None, *, newest: bool =
 @login_required
 def analysis_detail(request: HttpRequest, analysis_id: int) -> HttpResponse:
     analysis = _page(access.analysis_get_for_user, request.user, analysis_id)
-    return _analysis_page(request, analysis, selectors.newest_run(analysis))
+
+    def render_page():
+        return _analysis_page(request, analysis, selectors.newest_run(analysis))
+
+    return _cached(request, analysis.review_id, f"analysis-{analysis.pk}", analysis.runs.all(), render_page)
 
 
 @require_GET
@@ -152,7 +174,11 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     if run.kind == RunKind.SENSITIVITY:
         return redirect("analyses:sensitivity", run.analysis_id)
     analysis = _page(access.analysis_get_for_user, request.user, run.analysis_id)
-    return _analysis_page(request, analysis, run, newest=selectors.newest_run(analysis) == run)
+
+    def render_page():
+        return _analysis_page(request, analysis, run, newest=selectors.newest_run(analysis) == run)
+
+    return _cached(request, analysis.review_id, f"run-{run.pk}", analysis.runs.all(), render_page)
 
 
 @require_POST

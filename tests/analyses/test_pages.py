@@ -9,10 +9,16 @@ from django.urls import reverse
 
 from apps.analyses import services
 from apps.analyses.models import Analysis, AnalysisRun, RunKind
+from apps.core.page_cache import TOKEN
 from tests.analyses.conftest import outcome
 from tests.analyses.test_runs import define, run_now
 
 pytestmark = pytest.mark.django_db
+
+
+def without_tokens(page) -> str:
+    """The page without its forms' CSRF tokens, which differ on each request."""
+    return TOKEN.sub("", page.content.decode())
 
 
 def client_for(user) -> Client:
@@ -174,3 +180,25 @@ def test_the_review_overview_links_analyses_for_the_review_team_only(review, tri
     link = reverse("analyses:list", args=[review.pk])
     assert link in client_for(reviewer).get(url).content.decode()
     assert link not in client_for(contributor).get(url).content.decode()
+
+
+def test_result_and_list_pages_are_served_from_the_cache_until_a_run_is_added_or_finishes(ran, reviewer, analyst):
+    """A stored result never changes, so its page is kept; a new run makes a new page, and while a run is under way
+    the page is rendered on every request (its progress moves)."""
+    analysis, run = ran
+    reader = client_for(reviewer)
+    for url in (reverse("analyses:detail", args=[analysis.pk]), reverse("analyses:list", args=[analysis.review_id])):
+        first, second = reader.get(url), reader.get(url)
+        assert first.context is not None and second.context is None  # the second was not rendered
+        assert without_tokens(second) == without_tokens(first)
+    services.analysis_update(analysis=analysis, actor=analyst, data={"ci": "hksj"})
+    queued, created = services.run_request(analysis=analysis, actor=analyst)
+    assert created and queued.state == AnalysisRun.State.QUEUED
+    detail = reverse("analyses:detail", args=[analysis.pk])
+    while_queued = [reader.get(detail) for _ in range(2)]
+    assert all(page.context is not None for page in while_queued)
+    assert "Queued" in while_queued[1].content.decode()
+    services.run_execute(queued.job_id)
+    finished = reader.get(detail)
+    assert finished.context is not None and finished.context["run"].pk == queued.pk
+    assert reader.get(detail).context is None
