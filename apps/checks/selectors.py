@@ -244,6 +244,12 @@ UNRESOLVED = "unresolved_findings"
 CHECKED = "checked"
 
 
+def _failed_checks_unresolved(count: int, run: CheckRun) -> str:
+    if count == 1:
+        return f"1 failed check of run #{run.pk} is unresolved"
+    return f"{count} failed checks of run #{run.pk} are unresolved"
+
+
 def data_check_state(trial: Trial) -> DataCheckState:
     """Judge the newest harmonised table by its newest check run: older tables' runs no longer speak for the data."""
     table = latest_table(trial)
@@ -280,7 +286,7 @@ def data_check_state(trial: Trial) -> DataCheckState:
         .order_by("result__position")
     )
     if unresolved:
-        message = f"{len(unresolved)} failed check(s) of run #{run.pk} are unresolved; resolve each with a note."
+        message = f"{_failed_checks_unresolved(len(unresolved), run)}; resolve each with a note."
         return DataCheckState(UNRESOLVED, message, table, run, unresolved, out_of_date=behind)
     message = f"run #{run.pk} on {name} has no unresolved failed check."
     return DataCheckState(CHECKED, message, table, run, out_of_date=behind)
@@ -321,7 +327,7 @@ def _state_of(table: HarmonisedTable | None, runs: dict, unresolved: dict) -> Da
         return DataCheckState(RUN_FAILED, f"the check run #{run.pk} failed.", table, run)
     findings = tuple(unresolved.get(run.pk, ()))
     if findings:
-        message = f"{len(findings)} failed check(s) of run #{run.pk} are unresolved."
+        message = f"{_failed_checks_unresolved(len(findings), run)}."
         return DataCheckState(UNRESOLVED, message, table, run, findings)
     return DataCheckState(CHECKED, f"run #{run.pk} has no unresolved failed check.", table, run)
 

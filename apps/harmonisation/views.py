@@ -106,7 +106,15 @@ def schema_variable_edit(request: HttpRequest, variable_id: int) -> HttpResponse
 def trial_mappings(request: HttpRequest, trial_id: int) -> HttpResponse:
     trial = get_or_404(account_access.trial_get_for_user, request.user, trial_id)
     can_edit = access.can_edit_harmonisation(request.user, trial.review_id)
-    form = MappingCreateForm(request.POST or None, trial=trial) if can_edit else None
+    mappings = access.mappings_for_user(request.user, trial).order_by("-number")
+    # A version's page leads here with ?version=: to its latest mapping, or to a new one started from it.
+    version_id = request.GET.get("version", "")
+    if request.method == "GET" and version_id.isdigit():
+        existing = mappings.filter(source_version_id=int(version_id)).first()
+        if existing is not None:
+            return redirect("harmonisation:mapping-editor", mapping_id=existing.pk)
+    initial = {"source_version": int(version_id)} if version_id.isdigit() else None
+    form = MappingCreateForm(request.POST or None, trial=trial, initial=initial) if can_edit else None
     if request.method == "POST":
         _require(access.require_editor, request.user, trial.review_id)
         if form.is_valid():
@@ -126,7 +134,7 @@ def trial_mappings(request: HttpRequest, trial_id: int) -> HttpResponse:
     context = {
         "review": trial.review,
         "trial": trial,
-        "mappings": access.mappings_for_user(request.user, trial).order_by("-number"),
+        "mappings": mappings,
         "form": form,
     }
     return render(request, "harmonisation/trial_mappings.html", context, status=400 if form and form.errors else 200)

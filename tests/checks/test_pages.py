@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from apps.checks.models import CheckRun, Finding
+from apps.checks.models import CheckResult, CheckRun, Finding
 from tests.checks.conftest import make_table
 from tests.checks.test_api import FORMULA
 from tests.checks.test_runs import run_checks, spoiled_frame
@@ -94,6 +94,23 @@ def test_the_thread_forms(checked, trial, contributor, reviewer):
     assert finding.status == Finding.Status.RESOLVED and finding.resolution_note == "Recovered from the logs."
     page = reviewer_client.get(reverse("checks:result-detail", args=[finding.result_id])).content.decode()
     assert "Recovered from the logs." in page
+
+
+def test_the_trial_page_lists_each_unresolved_failed_check_with_its_link(checked, trial, analyst):
+    url = reverse("checks:trial-checks", args=[trial.pk])
+    failing = list(Finding.objects.filter(trial=trial, result__status="fail").select_related("result"))
+    assert len(failing) == 1
+    page = client_for(analyst).get(url).content.decode()
+    assert "1 failed check of run #" in page and "is unresolved" in page and "check(s)" not in page
+    # A warning turned failure makes two.
+    warned = Finding.objects.filter(trial=trial, result__status="warning").select_related("result").first()
+    CheckResult.objects.filter(pk=warned.result_id).update(status="fail")
+    page = client_for(analyst).get(url).content.decode()
+    assert "2 failed checks of run #" in page and "are unresolved" in page
+    listing = page.split('id="unresolved-findings"')[1].split("</ul>")[0]
+    for finding in [*failing, warned]:
+        assert reverse("checks:result-detail", args=[finding.result_id]) + "#thread" in listing
+        assert finding.result.title in listing and f"finding #{finding.pk}" in listing
 
 
 def test_the_run_button(checked, trial, analyst, reviewer, django_capture_on_commit_callbacks):

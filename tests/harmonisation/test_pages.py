@@ -53,6 +53,17 @@ def test_schema_variable_edit_page(as_user, coordinator, schema):
     assert schema["AGE"].maximum == 95
 
 
+def test_a_version_link_opens_its_mapping_or_offers_to_start_one(as_user, analyst, trial, version):
+    url = reverse("harmonisation:trial-mappings", args=[trial.pk]) + f"?version={version.pk}"
+    start = as_user(analyst).get(url)
+    assert start.status_code == 200 and start.context["form"].initial == {"source_version": version.pk}
+    assert f'<option value="{version.pk}" selected>' in start.content.decode()
+    mapping = services.mapping_create(trial=trial, source_version=version, actor=analyst)
+    opened = as_user(analyst).get(url)
+    assert opened.status_code == 302
+    assert opened["Location"] == reverse("harmonisation:mapping-editor", args=[mapping.pk])
+
+
 def test_start_a_mapping_from_the_trial_page(as_user, analyst, trial, version):
     url = reverse("harmonisation:trial-mappings", args=[trial.pk])
     assert "gluco_v1.sav" in as_user(analyst).get(url).content.decode()
