@@ -19,7 +19,7 @@ from apps.core.errors import ApplicationError
 from apps.core.errors import PermissionDenied as ApplicationPermissionDenied
 from apps.core.services import data_access_record
 from apps.core.views import get_or_404
-from apps.harmonisation import access, selectors, services, units
+from apps.harmonisation import access, rules, selectors, services, units
 from apps.harmonisation.forms import MappingCreateForm, RuleForm, SchemaVariableForm
 from apps.harmonisation.models import SchemaVariable
 
@@ -146,7 +146,9 @@ def _editor_page(request, mapping, *, rule_form=None, status=200) -> HttpRespons
     if can_edit and rule_form is None:
         target = selectors.schema_target(review.pk, request.GET.get("target"))
         current = selectors.current_rule(mapping, target)
-        rule_form = RuleForm(initial=RuleForm.initial_for(current, target), review=review)
+        rule_form = RuleForm(
+            initial=RuleForm.initial_for(current, target), review=review, code_rows=RuleForm.code_rows_for(current)
+        )
     try:
         preview = selectors.mapping_preview(mapping)
     except ApplicationError as error:
@@ -161,6 +163,7 @@ def _editor_page(request, mapping, *, rule_form=None, status=200) -> HttpRespons
             detail={"rows": len(preview["rows"]), "listing": "harmonised preview"},
         )
     preview["flagged"] = [(name, stats) for name, stats in preview["stats"].items() if stats.get("flagged")]
+    preview["headers"] = [_preview_header(column) for column in preview["columns"]]
     context = {
         "review": review,
         "trial": mapping.trial,
@@ -190,13 +193,14 @@ def mapping_rule_set(request: HttpRequest, mapping_id: int) -> HttpResponse:
     _require(access.require_editor, request.user, mapping.trial.review_id)
     form = RuleForm(request.POST, review=mapping.trial.review)
     if form.is_valid():
-        data = dict(form.cleaned_data)
         try:
-            rule = services.mapping_rule_set(mapping=mapping, actor=request.user, **data)
+            rule = services.mapping_rule_set(mapping=mapping, actor=request.user, **form.service_data())
         except ApplicationError as error:
             _show_error(form, error)
         else:
-            messages.success(request, f"Rule for {rule.target.name} saved (revision {rule.revision}).")
+            messages.success(
+                request, f"Rule for {rule.target.name} saved: the mapping is now at revision {rule.mapping_revision}."
+            )
             return redirect(reverse("harmonisation:mapping-editor", args=[mapping.pk]) + "#rules")
     return _editor_page(request, mapping, rule_form=form, status=400)
 
@@ -239,7 +243,8 @@ def mapping_suggestions_accept(request: HttpRequest, mapping_id: int) -> HttpRes
     else:
         accepted = [rule.target.name for rule in result["accepted"]]
         if accepted:
-            messages.success(request, f"{len(accepted)} suggestion(s) accepted: {', '.join(accepted)}.")
+            count = "1 suggestion" if len(accepted) == 1 else f"{len(accepted)} suggestions"
+            messages.success(request, f"{count} accepted: {', '.join(accepted)}.")
         else:
             messages.info(request, "No suggestion scored high enough to be accepted.")
         for item in result["skipped"]:
@@ -329,6 +334,15 @@ def review_log(request: HttpRequest, review_id: int) -> HttpResponse:
         "csv_url": reverse("api-review-log-csv", args=[review.pk]) + ("?history=true" if history else ""),
     }
     return render(request, "harmonisation/log.html", context)
+
+
+def _preview_header(column: str) -> dict:
+    """A preview column's heading in words: the row number, a schema variable, or why its values were flagged."""
+    if column == rules.SOURCE_ROW:
+        return {"label": "Row in the file", "flag": False}
+    if column.endswith(rules.FLAG_SUFFIX):
+        return {"label": f"{column.removesuffix(rules.FLAG_SUFFIX)}: why flagged", "flag": True}
+    return {"label": column, "flag": False}
 
 
 def _display(cell):
