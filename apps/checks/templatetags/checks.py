@@ -29,6 +29,18 @@ def check_badge(status: str):
 
 
 @register.simple_tag
+def check_mark(status: str):
+    """A check badge narrow enough for the integrity matrix: "n/a" on screen, the full word for screen readers."""
+    if status == CheckStatus.NOT_APPLICABLE:
+        return format_html(
+            '<span class="badge badge--exit"><span aria-hidden="true">n/a</span>'
+            '<span class="visually-hidden">{}</span></span>',
+            CheckStatus(status).label,
+        )
+    return check_badge(status)
+
+
+@register.simple_tag
 def finding_badge(status: str):
     return format_html(
         '<span class="badge badge--{}">{}</span>', FINDING_TONES.get(status, "exit"), FindingStatus(status).label
