@@ -172,3 +172,27 @@ def test_the_trial_page_refuses_data_checked_naming_the_unresolved_findings(chec
     assert "Unresolved failed checks: Participant ids present" in page.content.decode()
     trial.refresh_from_db()
     assert trial.status == "data_received"
+
+
+def test_a_results_figures_are_a_list_of_labels_and_values(checked, analyst):
+    _, other = checked
+    result = other.results.get(code="ids_duplicated")
+    page = client_for(analyst).get(reverse("checks:result-detail", args=[result.pk])).content.decode()
+    figures = page.split('id="figures"')[1].split("</dl>")[0]
+    assert "<dt>Duplicated rows</dt><dd>2</dd>" in figures and "<dt>Rows</dt><dd>200</dd>" in figures
+    assert "{" not in figures and "duplicated_rows" not in figures
+
+
+def test_figures_in_words():
+    from apps.checks.templatetags.checks import figure_rows
+
+    rows = figure_rows(
+        {"published": {"estimate": 1.0, "ci_low": 0.5}, "codes": ["A", "B"], "missing": None, "n": 1200, "ok": True}
+    )
+    assert rows == [
+        ("Published", "estimate: 1; ci low: 0.5"),
+        ("Codes", "A, B"),
+        ("Missing", "–"),
+        ("N", "1,200"),
+        ("Ok", "yes"),
+    ]

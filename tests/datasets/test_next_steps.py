@@ -124,3 +124,15 @@ def test_a_parsed_version_leads_on_to_mapping_it(analyst, trial):
     mappings = client.get(link)
     assert mappings.status_code == 200
     assert mappings.context["form"].initial == {"source_version": version.pk}
+
+
+def test_the_403_page_gives_the_reason(make_member, trial):
+    from apps.accounts.models import Role
+
+    client = Client()
+    client.force_login(make_member(Role.REVIEWER))
+    version, _ = services.dataset_upload(trial=trial, actor=None, file=upload_file("a.csv", LONG_CSV))
+    response = client.post(reverse("datasets:version-reparse", args=[version.pk]))
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert 'id="forbidden-reason"' in page and "Only the trial&#x27;s contributors" in page
