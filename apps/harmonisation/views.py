@@ -163,7 +163,7 @@ def _editor_page(request, mapping, *, rule_form=None, status=200) -> HttpRespons
             detail={"rows": len(preview["rows"]), "listing": "harmonised preview"},
         )
     preview["flagged"] = [(name, stats) for name, stats in preview["stats"].items() if stats.get("flagged")]
-    preview["headers"] = [_preview_header(column) for column in preview["columns"]]
+    _drop_empty_flag_columns(preview)
     context = {
         "review": review,
         "trial": mapping.trial,
@@ -334,6 +334,17 @@ def review_log(request: HttpRequest, review_id: int) -> HttpResponse:
         "csv_url": reverse("api-review-log-csv", args=[review.pk]) + ("?history=true" if history else ""),
     }
     return render(request, "harmonisation/log.html", context)
+
+
+def _drop_empty_flag_columns(preview: dict) -> None:
+    """Headings in words, and only the flag columns that flag something in these rows: the rest are noise."""
+    keep = [
+        index
+        for index, column in enumerate(preview["columns"])
+        if not column.endswith(rules.FLAG_SUFFIX) or any(row[index] is not None for row in preview["rows"])
+    ]
+    preview["headers"] = [_preview_header(preview["columns"][index]) for index in keep]
+    preview["rows"] = [[row[index] for index in keep] for row in preview["rows"]]
 
 
 def _preview_header(column: str) -> dict:

@@ -78,6 +78,7 @@ def test_the_integrity_matrix_fits_a_laptop_screen_with_the_trial_in_view(page, 
     viewport = page.evaluate("document.documentElement.clientWidth")
     box = wrap.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= viewport  # the scroll container stays inside the page
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport  # and the page does not scroll sideways
     sizes = wrap.evaluate("element => [element.scrollWidth, element.clientWidth]")
     if sizes[0] > sizes[1]:
         # Wider than the page: the container scrolls from the keyboard, and the trial column stays in view.

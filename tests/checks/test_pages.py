@@ -196,3 +196,11 @@ def test_figures_in_words():
         ("N", "1,200"),
         ("Ok", "yes"),
     ]
+
+
+def test_a_trials_short_name_in_the_matrix():
+    from apps.checks.templatetags.checks import short_title
+
+    assert short_title("CAP-STEROID: dexamethasone in community-acquired pneumonia") == "CAP-STEROID"
+    assert short_title("BP-LOW") == "BP-LOW"
+    assert short_title("A trial with a long title and no acronym at all") == "A trial with a long title and n…"

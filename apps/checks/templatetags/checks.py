@@ -84,3 +84,13 @@ def figure_rows(figures) -> list[tuple[str, str]]:
     if not isinstance(figures, dict):
         return []
     return [(_figure_label(key), _figure_value(value)) for key, value in figures.items()]
+
+
+@register.filter
+def short_title(title: str) -> str:
+    """A trial's short name: its acronym before the colon ("CAP-STEROID: dexamethasone in ..."), else the
+    title cut short."""
+    head, colon, _ = (title or "").partition(":")
+    if colon and 0 < len(head.strip()) <= 30:
+        return head.strip()
+    return title if len(title or "") <= 32 else title[:31].rstrip() + "…"
