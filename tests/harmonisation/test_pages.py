@@ -153,6 +153,9 @@ def test_log_pages(as_user, reviewer, contributor, review, trial, mapping, schem
     assert as_user(contributor).get(reverse("harmonisation:review-log", args=[review.pk])).status_code == 403
     review_page = as_user(reviewer).get(reverse("harmonisation:review-log", args=[review.pk]), {"history": "1"})
     assert review_page.status_code == 200 and "?history=true" in review_page.content.decode()
+    # The history names each rule by the mapping revision it was set at, as the editor does.
+    mapping.refresh_from_db()
+    assert f"mapping revision {mapping.revision}<" in review_page.content.decode()
 
 
 def test_a_recode_is_written_in_a_code_table_and_shown_in_words(as_user, analyst, mapping, schema):
