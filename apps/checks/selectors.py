@@ -244,6 +244,12 @@ UNRESOLVED = "unresolved_findings"
 CHECKED = "checked"
 
 
+def _failed_checks_unresolved(count: int, run: CheckRun) -> str:
+    if count == 1:
+        return f"1 failed check of run #{run.pk} is unresolved"
+    return f"{count} failed checks of run #{run.pk} are unresolved"
+
+
 def data_check_state(trial: Trial) -> DataCheckState:
     """Judge the newest harmonised table by its newest check run: older tables' runs no longer speak for the data."""
     table = latest_table(trial)
@@ -280,7 +286,7 @@ def data_check_state(trial: Trial) -> DataCheckState:
         .order_by("result__position")
     )
     if unresolved:
-        message = f"{len(unresolved)} failed check(s) of run #{run.pk} are unresolved; resolve each with a note."
+        message = f"{_failed_checks_unresolved(len(unresolved), run)}; resolve each with a note."
         return DataCheckState(UNRESOLVED, message, table, run, unresolved, out_of_date=behind)
     message = f"run #{run.pk} on {name} has no unresolved failed check."
     return DataCheckState(CHECKED, message, table, run, out_of_date=behind)
@@ -321,7 +327,7 @@ def _state_of(table: HarmonisedTable | None, runs: dict, unresolved: dict) -> Da
         return DataCheckState(RUN_FAILED, f"the check run #{run.pk} failed.", table, run)
     findings = tuple(unresolved.get(run.pk, ()))
     if findings:
-        message = f"{len(findings)} failed check(s) of run #{run.pk} are unresolved."
+        message = f"{_failed_checks_unresolved(len(findings), run)}."
         return DataCheckState(UNRESOLVED, message, table, run, findings)
     return DataCheckState(CHECKED, f"run #{run.pk} has no unresolved failed check.", table, run)
 
@@ -404,7 +410,15 @@ def review_integrity(review: Review, trials: QuerySet[Trial]) -> dict:
         primary = statuses.get("primary_result")
         if primary is not None and primary.status != CheckResult.Status.NOT_APPLICABLE:
             rederived.append({"trial": trial, "result": primary, **_rederivation(primary)})
-    codes = [{"code": code, "title": title} for code, title in catalogue_titles()]
+    codes = [
+        {
+            "code": code,
+            "title": title,
+            "short": CATALOGUE_SHORT_TITLES.get(code, title),
+            "full": CATALOGUE_FULL_TITLES.get(code, title),
+        }
+        for code, title in catalogue_titles()
+    ]
     return {"rows": rows, "codes": codes, "counts": counts, "rederived": rederived}
 
 
@@ -446,6 +460,51 @@ CATALOGUE_TITLES = {
     "follow_up": "Follow-up",
     "outcome_missingness": "Outcome missingness",
     "primary_result": "Primary result",
+}
+
+
+# Column headings of the integrity matrix, short enough for seventeen columns on a laptop's screen; the heading
+# carries the full title for those who hover, and the page lists them in full.
+CATALOGUE_SHORT_TITLES = {
+    "ids_missing": "Ids",
+    "ids_duplicated": "Ids unique",
+    "treatment_codes": "Arm codes",
+    "arm_sizes": "Arm sizes",
+    "allocation_ratio": "Ratio",
+    "randomisation_period": "Rand. period",
+    "randomisation_order": "Rand. order",
+    "allocation_runs": "Runs",
+    "baseline_balance": "Balance",
+    "baseline_missingness": "Baseline missing",
+    "ranges": "Ranges",
+    "dates_before_randomisation": "Dates",
+    "after_data_cutoff": "Cut-off",
+    "event_times": "Event times",
+    "follow_up": "Follow-up",
+    "outcome_missingness": "Outcome missing",
+    "primary_result": "Primary result",
+}
+
+
+# Each check's own title, as its result carries it; the matrix's headings name them in full.
+CATALOGUE_FULL_TITLES = {
+    "ids_missing": "Participant ids present",
+    "ids_duplicated": "Participant ids unique",
+    "treatment_codes": "Treatment codes",
+    "arm_sizes": "Arm sizes against the publication",
+    "allocation_ratio": "Allocation ratio",
+    "randomisation_period": "Randomisation dates within recruitment",
+    "randomisation_order": "Randomisation dates in id order",
+    "allocation_runs": "Runs of one arm",
+    "baseline_balance": "Baseline balance",
+    "baseline_missingness": "Baseline missingness by arm",
+    "ranges": "Values within the schema's ranges and codes",
+    "dates_before_randomisation": "Events after randomisation",
+    "after_data_cutoff": "Follow-up within the data cut-off",
+    "event_times": "Event times positive",
+    "follow_up": "Follow-up by arm",
+    "outcome_missingness": "Outcome missingness by arm",
+    "primary_result": "Published primary result re-derived",
 }
 
 

@@ -1,8 +1,6 @@
 """The integrity pages. Each view checks access through apps.checks.access, calls one selector or service, and
 renders; other reviews' and (for contributors) other trials' objects answer 404."""
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -116,7 +114,6 @@ def _result_context(request, result, *, reply_form=None, resolve_form=None) -> d
         "run": result.run,
         "result": result,
         "rows": rows,
-        "figures_json": json.dumps(result.figures, indent=2, ensure_ascii=False),
         "finding": finding,
         "thread": list(finding.messages.select_related("author")) if finding else [],
         "is_team": access.is_review_team(request.user, trial),

@@ -20,6 +20,7 @@ from apps.datasets.serializers import (
     DatasetUploadRequestSerializer,
     DatasetVersionDetailSerializer,
     DatasetVersionSerializer,
+    DatasetVersionUploadedBeforeSerializer,
 )
 from apps.datasets.uploads import HashingUploadHandler
 
@@ -62,7 +63,10 @@ class TrialDatasetListView(generics.ListCreateAPIView):
         request={"multipart/form-data": DatasetUploadRequestSerializer},
         responses={
             202: DatasetVersionSerializer,
-            200: OpenApiResponse(DatasetVersionSerializer, description="The same content was uploaded before."),
+            200: OpenApiResponse(
+                DatasetVersionUploadedBeforeSerializer,
+                description="The same content was uploaded before: that version, and nothing new is stored.",
+            ),
         },
     )
     def post(self, request, *args, **kwargs):
@@ -72,8 +76,9 @@ class TrialDatasetListView(generics.ListCreateAPIView):
         version, created = services.dataset_upload(
             trial=trial, actor=request.user, file=form.validated_data["file"], note=form.validated_data["note"]
         )
-        body = DatasetVersionSerializer(version).data
-        return Response(body, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
+        if not created:
+            return Response(DatasetVersionUploadedBeforeSerializer(version).data, status=status.HTTP_200_OK)
+        return Response(DatasetVersionSerializer(version).data, status=status.HTTP_202_ACCEPTED)
 
 
 class DatasetVersionParseView(generics.GenericAPIView):

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.datasets.models import DatasetVersion, DictionaryEntry
+from apps.datasets.services import identical_upload_message
 from apps.jobs.models import Job
 
 
@@ -136,6 +137,19 @@ class DatasetVersionSerializer(serializers.ModelSerializer):
             "parsed_at",
         ]
         read_only_fields = fields
+
+
+class DatasetVersionUploadedBeforeSerializer(DatasetVersionSerializer):
+    """The version an upload of the same content returns: with a message saying nothing new was stored."""
+
+    message = serializers.SerializerMethodField(help_text="Says the content is identical to this version.")
+
+    class Meta(DatasetVersionSerializer.Meta):
+        fields = [*DatasetVersionSerializer.Meta.fields, "message"]
+        read_only_fields = fields
+
+    def get_message(self, version) -> str:
+        return identical_upload_message(version)
 
 
 class DatasetVersionDetailSerializer(DatasetVersionSerializer):

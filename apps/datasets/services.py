@@ -32,7 +32,9 @@ from apps.jobs.errors import JobInputError
 from apps.jobs.models import Job
 from apps.jobs.selectors import job_latest_for_target
 from apps.jobs.services import job_create, job_resend
+from apps.trials.lifecycle import Status as TrialStatus
 from apps.trials.models import Trial
+from apps.trials.services import trial_transition, trial_update
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +133,14 @@ def dataset_upload(*, trial: Trial, actor, file: File, note: str = "") -> tuple[
         if existing is None:
             raise
         return existing, False
+
+
+def identical_upload_message(version: DatasetVersion) -> str:
+    """What to tell one who uploads content the trial already has: nothing new was stored."""
+    return (
+        f"This file's content is identical to version {version.number} ({version.original_name}, uploaded "
+        f"{timezone.localtime(version.uploaded_at):%d %b %Y %H:%M}): nothing new was stored."
+    )
 
 
 def _create_version(*, trial, actor, sha256, size, name, note, stored) -> tuple[DatasetVersion, bool]:
@@ -455,6 +465,7 @@ def dataset_parse(*, version_id: int, context: JobContext) -> dict:
         version.parsed_at = timezone.now()
         version.save()
         _audit_status_change(version, before)
+        trial_data_received(version)
     return {
         "rows": parsed["rows"],
         "columns": parsed["columns"],
@@ -463,3 +474,50 @@ def dataset_parse(*, version_id: int, context: JobContext) -> dict:
         "seconds": parsed["seconds"],
         "cpu_seconds": parsed["cpu_seconds"],
     }
+
+
+# ------------------------------------------------------------------------------------ the trial's status
+
+# Column names (compared without case, spaces or underscores) that usually hold the participant's id.
+PARTICIPANT_ID_NAMES = ("USUBJID", "SUBJID", "PARTICIPANTID", "PATID", "PATIENTID", "PTID", "SUBJECTID", "PATNO", "ID")
+
+
+def _normalised(name: str) -> str:
+    return "".join(character for character in name.upper() if character.isalnum())
+
+
+def participants_in_version(version: DatasetVersion) -> int | None:
+    """The participants a parsed version holds: the distinct values of its participant-id column when one is
+    recognised by name (a file may have several rows per participant), otherwise its row count."""
+    by_name = {_normalised(entry.name): entry for entry in version.dictionary.all()}
+    for name in PARTICIPANT_ID_NAMES:
+        entry = by_name.get(name)
+        if entry is not None and entry.n_distinct:
+            return entry.n_distinct
+    return version.n_rows
+
+
+def trial_data_received(version: DatasetVersion) -> None:
+    """A trial at "agreement signed" whose upload has just been parsed has its data: move it to "data received"
+    (as the system: no person acted) and fill in the participants provided unless someone entered them.
+
+    A trial anywhere else is left as it is: it is never moved backward, nor past a step its team skipped.
+    """
+    trial = Trial.objects.select_for_update().get(pk=version.trial_id)
+    if trial.status != TrialStatus.AGREEMENT_SIGNED:
+        return
+    try:
+        trial_transition(
+            trial=trial,
+            to_status=TrialStatus.DATA_RECEIVED,
+            actor=None,
+            note=f"Version {version.number} of the data was uploaded and parsed.",
+        )
+    except ApplicationError as error:
+        # The parse stands whatever the trial's status; a person can move the trial with the reason shown.
+        logger.warning("Trial %s not moved to data received: %s", trial.pk, error.message)
+        return
+    trial.refresh_from_db()
+    participants = participants_in_version(version)
+    if trial.n_provided is None and participants is not None:
+        trial_update(trial=trial, actor=None, data={"n_provided": participants})

@@ -70,9 +70,11 @@ def _receive_upload(request: HttpRequest, trial) -> HttpResponse:
     uploaded = request.FILES.get("file")
     if uploaded is None:
         return _upload_page(request, trial, error="Choose a file to upload.", status=400)
-    version, _ = services.dataset_upload(
+    version, created = services.dataset_upload(
         trial=trial, actor=request.user, file=uploaded, note=request.POST.get("note", "")[:5000]
     )
+    if not created:
+        messages.info(request, services.identical_upload_message(version))
     return redirect(reverse("datasets:version-detail", args=[version.pk]))
 
 

@@ -77,20 +77,45 @@ class MappingCreateForm(forms.Form):
         )
 
 
+# Rule categories whose parameters are a table of source code -> target value, and the parameter holding it.
+CODE_TABLE_KEYS = {MappingRule.Category.RECODE: "map", MappingRule.Category.TREATMENT_ARMS: "arms"}
+# Blank rows the code table offers beyond those filled in (the page's script adds more).
+BLANK_CODE_ROWS = 3
+
+
 class RuleForm(forms.Form):
+    """A rule in plain fields: a recode's or arms' codes in a table of code -> value rows, a conversion's units,
+    a scale's numbers, an expression; the JSON field is left for what they do not cover."""
+
     target = forms.ModelChoiceField(queryset=SchemaVariable.objects.none(), empty_label=None, label="Schema variable")
     category = forms.ChoiceField(choices=MappingRule.Category.choices, label="Rule")
     source_variables = forms.CharField(
         required=False, help_text="The trial's variables it reads, separated by commas (none for an expression)."
     )
+    missing_codes = forms.CharField(
+        required=False,
+        label="Codes that mean missing",
+        help_text="Recode and arms: the trial's codes for a missing value, separated by commas (e.g. 9, 99).",
+    )
+    expression = forms.CharField(
+        required=False, help_text="Expression rule: e.g. weight / (height / 100) ** 2.", widget=forms.TextInput()
+    )
+    from_unit = forms.CharField(
+        required=False, label="Unit in the trial's data", help_text="Unit conversion: e.g. mg/dL."
+    )
+    analyte = forms.CharField(
+        required=False, help_text="Unit conversion between mass and amount: what is measured (e.g. glucose)."
+    )
+    slope = forms.FloatField(required=False, help_text="Linear scale: the value is multiplied by this number.")
+    intercept = forms.FloatField(required=False, help_text="Linear scale: then this number is added (0 if empty).")
+    scale_source = forms.CharField(
+        required=False, label="Source of the scale", help_text="Linear scale: the citation of the published equating."
+    )
     parameters = forms.CharField(
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "class": "mono"}),
-        help_text=(
-            'JSON. Recode: {"map": {"1": "M", "2": "F"}, "missing": [9]}; arms: {"arms": {"Drug": "intervention"}}; '
-            'unit conversion: {"from": "mg/dL", "analyte": "glucose"}; linear scale: {"slope": 0.8, "intercept": 1, '
-            '"source": "citation"}; expression: {"expression": "weight / (height / 100) ** 2"}.'
-        ),
+        label="Other parameters (JSON)",
+        widget=forms.Textarea(attrs={"rows": 2, "class": "mono"}),
+        help_text="Rarely needed: parameters the fields above do not cover, as a JSON object.",
     )
     rationale = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     query_reference = forms.CharField(required=False, max_length=200, help_text="The query raised with the trial team.")
@@ -98,10 +123,28 @@ class RuleForm(forms.Form):
         choices=[("", "From the rule (complete; impossible; partial if undetermined)"), *MappingRule.Status.choices],
         required=False,
     )
+    # Shown in the code table rather than one by one.
+    TABLE_FIELDS = ("missing_codes",)
+    SERVICE_FIELDS = ("target", "category", "source_variables", "parameters", "rationale", "query_reference", "status")
 
-    def __init__(self, *args, review, **kwargs):
+    def __init__(self, *args, review, code_rows: list[tuple[str, str]] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["target"].queryset = SchemaVariable.objects.filter(review=review).order_by("position", "name")
+        if self.is_bound:
+            self.code_rows = list(zip(self.data.getlist("code_from"), self.data.getlist("code_to"), strict=False))
+        else:
+            self.code_rows = list(code_rows or [])
+        self.code_row_errors: list[str] = []
+
+    def table_rows(self) -> list[dict]:
+        """The code table as shown: the rows entered, then blank ones to fill."""
+        rows = [{"code": code, "value": value} for code, value in self.code_rows if code.strip() or value.strip()]
+        rows += [{"code": "", "value": ""}] * BLANK_CODE_ROWS
+        return [row | {"number": number} for number, row in enumerate(rows, start=1)]
+
+    def plain_fields(self):
+        """The fields shown one by one, in order (the code table has its own place)."""
+        return [self[name] for name in self.fields if name not in self.TABLE_FIELDS]
 
     def clean_source_variables(self):
         return [name.strip() for name in self.cleaned_data.get("source_variables", "").split(",") if name.strip()]
@@ -118,16 +161,83 @@ class RuleForm(forms.Form):
             raise forms.ValidationError('Write the parameters as a JSON object: {"name": value, ...}.')
         return value
 
+    def _code_table(self) -> dict:
+        """The code -> value rows as the rule's mapping; a half-filled row is an error naming its row."""
+        mapping = {}
+        for number, (code, value) in enumerate(self.code_rows, start=1):
+            code, value = code.strip(), value.strip()
+            if not code and not value:
+                continue
+            if not code or not value:
+                self.code_row_errors.append(f"Row {number}: give both the trial's code and the value it becomes.")
+            elif code in mapping:
+                self.code_row_errors.append(f"Row {number}: the code '{code}' is already in a row above.")
+            else:
+                mapping[code] = value
+        return mapping
+
+    def clean(self):
+        cleaned = super().clean()
+        parameters = dict(cleaned.get("parameters") or {})
+        category = cleaned.get("category")
+        if category in CODE_TABLE_KEYS:
+            mapping = self._code_table()
+            if self.code_row_errors:
+                raise forms.ValidationError(self.code_row_errors)
+            if mapping:
+                parameters[CODE_TABLE_KEYS[category]] = mapping
+            if cleaned.get("missing_codes", "").strip():
+                parameters["missing"] = parse_codes(cleaned["missing_codes"])
+        elif category == MappingRule.Category.EXPRESSION and cleaned.get("expression", "").strip():
+            parameters["expression"] = cleaned["expression"].strip()
+        elif category == MappingRule.Category.UNIT_CONVERSION:
+            parameters.update({name: cleaned[name].strip() for name in ("analyte",) if cleaned.get(name, "").strip()})
+            if cleaned.get("from_unit", "").strip():
+                parameters["from"] = cleaned["from_unit"].strip()
+        elif category == MappingRule.Category.LINEAR_SCALE:
+            for name in ("slope", "intercept"):
+                if cleaned.get(name) is not None:
+                    parameters[name] = cleaned[name]
+            if cleaned.get("scale_source", "").strip():
+                parameters["source"] = cleaned["scale_source"].strip()
+        cleaned["parameters"] = parameters
+        return cleaned
+
+    def service_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.SERVICE_FIELDS}
+
     @staticmethod
     def initial_for(rule: MappingRule | None, target: SchemaVariable | None) -> dict:
         if rule is None:
             return {"target": target} if target is not None else {}
-        return {
+        parameters = dict(rule.parameters or {})
+        initial = {
             "target": rule.target,
             "category": rule.category,
             "source_variables": ", ".join(rule.source_variables),
-            "parameters": json.dumps(rule.parameters) if rule.parameters else "",
             "rationale": rule.rationale,
             "query_reference": rule.query_reference,
             "status": rule.status,
         }
+        # Each parameter the plain fields show is taken out; what is left stays in the JSON field.
+        if rule.category in CODE_TABLE_KEYS:
+            parameters.pop(CODE_TABLE_KEYS[rule.category], None)
+            initial["missing_codes"] = ", ".join(str(code) for code in parameters.pop("missing", []) or [])
+        elif rule.category == MappingRule.Category.EXPRESSION:
+            initial["expression"] = parameters.pop("expression", "")
+        elif rule.category == MappingRule.Category.UNIT_CONVERSION:
+            initial["from_unit"] = parameters.pop("from", "")
+            initial["analyte"] = parameters.pop("analyte", "")
+        elif rule.category == MappingRule.Category.LINEAR_SCALE:
+            initial["slope"] = parameters.pop("slope", None)
+            initial["intercept"] = parameters.pop("intercept", None)
+            initial["scale_source"] = parameters.pop("source", "")
+        initial["parameters"] = json.dumps(parameters) if parameters else ""
+        return initial
+
+    @staticmethod
+    def code_rows_for(rule: MappingRule | None) -> list[tuple[str, str]]:
+        if rule is None or rule.category not in CODE_TABLE_KEYS:
+            return []
+        mapping = (rule.parameters or {}).get(CODE_TABLE_KEYS[rule.category]) or {}
+        return [(str(code), "" if value is None else str(value)) for code, value in mapping.items()]

@@ -291,6 +291,31 @@ def describe(rule: Rule, target: Target) -> Description:
     return Description(f"{name} = missing ({_label(rule.category)})")
 
 
+def in_words(rule: Rule, target: Target) -> str:
+    """The rule as a sentence for the editor: "'Drug' → intervention, 'Placebo' → control" rather than code."""
+    parameters = rule.parameters
+    source = rule.source_variables[0] if rule.category in _ONE_SOURCE and rule.source_variables else ""
+    if rule.category == DIRECT:
+        return f"Copied from {source} as it is."
+    if rule.category in (RECODE, TREATMENT_ARMS):
+        pairs = ", ".join(f"'{code}' → {value}" for code, value in parameters.get(_recode_key(rule), {}).items())
+        missing = ", ".join(f"'{code}'" for code in parameters.get("missing") or [])
+        return f"From {source}: {pairs}." + (f" Read as missing: {missing}." if missing else "")
+    if rule.category == UNIT_CONVERSION:
+        conversion = _conversion(rule, target)
+        offset = f" plus {conversion.offset:.6g}" if conversion.offset else ""
+        return (
+            f"From {source}, converted from {conversion.from_unit} to {conversion.to_unit} "
+            f"(multiplied by {conversion.factor:.6g}{offset})."
+        )
+    if rule.category == LINEAR_SCALE:
+        slope, intercept = float(parameters["slope"]), float(parameters.get("intercept", 0.0))
+        return f"From {source}, multiplied by {slope:.6g} plus {intercept:.6g}, as {parameters['source']} gives."
+    if rule.category == EXPRESSION:
+        return f"Computed as {parameters['expression']}."
+    return f"Left missing: the value is {_label(rule.category)} from this trial's data."
+
+
 def _recode_key(rule: Rule) -> str:
     return "arms" if rule.category == TREATMENT_ARMS else "map"
 

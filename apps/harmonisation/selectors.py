@@ -202,6 +202,25 @@ def _describe(rule: MappingRule) -> rules.Description:
         return rules.Description(f"{rule.target.name}: {rule.category} {rule.parameters}")
 
 
+def _in_words(rule: MappingRule) -> str:
+    """The rule as a sentence for the editor; the log's formula when the unit table can no longer read it."""
+    try:
+        return rules.in_words(rule.as_rule(), rule.target.as_target())
+    except ApplicationError:
+        return _describe(rule).executable
+
+
+def _suggestion_in_words(item: dict, target: rules.Target | None) -> str:
+    """A suggested recode or conversion in words; nothing for a direct mapping, which its source says."""
+    if target is None or item["category"] == rules.DIRECT:
+        return ""
+    rule = rules.Rule(target.name, item["category"], tuple(item["source_variables"]), item["parameters"])
+    try:
+        return rules.in_words(rule, target)
+    except (ApplicationError, KeyError, ValueError):
+        return ""
+
+
 def _username(user) -> str | None:
     return user.get_username() if user is not None else None
 
@@ -271,8 +290,11 @@ def editor_rows(mapping: Mapping) -> list[dict]:
     }
     suggestions: dict[str, list[dict]] = {}
     if any(variable.pk not in current for variable in schema_for_review(review)):
+        targets = {variable.name: variable.as_target() for variable in schema_for_review(review)}
         for item in mapping_suggest(mapping.source_version, review):
-            suggestions.setdefault(item["target"], []).append(item | {"json": json.dumps(item)})
+            shown = {"json": json.dumps(item), "words": _suggestion_in_words(item, targets.get(item["target"]))}
+            shown["category_label"] = MappingRule.Category(item["category"]).label.lower()
+            suggestions.setdefault(item["target"], []).append(item | shown)
     rows = []
     for variable in schema_for_review(review):
         rule = current.get(variable.pk)
@@ -281,6 +303,7 @@ def editor_rows(mapping: Mapping) -> list[dict]:
                 "variable": variable,
                 "rule": rule,
                 "description": _describe(rule) if rule else None,
+                "words": _in_words(rule) if rule else "",
                 "warnings": rules.rule_warnings(rule.as_rule(), variable.as_target()) if rule else [],
                 "suggestions": [] if rule else suggestions.get(variable.name, []),
             }

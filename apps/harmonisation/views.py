@@ -19,7 +19,7 @@ from apps.core.errors import ApplicationError
 from apps.core.errors import PermissionDenied as ApplicationPermissionDenied
 from apps.core.services import data_access_record
 from apps.core.views import get_or_404
-from apps.harmonisation import access, selectors, services, units
+from apps.harmonisation import access, rules, selectors, services, units
 from apps.harmonisation.forms import MappingCreateForm, RuleForm, SchemaVariableForm
 from apps.harmonisation.models import SchemaVariable
 
@@ -106,7 +106,15 @@ def schema_variable_edit(request: HttpRequest, variable_id: int) -> HttpResponse
 def trial_mappings(request: HttpRequest, trial_id: int) -> HttpResponse:
     trial = get_or_404(account_access.trial_get_for_user, request.user, trial_id)
     can_edit = access.can_edit_harmonisation(request.user, trial.review_id)
-    form = MappingCreateForm(request.POST or None, trial=trial) if can_edit else None
+    mappings = access.mappings_for_user(request.user, trial).order_by("-number")
+    # A version's page leads here with ?version=: to its latest mapping, or to a new one started from it.
+    version_id = request.GET.get("version", "")
+    if request.method == "GET" and version_id.isdigit():
+        existing = mappings.filter(source_version_id=int(version_id)).first()
+        if existing is not None:
+            return redirect("harmonisation:mapping-editor", mapping_id=existing.pk)
+    initial = {"source_version": int(version_id)} if version_id.isdigit() else None
+    form = MappingCreateForm(request.POST or None, trial=trial, initial=initial) if can_edit else None
     if request.method == "POST":
         _require(access.require_editor, request.user, trial.review_id)
         if form.is_valid():
@@ -126,7 +134,7 @@ def trial_mappings(request: HttpRequest, trial_id: int) -> HttpResponse:
     context = {
         "review": trial.review,
         "trial": trial,
-        "mappings": access.mappings_for_user(request.user, trial).order_by("-number"),
+        "mappings": mappings,
         "form": form,
     }
     return render(request, "harmonisation/trial_mappings.html", context, status=400 if form and form.errors else 200)
@@ -138,7 +146,9 @@ def _editor_page(request, mapping, *, rule_form=None, status=200) -> HttpRespons
     if can_edit and rule_form is None:
         target = selectors.schema_target(review.pk, request.GET.get("target"))
         current = selectors.current_rule(mapping, target)
-        rule_form = RuleForm(initial=RuleForm.initial_for(current, target), review=review)
+        rule_form = RuleForm(
+            initial=RuleForm.initial_for(current, target), review=review, code_rows=RuleForm.code_rows_for(current)
+        )
     try:
         preview = selectors.mapping_preview(mapping)
     except ApplicationError as error:
@@ -153,6 +163,7 @@ def _editor_page(request, mapping, *, rule_form=None, status=200) -> HttpRespons
             detail={"rows": len(preview["rows"]), "listing": "harmonised preview"},
         )
     preview["flagged"] = [(name, stats) for name, stats in preview["stats"].items() if stats.get("flagged")]
+    _drop_empty_flag_columns(preview)
     context = {
         "review": review,
         "trial": mapping.trial,
@@ -182,13 +193,14 @@ def mapping_rule_set(request: HttpRequest, mapping_id: int) -> HttpResponse:
     _require(access.require_editor, request.user, mapping.trial.review_id)
     form = RuleForm(request.POST, review=mapping.trial.review)
     if form.is_valid():
-        data = dict(form.cleaned_data)
         try:
-            rule = services.mapping_rule_set(mapping=mapping, actor=request.user, **data)
+            rule = services.mapping_rule_set(mapping=mapping, actor=request.user, **form.service_data())
         except ApplicationError as error:
             _show_error(form, error)
         else:
-            messages.success(request, f"Rule for {rule.target.name} saved (revision {rule.revision}).")
+            messages.success(
+                request, f"Rule for {rule.target.name} saved: the mapping is now at revision {rule.mapping_revision}."
+            )
             return redirect(reverse("harmonisation:mapping-editor", args=[mapping.pk]) + "#rules")
     return _editor_page(request, mapping, rule_form=form, status=400)
 
@@ -231,7 +243,8 @@ def mapping_suggestions_accept(request: HttpRequest, mapping_id: int) -> HttpRes
     else:
         accepted = [rule.target.name for rule in result["accepted"]]
         if accepted:
-            messages.success(request, f"{len(accepted)} suggestion(s) accepted: {', '.join(accepted)}.")
+            count = "1 suggestion" if len(accepted) == 1 else f"{len(accepted)} suggestions"
+            messages.success(request, f"{count} accepted: {', '.join(accepted)}.")
         else:
             messages.info(request, "No suggestion scored high enough to be accepted.")
         for item in result["skipped"]:
@@ -321,6 +334,26 @@ def review_log(request: HttpRequest, review_id: int) -> HttpResponse:
         "csv_url": reverse("api-review-log-csv", args=[review.pk]) + ("?history=true" if history else ""),
     }
     return render(request, "harmonisation/log.html", context)
+
+
+def _drop_empty_flag_columns(preview: dict) -> None:
+    """Headings in words, and only the flag columns that flag something in these rows: the rest are noise."""
+    keep = [
+        index
+        for index, column in enumerate(preview["columns"])
+        if not column.endswith(rules.FLAG_SUFFIX) or any(row[index] is not None for row in preview["rows"])
+    ]
+    preview["headers"] = [_preview_header(preview["columns"][index]) for index in keep]
+    preview["rows"] = [[row[index] for index in keep] for row in preview["rows"]]
+
+
+def _preview_header(column: str) -> dict:
+    """A preview column's heading in words: the row number, a schema variable, or why its values were flagged."""
+    if column == rules.SOURCE_ROW:
+        return {"label": "Row in the file", "flag": False}
+    if column.endswith(rules.FLAG_SUFFIX):
+        return {"label": f"{column.removesuffix(rules.FLAG_SUFFIX)}: why flagged", "flag": True}
+    return {"label": column, "flag": False}
 
 
 def _display(cell):

@@ -560,6 +560,9 @@ def _add_trials(review: Review, users: dict, today: datetime.date) -> list[Trial
                 _add_signed_agreement(trial, index, coordinator, today, signed_on)
             elif to_status == Status.DATA_RECEIVED:
                 version = _add_dataset(trial, index, coordinator)
+                trial.refresh_from_db()
+                if trial.status == Status.DATA_RECEIVED:
+                    continue  # the parsed upload moved the trial on, as it does for every first upload
             elif to_status == Status.DATA_CHECKED:
                 _check_data(trial, version, coordinator)
             services.trial_transition(

@@ -10,6 +10,19 @@
   var text = document.getElementById("upload-progress-text");
   var error = document.getElementById("upload-error");
   var submit = document.getElementById("upload-submit");
+  var identical = document.getElementById("upload-identical");
+
+  function showIdentical(version) {
+    // Nothing new was stored: say so here, with the way to the version that holds this content.
+    identical.textContent = version.message + " ";
+    var link = document.createElement("a");
+    link.href = form.dataset.versionUrl.replace(/\/0\/$/, "/" + version.id + "/");
+    link.textContent = "Open version " + version.number;
+    identical.appendChild(link);
+    identical.hidden = false;
+    submit.disabled = false;
+    row.hidden = true;
+  }
 
   function showError(message) {
     error.textContent = message;
@@ -42,7 +55,9 @@
       }
     });
     xhr.addEventListener("load", function () {
-      if (xhr.status === 200 || xhr.status === 202) {
+      if (xhr.status === 200 && JSON.parse(xhr.responseText).message) {
+        showIdentical(JSON.parse(xhr.responseText));
+      } else if (xhr.status === 200 || xhr.status === 202) {
         var version = JSON.parse(xhr.responseText);
         window.location.href = form.dataset.versionUrl.replace(/\/0\/$/, "/" + version.id + "/");
       } else {
@@ -53,6 +68,7 @@
       showError("The connection was lost during the upload. Try again: a file already received is not stored twice.");
     });
     error.hidden = true;
+    identical.hidden = true;
     submit.disabled = true;
     row.hidden = false;
     xhr.send(data);

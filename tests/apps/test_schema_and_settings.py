@@ -32,6 +32,13 @@ def test_schema_and_docs_are_served_without_a_cdn(client):
     assert "cdn.jsdelivr" not in html and "unpkg.com" not in html
 
 
+@pytest.mark.django_db
+def test_the_docs_page_leads_back_to_the_app(client):
+    html = client.get("/api/docs/").content.decode()
+    assert '<a href="/" id="back-to-app"' in html and "Back to IPD Review" in html
+    assert 'id="swagger-ui"' in html  # drf-spectacular's page is kept whole below the link
+
+
 def _run_production(args: list[str], **env_overrides) -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
     env.pop("DATABASE_URL", None)

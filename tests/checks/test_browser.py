@@ -64,3 +64,36 @@ def test_a_finding_is_resolved_in_the_browser_and_the_pages_pass_axe(page, live_
     assert page.get_by_text("The two ids were recovered from the site logs.").count() == 1
     finding.refresh_from_db()
     assert finding.status == Finding.Status.RESOLVED
+
+
+def test_the_integrity_matrix_fits_a_laptop_screen_with_the_trial_in_view(page, live_server, checked_run, reviewer):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    log_in(page, live_server, reviewer.username)
+    page.goto(f"{live_server.url}/reviews/{checked_run.review_id}/integrity/")
+    matrix = page.locator("#integrity-matrix")
+    wrap = page.get_by_role("region", name="Table of trials by checks")
+    trial = matrix.get_by_role("rowheader").first
+    # The trial is named by its short name and its registry id.
+    assert "BP-LOW" in trial.inner_text() and "NCT02000001" in trial.inner_text()
+    viewport = page.evaluate("document.documentElement.clientWidth")
+    box = wrap.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= viewport  # the scroll container stays inside the page
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport  # and the page does not scroll sideways
+    sizes = wrap.evaluate("element => [element.scrollWidth, element.clientWidth]")
+    if sizes[0] > sizes[1]:
+        # Wider than the page: the container scrolls from the keyboard, and the trial column stays in view.
+        wrap.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("element => element.scrollLeft > 0", arg=wrap.element_handle())
+        wrap.evaluate("element => { element.scrollLeft = element.scrollWidth; }")
+        page.wait_for_timeout(100)
+    trial_box = trial.bounding_box()
+    assert box["x"] <= trial_box["x"] and trial_box["x"] + trial_box["width"] <= box["x"] + box["width"]
+    last = matrix.locator("thead th").last
+    last.scroll_into_view_if_needed()
+    assert last.bounding_box()["x"] + last.bounding_box()["width"] <= viewport + 1
+    # The key columns come first: open findings and whether the checks are up to date.
+    headings = matrix.locator("thead th").all_inner_texts()
+    assert headings[:3] == ["Trial", "Open", "Up to date"]
+    assert matrix.locator("thead abbr[title='Participant ids present']").count() == 1
+    assert axe_violations(page) == []

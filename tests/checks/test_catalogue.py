@@ -51,6 +51,23 @@ def test_duplicated_ids_fail_with_every_row_sharing_them():
     assert run("ids_duplicated").status == PASS
 
 
+def test_sentences_agree_with_their_counts():
+    one_id = run("ids_duplicated", spoiled(USUBJID=([10], "P0001")))
+    assert one_id.sentence.startswith("1 participant id occurs more than once, on 2 rows")
+    two_ids = run("ids_duplicated", spoiled(USUBJID=([10, 20], "P0001"), **{}).pipe(_second_duplicate))
+    assert two_ids.sentence.startswith("2 participant ids occur more than once")
+    one_missing = run("ids_missing", spoiled(USUBJID=([3], None)))
+    assert one_missing.sentence.startswith("1 row of 200 has no participant id")
+    two_missing = run("ids_missing", spoiled(USUBJID=([3, 9], None)))
+    assert two_missing.sentence.startswith("2 rows of 200 have no participant id")
+
+
+def _second_duplicate(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    frame.loc[30, "USUBJID"] = frame.loc[40, "USUBJID"]
+    return frame
+
+
 def test_unexpected_and_missing_treatment_codes_fail():
     outcome = run(
         "treatment_codes",
@@ -296,7 +313,7 @@ def test_the_sentence_tells_failures_from_warnings():
     outcome = run("baseline_balance", frame)
     assert outcome.status == FAIL
     assert outcome.sentence.startswith(
-        "1 covariate of 2 differ between the arms by a standardised difference over 0.5, an imbalance to explain "
+        "1 covariate of 2 differs between the arms by a standardised difference over 0.5, an imbalance to explain "
         "with the trial team: AGE (+0.61)"
     )
     sex = next(row for row in outcome.figures["covariates"] if row["variable"] == "SEX")

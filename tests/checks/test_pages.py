@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from apps.checks.models import CheckRun, Finding
+from apps.checks.models import CheckResult, CheckRun, Finding
 from tests.checks.conftest import make_table
 from tests.checks.test_api import FORMULA
 from tests.checks.test_runs import run_checks, spoiled_frame
@@ -96,6 +96,23 @@ def test_the_thread_forms(checked, trial, contributor, reviewer):
     assert "Recovered from the logs." in page
 
 
+def test_the_trial_page_lists_each_unresolved_failed_check_with_its_link(checked, trial, analyst):
+    url = reverse("checks:trial-checks", args=[trial.pk])
+    failing = list(Finding.objects.filter(trial=trial, result__status="fail").select_related("result"))
+    assert len(failing) == 1
+    page = client_for(analyst).get(url).content.decode()
+    assert "1 failed check of run #" in page and "is unresolved" in page and "check(s)" not in page
+    # A warning turned failure makes two.
+    warned = Finding.objects.filter(trial=trial, result__status="warning").select_related("result").first()
+    CheckResult.objects.filter(pk=warned.result_id).update(status="fail")
+    page = client_for(analyst).get(url).content.decode()
+    assert "2 failed checks of run #" in page and "are unresolved" in page
+    listing = page.split('id="unresolved-findings"')[1].split("</ul>")[0]
+    for finding in [*failing, warned]:
+        assert reverse("checks:result-detail", args=[finding.result_id]) + "#thread" in listing
+        assert finding.result.title in listing and f"finding #{finding.pk}" in listing
+
+
 def test_the_run_button(checked, trial, analyst, reviewer, django_capture_on_commit_callbacks):
     url = reverse("checks:run-start", args=[trial.pk])
     assert client_for(reviewer).post(url).status_code == 403
@@ -155,3 +172,35 @@ def test_the_trial_page_refuses_data_checked_naming_the_unresolved_findings(chec
     assert "Unresolved failed checks: Participant ids present" in page.content.decode()
     trial.refresh_from_db()
     assert trial.status == "data_received"
+
+
+def test_a_results_figures_are_a_list_of_labels_and_values(checked, analyst):
+    _, other = checked
+    result = other.results.get(code="ids_duplicated")
+    page = client_for(analyst).get(reverse("checks:result-detail", args=[result.pk])).content.decode()
+    figures = page.split('id="figures"')[1].split("</dl>")[0]
+    assert "<dt>Duplicated rows</dt><dd>2</dd>" in figures and "<dt>Rows</dt><dd>200</dd>" in figures
+    assert "{" not in figures and "duplicated_rows" not in figures
+
+
+def test_figures_in_words():
+    from apps.checks.templatetags.checks import figure_rows
+
+    rows = figure_rows(
+        {"published": {"estimate": 1.0, "ci_low": 0.5}, "codes": ["A", "B"], "missing": None, "n": 1200, "ok": True}
+    )
+    assert rows == [
+        ("Published", "estimate: 1; ci low: 0.5"),
+        ("Codes", "A, B"),
+        ("Missing", "–"),
+        ("N", "1,200"),
+        ("Ok", "yes"),
+    ]
+
+
+def test_a_trials_short_name_in_the_matrix():
+    from apps.checks.templatetags.checks import short_title
+
+    assert short_title("CAP-STEROID: dexamethasone in community-acquired pneumonia") == "CAP-STEROID"
+    assert short_title("BP-LOW") == "BP-LOW"
+    assert short_title("A trial with a long title and no acronym at all") == "A trial with a long title and n…"

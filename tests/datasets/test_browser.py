@@ -161,3 +161,20 @@ def test_a_workbook_version_page_says_where_the_table_was_warns_of_personal_data
     page.goto(f"{live_server.url}/datasets/{version.pk}/")
     expect(page.locator("[role=alert]").first).to_contain_text("Other sheets hold a table: 'Data'")
     assert axe_violations(page) == []
+
+
+def test_the_same_file_again_says_nothing_new_was_stored(signed_in, live_server, trial, unsent):
+    page = signed_in
+    content = b"id,arm\n001,1\n002,2\n"
+    first, _ = services.dataset_upload(trial=trial, actor=None, file=upload_file("first.csv", content))
+    page.goto(f"{live_server.url}/trials/{trial.pk}/datasets/upload/")
+    page.get_by_label("File", exact=True).set_input_files(
+        files=[{"name": "again.csv", "mimeType": "text/csv", "buffer": content}]
+    )
+    page.get_by_role("button", name="Upload").click()
+    notice = page.locator("#upload-identical")
+    expect(notice).to_contain_text("identical to version 1 (first.csv")
+    expect(notice).to_contain_text("nothing new was stored")
+    expect(notice.get_by_role("link", name="Open version 1")).to_have_attribute("href", f"/datasets/{first.pk}/")
+    assert DatasetVersion.objects.filter(trial=trial).count() == 1
+    assert axe_violations(page) == []

@@ -39,21 +39,41 @@ def test_map_apply_and_read_the_log(signed_in, live_server, mapping, schema, eag
     tab.get_by_role("button", name="Use patid for USUBJID").click()
     expect(tab.get_by_role("status")).to_contain_text("Rule for USUBJID saved from the suggestion.")
 
-    # Write a recode by hand; a code outside the schema is refused next to the form, nothing saved.
+    # Write a recode by hand in the code -> value table; a code outside the schema is refused next to the form,
+    # nothing saved, and what was typed comes back.
     form = tab.locator("#rule-form form")
     form.get_by_label("Schema variable").select_option(label="SEX")
-    form.get_by_label("Rule").select_option(label="Recode")
+    form.get_by_label("Rule", exact=True).select_option(label="Recode")
     form.get_by_label("Source variables").fill("sexn")
-    form.get_by_label("Parameters").fill('{"map": {"1": "male", "2": "female"}}')
+    form.get_by_label("Trial's code, row 1").fill("1")
+    form.get_by_label("Becomes, row 1").fill("male")
+    form.get_by_label("Trial's code, row 2").fill("2")
+    form.get_by_label("Becomes, row 2").fill("female")
     form.get_by_role("button", name="Save rule").click()
     expect(tab.locator("#rule-form")).to_contain_text("Not allowed codes for SEX: female, male")
     assert not MappingRule.objects.filter(target=schema["SEX"]).exists()
     assert axe_violations(tab) == []  # the editor showing a refused rule
     form = tab.locator("#rule-form form")
-    form.get_by_label("Parameters").fill('{"map": {"1": "M", "2": "F"}, "missing": [9]}')
+    expect(form.get_by_label("Trial's code, row 2")).to_have_value("2")
+    form.get_by_label("Becomes, row 1").fill("M")
+    form.get_by_label("Becomes, row 2").fill("F")
+    # "Add a row" gives one more blank row beyond those the page came with.
+    rows = form.locator("#code-table-rows tr").count()
+    form.get_by_role("button", name="Add a row").click()
+    expect(form.locator("#code-table-rows tr")).to_have_count(rows + 1)
+    expect(form.get_by_label(f"Trial's code, row {rows + 1}")).to_be_focused()
+    form.get_by_label("Codes that mean missing").fill("9")
     form.get_by_label("Rationale").fill("Codes from the SPSS value labels")
+    assert axe_violations(tab) == []  # the code table with a row added
     form.get_by_role("button", name="Save rule").click()
-    expect(tab.get_by_role("status")).to_contain_text("Rule for SEX saved (revision 1).")
+    expect(tab.get_by_role("status")).to_contain_text("Rule for SEX saved: the mapping is now at revision 2.")
+    assert MappingRule.objects.get(target=schema["SEX"], superseded_at=None).parameters == {
+        "map": {"1": "M", "2": "F"},
+        "missing": [9],
+    }
+    expect(tab.locator("#rules")).to_contain_text("From sexn: '1' → M, '2' → F. Read as missing: '9'.")
+    expect(tab.locator("#preview thead")).not_to_contain_text("__flag")
+    assert axe_violations(tab) == []  # the rule in words
 
     # The preview flags the code the recode does not cover, on the first rows, without a job.
     preview = tab.locator("#preview")

@@ -53,6 +53,17 @@ def test_schema_variable_edit_page(as_user, coordinator, schema):
     assert schema["AGE"].maximum == 95
 
 
+def test_a_version_link_opens_its_mapping_or_offers_to_start_one(as_user, analyst, trial, version):
+    url = reverse("harmonisation:trial-mappings", args=[trial.pk]) + f"?version={version.pk}"
+    start = as_user(analyst).get(url)
+    assert start.status_code == 200 and start.context["form"].initial == {"source_version": version.pk}
+    assert f'<option value="{version.pk}" selected>' in start.content.decode()
+    mapping = services.mapping_create(trial=trial, source_version=version, actor=analyst)
+    opened = as_user(analyst).get(url)
+    assert opened.status_code == 302
+    assert opened["Location"] == reverse("harmonisation:mapping-editor", args=[mapping.pk])
+
+
 def test_start_a_mapping_from_the_trial_page(as_user, analyst, trial, version):
     url = reverse("harmonisation:trial-mappings", args=[trial.pk])
     assert "gluco_v1.sav" in as_user(analyst).get(url).content.decode()
@@ -142,3 +153,56 @@ def test_log_pages(as_user, reviewer, contributor, review, trial, mapping, schem
     assert as_user(contributor).get(reverse("harmonisation:review-log", args=[review.pk])).status_code == 403
     review_page = as_user(reviewer).get(reverse("harmonisation:review-log", args=[review.pk]), {"history": "1"})
     assert review_page.status_code == 200 and "?history=true" in review_page.content.decode()
+    # The history names each rule by the mapping revision it was set at, as the editor does.
+    mapping.refresh_from_db()
+    assert f"mapping revision {mapping.revision}<" in review_page.content.decode()
+
+
+def test_a_recode_is_written_in_a_code_table_and_shown_in_words(as_user, analyst, mapping, schema):
+    url = reverse("harmonisation:mapping-rule-set", args=[mapping.pk])
+    body = {"target": schema["SEX"].pk, "category": "recode", "source_variables": "sexn", "status": ""}
+    half = as_user(analyst).post(url, {**body, "code_from": ["1", "2"], "code_to": ["M", ""]})
+    assert half.status_code == 400
+    assert "Row 2: give both the trial&#x27;s code and the value it becomes." in half.content.decode()
+    # What was typed comes back in the table.
+    assert 'name="code_from" id="code-from-2" value="2"' in half.content.decode()
+    assert not MappingRule.objects.exists()
+    saved = as_user(analyst).post(
+        url, {**body, "code_from": ["1", "2", ""], "code_to": ["M", "F", ""], "missing_codes": "9"}
+    )
+    assert saved.status_code == 302
+    rule = MappingRule.objects.get()
+    assert rule.parameters == {"map": {"1": "M", "2": "F"}, "missing": [9]}
+    mapping.refresh_from_db()
+    page = as_user(analyst).get(saved["Location"]).content.decode()
+    assert f"Rule for SEX saved: the mapping is now at revision {mapping.revision}." in page
+    assert "From sexn: &#x27;1&#x27; → M, &#x27;2&#x27; → F. Read as missing: &#x27;9&#x27;." in page
+    assert f"Mapping revision {mapping.revision}" in page and f"mapping revision {mapping.revision}" in page
+    assert "__flag" not in page and "SEX: why flagged" in page and "Row in the file" in page
+    assert "; score " not in page and "% match)" in page
+    # Changing the rule shows its codes in the table, not as JSON.
+    change = as_user(analyst).get(
+        reverse("harmonisation:mapping-editor", args=[mapping.pk]) + f"?target={schema['SEX'].pk}"
+    )
+    form = change.context["rule_form"]
+    assert form.code_rows == [("1", "M"), ("2", "F")]
+    assert form.initial["missing_codes"] == "9" and form.initial["parameters"] == ""
+
+
+def test_treatment_arms_in_the_code_table(as_user, analyst, mapping, schema):
+    url = reverse("harmonisation:mapping-rule-set", args=[mapping.pk])
+    body = {"target": schema["TRT01P"].pk, "category": "treatment_arms", "source_variables": "arm", "status": ""}
+    twice = as_user(analyst).post(
+        url, {**body, "code_from": ["Drug A", "Drug A"], "code_to": ["intervention", "control"]}
+    )
+    assert (
+        twice.status_code == 400
+        and "Row 2: the code &#x27;Drug A&#x27; is already in a row above" in twice.content.decode()
+    )
+    saved = as_user(analyst).post(
+        url, {**body, "code_from": ["Drug A", "Placebo"], "code_to": ["intervention", "control"]}
+    )
+    assert saved.status_code == 302
+    assert MappingRule.objects.get().parameters == {"arms": {"Drug A": "intervention", "Placebo": "control"}}
+    page = as_user(analyst).get(saved["Location"]).content.decode()
+    assert "From arm: &#x27;Drug A&#x27; → intervention, &#x27;Placebo&#x27; → control." in page

@@ -29,6 +29,18 @@ def check_badge(status: str):
 
 
 @register.simple_tag
+def check_mark(status: str):
+    """A check badge narrow enough for the integrity matrix: "n/a" on screen, the full word for screen readers."""
+    if status == CheckStatus.NOT_APPLICABLE:
+        return format_html(
+            '<span class="badge badge--exit"><span aria-hidden="true">n/a</span>'
+            '<span class="visually-hidden">{}</span></span>',
+            CheckStatus(status).label,
+        )
+    return check_badge(status)
+
+
+@register.simple_tag
 def finding_badge(status: str):
     return format_html(
         '<span class="badge badge--{}">{}</span>', FINDING_TONES.get(status, "exit"), FindingStatus(status).label
@@ -43,3 +55,42 @@ def get_item(mapping: dict, key):
 @register.filter
 def percent(value) -> str:
     return "–" if value is None else f"{100 * float(value):.1f}%"
+
+
+def _figure_label(key) -> str:
+    return str(key).replace("_", " ").capitalize()
+
+
+def _figure_value(value) -> str:
+    """A figure in words: numbers as numbers, lists joined, nested figures as "label value" pairs."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, dict):
+        return "; ".join(f"{_figure_label(key).lower()}: {_figure_value(item)}" for key, item in value.items()) or "–"
+    if isinstance(value, list | tuple):
+        return ", ".join(_figure_value(item) for item in value) or "none"
+    return str(value)
+
+
+@register.filter
+def figure_rows(figures) -> list[tuple[str, str]]:
+    """A check's figures as (label, value) rows for a definition list, rather than raw JSON."""
+    if not isinstance(figures, dict):
+        return []
+    return [(_figure_label(key), _figure_value(value)) for key, value in figures.items()]
+
+
+@register.filter
+def short_title(title: str) -> str:
+    """A trial's short name: its acronym before the colon ("CAP-STEROID: dexamethasone in ..."), else the
+    title cut short."""
+    head, colon, _ = (title or "").partition(":")
+    if colon and 0 < len(head.strip()) <= 30:
+        return head.strip()
+    return title if len(title or "") <= 32 else title[:31].rstrip() + "…"
