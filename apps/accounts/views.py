@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts import access, invitations
 from apps.accounts import services as account_services
@@ -93,6 +93,7 @@ def _members_page(request, review, *, form=None, status=200) -> HttpResponse:
     return render(request, "dashboard/members.html", context, status=status)
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 def member_list(request: HttpRequest, review_id: int) -> HttpResponse:
     """The review's members (coordinators, analysts and reviewers, as in the API); coordinators invite here."""

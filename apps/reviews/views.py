@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
 from apps.accounts import access
 from apps.core.errors import ApplicationError
@@ -35,6 +36,7 @@ def _outcomes_page(request, review, *, form=None, status=200) -> HttpResponse:
     return render(request, "dashboard/outcomes.html", context, status=status)
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 def outcome_list(request: HttpRequest, review_id: int) -> HttpResponse:
     """Everyone in the review reads the outcomes (as in the API); coordinators and analysts add them."""
@@ -52,6 +54,7 @@ def outcome_list(request: HttpRequest, review_id: int) -> HttpResponse:
     return _outcomes_page(request, review, form=form, status=400)
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 def outcome_edit(request: HttpRequest, review_id: int, outcome_id: int) -> HttpResponse:
     review = get_or_404(access.review_get_for_user, request.user, review_id)

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts import access, invitations
 from apps.core.cache_versions import review_cache_version
@@ -289,6 +289,7 @@ def _save_or_error(form, write) -> bool:
     return True
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 def trial_create(request: HttpRequest, review_id: int) -> HttpResponse:
     review = _review_or_404(request, review_id)
@@ -356,6 +357,7 @@ def _editable_trial_fields(user, trial) -> tuple[str, ...] | None:
     return None
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 def trial_edit(request: HttpRequest, trial_id: int) -> HttpResponse:
     trial = _trial_or_404(request, trial_id)
