@@ -209,7 +209,11 @@ class AgreementForm(TrackingModelForm):
     class Meta:
         model = Agreement
         fields = services.AGREEMENT_FIELDS
-        labels = {"signed_on": "Signed on", "expires_on": "Expires on", "data_may_leave_platform": "Data may leave the platform"}
+        labels = {
+            "signed_on": "Signed on",
+            "expires_on": "Expires on",
+            "data_may_leave_platform": "Data may leave the platform",
+        }
         help_texts = {"document": "The signed agreement: PDF, Word (doc, docx) or OpenDocument (odt)."}
 
 

@@ -393,3 +393,11 @@ def test_the_exit_reason_is_labelled_required_for_exits(client, reviewer, trial)
     assert label == "Exit reason (required for an exit)"
     assert 'data-exit-statuses="not_eligible no_response declined data_not_available withdrawn"' in page
     assert "trials/transition.js" in page
+
+
+def test_an_agreement_without_a_document_is_added_as_the_api_adds_it(client, reviewer, trial):
+    data = agreement_data(status="sent", signed_on="", expires_on="")
+    response = client.post(reverse("dashboard:agreement-create", args=[trial.pk]), data)
+    assert response.status_code == 302
+    agreement = Agreement.objects.get(trial=trial)
+    assert agreement.status == "sent" and not agreement.document
