@@ -21,6 +21,7 @@ api_v1 = [
 dashboard = [
     path("", include("apps.trials.urls")),
     path("", include("apps.accounts.urls")),
+    path("", include("apps.reviews.urls")),
 ]
 
 urlpatterns = [

@@ -1,12 +1,16 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from apps.accounts import invitations
+from apps.accounts import access, invitations
+from apps.accounts import services as account_services
+from apps.accounts.forms import InvitationForm
+from apps.accounts.models import Invitation, Membership
 from apps.core.errors import ApplicationError
 from apps.core.throttling import LoginRateThrottle
 from apps.core.views import get_or_404
@@ -73,3 +77,58 @@ def invitation_answer(request: HttpRequest, invitation_id: int) -> HttpResponse:
         return redirect("dashboard:review-list")
     messages.success(request, f"You joined '{invitation.review.title}'.")
     return redirect("dashboard:review-overview", invitation.review_id)
+
+
+def _members_page(request, review, *, form=None, status=200) -> HttpResponse:
+    may_manage = access.can_manage_review(request.user, review)
+    context = {
+        "review": review,
+        "members": Membership.objects.filter(review=review).select_related("user").order_by("role", "user__username"),
+        "may_manage": may_manage,
+        "invitations": review.invitations.filter(status=Invitation.Status.PENDING).order_by("-created_at")
+        if may_manage
+        else [],
+        "form": (form or InvitationForm(review=review)) if may_manage else None,
+    }
+    return render(request, "dashboard/members.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def member_list(request: HttpRequest, review_id: int) -> HttpResponse:
+    """The review's members (coordinators, analysts and reviewers, as in the API); coordinators invite here."""
+    review = get_or_404(access.review_get_for_user, request.user, review_id)
+    if not access.can_view_members(request.user, review):
+        raise PermissionDenied("Contributors cannot list the review's members.")
+    if request.method != "POST":
+        return _members_page(request, review)
+    if not access.can_manage_review(request.user, review):
+        raise PermissionDenied("Only the review's coordinators can invite members.")
+    form = InvitationForm(request.POST, review=review)
+    if form.is_valid():
+        try:
+            invitations.invitation_create(review=review, actor=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            form.add_application_error(error)
+        else:
+            messages.success(request, f"Invitation sent to {form.cleaned_data['invitee'].strip()}.")
+            return redirect("dashboard:member-list", review.pk)
+    return _members_page(request, review, form=form, status=400)
+
+
+@require_POST
+@login_required
+def member_remove(request: HttpRequest, review_id: int, membership_id: int) -> HttpResponse:
+    review = get_or_404(access.review_get_for_user, request.user, review_id)
+    if not access.can_manage_review(request.user, review):
+        raise PermissionDenied("Only the review's coordinators can remove members.")
+    membership = Membership.objects.filter(review=review, pk=membership_id).select_related("user").first()
+    if membership is None:
+        raise Http404("No such member in this review.")
+    try:
+        account_services.membership_delete(membership=membership, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{membership.user.get_full_name() or membership.user.username} removed.")
+    return redirect("dashboard:member-list", review.pk)

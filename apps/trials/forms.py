@@ -4,8 +4,8 @@ from django import forms
 from django.utils import timezone
 
 from apps.core.forms import AccessibleFormMixin, DateInput
-from apps.trials import lifecycle
-from apps.trials.models import ContactAttempt, Trial
+from apps.trials import lifecycle, services
+from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, Trial
 
 
 class ContactAttemptForm(AccessibleFormMixin, forms.Form):
@@ -52,12 +52,20 @@ def _exit_reason_choices() -> list:
     return groups
 
 
+class StatusChoiceField(forms.ChoiceField):
+    """A choice whose refusal TransitionForm.clean_to_status words in full, naming the status and why."""
+
+    def valid_value(self, value) -> bool:
+        return True
+
+
 class TransitionForm(AccessibleFormMixin, forms.Form):
-    to_status = forms.ChoiceField(label="New status")
+    to_status = StatusChoiceField(label="New status")
     reason = forms.ChoiceField(
         required=False,
-        label="Exit reason",
-        help_text="Required when the trial leaves the path (not eligible, no response, declined, ...).",
+        label="Exit reason (required for an exit)",
+        help_text="Required when the trial leaves the path: not eligible, no response, declined, data not "
+        "available or withdrawn.",
     )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -69,15 +77,23 @@ class TransitionForm(AccessibleFormMixin, forms.Form):
             (status, lifecycle.label(status)) for status in lifecycle.allowed_next(trial.status)
         ]
         self.fields["reason"].choices = _exit_reason_choices()
+        # The page's script marks the reason required when an exit is chosen; clean() checks it either way.
+        self.fields["reason"].conditionally_required = True
         self.describe_fields()
 
     def clean_to_status(self):
         to_status = self.cleaned_data["to_status"]
+        current = lifecycle.label(self.trial.status)
         allowed = lifecycle.allowed_next(self.trial.status)
+        allowed_labels = ", ".join(lifecycle.label(status) for status in allowed) or "nothing (this status is final)"
+        if to_status not in lifecycle.Status.values:
+            raise forms.ValidationError(
+                f"'{to_status}' is not a status. A trial that is {current.lower()} can move to: {allowed_labels}."
+            )
         if to_status not in allowed:
             raise forms.ValidationError(
-                f"A trial that is {lifecycle.label(self.trial.status).lower()} can move to: "
-                f"{lifecycle.describe(allowed)}."
+                f"{lifecycle.label(to_status)} cannot be chosen: a trial that is {current.lower()} can move only "
+                f"to: {allowed_labels}."
             )
         return to_status
 
@@ -113,3 +129,98 @@ class TrialFilterForm(forms.Form):
         kwargs.setdefault("auto_id", "filter_%s")
         super().__init__(*args, **kwargs)
         self.fields["q"].widget.input_type = "search"
+
+
+# Tracking records ------------------------------------------------------------------------------------------
+# Model forms over the fields the services accept (the API's serializers accept the same): the model's own
+# validation runs here and again in the service, whose extra rules come back as ApplicationErrors.
+
+
+class TrackingModelForm(AccessibleFormMixin, forms.ModelForm):
+    prefix_id = "record"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.prefix_id}_%s")
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.DateInput):
+                field.widget = DateInput()
+            if isinstance(field.widget, forms.Textarea):
+                field.widget.attrs["rows"] = 3
+        self.describe_fields()
+
+    def service_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.fields}
+
+    def changed_service_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.changed_data}
+
+
+class TrialForm(TrackingModelForm):
+    prefix_id = "trial"
+
+    class Meta:
+        model = Trial
+        fields = services.TRIAL_FIELDS
+        labels = {
+            "registry_id": "Registry id",
+            "doi": "DOI",
+            "n_randomised": "Participants randomised",
+            "result_measure": "Effect measure",
+            "result_estimate": "Estimate",
+            "result_ci_low": "95% CI, lower limit",
+            "result_ci_high": "95% CI, upper limit",
+            "result_n_intervention": "Participants, intervention arm",
+            "result_n_control": "Participants, control arm",
+            "identified_via": "Identified via",
+            "is_duplicate": "Duplicate record of another trial",
+            "exclusion_reason": "Reason for exclusion",
+            "ipd_sought": "IPD sought",
+            "ipd_not_sought_reason": "Reason the IPD were not sought",
+            "ipd_provided": "IPD provided",
+            "ipd_not_provided_reason": "Reason the IPD were not provided",
+            "ipd_not_provided_note": "Note on the IPD not provided",
+            "n_provided": "Participants provided",
+            "n_not_provided": "Participants not provided",
+            "n_not_provided_reason": "Why those participants were not provided",
+            "aggregate_available": "Aggregate data available",
+        }
+
+    def __init__(self, *args, fields=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if fields is not None:
+            # An analyst edits the published result only (apps.accounts.access.RESULT_FIELDS).
+            for name in list(self.fields):
+                if name not in fields:
+                    del self.fields[name]
+
+
+class ContactForm(TrackingModelForm):
+    prefix_id = "contact"
+
+    class Meta:
+        model = Contact
+        fields = services.CONTACT_FIELDS
+
+
+class AgreementForm(TrackingModelForm):
+    prefix_id = "agreement"
+
+    class Meta:
+        model = Agreement
+        fields = services.AGREEMENT_FIELDS
+        labels = {
+            "signed_on": "Signed on",
+            "expires_on": "Expires on",
+            "data_may_leave_platform": "Data may leave the platform",
+        }
+        help_texts = {"document": "The signed agreement: PDF, Word (doc, docx) or OpenDocument (odt)."}
+
+
+class ApprovalForm(TrackingModelForm):
+    prefix_id = "approval"
+
+    class Meta:
+        model = EthicsApproval
+        fields = services.APPROVAL_FIELDS
+        labels = {"approved_on": "Approved on", "expires_on": "Expires on"}

@@ -6,6 +6,7 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import Membership
@@ -259,6 +260,15 @@ def _check_findings_resolved(trial: Trial) -> None:
             details={
                 "to_status": [f"Unresolved failed checks: {names}."],
                 "unresolved_findings": [finding.pk for finding in unresolved],
+                # For the pages, which link each finding to its page (the check result it belongs to).
+                "findings": [
+                    {
+                        "id": finding.pk,
+                        "title": finding.result.title,
+                        "url": reverse("checks:result-detail", args=[finding.result_id]),
+                    }
+                    for finding in unresolved
+                ],
             },
         )
 

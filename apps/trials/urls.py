@@ -8,7 +8,12 @@ urlpatterns = [
     path("", views.review_list, name="review-list"),
     path("reviews/<int:review_id>/", views.review_overview, name="review-overview"),
     path("reviews/<int:review_id>/trials/", views.trial_list, name="trial-list"),
+    path("reviews/<int:review_id>/trials/new/", views.trial_create, name="trial-create"),
     path("trials/<int:trial_id>/", views.trial_detail, name="trial-detail"),
+    path("trials/<int:trial_id>/edit/", views.trial_edit, name="trial-edit"),
+    path("trials/<int:trial_id>/contacts/", views.contact_create, name="contact-create"),
+    path("trials/<int:trial_id>/agreements/", views.agreement_create, name="agreement-create"),
+    path("trials/<int:trial_id>/approvals/", views.approval_create, name="approval-create"),
     path(
         "trials/<int:trial_id>/agreements/<int:agreement_id>/document/",
         views.agreement_document,

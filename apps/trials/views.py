@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts import access, invitations
 from apps.core.cache_versions import review_cache_version
@@ -23,7 +23,16 @@ from apps.core.errors import ApplicationError
 from apps.core.page_cache import cached_page
 from apps.core.views import get_or_404
 from apps.trials import lifecycle, list_filters, selectors, services
-from apps.trials.forms import ContactAttemptForm, TransitionForm, TrialFilterForm
+from apps.trials.forms import (
+    AgreementForm,
+    ApprovalForm,
+    ContactAttemptForm,
+    ContactForm,
+    TransitionForm,
+    TrialFilterForm,
+    TrialForm,
+)
+from apps.trials.models import Trial
 
 TRIALS_PER_PAGE = 25
 
@@ -103,6 +112,7 @@ def trial_list(request: HttpRequest, review_id: int) -> HttpResponse:
         "page": page,
         "filtered": any(criteria.values()) or bool(named) or bool(unknown),
         "query": query.urlencode(),
+        "can_add_trial": access.can_create_trial(request.user, review),
     }
     return render(request, "dashboard/trial_list.html", context, status=400 if unknown else 200)
 
@@ -126,7 +136,16 @@ def _owner_choices(review):
     return get_user_model().objects.filter(memberships__review=review).order_by("first_name", "username")
 
 
-def _trial_page(request, trial, *, attempt_form=None, transition_form=None, status=200) -> HttpResponse:
+def _trial_page(
+    request,
+    trial,
+    *,
+    attempt_form=None,
+    transition_form=None,
+    record_forms=None,
+    gate_findings=(),
+    status=200,
+) -> HttpResponse:
     # Unbound forms render the same for everyone with the same key: their fields are cached with the page.
     fresh_forms = attempt_form is None and transition_form is None
     can_log = access.can_log_contact(request.user, trial)
@@ -134,7 +153,18 @@ def _trial_page(request, trial, *, attempt_form=None, transition_form=None, stat
     if can_log and attempt_form is None:
         attempt_form = ContactAttemptForm(trial=trial, owners=_owner_choices(trial.review))
     if can_move and transition_form is None:
-        transition_form = TransitionForm(trial=trial)
+        transition_form = _pending_transition_form(request, trial)
+        fresh_forms = fresh_forms and transition_form is None
+        if transition_form is None:
+            transition_form = TransitionForm(trial=trial)
+        else:
+            gate_findings = transition_form.gate_findings
+    forms = {
+        "contact_form": ContactForm() if can_log else None,
+        "agreement_form": AgreementForm() if can_move else None,
+        "approval_form": ApprovalForm() if can_move else None,
+    }
+    forms.update(record_forms or {})
     # The parts without forms are cached for five minutes under the review's version; lazy until rendered.
     context = {
         "review": trial.review,
@@ -149,6 +179,10 @@ def _trial_page(request, trial, *, attempt_form=None, transition_form=None, stat
         "timeline": SimpleLazyObject(lambda: selectors.trial_timeline(trial)),
         "attempt_form": attempt_form if can_log else None,
         "transition_form": transition_form if can_move else None,
+        "gate_findings": gate_findings,
+        "can_edit_fields": access.can_edit_trial_fields(request.user, trial, access.RESULT_FIELDS),
+        "exit_statuses": " ".join(lifecycle.EXITS),
+        **forms,
     }
     return render(request, "dashboard/trial_detail.html", context, status=status)
 
@@ -157,6 +191,8 @@ def _trial_page(request, trial, *, attempt_form=None, transition_form=None, stat
 @login_required
 def trial_detail(request: HttpRequest, trial_id: int) -> HttpResponse:
     trial = _trial_or_404(request, trial_id)
+    if _PENDING_TRANSITION in request.session:
+        return _trial_page(request, trial)  # a refused move to show: never from the cache
     key = ["trial-page", trial.pk, request.user.pk, review_cache_version(trial.review_id), timezone.localdate()]
     return cached_page(request, key, lambda: _trial_page(request, trial), timeout=300)
 
@@ -195,6 +231,30 @@ def contact_attempt_create(request: HttpRequest, trial_id: int) -> HttpResponse:
     return _trial_page(request, trial, attempt_form=form, status=400)
 
 
+# A refused status change is kept in the session and shown on the trial page after a redirect, so that
+# reloading the page does not post the move again.
+_PENDING_TRANSITION = "pending-transition"
+
+
+def _gate_refusal(error: ApplicationError) -> tuple[str, list[dict]]:
+    """The gate's reason as one sentence, and the findings it names (id, title, url) when it names any."""
+    message = error.message.removeprefix("to_status: ")
+    message = message[:1].upper() + message[1:]
+    return message, list((error.details or {}).get("findings", []))
+
+
+def _pending_transition_form(request, trial):
+    pending = request.session.get(_PENDING_TRANSITION)
+    if not pending or pending.get("trial") != trial.pk:
+        return None
+    del request.session[_PENDING_TRANSITION]
+    form = TransitionForm(pending["data"], trial=trial)
+    form.gate_findings = pending.get("findings", [])
+    if form.is_valid() and pending.get("gate"):
+        form.add_error(None, pending["gate"])
+    return form
+
+
 @require_POST
 @login_required
 def trial_transition(request: HttpRequest, trial_id: int) -> HttpResponse:
@@ -202,13 +262,176 @@ def trial_transition(request: HttpRequest, trial_id: int) -> HttpResponse:
     if not access.can_edit_tracking(request.user, trial):
         raise PermissionDenied("Your role does not allow changing this trial's status.")
     form = TransitionForm(request.POST, trial=trial)
+    pending = {"trial": trial.pk, "data": {name: request.POST.get(name, "") for name in form.fields}}
     if form.is_valid():
         try:
             services.trial_transition(trial=trial, actor=request.user, **form.cleaned_data)
         except ApplicationError as error:
-            form.add_application_error(error)
+            pending["gate"], pending["findings"] = _gate_refusal(error)
         else:
             label = lifecycle.label(form.cleaned_data["to_status"])
             messages.success(request, f"Status changed to {label}.")
             return redirect(reverse("dashboard:trial-detail", args=[trial.pk]) + "#timeline")
-    return _trial_page(request, trial, transition_form=form, status=400)
+    request.session[_PENDING_TRANSITION] = pending
+    return redirect(reverse("dashboard:trial-detail", args=[trial.pk]) + "#move-status")
+
+
+# Trials and their tracking records --------------------------------------------------------------------------
+
+
+def _save_or_error(form, write) -> bool:
+    """Run the service; a refusal goes to the fields it names. True when saved."""
+    try:
+        write()
+    except ApplicationError as error:
+        form.add_application_error(error)
+        return False
+    return True
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def trial_create(request: HttpRequest, review_id: int) -> HttpResponse:
+    review = _review_or_404(request, review_id)
+    if not access.can_create_trial(request.user, review):
+        raise PermissionDenied("Only coordinators and reviewers can add trials.")
+    form = TrialForm(request.POST or None)
+    if request.method == "POST":
+        created = {}
+
+        def write():
+            created["trial"] = services.trial_create(review=review, actor=request.user, **form.service_data())
+
+        if form.is_valid() and _save_or_error(form, write):
+            messages.success(request, f"Trial '{created['trial'].title}' added.")
+            return redirect("dashboard:trial-detail", created["trial"].pk)
+    context = {"review": review, "form": form, "groups": _field_groups(form), "adding": True}
+    return render(request, "dashboard/trial_form.html", context, status=400 if form.is_bound else 200)
+
+
+TRIAL_FIELD_GROUPS = (
+    ("Trial", ("registry_id", "title", "citation", "doi", "year", "sponsor_type", "n_randomised", "arms")),
+    (
+        "Published primary result",
+        (
+            "result_measure",
+            "result_estimate",
+            "result_ci_low",
+            "result_ci_high",
+            "result_n_intervention",
+            "result_n_control",
+            "aggregate_available",
+        ),
+    ),
+    (
+        "PRISMA-IPD",
+        (
+            "identified_via",
+            "is_duplicate",
+            "screening_decision",
+            "exclusion_reason",
+            "ipd_sought",
+            "ipd_not_sought_reason",
+            "ipd_provided",
+            "ipd_not_provided_reason",
+            "ipd_not_provided_note",
+            "n_provided",
+            "n_not_provided",
+            "n_not_provided_reason",
+        ),
+    ),
+)
+
+
+def _field_groups(form) -> list:
+    groups = [(legend, [form[name] for name in names if name in form.fields]) for legend, names in TRIAL_FIELD_GROUPS]
+    return [(legend, fields) for legend, fields in groups if fields]
+
+
+def _editable_trial_fields(user, trial) -> tuple[str, ...] | None:
+    """All the trial's fields for tracking editors, the published result for analysts, None for others."""
+    if access.can_edit_tracking(user, trial):
+        return services.TRIAL_FIELDS
+    if access.can_edit_trial_fields(user, trial, access.RESULT_FIELDS):
+        return tuple(name for name in services.TRIAL_FIELDS if name in access.RESULT_FIELDS)
+    return None
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def trial_edit(request: HttpRequest, trial_id: int) -> HttpResponse:
+    trial = _trial_or_404(request, trial_id)
+    fields = _editable_trial_fields(request.user, trial)
+    if fields is None:
+        raise PermissionDenied("Your role cannot change this trial's fields.")
+    # The form works on its own copy: the service reads the stored row again and writes only what changed.
+    form = TrialForm(request.POST or None, instance=Trial.objects.get(pk=trial.pk), fields=fields)
+    if request.method == "POST":
+
+        def write():
+            data = form.changed_service_data()
+            if not access.can_edit_trial_fields(request.user, trial, data.keys()):
+                raise PermissionDenied("Your role cannot change these fields of the trial.")
+            services.trial_update(trial=trial, actor=request.user, data=data)
+
+        if form.is_valid() and _save_or_error(form, write):
+            messages.success(request, "Trial saved." if form.has_changed() else "Nothing changed.")
+            return redirect("dashboard:trial-detail", trial.pk)
+    context = {"review": trial.review, "trial": trial, "form": form, "groups": _field_groups(form), "adding": False}
+    return render(request, "dashboard/trial_form.html", context, status=400 if form.is_bound else 200)
+
+
+def _record_create(request, trial_id: int, *, form_class, context_name: str, may, create, saved: str, anchor: str):
+    trial = _trial_or_404(request, trial_id)
+    if not may(request.user, trial):
+        raise PermissionDenied("Your role cannot add this record to this trial.")
+    form = form_class(request.POST, request.FILES)
+    if form.is_valid() and _save_or_error(form, lambda: create(trial=trial, actor=request.user, **form.service_data())):
+        messages.success(request, saved)
+        return redirect(reverse("dashboard:trial-detail", args=[trial.pk]) + anchor)
+    return _trial_page(request, trial, record_forms={context_name: form}, status=400)
+
+
+@require_POST
+@login_required
+def contact_create(request: HttpRequest, trial_id: int) -> HttpResponse:
+    return _record_create(
+        request,
+        trial_id,
+        form_class=ContactForm,
+        context_name="contact_form",
+        may=access.can_log_contact,
+        create=services.contact_create,
+        saved="Contact added.",
+        anchor="#contacts",
+    )
+
+
+@require_POST
+@login_required
+def agreement_create(request: HttpRequest, trial_id: int) -> HttpResponse:
+    return _record_create(
+        request,
+        trial_id,
+        form_class=AgreementForm,
+        context_name="agreement_form",
+        may=access.can_edit_tracking,
+        create=services.agreement_create,
+        saved="Agreement added.",
+        anchor="#agreements",
+    )
+
+
+@require_POST
+@login_required
+def approval_create(request: HttpRequest, trial_id: int) -> HttpResponse:
+    return _record_create(
+        request,
+        trial_id,
+        form_class=ApprovalForm,
+        context_name="approval_form",
+        may=access.can_edit_tracking,
+        create=services.approval_create,
+        saved="Ethics approval added.",
+        anchor="#approvals",
+    )

@@ -165,11 +165,14 @@ def test_a_queued_run_shows_its_progress_and_reloads(trial, analyst, monkeypatch
 def test_the_trial_page_refuses_data_checked_naming_the_unresolved_findings(checked, trial, reviewer):
     trial.status = "data_received"
     trial.save()
-    page = client_for(reviewer).post(
-        reverse("dashboard:trial-transition", args=[trial.pk]), {"to_status": "data_checked"}
-    )
-    assert page.status_code == 400
-    assert "Unresolved failed checks: Participant ids present" in page.content.decode()
+    client = client_for(reviewer)
+    response = client.post(reverse("dashboard:trial-transition", args=[trial.pk]), {"to_status": "data_checked"})
+    assert response.status_code == 302  # back to the trial page, where the refusal shows once
+    page = client.get(response.url).content.decode()
+    assert "The data cannot be marked checked while failed checks are unresolved: Participant ids present" in page
+    finding = Finding.objects.get(result__run=checked[0], result__title="Participant ids present")
+    link = reverse("checks:result-detail", args=[finding.result_id])
+    assert f'<a href="{link}">Participant ids present (finding #{finding.pk})</a>' in page
     trial.refresh_from_db()
     assert trial.status == "data_received"
 

@@ -21,6 +21,18 @@ def transition_url(trial):
     return reverse("dashboard:trial-transition", args=[trial.pk])
 
 
+def refused_move(client, trial, data) -> str:
+    """Post a status change that is refused: it redirects back to the trial page (so a reload does not post it
+    again), which shows the refusal once."""
+    response = client.post(transition_url(trial), data)
+    assert response.status_code == 302
+    assert response.url == reverse("dashboard:trial-detail", args=[trial.pk]) + "#move-status"
+    html = client.get(response.url).content.decode()
+    assert "Please correct the fields marked below" not in html
+    assert "Nothing was changed." not in client.get(response.url).content.decode()  # shown once
+    return html
+
+
 def valid_attempt(trial, **overrides):
     data = {
         "date": "2026-01-12",
@@ -130,10 +142,8 @@ def test_moving_the_status_records_the_transition(client, reviewer, trial):
 
 
 def test_an_exit_needs_a_reason(client, reviewer, trial):
-    response = client.post(transition_url(trial), {"to_status": "declined", "reason": "", "note": "They said no."})
+    html = refused_move(client, trial, {"to_status": "declined", "reason": "", "note": "They said no."})
 
-    assert response.status_code == 400
-    html = response.content.decode()
     assert "Give a reason for moving the trial to Declined." in html
     assert "They said no." in html
     trial.refresh_from_db()
@@ -142,9 +152,8 @@ def test_an_exit_needs_a_reason(client, reviewer, trial):
 
 
 def test_an_exit_with_a_reason_of_another_exit_is_refused(client, reviewer, trial):
-    response = client.post(transition_url(trial), {"to_status": "declined", "reason": "no_reply"})
-    assert response.status_code == 400
-    assert "For Declined, choose one of:" in response.content.decode()
+    html = refused_move(client, trial, {"to_status": "declined", "reason": "no_reply"})
+    assert "For Declined, choose one of:" in html
     assert StatusTransition.objects.count() == 0
 
 
@@ -155,12 +164,20 @@ def test_an_exit_with_its_reason_is_stored(client, reviewer, trial):
     assert (trial.status, trial.exit_reason, trial.exit_note) == ("declined", "sponsor_declined", "Sponsor policy.")
 
 
-@pytest.mark.parametrize("to_status", ["included", "identified", "no_such_status"])
-def test_a_move_the_lifecycle_does_not_allow_is_refused_naming_the_allowed_states(client, reviewer, trial, to_status):
-    response = client.post(transition_url(trial), {"to_status": to_status})
-    assert response.status_code == 400
-    html = response.content.decode()
-    assert "Select a valid choice" in html
+@pytest.mark.parametrize(
+    ("to_status", "sentence"),
+    [
+        ("included", "Included cannot be chosen: a trial that is contacted can move only to: Responded, No response"),
+        ("identified", "Identified cannot be chosen: a trial that is contacted can move only to:"),
+        ("no_such_status", "&#x27;no_such_status&#x27; is not a status. A trial that is contacted can move to:"),
+    ],
+)
+def test_a_move_the_lifecycle_does_not_allow_is_refused_naming_the_allowed_states(
+    client, reviewer, trial, to_status, sentence
+):
+    html = refused_move(client, trial, {"to_status": to_status})
+    assert sentence in html
+    assert "Select a valid choice" not in html
     trial.refresh_from_db()
     assert trial.status == "contacted"
     assert StatusTransition.objects.count() == 0
@@ -178,17 +195,16 @@ def test_analyst_cannot_move_the_status(client, member, trial):
 def test_marking_the_agreement_signed_without_one_on_record_says_what_is_missing(client, reviewer, trial):
     trial.status = "agreement_in_progress"
     trial.save()
-    response = client.post(transition_url(trial), {"to_status": "agreement_signed"})
-    assert response.status_code == 400
-    assert "no signed data-sharing agreement" in response.content.decode()
+    html = refused_move(client, trial, {"to_status": "agreement_signed"})
+    refusal = html.split('id="transition-refusal">')[1].split("</div>")[0]
+    assert "<p>Cannot mark the agreement signed: the trial has no signed data-sharing agreement." in refusal
     trial.refresh_from_db()
     assert trial.status == "agreement_in_progress"
     assert StatusTransition.objects.count() == 0
 
 
 def test_marking_data_received_without_an_upload_says_what_is_missing(client, reviewer, second_trial):
-    response = client.post(transition_url(second_trial), {"to_status": "data_received"})
-    assert response.status_code == 400
-    assert "no participant data have been uploaded" in response.content.decode()
+    html = refused_move(client, second_trial, {"to_status": "data_received"})
+    assert "Cannot mark the data received: no participant data have been uploaded" in html
     second_trial.refresh_from_db()
     assert second_trial.status == "agreement_signed"

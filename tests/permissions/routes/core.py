@@ -3,6 +3,7 @@
 import datetime
 
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from apps.accounts.models import Membership, Role
@@ -78,6 +79,38 @@ def attempt_form(o) -> dict:
     return {"date": last_week(), "channel": "email", "outcome": "no_reply", "contact": "", "owner": "", "note": ""}
 
 
+def new_trial_form(o) -> dict:
+    return {
+        "title": "A trial added on its page",
+        "sponsor_type": "academic",
+        "arms": "2",
+        "identified_via": "database",
+        "screening_decision": "pending",
+        "ipd_sought": "unknown",
+        "ipd_provided": "unknown",
+    }
+
+
+def trial_edit_form(o) -> dict:
+    """The trial's form as posted from its edit page, with a new citation and estimate: an analyst's form has
+    the published result only, and ignores the rest."""
+    trial = o.trial
+    return {
+        **new_trial_form(o),
+        "title": trial.title,
+        "citation": "Smith 2020",
+        "result_measure": "RR",
+        "result_estimate": "0.75",
+        "screening_decision": trial.screening_decision,
+    }
+
+
+def agreement_form(o) -> dict:
+    document = SimpleUploadedFile("agreement.pdf", b"%PDF-1.4\n% draft\n", content_type="application/pdf")
+    return {"title": "DSA", "platform": "direct", "status": "draft", "document": document}
+
+
+PAGE_TRACKING_WRITE = codes(302, 403, 302, 403)
 TRACKING_WRITE = codes(201, 403, 201, 403)
 TRACKING_CHANGE = codes(200, 403, 200, 403)
 TRACKING_DELETE = codes(204, 403, 204, 403)
@@ -224,6 +257,55 @@ ROUTES = [
         "dashboard:contact-attempt-create",
         {"trial_id": "trial"},
         post=Call(codes(302, 403, 302, 302), body=attempt_form),
+    ),
+    Route(
+        "dashboard:trial-create",
+        {"review_id": "review"},
+        get=codes(200, 403, 200, 403),
+        post=Call(PAGE_TRACKING_WRITE, body=new_trial_form),
+    ),
+    Route(
+        "dashboard:trial-edit",
+        {"trial_id": "trial"},
+        get=codes(200, 200, 200, 403),
+        post=Call(codes(302, 302, 302, 403), body=trial_edit_form),
+    ),
+    Route(
+        "dashboard:contact-create",
+        {"trial_id": "trial"},
+        post=Call(codes(302, 403, 302, 302), body=lambda o: {"name": "Dr Lee", "role": "other"}),
+    ),
+    Route("dashboard:agreement-create", {"trial_id": "trial"}, post=Call(PAGE_TRACKING_WRITE, body=agreement_form)),
+    Route(
+        "dashboard:approval-create",
+        {"trial_id": "trial"},
+        post=Call(PAGE_TRACKING_WRITE, body=lambda o: {"side": "receiving", "body": "University REC"}),
+    ),
+    Route(
+        "dashboard:member-list",
+        {"review_id": "review"},
+        get=codes(200, 200, 200, 403),
+        post=Call(codes(302, 403, 403, 403), body=lambda o: {"invitee": "matrix-newcomer", "role": "reviewer"}),
+    ),
+    Route(
+        "dashboard:member-remove",
+        {"review_id": "review", "membership_id": "spare_member"},
+        post=codes(302, 403, 403, 403),
+    ),
+    Route(
+        "dashboard:outcome-list",
+        {"review_id": "review"},
+        get=READ_ALL,
+        post=Call(codes(302, 302, 403, 403), body=lambda o: {"name": "Pain", "type": "continuous", "measure": "MD"}),
+    ),
+    Route(
+        "dashboard:outcome-edit",
+        {"review_id": "review", "outcome_id": "outcome"},
+        get=codes(200, 200, 403, 403),
+        post=Call(
+            codes(302, 302, 403, 403),
+            body=lambda o: {"name": "All-cause mortality", "type": "binary", "measure": "RR"},
+        ),
     ),
     Route(
         "dashboard:trial-transition",

@@ -1,0 +1,403 @@
+"""The record-keeping forms of the pages: trials, contacts, agreements, approvals, members and outcomes. Each
+saves through the service the API uses (which audits it), answers bad input with 400, the field's error and
+nothing saved, and refuses with 403 inside the review and 404 outside it, as the API does."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from apps.accounts.models import Invitation, Membership, Role
+from apps.core.models import AuditEvent
+from apps.reviews.models import Outcome
+from apps.trials.models import Agreement, Contact, EthicsApproval, Trial
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n% a signed agreement\n"
+
+
+def audited(object_type: str, action: str, actor) -> int:
+    return AuditEvent.objects.filter(object_type=object_type, action=action, actor=actor).count()
+
+
+def error_of(html: str, field_id: str) -> str:
+    return html.split(f'id="{field_id}_errors">')[1].split("</ul>")[0]
+
+
+# Trials ---------------------------------------------------------------------------------------------------
+
+
+def new_trial(**overrides) -> dict:
+    data = {
+        "registry_id": "NCT05000005",
+        "title": "CORE-STRENGTH: core strengthening for back pain",
+        "citation": "Khan 2021",
+        "doi": "",
+        "year": "2021",
+        "sponsor_type": "academic",
+        "n_randomised": "180",
+        "arms": "2",
+        "identified_via": "other",
+        "screening_decision": "pending",
+        "ipd_sought": "unknown",
+        "ipd_provided": "unknown",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_the_trial_list_offers_add_a_trial_to_tracking_editors_only(client, member, review):
+    member(client, Role.REVIEWER)
+    assert "Add a trial" in client.get(reverse("dashboard:trial-list", args=[review.pk])).content.decode()
+    member(client, Role.ANALYST)
+    assert "Add a trial" not in client.get(reverse("dashboard:trial-list", args=[review.pk])).content.decode()
+
+
+def test_adding_a_trial_creates_it_through_the_service_and_opens_its_page(client, reviewer, review):
+    response = client.post(reverse("dashboard:trial-create", args=[review.pk]), new_trial())
+
+    trial = Trial.objects.get(registry_id="NCT05000005")
+    assert response.status_code == 302 and response.url == reverse("dashboard:trial-detail", args=[trial.pk])
+    assert (trial.review, trial.status, trial.identified_via, trial.n_randomised) == (
+        review,
+        "identified",
+        "other",
+        180,
+    )
+    assert audited("trial", "create", reviewer) == 1
+    assert (
+        "Trial &#x27;CORE-STRENGTH: core strengthening for back pain&#x27; added."
+        in client.get(response.url).content.decode()
+    )
+
+
+def test_a_trial_without_a_title_is_refused_next_to_the_field(client, reviewer, review):
+    response = client.post(reverse("dashboard:trial-create", args=[review.pk]), new_trial(title=""))
+
+    assert response.status_code == 400
+    assert "This field is required." in error_of(response.content.decode(), "trial_title")
+    assert 'value="NCT05000005"' in response.content.decode()  # what was typed is kept
+    assert not Trial.objects.filter(registry_id="NCT05000005").exists()
+
+
+@pytest.mark.parametrize(("role", "status"), [(Role.ANALYST, 403), (Role.CONTRIBUTOR, 403)])
+def test_roles_that_cannot_add_trials_are_refused(client, member, review, role, status):
+    member(client, role)
+    url = reverse("dashboard:trial-create", args=[review.pk])
+    assert client.get(url).status_code == status
+    assert client.post(url, new_trial()).status_code == status
+    assert not Trial.objects.filter(registry_id="NCT05000005").exists()
+
+
+def test_another_reviews_trial_form_is_not_found(client, reviewer, other_review, other_trial):
+    assert client.post(reverse("dashboard:trial-create", args=[other_review.pk]), new_trial()).status_code == 404
+    assert client.get(reverse("dashboard:trial-edit", args=[other_trial.pk])).status_code == 404
+
+
+def edit_data(trial, **overrides) -> dict:
+    """The trial's current values as the edit form posts them."""
+    data = {}
+    for name in (
+        "registry_id", "title", "citation", "doi", "year", "sponsor_type", "n_randomised", "arms", "result_measure",
+        "result_estimate", "result_ci_low", "result_ci_high", "result_n_intervention", "result_n_control",
+        "identified_via", "screening_decision", "exclusion_reason", "ipd_not_sought_reason",
+        "ipd_not_provided_reason", "ipd_not_provided_note", "n_provided", "n_not_provided", "n_not_provided_reason",
+    ):  # fmt: skip
+        value = getattr(trial, name)
+        data[name] = "" if value is None else str(value)
+    data.update({"ipd_sought": "unknown", "ipd_provided": "unknown"})
+    data.update(overrides)
+    return {name: value for name, value in data.items() if value is not False}
+
+
+def test_editing_the_prisma_facts_saves_the_change_audited(client, reviewer, trial):
+    data = edit_data(trial, is_duplicate="on", screening_decision="excluded", exclusion_reason="Cluster design")
+    response = client.post(reverse("dashboard:trial-edit", args=[trial.pk]), data)
+
+    assert response.status_code == 302
+    trial.refresh_from_db()
+    assert (trial.is_duplicate, trial.screening_decision, trial.exclusion_reason) == (
+        True,
+        "excluded",
+        "Cluster design",
+    )
+    event = AuditEvent.objects.get(object_type="trial", action="update", actor=reviewer)
+    assert event.after["exclusion_reason"] == "Cluster design" and event.before["exclusion_reason"] == ""
+
+
+def test_the_services_rule_on_the_confidence_limits_is_shown_and_nothing_is_saved(client, reviewer, trial):
+    data = edit_data(trial, result_ci_low="2.0", result_ci_high="1.0")
+    response = client.post(reverse("dashboard:trial-edit", args=[trial.pk]), data)
+
+    assert response.status_code == 400
+    assert "The lower confidence limit is above the upper one." in error_of(
+        response.content.decode(), "trial_result_ci_low"
+    )
+    trial.refresh_from_db()
+    assert (trial.result_ci_low, trial.result_ci_high) == (-1.3, -0.3)
+    assert audited("trial", "update", reviewer) == 0
+
+
+def test_an_analyst_edits_the_published_result_only(client, member, trial):
+    analyst = member(client, Role.ANALYST)
+    page = client.get(reverse("dashboard:trial-edit", args=[trial.pk])).content.decode()
+    assert 'name="result_estimate"' in page and 'name="title"' not in page and 'name="is_duplicate"' not in page
+
+    data = {"result_measure": "MD", "result_estimate": "-0.6", "result_ci_low": "-1.1", "result_ci_high": "-0.1"}
+    response = client.post(reverse("dashboard:trial-edit", args=[trial.pk]), {**data, "title": "Renamed"})
+    assert response.status_code == 302
+    trial.refresh_from_db()
+    assert (trial.result_estimate, trial.title) == (-0.6, "BACK-FIT: supervised exercise versus usual care")
+    assert audited("trial", "update", analyst) == 1
+
+
+def test_a_contributor_cannot_edit_the_trial(client, member, trial):
+    member(client, Role.CONTRIBUTOR, trials=[trial])
+    assert client.get(reverse("dashboard:trial-edit", args=[trial.pk])).status_code == 403
+    assert client.post(reverse("dashboard:trial-edit", args=[trial.pk]), edit_data(trial, title="X")).status_code == 403
+    trial.refresh_from_db()
+    assert trial.title != "X"
+
+
+# Contacts, agreements, approvals --------------------------------------------------------------------------
+
+
+def test_the_trial_page_shows_the_record_forms_to_tracking_editors(client, reviewer, trial):
+    page = client.get(reverse("dashboard:trial-detail", args=[trial.pk])).content.decode()
+    for text in ("Add a contact", "Add an agreement", "Add an ethics approval", 'enctype="multipart/form-data"'):
+        assert text in page
+
+
+def test_a_contributor_adds_a_contact_to_an_assigned_trial(client, member, trial):
+    contributor = member(client, Role.CONTRIBUTOR, trials=[trial])
+    page = client.get(reverse("dashboard:trial-detail", args=[trial.pk])).content.decode()
+    assert "Add a contact" in page and "Add an agreement" not in page
+
+    data = {"name": "Dr Ben Ito", "role": "statistician", "email": "ben@example.org", "institution": "", "note": ""}
+    response = client.post(reverse("dashboard:contact-create", args=[trial.pk]), data)
+    assert response.status_code == 302 and response.url.endswith("#contacts")
+    assert Contact.objects.get(trial=trial, name="Dr Ben Ito").role == "statistician"
+    assert audited("contact", "create", contributor) == 1
+
+
+def test_a_bad_e_mail_address_is_refused_and_the_page_keeps_what_was_typed(client, reviewer, trial):
+    data = {"name": "Dr Ben Ito", "role": "statistician", "email": "ben at example", "institution": "", "note": ""}
+    response = client.post(reverse("dashboard:contact-create", args=[trial.pk]), data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Enter a valid email address." in error_of(html, "contact_email")
+    assert 'value="Dr Ben Ito"' in html and '<details class="record-form" open>' in html
+    assert not Contact.objects.filter(name="Dr Ben Ito").exists()
+
+
+def test_an_analyst_cannot_add_a_contact_and_another_review_is_not_found(client, member, trial, other_trial):
+    member(client, Role.ANALYST)
+    data = {"name": "Dr Ben Ito", "role": "other"}
+    assert client.post(reverse("dashboard:contact-create", args=[trial.pk]), data).status_code == 403
+    assert client.post(reverse("dashboard:contact-create", args=[other_trial.pk]), data).status_code == 404
+    assert not Contact.objects.filter(name="Dr Ben Ito").exists()
+
+
+def agreement_data(document: SimpleUploadedFile | None = None, **overrides) -> dict:
+    data = {
+        "title": "Data-sharing agreement",
+        "platform": "direct",
+        "status": "signed",
+        "signed_on": "2026-03-01",
+        "expires_on": "2028-03-01",
+        "conditions": "No linkage to other data.",
+    }
+    if document is not None:
+        data["document"] = document
+    data.update(overrides)
+    return data
+
+
+def test_an_agreement_with_its_document_is_added_and_downloadable(client, reviewer, trial):
+    document = SimpleUploadedFile("dsa.pdf", PDF, content_type="application/pdf")
+    response = client.post(reverse("dashboard:agreement-create", args=[trial.pk]), agreement_data(document))
+
+    assert response.status_code == 302 and response.url.endswith("#agreements")
+    agreement = Agreement.objects.get(trial=trial)
+    assert agreement.status == "signed" and agreement.document.read() == PDF
+    assert audited("agreement", "create", reviewer) == 1
+    page = client.get(response.url).content.decode()
+    assert reverse("dashboard:agreement-document", args=[trial.pk, agreement.pk]) in page
+    assert "No agreement yet." not in page
+
+
+def test_a_document_that_is_not_what_its_name_says_is_refused_as_the_api_refuses_it(client, reviewer, trial):
+    document = SimpleUploadedFile("dsa.pdf", b"<html>not a pdf</html>", content_type="application/pdf")
+    response = client.post(reverse("dashboard:agreement-create", args=[trial.pk]), agreement_data(document))
+
+    assert response.status_code == 400
+    assert "The file is named .pdf but its content is not a PDF or office document" in error_of(
+        response.content.decode(), "agreement_document"
+    )
+    assert not Agreement.objects.exists()
+
+
+def test_a_signed_agreement_without_its_date_is_refused_by_the_service(client, reviewer, trial):
+    response = client.post(reverse("dashboard:agreement-create", args=[trial.pk]), agreement_data(signed_on=""))
+    assert response.status_code == 400
+    assert "A signed agreement needs the date it was signed." in error_of(
+        response.content.decode(), "agreement_signed_on"
+    )
+    assert not Agreement.objects.exists()
+
+
+def test_an_ethics_approval_is_added_and_a_backwards_expiry_refused(client, reviewer, trial):
+    url = reverse("dashboard:approval-create", args=[trial.pk])
+    data = {"side": "receiving", "body": "University REC", "reference": "REC-1", "approved_on": "2026-01-10"}
+    bad = client.post(url, {**data, "expires_on": "2025-01-10"})
+    assert bad.status_code == 400
+    assert "The expiry date is before approved_on." in error_of(bad.content.decode(), "approval_expires_on")
+    assert not EthicsApproval.objects.exists()
+
+    assert client.post(url, {**data, "expires_on": "2027-01-10"}).status_code == 302
+    assert EthicsApproval.objects.get(trial=trial).body == "University REC"
+    assert audited("ethicsapproval", "create", reviewer) == 1
+
+
+def test_a_reviewer_page_for_an_analyst_has_no_agreement_form_and_posts_are_refused(client, member, trial):
+    member(client, Role.ANALYST)
+    page = client.get(reverse("dashboard:trial-detail", args=[trial.pk])).content.decode()
+    assert "Add an agreement" not in page and "Add an ethics approval" not in page
+    assert client.post(reverse("dashboard:agreement-create", args=[trial.pk]), agreement_data()).status_code == 403
+    assert client.post(reverse("dashboard:approval-create", args=[trial.pk]), {"side": "receiving"}).status_code == 403
+    assert not Agreement.objects.exists() and not EthicsApproval.objects.exists()
+
+
+# Members ----------------------------------------------------------------------------------------------------
+
+
+def test_a_coordinator_invites_a_member_through_the_invitations_service(client, member, review, trial):
+    coordinator = member(client, Role.COORDINATOR)
+    url = reverse("dashboard:member-list", args=[review.pk])
+    assert "Invite a member" in client.get(url).content.decode()
+
+    response = client.post(url, {"invitee": "new@example.org", "role": "contributor", "trials": [str(trial.pk)]})
+    assert response.status_code == 302
+    invitation = Invitation.objects.get(review=review)
+    assert (invitation.invitee, invitation.role, list(invitation.trials.all())) == (
+        "new@example.org",
+        "contributor",
+        [trial],
+    )
+    assert audited("invitation", "create", coordinator) == 1
+    page = client.get(url).content.decode()
+    assert "Invitation sent to new@example.org." in page and "Pending invitations" in page
+
+
+def test_an_invitation_without_a_name_or_with_another_reviews_trial_is_refused(client, member, review, other_trial):
+    member(client, Role.COORDINATOR)
+    url = reverse("dashboard:member-list", args=[review.pk])
+    response = client.post(url, {"invitee": "", "role": "reviewer"})
+    assert response.status_code == 400 and "This field is required." in error_of(
+        response.content.decode(), "invite_invitee"
+    )
+    response = client.post(url, {"invitee": "x@example.org", "role": "contributor", "trials": [str(other_trial.pk)]})
+    assert response.status_code == 400 and "Select a valid choice." in response.content.decode()
+    assert not Invitation.objects.exists()
+
+
+def test_members_are_listed_to_the_review_team_but_only_coordinators_invite(client, member, review, trial):
+    member(client, Role.REVIEWER)
+    url = reverse("dashboard:member-list", args=[review.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and "Invite a member" not in page.content.decode()
+    assert client.post(url, {"invitee": "x@example.org", "role": "reviewer"}).status_code == 403
+    member(client, Role.CONTRIBUTOR, trials=[trial])
+    assert client.get(url).status_code == 403
+    assert not Invitation.objects.exists()
+
+
+def test_another_reviews_members_are_not_found(client, member, other_review):
+    member(client, Role.COORDINATOR)
+    assert client.get(reverse("dashboard:member-list", args=[other_review.pk])).status_code == 404
+
+
+def test_a_coordinator_removes_a_member_but_not_the_last_coordinator(client, member, make_user, review):
+    coordinator = member(client, Role.COORDINATOR)
+    leaving = Membership.objects.create(review=review, user=make_user("leaving"), role=Role.REVIEWER)
+    own = Membership.objects.get(review=review, user=coordinator)
+
+    response = client.post(reverse("dashboard:member-remove", args=[review.pk, leaving.pk]))
+    assert response.status_code == 302 and not Membership.objects.filter(pk=leaving.pk).exists()
+    assert audited("membership", "delete", coordinator) == 1
+
+    response = client.post(reverse("dashboard:member-remove", args=[review.pk, own.pk]), follow=True)
+    assert "A review needs at least one coordinator" in response.content.decode()
+    assert Membership.objects.filter(pk=own.pk).exists()
+
+
+def test_a_reviewer_cannot_remove_members(client, member, make_user, review):
+    member(client, Role.REVIEWER)
+    other = Membership.objects.create(review=review, user=make_user("other"), role=Role.ANALYST)
+    assert client.post(reverse("dashboard:member-remove", args=[review.pk, other.pk])).status_code == 403
+    assert Membership.objects.filter(pk=other.pk).exists()
+
+
+# Outcomes ---------------------------------------------------------------------------------------------------
+
+
+def outcome_data(**overrides) -> dict:
+    data = {"name": "Pain at 12 months", "type": "continuous", "measure": "MD", "is_primary": "on"}
+    data["higher_is_better"] = ""
+    data.update(overrides)
+    return {name: value for name, value in data.items() if value != ""}
+
+
+def test_an_analyst_adds_and_edits_an_outcome(client, member, review):
+    analyst = member(client, Role.ANALYST)
+    url = reverse("dashboard:outcome-list", args=[review.pk])
+    assert client.post(url, outcome_data()).status_code == 302
+    outcome = Outcome.objects.get(review=review)
+    assert (outcome.name, outcome.measure, outcome.is_primary) == ("Pain at 12 months", "MD", True)
+    assert audited("outcome", "create", analyst) == 1
+
+    edit = reverse("dashboard:outcome-edit", args=[review.pk, outcome.pk])
+    assert client.post(edit, outcome_data(description="Visual analogue scale")).status_code == 302
+    outcome.refresh_from_db()
+    assert outcome.description == "Visual analogue scale"
+    assert audited("outcome", "update", analyst) == 1
+
+
+def test_a_measure_that_does_not_fit_the_type_is_refused_by_the_service(client, member, review):
+    member(client, Role.COORDINATOR)
+    response = client.post(reverse("dashboard:outcome-list", args=[review.pk]), outcome_data(measure="HR"))
+    assert response.status_code == 400
+    assert "Use one of MD for a continuous outcome." in error_of(response.content.decode(), "outcome_measure")
+    assert not Outcome.objects.exists()
+
+
+def test_reviewers_read_outcomes_but_cannot_add_or_edit_them(client, member, review, other_review):
+    outcome = Outcome.objects.create(review=review, name="Disability", type="continuous", measure="MD")
+    member(client, Role.REVIEWER)
+    url = reverse("dashboard:outcome-list", args=[review.pk])
+    page = client.get(url).content.decode()
+    assert "Disability" in page and "Add an outcome" not in page
+    assert client.post(url, outcome_data()).status_code == 403
+    edit = reverse("dashboard:outcome-edit", args=[review.pk, outcome.pk])
+    assert client.post(edit, outcome_data()).status_code == 403
+    assert client.get(reverse("dashboard:outcome-list", args=[other_review.pk])).status_code == 404
+    assert Outcome.objects.count() == 1
+
+
+# The status form's exit reason ----------------------------------------------------------------------------
+
+
+def test_the_exit_reason_is_labelled_required_for_exits(client, reviewer, trial):
+    page = client.get(reverse("dashboard:trial-detail", args=[trial.pk])).content.decode()
+    label = page.split('for="transition_reason">')[1].split("</label>")[0]
+    assert label == "Exit reason (required for an exit)"
+    assert 'data-exit-statuses="not_eligible no_response declined data_not_available withdrawn"' in page
+    assert "trials/transition.js" in page
+
+
+def test_an_agreement_without_a_document_is_added_as_the_api_adds_it(client, reviewer, trial):
+    data = agreement_data(status="sent", signed_on="", expires_on="")
+    response = client.post(reverse("dashboard:agreement-create", args=[trial.pk]), data)
+    assert response.status_code == 302
+    agreement = Agreement.objects.get(trial=trial)
+    assert agreement.status == "sent" and not agreement.document
