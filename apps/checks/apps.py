@@ -8,4 +8,9 @@ class ChecksConfig(AppConfig):
     verbose_name = "Integrity checks"
 
     def ready(self) -> None:
+        # What a trial's team should do next, for the contributor's home (open queries, check results).
+        from apps.checks.next_steps import trial_steps
+        from apps.trials import next_steps
+
+        next_steps.register("checks", trial_steps)
         from apps.checks import receivers, tasks  # noqa: F401  (the job-state receiver; the task, so eager mode runs it)

@@ -4,13 +4,14 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.access import role_for, trials_for_user
 from apps.accounts.models import Membership, Role
 from apps.core.models import AuditEvent
-from apps.trials import lifecycle
+from apps.trials import lifecycle, next_steps
 from apps.trials.lifecycle import Status
 from apps.trials.models import Agreement, ContactAttempt, EthicsApproval, StatusTransition, Trial
 
@@ -247,3 +248,79 @@ def trial_list(user, review, *, status=None, search=None, sponsor_type=None, tri
             | Q(doi__icontains=search)
         )
     return trials.order_by("title", "id")
+
+
+# The contributor's home warns of an agreement that ends within this many days (the team's overview uses the
+# review-wide IPD_EXPIRY_WARNING_DAYS; a trial's team needs a nearer warning of its own agreement).
+CONTRIBUTOR_EXPIRY_WARNING_DAYS = 30
+
+
+@dataclass
+class AgreementState:
+    agreement: Agreement | None
+    days_left: int | None = None  # until it expires; negative once it has
+
+    @property
+    def expired(self) -> bool:
+        return self.days_left is not None and self.days_left < 0
+
+    @property
+    def days_ago(self) -> int | None:
+        return -self.days_left if self.expired else None
+
+    @property
+    def expiring(self) -> bool:
+        return self.days_left is not None and 0 <= self.days_left <= CONTRIBUTOR_EXPIRY_WARNING_DAYS
+
+
+@dataclass
+class ContributorTrial:
+    trial: Trial
+    agreement: AgreementState
+    steps: list
+
+
+def _current_agreement(trial: Trial, today: datetime.date) -> AgreementState:
+    """The agreement that governs the data: the latest signed (or since expired), else the latest in progress."""
+    agreements = list(trial.agreements.all())  # prefetched, newest first
+    settled = [a for a in agreements if a.status in (Agreement.Status.SIGNED, Agreement.Status.EXPIRED)]
+    agreement = (settled or agreements or [None])[0]
+    if agreement is None or agreement.expires_on is None:
+        return AgreementState(agreement)
+    return AgreementState(agreement, days_left=(agreement.expires_on - today).days)
+
+
+def contributor_home(review, user, today: datetime.date | None = None) -> list[ContributorTrial]:
+    """The trials assigned to a contributor, each with its agreement and what the trial's team should do next."""
+    today = today or timezone.localdate()
+    newest_first = Agreement.objects.order_by("-signed_on", "-created_at", "-id")
+    trials = list(
+        trials_for_user(user, review)
+        .prefetch_related(Prefetch("agreements", queryset=newest_first))
+        .order_by("title", "id")
+    )
+    steps = next_steps.steps_for(trials)
+    return [
+        ContributorTrial(
+            trial=trial,
+            agreement=_current_agreement(trial, today),
+            steps=steps.get(trial.pk) or [_tracking_step(trial)],
+        )
+        for trial in trials
+    ]
+
+
+def _tracking_step(trial: Trial) -> next_steps.Step:
+    """Where the trial stands when the data apps have nothing to ask: the tracking's own next step."""
+    url = reverse("dashboard:trial-detail", args=[trial.pk])
+    if lifecycle.is_exit(trial.status):
+        return next_steps.Step(f"Nothing more to do: {lifecycle.label(trial.status).lower()}", url)
+    if trial.status == Status.INCLUDED:
+        return next_steps.Step("Your data are included in the analyses", url)
+    if lifecycle.MAIN_PATH.index(trial.status) < lifecycle.MAIN_PATH.index(Status.AGREEMENT_SIGNED):
+        return next_steps.Step(
+            "The data-sharing agreement is being arranged",
+            url,
+            detail="You can upload data once the agreement is signed.",
+        )
+    return next_steps.Step("See the trial's record", url)
