@@ -11,7 +11,7 @@ from django.utils import timezone
 from apps.accounts.access import role_for, trials_for_user
 from apps.accounts.models import Membership, Role
 from apps.core.models import AuditEvent
-from apps.trials import lifecycle, next_steps
+from apps.trials import activity, lifecycle, next_steps
 from apps.trials.lifecycle import Status
 from apps.trials.models import Agreement, ContactAttempt, EthicsApproval, StatusTransition, Trial
 
@@ -117,11 +117,11 @@ def expiring_soon(review, days: int | None = None, today: datetime.date | None =
     )
 
 
-def recent_activity(review, limit: int = 20, user=None) -> list[AuditEvent]:
-    events = AuditEvent.objects.filter(review=review)
-    if user is not None:
-        events = audit_events_visible(events, user=user, review=review)
-    return list(events.select_related("actor", "trial")[:limit])
+def recent_activity(review, limit: int = 20, user=None) -> list[activity.Activity]:
+    """Status moves, uploads, queries opened and resolved, analyses run: newest first, as `user` may see them
+    (contributors: their trials' events only)."""
+    review_wide = user is None or role_for(user, review) != Role.CONTRIBUTOR
+    return activity.recent(review, _review_trials(review, user), review_wide=review_wide, limit=limit)
 
 
 def audit_events_visible(events: QuerySet[AuditEvent], *, user, review) -> QuerySet[AuditEvent]:

@@ -59,7 +59,7 @@ def test_overview_shows_pipeline_response_rate_followups_and_expiring(client, re
     assert "0 of 0 contacted" in html
     assert "YODA data use agreement" in html
     assert "Follow-ups due" in html and "ISRCTN2000002" in html
-    assert "Status changed" in html  # the transition in recent activity
+    assert "Status moved from" in html  # the transition in recent activity
 
 
 def test_overview_response_rate_counts_replies_after_contact(client, reviewer, review, trial):
