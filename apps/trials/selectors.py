@@ -4,7 +4,21 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.urls import reverse
 from django.utils import timezone
 
@@ -232,7 +246,39 @@ def agreement_with_document(trial: Trial, agreement_id) -> Agreement | None:
     return trial.agreements.exclude(document="").filter(pk=agreement_id).first()
 
 
-def trial_list(user, review, *, status=None, search=None, sponsor_type=None, trial_ids=None) -> QuerySet[Trial]:
+# The trial list's ?sort= keys (a leading "-" reverses) and the expressions they order by.
+TRIAL_SORTS = {
+    "trial": ("title",),
+    "registry": ("registry_id",),
+    "year": ("year",),
+    "sponsor": ("sponsor_type",),
+    "participants": ("n_randomised",),
+    "status": ("status_position",),
+    "last_contact": ("last_contact",),
+    "follow_up": ("next_follow_up",),
+}
+DEFAULT_TRIAL_SORT = "trial"
+
+
+def trial_sort_is_known(sort: str) -> bool:
+    return sort.removeprefix("-") in TRIAL_SORTS
+
+
+def _trial_order(sort: str) -> list:
+    """The order for a known ?sort= value: empty values last either way, then by id so pages never overlap."""
+    descending = sort.startswith("-")
+    order = []
+    for name in TRIAL_SORTS[sort.removeprefix("-")]:
+        expression = F(name)
+        order.append(expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True))
+    return [*order, F("id").desc() if descending else F("id").asc()]
+
+
+def trial_list(
+    user, review, *, status=None, search=None, sponsor_type=None, trial_ids=None, sort=DEFAULT_TRIAL_SORT
+) -> QuerySet[Trial]:
+    """The trials `user` may see, filtered, with their last contact and pending follow-up, in the `sort` order
+    (a known key of TRIAL_SORTS; the view checks it)."""
     trials = trials_for_user(user, review)
     if trial_ids is not None:
         trials = trials.filter(pk__in=trial_ids)
@@ -247,7 +293,20 @@ def trial_list(user, review, *, status=None, search=None, sponsor_type=None, tri
             | Q(citation__icontains=search)
             | Q(doi__icontains=search)
         )
-    return trials.order_by("title", "id")
+    latest_attempt = ContactAttempt.objects.filter(trial_id=OuterRef("pk")).order_by("-date", "-pk")
+    position = Case(
+        *[
+            When(status=value, then=Value(index))
+            for index, value in enumerate((*lifecycle.MAIN_PATH, *lifecycle.EXITS))
+        ],
+        output_field=IntegerField(),
+    )
+    trials = trials.annotate(
+        last_contact=Subquery(latest_attempt.values("date")[:1]),
+        next_follow_up=Subquery(latest_attempt.values("next_follow_up")[:1]),
+        status_position=position,
+    )
+    return trials.order_by(*_trial_order(sort))
 
 
 # The contributor's home warns of an agreement that ends within this many days (the team's overview uses the

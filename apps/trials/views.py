@@ -104,6 +104,10 @@ def trial_list(request: HttpRequest, review_id: int) -> HttpResponse:
     trial_ids = None
     for found in named:
         trial_ids = found.trial_ids if trial_ids is None else trial_ids & found.trial_ids
+    sort = request.GET.get("sort") or selectors.DEFAULT_TRIAL_SORT
+    unknown_sort = not selectors.trial_sort_is_known(sort)
+    if unknown_sort:
+        sort = selectors.DEFAULT_TRIAL_SORT  # an old or mistyped link still lists the trials, and says so
     trials = selectors.trial_list(
         request.user,
         review,
@@ -111,11 +115,21 @@ def trial_list(request: HttpRequest, review_id: int) -> HttpResponse:
         search=criteria.get("q") or None,
         sponsor_type=criteria.get("sponsor_type") or None,
         trial_ids=frozenset() if unknown else trial_ids,
+        sort=sort,
     )
     page = Paginator(trials, TRIALS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    if unknown_sort:
+        query.pop("sort", None)
+    # The column headers' links keep the filters and change only the order.
+    sort_query = query.copy()
+    sort_query.pop("sort", None)
     context = {
+        "sort": sort,
+        "unknown_sort": request.GET.get("sort") if unknown_sort else "",
+        "sort_keys": sorted(selectors.TRIAL_SORTS),
+        "sort_query": sort_query.urlencode(),
         "review": review,
         "filters": filters,
         "named_filters": named,

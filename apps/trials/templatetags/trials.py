@@ -86,3 +86,26 @@ def object_label(model_name: str) -> str:
         if model._meta.model_name == model_name:
             return str(model._meta.verbose_name)
     return model_name
+
+
+@register.simple_tag(takes_context=True)
+def sortable_header(context, key: str, label: str, css_class: str = ""):
+    """A column header of the trial list: a link that sorts by `key` (again: the other way), with aria-sort on the
+    column the list is sorted by. The context gives the current `sort` and the other parameters (`sort_query`)."""
+    current = context.get("sort") or ""
+    if current == key:
+        aria, next_sort, arrow = "ascending", f"-{key}", "▲"
+    elif current == f"-{key}":
+        aria, next_sort, arrow = "descending", key, "▼"
+    else:
+        aria, next_sort, arrow = None, key, ""
+    query = context.get("sort_query") or ""
+    href = f"?{query}&sort={next_sort}" if query else f"?sort={next_sort}"
+    return format_html(
+        '<th scope="col"{}{}><a href="{}">{}</a>{}</th>',
+        format_html(' class="{}"', css_class) if css_class else "",
+        format_html(' aria-sort="{}"', aria) if aria else "",
+        href,
+        label,
+        format_html(' <span aria-hidden="true">{}</span>', arrow) if arrow else "",
+    )
