@@ -199,6 +199,12 @@ def _plural(count: int, word: str, plural: str | None = None) -> str:
     return f"{count:,} {word if count == 1 else (plural or word + 's')}"
 
 
+def _counted(count: int, word: str, verbs: str) -> str:
+    """A count, its noun and the verb that agrees with it: _counted(1, "row", "has/have") is "1 row has"."""
+    singular, plural = verbs.split("/")
+    return f"{_plural(count, word)} {singular if count == 1 else plural}"
+
+
 def _missing(series: pd.Series) -> np.ndarray:
     return np.array(series.isna(), dtype=bool)
 
@@ -249,7 +255,8 @@ def check_ids_missing(data: CheckInput) -> CheckOutcome:
     figures = {"rows": len(values), "missing": count}
     if count:
         sentence = (
-            f"{_plural(count, 'row')} of {len(values):,} have no participant id ({_percent(count, len(values))})."
+            f"{_plural(count, 'row')} of {len(values):,} {'has' if count == 1 else 'have'} no participant id "
+            f"({_percent(count, len(values))})."
         )
         return CheckOutcome(code, title, FAIL, sentence, figures, data.ids(np.flatnonzero(missing)))
     return CheckOutcome(code, title, PASS, f"Every one of the {len(values):,} rows has a participant id.", figures)
@@ -269,7 +276,8 @@ def check_ids_duplicated(data: CheckInput) -> CheckOutcome:
     if rows:
         examples = ", ".join(map(str, values[duplicated].drop_duplicates().head(3).tolist()))
         sentence = (
-            f"{_plural(distinct, 'participant id')} occur more than once, on {_plural(rows, 'row')} (e.g. {examples})."
+            f"{_counted(distinct, 'participant id', 'occurs/occur')} more than once, on {_plural(rows, 'row')} "
+            f"(e.g. {examples})."
         )
         return CheckOutcome(code, title, FAIL, sentence, figures, data.ids(np.flatnonzero(duplicated)))
     return CheckOutcome(code, title, PASS, "No participant id occurs more than once.", figures)
@@ -298,10 +306,11 @@ def check_treatment_codes(data: CheckInput) -> CheckOutcome:
         parts = []
         if other.any():
             parts.append(
-                f"{_plural(int(other.sum()), 'row')} carry codes other than the two arms ({', '.join(unexpected)})"
+                f"{_counted(int(other.sum()), 'row', 'carries/carry')} codes other than the two arms "
+                f"({', '.join(unexpected)})"
             )
         if missing.any():
-            parts.append(f"{_plural(int(missing.sum()), 'row')} have no treatment")
+            parts.append(f"{_counted(int(missing.sum()), 'row', 'has/have')} no treatment")
         sentence = " and ".join(parts) + f"; the arms are coded {data.codes[0]!r} and {data.codes[1]!r}."
         return CheckOutcome(code, title, FAIL, sentence, figures, data.ids(np.flatnonzero(bad)))
     sentence = (
@@ -413,12 +422,13 @@ def check_randomisation_period(data: CheckInput) -> CheckOutcome:
     if outside.any():
         period = f"{figures['recruitment_start'] or 'the start'} to {figures['recruitment_end'] or 'the end'}"
         sentence = (
-            f"{_plural(int(outside.sum()), 'participant')} were randomised outside the recruitment period {period} "
+            f"{_counted(int(outside.sum()), 'participant', 'was/were')} randomised outside the recruitment period "
+            f"{period} "
             f"({int(early.sum()):,} before, {int(late.sum()):,} after)."
         )
         return CheckOutcome(code, title, FAIL, sentence, figures, data.ids(np.flatnonzero(outside | missing)))
     if missing.any():
-        sentence = f"{_plural(int(missing.sum()), 'row')} have no randomisation date."
+        sentence = f"{_counted(int(missing.sum()), 'row', 'has/have')} no randomisation date."
         return CheckOutcome(code, title, WARNING, sentence, figures, data.ids(np.flatnonzero(missing)))
     if not (facts.recruitment_start or facts.recruitment_end):
         sentence = (
@@ -452,7 +462,8 @@ def check_randomisation_order(data: CheckInput) -> CheckOutcome:
         return CheckOutcome(code, title, PASS, sentence, figures)
     share = out.sum() / len(order)
     sentence = (
-        f"{_plural(int(out.sum()), 'participant')} ({_percent(out.sum(), len(order))}) were randomised on a date "
+        f"{_plural(int(out.sum()), 'participant')} ({_percent(out.sum(), len(order))}) "
+        f"{'was' if out.sum() == 1 else 'were'} randomised on a date "
         "earlier than a participant with a lower id, although ids were given in sequence."
     )
     return CheckOutcome(code, title, WARNING if share <= ORDER_TOLERANCE else FAIL, sentence, figures, data.ids(rows))
@@ -621,7 +632,8 @@ def check_baseline_balance(data: CheckInput) -> CheckOutcome:
     parts = []
     if failures:
         parts.append(
-            f"{_plural(len(failures), 'covariate')} of {len(rows)} differ between the arms by a standardised "
+            f"{_plural(len(failures), 'covariate')} of {len(rows)} {'differs' if len(failures) == 1 else 'differ'} "
+            "between the arms by a standardised "
             f"difference over {fail}, an imbalance to explain with the trial team: {_listed(failures)}"
         )
     if warnings:
@@ -729,7 +741,9 @@ def check_ranges(data: CheckInput) -> CheckOutcome:
         return _not_applicable(code, title, "no variable in this table has a range or a set of codes in the schema.")
     if by_variable:
         listed = ", ".join(f"{row['variable']} ({row['rows']:,})" for row in by_variable)
-        sentence = f"{_plural(int(bad_any.sum()), 'row')} hold values outside the schema's range or codes: {listed}."
+        sentence = (
+            f"{_counted(int(bad_any.sum()), 'row', 'holds/hold')} values outside the schema's range or codes: {listed}."
+        )
         return CheckOutcome(code, title, FAIL, sentence, figures, data.ids(np.flatnonzero(bad_any)))
     sentence = f"Every value of the {_plural(checked, 'variable')} with a range or codes is within them."
     return CheckOutcome(code, title, PASS, sentence, figures)
@@ -766,7 +780,7 @@ def check_dates_before_randomisation(data: CheckInput) -> CheckOutcome:
     figures = {"dates_checked": [variable.name for variable in others], "before_randomisation": by_variable}
     if by_variable:
         listed = ", ".join(f"{row['variable']} ({row['rows']:,})" for row in by_variable)
-        sentence = f"{_plural(int(bad_any.sum()), 'row')} have a date before randomisation: {listed}."
+        sentence = f"{_counted(int(bad_any.sum()), 'row', 'has/have')} a date before randomisation: {listed}."
         return CheckOutcome(code, title, FAIL, sentence, figures, data.ids(np.flatnonzero(bad_any)))
     names = ", ".join(variable.name for variable in others)
     return CheckOutcome(code, title, PASS, f"No date ({names}) falls before the participant's randomisation.", figures)
@@ -809,7 +823,8 @@ def check_after_data_cutoff(data: CheckInput) -> CheckOutcome:
     if by_variable:
         listed = ", ".join(f"{row['variable']} ({row['rows']:,})" for row in by_variable)
         sentence = (
-            f"{_plural(int(bad_any.sum()), 'row')} reach past the data cut-off of {cutoff.isoformat()}: {listed}."
+            f"{_counted(int(bad_any.sum()), 'row', 'reaches/reach')} past the data cut-off of {cutoff.isoformat()}: "
+            f"{listed}."
         )
         return CheckOutcome(code, title, FAIL, sentence, figures, data.ids(np.flatnonzero(bad_any)))
     sentence = f"No follow-up reaches past the data cut-off of {cutoff.isoformat()} ({', '.join(looked_at)})."
@@ -832,7 +847,9 @@ def check_event_times(data: CheckInput) -> CheckOutcome:
     figures = {"non_positive": by_variable}
     if by_variable:
         listed = ", ".join(f"{row['variable']} ({row['rows']:,})" for row in by_variable)
-        sentence = f"{_plural(int(bad_any.sum()), 'row')} have an event or censoring time of zero or less: {listed}."
+        sentence = (
+            f"{_counted(int(bad_any.sum()), 'row', 'has/have')} an event or censoring time of zero or less: {listed}."
+        )
         return CheckOutcome(code, title, FAIL, sentence, figures, data.ids(np.flatnonzero(bad_any)))
     names = ", ".join(variable.name for variable in variables)
     return CheckOutcome(code, title, PASS, f"Every event or censoring time ({names}) is above zero.", figures)
