@@ -4,13 +4,28 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.access import role_for, trials_for_user
 from apps.accounts.models import Membership, Role
 from apps.core.models import AuditEvent
-from apps.trials import lifecycle
+from apps.trials import activity, lifecycle, next_steps
 from apps.trials.lifecycle import Status
 from apps.trials.models import Agreement, ContactAttempt, EthicsApproval, StatusTransition, Trial
 
@@ -116,11 +131,11 @@ def expiring_soon(review, days: int | None = None, today: datetime.date | None =
     )
 
 
-def recent_activity(review, limit: int = 20, user=None) -> list[AuditEvent]:
-    events = AuditEvent.objects.filter(review=review)
-    if user is not None:
-        events = audit_events_visible(events, user=user, review=review)
-    return list(events.select_related("actor", "trial")[:limit])
+def recent_activity(review, limit: int = 20, user=None) -> list[activity.Activity]:
+    """Status moves, uploads, queries opened and resolved, analyses run: newest first, as `user` may see them
+    (contributors: their trials' events only)."""
+    review_wide = user is None or role_for(user, review) != Role.CONTRIBUTOR
+    return activity.recent(review, _review_trials(review, user), review_wide=review_wide, limit=limit)
 
 
 def audit_events_visible(events: QuerySet[AuditEvent], *, user, review) -> QuerySet[AuditEvent]:
@@ -231,7 +246,39 @@ def agreement_with_document(trial: Trial, agreement_id) -> Agreement | None:
     return trial.agreements.exclude(document="").filter(pk=agreement_id).first()
 
 
-def trial_list(user, review, *, status=None, search=None, sponsor_type=None, trial_ids=None) -> QuerySet[Trial]:
+# The trial list's ?sort= keys (a leading "-" reverses) and the expressions they order by.
+TRIAL_SORTS = {
+    "trial": ("title",),
+    "registry": ("registry_id",),
+    "year": ("year",),
+    "sponsor": ("sponsor_type",),
+    "participants": ("n_randomised",),
+    "status": ("status_position",),
+    "last_contact": ("last_contact",),
+    "follow_up": ("next_follow_up",),
+}
+DEFAULT_TRIAL_SORT = "trial"
+
+
+def trial_sort_is_known(sort: str) -> bool:
+    return sort.removeprefix("-") in TRIAL_SORTS
+
+
+def _trial_order(sort: str) -> list:
+    """The order for a known ?sort= value: empty values last either way, then by id so pages never overlap."""
+    descending = sort.startswith("-")
+    order = []
+    for name in TRIAL_SORTS[sort.removeprefix("-")]:
+        expression = F(name)
+        order.append(expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True))
+    return [*order, F("id").desc() if descending else F("id").asc()]
+
+
+def trial_list(
+    user, review, *, status=None, search=None, sponsor_type=None, trial_ids=None, sort=DEFAULT_TRIAL_SORT
+) -> QuerySet[Trial]:
+    """The trials `user` may see, filtered, with their last contact and pending follow-up, in the `sort` order
+    (a known key of TRIAL_SORTS; the view checks it)."""
     trials = trials_for_user(user, review)
     if trial_ids is not None:
         trials = trials.filter(pk__in=trial_ids)
@@ -246,4 +293,93 @@ def trial_list(user, review, *, status=None, search=None, sponsor_type=None, tri
             | Q(citation__icontains=search)
             | Q(doi__icontains=search)
         )
-    return trials.order_by("title", "id")
+    latest_attempt = ContactAttempt.objects.filter(trial_id=OuterRef("pk")).order_by("-date", "-pk")
+    position = Case(
+        *[
+            When(status=value, then=Value(index))
+            for index, value in enumerate((*lifecycle.MAIN_PATH, *lifecycle.EXITS))
+        ],
+        output_field=IntegerField(),
+    )
+    trials = trials.annotate(
+        last_contact=Subquery(latest_attempt.values("date")[:1]),
+        next_follow_up=Subquery(latest_attempt.values("next_follow_up")[:1]),
+        status_position=position,
+    )
+    return trials.order_by(*_trial_order(sort))
+
+
+# The contributor's home warns of an agreement that ends within this many days (the team's overview uses the
+# review-wide IPD_EXPIRY_WARNING_DAYS; a trial's team needs a nearer warning of its own agreement).
+CONTRIBUTOR_EXPIRY_WARNING_DAYS = 30
+
+
+@dataclass
+class AgreementState:
+    agreement: Agreement | None
+    days_left: int | None = None  # until it expires; negative once it has
+
+    @property
+    def expired(self) -> bool:
+        return self.days_left is not None and self.days_left < 0
+
+    @property
+    def days_ago(self) -> int | None:
+        return -self.days_left if self.expired else None
+
+    @property
+    def expiring(self) -> bool:
+        return self.days_left is not None and 0 <= self.days_left <= CONTRIBUTOR_EXPIRY_WARNING_DAYS
+
+
+@dataclass
+class ContributorTrial:
+    trial: Trial
+    agreement: AgreementState
+    steps: list
+
+
+def _current_agreement(trial: Trial, today: datetime.date) -> AgreementState:
+    """The agreement that governs the data: the latest signed (or since expired), else the latest in progress."""
+    agreements = list(trial.agreements.all())  # prefetched, newest first
+    settled = [a for a in agreements if a.status in (Agreement.Status.SIGNED, Agreement.Status.EXPIRED)]
+    agreement = (settled or agreements or [None])[0]
+    if agreement is None or agreement.expires_on is None:
+        return AgreementState(agreement)
+    return AgreementState(agreement, days_left=(agreement.expires_on - today).days)
+
+
+def contributor_home(review, user, today: datetime.date | None = None) -> list[ContributorTrial]:
+    """The trials assigned to a contributor, each with its agreement and what the trial's team should do next."""
+    today = today or timezone.localdate()
+    newest_first = Agreement.objects.order_by("-signed_on", "-created_at", "-id")
+    trials = list(
+        trials_for_user(user, review)
+        .prefetch_related(Prefetch("agreements", queryset=newest_first))
+        .order_by("title", "id")
+    )
+    steps = next_steps.steps_for(trials)
+    return [
+        ContributorTrial(
+            trial=trial,
+            agreement=_current_agreement(trial, today),
+            steps=steps.get(trial.pk) or [_tracking_step(trial)],
+        )
+        for trial in trials
+    ]
+
+
+def _tracking_step(trial: Trial) -> next_steps.Step:
+    """Where the trial stands when the data apps have nothing to ask: the tracking's own next step."""
+    url = reverse("dashboard:trial-detail", args=[trial.pk])
+    if lifecycle.is_exit(trial.status):
+        return next_steps.Step(f"Nothing more to do: {lifecycle.label(trial.status).lower()}", url)
+    if trial.status == Status.INCLUDED:
+        return next_steps.Step("Your data are included in the analyses", url)
+    if lifecycle.MAIN_PATH.index(trial.status) < lifecycle.MAIN_PATH.index(Status.AGREEMENT_SIGNED):
+        return next_steps.Step(
+            "The data-sharing agreement is being arranged",
+            url,
+            detail="You can upload data once the agreement is signed.",
+        )
+    return next_steps.Step("See the trial's record", url)

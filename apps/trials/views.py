@@ -18,6 +18,7 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts import access, invitations
+from apps.accounts.models import Role
 from apps.core.cache_versions import review_cache_version
 from apps.core.errors import ApplicationError
 from apps.core.page_cache import cached_page
@@ -56,23 +57,42 @@ def review_list(request: HttpRequest) -> HttpResponse:
         }
         for review in access.reviews_for_user(request.user)
     ]
-    context = {"reviews": reviews, "invitations": invitations.invitations_for_user(request.user)}
+    pending = invitations.invitations_for_user(request.user)
+    # A trial team's member in one review needs no list of one: their home is that review's trials.
+    if len(reviews) == 1 and reviews[0]["role"] == Role.CONTRIBUTOR and not pending:
+        return _contributor_home(request, reviews[0]["review"])
+    context = {"reviews": reviews, "invitations": pending}
     return render(request, "dashboard/review_list.html", context)
+
+
+def _contributor_home(request: HttpRequest, review) -> HttpResponse:
+    """A contributor's own page: their trials, what to do next on each, and their agreements (never cached: the
+    next steps follow uploads and queries, which do not change the review's cache version)."""
+    context = {
+        "review": review,
+        "role": Role.CONTRIBUTOR,
+        "trials": selectors.contributor_home(review, request.user),
+        "warning_days": selectors.CONTRIBUTOR_EXPIRY_WARNING_DAYS,
+    }
+    return render(request, "dashboard/contributor_home.html", context)
 
 
 @require_GET
 @login_required
 def review_overview(request: HttpRequest, review_id: int) -> HttpResponse:
     review = _review_or_404(request, review_id)
-    warning_days = settings.IPD_EXPIRY_WARNING_DAYS
     user = request.user
+    role = access.role_for(user, review)
+    if role == Role.CONTRIBUTOR:
+        return _contributor_home(request, review)
+    warning_days = settings.IPD_EXPIRY_WARNING_DAYS
     # The page's body is cached for a minute under the review's version (apps.core.cache_versions): the
     # selectors below are lazy, and run only when it is rendered afresh.
     context = {
         "review": review,
         "cache_key": [review.pk, user.pk, review_cache_version(review.pk), timezone.localdate().isoformat()],
         "expiry_warning_days": warning_days,
-        "role": SimpleLazyObject(lambda: access.role_for(user, review)),
+        "role": role,
         "pipeline": SimpleLazyObject(lambda: selectors.review_pipeline(review, user=user)),
         "response_rate": SimpleLazyObject(lambda: selectors.review_response_rate(review, user=user)),
         "followups": SimpleLazyObject(lambda: selectors.followups_due(review, user=user)),
@@ -93,6 +113,10 @@ def trial_list(request: HttpRequest, review_id: int) -> HttpResponse:
     trial_ids = None
     for found in named:
         trial_ids = found.trial_ids if trial_ids is None else trial_ids & found.trial_ids
+    sort = request.GET.get("sort") or selectors.DEFAULT_TRIAL_SORT
+    unknown_sort = not selectors.trial_sort_is_known(sort)
+    if unknown_sort:
+        sort = selectors.DEFAULT_TRIAL_SORT  # an old or mistyped link still lists the trials, and says so
     trials = selectors.trial_list(
         request.user,
         review,
@@ -100,11 +124,21 @@ def trial_list(request: HttpRequest, review_id: int) -> HttpResponse:
         search=criteria.get("q") or None,
         sponsor_type=criteria.get("sponsor_type") or None,
         trial_ids=frozenset() if unknown else trial_ids,
+        sort=sort,
     )
     page = Paginator(trials, TRIALS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    if unknown_sort:
+        query.pop("sort", None)
+    # The column headers' links keep the filters and change only the order.
+    sort_query = query.copy()
+    sort_query.pop("sort", None)
     context = {
+        "sort": sort,
+        "unknown_sort": request.GET.get("sort") if unknown_sort else "",
+        "sort_keys": sorted(selectors.TRIAL_SORTS),
+        "sort_query": sort_query.urlencode(),
         "review": review,
         "filters": filters,
         "named_filters": named,
@@ -171,6 +205,8 @@ def _trial_page(
         "trial": trial,
         "cache_key": [trial.pk, request.user.pk, review_cache_version(trial.review_id), timezone.localdate()],
         "fresh_forms": fresh_forms,
+        # A trial's team sees its trial's record, not the review team's tracking panels and forms.
+        "is_contributor": access.role_for(request.user, trial.review_id) == Role.CONTRIBUTOR,
         "is_exit": lifecycle.is_exit(trial.status),
         "allowed_next": [(s, lifecycle.label(s)) for s in lifecycle.allowed_next(trial.status)],
         "contacts": trial.contacts.all(),

@@ -48,7 +48,10 @@ def test_duplicated_ids_fail_with_every_row_sharing_them():
     assert outcome.figures == {"rows": 200, "duplicated_rows": 4, "duplicated_ids": 1}
     assert outcome.affected.tolist() == [1, 11, 21, 31]
     assert "P0001" in outcome.sentence
+    assert outcome.sentence.startswith("1 participant id occurs more than once, on 4 rows")
     assert run("ids_duplicated").status == PASS
+    missing_one = run("ids_missing", spoiled(USUBJID=([5], "  ")))
+    assert missing_one.sentence.startswith("1 row of 200 has no participant id")
 
 
 def test_sentences_agree_with_their_counts():

@@ -1,7 +1,11 @@
 """Presentation helpers for the tracking templates: status badges and the pipeline's shape."""
 
+import datetime
+
 from django import template
 from django.apps import apps
+from django.template.defaultfilters import pluralize
+from django.utils import timezone
 from django.utils.html import format_html
 
 from apps.trials import lifecycle
@@ -86,3 +90,51 @@ def object_label(model_name: str) -> str:
         if model._meta.model_name == model_name:
             return str(model._meta.verbose_name)
     return model_name
+
+
+@register.simple_tag(takes_context=True)
+def sortable_header(context, key: str, label: str, css_class: str = ""):
+    """A column header of the trial list: a link that sorts by `key` (again: the other way), with aria-sort on the
+    column the list is sorted by. The context gives the current `sort` and the other parameters (`sort_query`)."""
+    current = context.get("sort") or ""
+    if current == key:
+        aria, next_sort, arrow = "ascending", f"-{key}", "▲"
+    elif current == f"-{key}":
+        aria, next_sort, arrow = "descending", key, "▼"
+    else:
+        aria, next_sort, arrow = None, key, ""
+    query = context.get("sort_query") or ""
+    href = f"?{query}&sort={next_sort}" if query else f"?sort={next_sort}"
+    return format_html(
+        '<th scope="col"{}{}><a href="{}">{}</a>{}</th>',
+        format_html(' class="{}"', css_class) if css_class else "",
+        format_html(' aria-sort="{}"', aria) if aria else "",
+        href,
+        label,
+        format_html(' <span aria-hidden="true">{}</span>', arrow) if arrow else "",
+    )
+
+
+def follow_up_state(day: datetime.date, today: datetime.date | None = None) -> tuple[str, str]:
+    """(tone, words) for a follow-up date: overdue (and by how long), due today, or due in some days."""
+    days = (day - (today or timezone.localdate())).days
+    if days < 0:
+        return "danger", f"overdue by {-days} day{pluralize(-days)}"
+    if days == 0:
+        return "warning", "due today"
+    return "active", f"due in {days} day{pluralize(days)}"
+
+
+@register.simple_tag
+def follow_up_badge(day: datetime.date | None):
+    """A follow-up date as a badge that says whether it is overdue, due today or still to come, with the date."""
+    if day is None:
+        return "–"
+    tone_name, words = follow_up_state(day)
+    return format_html(
+        '<span class="badge badge--{}">{}</span> <time datetime="{}">{}</time>',
+        tone_name,
+        words,
+        day.isoformat(),
+        f"{day.day} {day:%b %Y}",
+    )
