@@ -8,4 +8,6 @@ class ChecksConfig(AppConfig):
     verbose_name = "Integrity checks"
 
     def ready(self) -> None:
-        from apps.checks import receivers, tasks  # noqa: F401  (the job-state receiver; the task, so eager mode runs it)
+        from apps.checks import gates, receivers, tasks  # noqa: F401  (the job-state receiver; the task, so eager mode runs it)
+
+        gates.register()

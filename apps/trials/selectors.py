@@ -219,13 +219,6 @@ def trial_signed_agreements(trial: Trial) -> QuerySet[Agreement]:
     return trial.agreements.filter(status=Agreement.Status.SIGNED, signed_on__isnull=False)
 
 
-def trial_dataset_versions(trial: Trial) -> QuerySet:
-    """The trial's uploaded data versions, oldest first (the datasets app's model, read without a write)."""
-    from apps.datasets.models import DatasetVersion
-
-    return DatasetVersion.objects.filter(trial=trial).order_by("number")
-
-
 def agreement_with_document(trial: Trial, agreement_id) -> Agreement | None:
     """The trial's agreement with this id, if it has a document; the caller has checked access to the trial."""
     return trial.agreements.exclude(document="").filter(pk=agreement_id).first()
