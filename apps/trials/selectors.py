@@ -7,10 +7,11 @@ from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from apps.accounts.access import role_for, trials_for_user
+from apps.accounts.access import role_for
 from apps.accounts.models import Membership, Role
 from apps.core.models import AuditEvent
 from apps.trials import lifecycle
+from apps.trials.access import trials_for_user
 from apps.trials.lifecycle import Status
 from apps.trials.models import Agreement, ContactAttempt, EthicsApproval, StatusTransition, Trial
 
