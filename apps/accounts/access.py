@@ -15,30 +15,35 @@ from django.db.models import QuerySet
 from apps.accounts.models import Membership, Role
 from apps.core.errors import NotFound
 from apps.core.ids import as_int
-from apps.reviews.models import Review
 
 OUTCOME_EDITORS = {Role.COORDINATOR, Role.ANALYST}
 MEMBER_READERS = {Role.COORDINATOR, Role.ANALYST, Role.REVIEWER}
+
+
+def _review_model():
+    """The review model, as Membership.review names it: accounts sits below reviews and never imports them."""
+    return Membership._meta.get_field("review").related_model
 
 
 def _authenticated(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active)
 
 
-def role_for(user, review: Review | int) -> str | None:
+def role_for(user, review) -> str | None:
+    """The user's role in the review (a review or its id), None for a non-member."""
     if not _authenticated(user):
         return None
-    review_id = review.pk if isinstance(review, Review) else review
+    review_id = review.pk if isinstance(review, _review_model()) else review
     return Membership.objects.filter(user=user, review_id=review_id).values_list("role", flat=True).first()
 
 
-def reviews_for_user(user) -> QuerySet[Review]:
+def reviews_for_user(user) -> QuerySet:
     if not _authenticated(user):
-        return Review.objects.none()
-    return Review.objects.filter(memberships__user=user).distinct()
+        return _review_model().objects.none()
+    return _review_model().objects.filter(memberships__user=user).distinct()
 
 
-def review_get_for_user(user, review_id) -> Review:
+def review_get_for_user(user, review_id):
     review = reviews_for_user(user).filter(pk=as_int(review_id)).first()
     if review is None:
         raise NotFound("Review not found.")
@@ -50,22 +55,22 @@ def can_create_review(user) -> bool:
     return _authenticated(user) and user.has_perm("reviews.add_review")
 
 
-def can_manage_review(user, review: Review) -> bool:
+def can_manage_review(user, review) -> bool:
     return role_for(user, review) == Role.COORDINATOR
 
 
-def can_view_members(user, review: Review) -> bool:
+def can_view_members(user, review) -> bool:
     return role_for(user, review) in MEMBER_READERS
 
 
-def can_edit_outcomes(user, review: Review) -> bool:
+def can_edit_outcomes(user, review) -> bool:
     return role_for(user, review) in OUTCOME_EDITORS
 
 
-def reviews_coordinated_by(user) -> QuerySet[Review]:
+def reviews_coordinated_by(user) -> QuerySet:
     """The reviews whose records the user may manage in the admin; superusers manage every review."""
     if not _authenticated(user):
-        return Review.objects.none()
+        return _review_model().objects.none()
     if user.is_superuser:
-        return Review.objects.all()
-    return Review.objects.filter(memberships__user=user, memberships__role=Role.COORDINATOR).distinct()
+        return _review_model().objects.all()
+    return _review_model().objects.filter(memberships__user=user, memberships__role=Role.COORDINATOR).distinct()

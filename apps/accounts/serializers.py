@@ -4,7 +4,6 @@ from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 
 from apps.accounts.models import Invitation, Membership, Role
-from apps.trials.models import Trial
 
 
 class TokenRequestSerializer(AuthTokenSerializer):
@@ -16,18 +15,24 @@ class TokenResponseSerializer(serializers.Serializer):
     expiry = serializers.DateTimeField(read_only=True, allow_null=True, help_text="When the token stops working.")
 
 
+def _trial_model():
+    """The trial model, as Membership.trials names it: accounts sits below trials and never imports them."""
+    return Membership._meta.get_field("trials").related_model
+
+
 class ReviewTrialsField(serializers.PrimaryKeyRelatedField):
     """Trials of the serializer's review only (context "review", or the instance's): another review's trial
     id gets the same "does not exist" as an id that exists nowhere."""
 
     def __init__(self, **kwargs):
         # The model, for the schema; the rows come from get_queryset().
-        super().__init__(queryset=Trial.objects.none(), **kwargs)
+        super().__init__(queryset=_trial_model().objects.none(), **kwargs)
 
     def get_queryset(self):
         root = self.root
         review = root.context.get("review") or getattr(root.instance, "review", None)
-        return Trial.objects.filter(review=review) if review is not None else Trial.objects.none()
+        trials = _trial_model().objects
+        return trials.filter(review=review) if review is not None else trials.none()
 
 
 class MembershipSerializer(serializers.ModelSerializer):
