@@ -23,7 +23,8 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.runtime-installed
 	HOST=$(HOST) PORT=$(PORT) scripts/run-dev.sh
 
-## test: the whole gate: lint, format, migrations, the engine's import rule and the test suite
+## test: the whole gate: lint, format, the import contracts (the layers, the engine's purity), migrations and
+## the test suite
 test: $(VENV)/.dev-installed lint check-migrations
 	scripts/services-check.sh
 	$(BIN)/pytest
@@ -31,6 +32,7 @@ test: $(VENV)/.dev-installed lint check-migrations
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .

@@ -1,4 +1,5 @@
-"""Who may see and do what in a review. The API, the pages and the admin all ask these functions.
+"""Who may see and do what in a review. The API, the pages and the admin all ask these functions; the trial-level
+ones (a trial and its tracking records) are in apps.trials.access, built on these.
 
 Roles, per review:
 - coordinator: everything in the review (members, review settings, trials, tracking, deletes);
@@ -9,77 +10,44 @@ Roles, per review:
 A user who is not a member of a review gets 404 for everything in it, never 403.
 """
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import QuerySet
 
 from apps.accounts.models import Membership, Role
 from apps.core.errors import NotFound
 from apps.core.ids import as_int
-from apps.reviews.models import Review
-from apps.trials.models import Trial
 
-TRACKING_EDITORS = {Role.COORDINATOR, Role.REVIEWER}
 OUTCOME_EDITORS = {Role.COORDINATOR, Role.ANALYST}
 MEMBER_READERS = {Role.COORDINATOR, Role.ANALYST, Role.REVIEWER}
 
-# The trial fields an analyst may change: the published primary result and the participant counts.
-RESULT_FIELDS = frozenset(
-    {
-        "result_measure",
-        "result_estimate",
-        "result_ci_low",
-        "result_ci_high",
-        "result_n_intervention",
-        "result_n_control",
-        "aggregate_available",
-    }
-)
+
+def _review_model():
+    """The review model, as Membership.review names it: accounts sits below reviews and never imports them."""
+    return Membership._meta.get_field("review").related_model
 
 
 def _authenticated(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active)
 
 
-def role_for(user, review: Review | int) -> str | None:
+def role_for(user, review) -> str | None:
+    """The user's role in the review (a review or its id), None for a non-member."""
     if not _authenticated(user):
         return None
-    review_id = review.pk if isinstance(review, Review) else review
+    review_id = review.pk if isinstance(review, _review_model()) else review
     return Membership.objects.filter(user=user, review_id=review_id).values_list("role", flat=True).first()
 
 
-def reviews_for_user(user) -> QuerySet[Review]:
+def reviews_for_user(user) -> QuerySet:
     if not _authenticated(user):
-        return Review.objects.none()
-    return Review.objects.filter(memberships__user=user).distinct()
+        return _review_model().objects.none()
+    return _review_model().objects.filter(memberships__user=user).distinct()
 
 
-def review_get_for_user(user, review_id) -> Review:
+def review_get_for_user(user, review_id):
     review = reviews_for_user(user).filter(pk=as_int(review_id)).first()
     if review is None:
         raise NotFound("Review not found.")
     return review
-
-
-def trials_for_user(user, review: Review | None = None) -> QuerySet[Trial]:
-    """Every trial of the user's reviews, except that contributors see only their assigned trials."""
-    if not _authenticated(user):
-        return Trial.objects.none()
-    full_access = Membership.objects.filter(user=user).exclude(role=Role.CONTRIBUTOR).values("review_id")
-    assigned = Membership.trials.through.objects.filter(
-        membership__user=user,
-        membership__role=Role.CONTRIBUTOR,
-        trial__review_id=F("membership__review_id"),
-    ).values("trial_id")
-    trials = Trial.objects.filter(Q(review_id__in=full_access) | Q(pk__in=assigned))
-    if review is not None:
-        trials = trials.filter(review=review)
-    return trials.select_related("review")
-
-
-def trial_get_for_user(user, trial_id) -> Trial:
-    trial = trials_for_user(user).filter(pk=as_int(trial_id)).first()
-    if trial is None:
-        raise NotFound("Trial not found.")
-    return trial
 
 
 def can_create_review(user) -> bool:
@@ -87,50 +55,22 @@ def can_create_review(user) -> bool:
     return _authenticated(user) and user.has_perm("reviews.add_review")
 
 
-def can_manage_review(user, review: Review) -> bool:
+def can_manage_review(user, review) -> bool:
     return role_for(user, review) == Role.COORDINATOR
 
 
-def can_view_members(user, review: Review) -> bool:
+def can_view_members(user, review) -> bool:
     return role_for(user, review) in MEMBER_READERS
 
 
-def can_edit_outcomes(user, review: Review) -> bool:
+def can_edit_outcomes(user, review) -> bool:
     return role_for(user, review) in OUTCOME_EDITORS
 
 
-def can_create_trial(user, review: Review) -> bool:
-    return role_for(user, review) in TRACKING_EDITORS
-
-
-def can_delete_trial(user, trial: Trial) -> bool:
-    return role_for(user, trial.review_id) == Role.COORDINATOR
-
-
-def can_edit_tracking(user, trial: Trial) -> bool:
-    """Status, contacts, attempts, agreements, approvals and the trial's own fields."""
-    return role_for(user, trial.review_id) in TRACKING_EDITORS
-
-
-def can_edit_trial_fields(user, trial: Trial, fields) -> bool:
-    role = role_for(user, trial.review_id)
-    if role in TRACKING_EDITORS:
-        return True
-    return role == Role.ANALYST and set(fields) <= RESULT_FIELDS
-
-
-def can_log_contact(user, trial: Trial) -> bool:
-    """Tracking editors, and contributors on the trials assigned to them."""
-    role = role_for(user, trial.review_id)
-    if role in TRACKING_EDITORS:
-        return True
-    return role == Role.CONTRIBUTOR and trials_for_user(user).filter(pk=trial.pk).exists()
-
-
-def reviews_coordinated_by(user) -> QuerySet[Review]:
+def reviews_coordinated_by(user) -> QuerySet:
     """The reviews whose records the user may manage in the admin; superusers manage every review."""
     if not _authenticated(user):
-        return Review.objects.none()
+        return _review_model().objects.none()
     if user.is_superuser:
-        return Review.objects.all()
-    return Review.objects.filter(memberships__user=user, memberships__role=Role.COORDINATOR).distinct()
+        return _review_model().objects.all()
+    return _review_model().objects.filter(memberships__user=user, memberships__role=Role.COORDINATOR).distinct()

@@ -2,9 +2,8 @@
 
 from django import forms
 
-from apps.accounts.models import Role
+from apps.accounts.models import Role, trial_model
 from apps.core.forms import AccessibleFormMixin
-from apps.trials.models import Trial
 
 
 class InvitationForm(AccessibleFormMixin, forms.Form):
@@ -18,7 +17,7 @@ class InvitationForm(AccessibleFormMixin, forms.Form):
     )
     role = forms.ChoiceField(choices=Role.choices, initial=Role.REVIEWER)
     trials = forms.ModelMultipleChoiceField(
-        queryset=Trial.objects.none(),
+        queryset=trial_model().objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Trials (contributors)",
@@ -29,5 +28,5 @@ class InvitationForm(AccessibleFormMixin, forms.Form):
         kwargs.setdefault("auto_id", "invite_%s")
         super().__init__(*args, **kwargs)
         # This review's trials only: another review's trial id is "not one of the choices", like the API's.
-        self.fields["trials"].queryset = Trial.objects.filter(review=review).order_by("title", "pk")
+        self.fields["trials"].queryset = trial_model().objects.filter(review=review).order_by("title", "pk")
         self.describe_fields()

@@ -75,3 +75,8 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invitee} invited as {self.get_role_display()} to {self.review}"
+
+
+def trial_model():
+    """The trial model, as Membership.trials names it: accounts sits below trials and never imports them."""
+    return Membership._meta.get_field("trials").related_model

@@ -3,8 +3,7 @@
 from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 
-from apps.accounts.models import Invitation, Membership, Role
-from apps.trials.models import Trial
+from apps.accounts.models import Invitation, Membership, Role, trial_model
 
 
 class TokenRequestSerializer(AuthTokenSerializer):
@@ -22,12 +21,13 @@ class ReviewTrialsField(serializers.PrimaryKeyRelatedField):
 
     def __init__(self, **kwargs):
         # The model, for the schema; the rows come from get_queryset().
-        super().__init__(queryset=Trial.objects.none(), **kwargs)
+        super().__init__(queryset=trial_model().objects.none(), **kwargs)
 
     def get_queryset(self):
         root = self.root
         review = root.context.get("review") or getattr(root.instance, "review", None)
-        return Trial.objects.filter(review=review) if review is not None else Trial.objects.none()
+        trials = trial_model().objects
+        return trials.filter(review=review) if review is not None else trials.none()
 
 
 class MembershipSerializer(serializers.ModelSerializer):

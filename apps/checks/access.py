@@ -7,11 +7,12 @@
 - the review team and the trial's contributors write in a finding's thread.
 """
 
-from apps.accounts.access import role_for, trials_for_user
+from apps.accounts.access import role_for
 from apps.accounts.models import Role
 from apps.checks.models import CheckResult, CheckRun, Finding
 from apps.core.errors import NotFound, PermissionDenied
 from apps.core.ids import as_int
+from apps.trials.access import trials_for_user
 from apps.trials.models import Trial
 
 RUNNERS = {Role.COORDINATOR, Role.ANALYST}

@@ -12,7 +12,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.access import review_get_for_user, trial_get_for_user, trials_for_user
+from apps.accounts.access import review_get_for_user
 from apps.checks import access, selectors, services
 from apps.checks.csv_rows import rows_csv
 from apps.checks.models import Finding
@@ -31,6 +31,7 @@ from apps.checks.serializers import (
     TrialCheckStateSerializer,
 )
 from apps.core.services import data_access_record
+from apps.trials.access import trial_get_for_user, trials_for_user
 
 MAX_ROWS_SHOWN = 1000
 STATUS_PARAMETER = OpenApiParameter("status", OpenApiTypes.STR, enum=Finding.Status.values)

@@ -19,4 +19,6 @@ class ChecksConfig(AppConfig):
         from apps.trials import next_steps
 
         next_steps.register("checks", trial_steps)
-        from apps.checks import receivers, tasks  # noqa: F401  (the job-state receiver; the task, so eager mode runs it)
+        from apps.checks import gates, receivers, tasks  # noqa: F401  (the job-state receiver; the task, so eager mode runs it)
+
+        gates.register()

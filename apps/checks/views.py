@@ -17,20 +17,21 @@ from apps.core.errors import ApplicationError
 from apps.core.errors import PermissionDenied as AccessDenied
 from apps.core.views import get_or_404
 from apps.harmonisation.access import can_edit_harmonisation
+from apps.trials import access as trial_access
 
 
 @require_GET
 @login_required
 def review_integrity(request: HttpRequest, review_id: int) -> HttpResponse:
     review = get_or_404(accounts.review_get_for_user, request.user, review_id)
-    summary = selectors.review_integrity(review, accounts.trials_for_user(request.user, review))
+    summary = selectors.review_integrity(review, trial_access.trials_for_user(request.user, review))
     return render(request, "checks/review_integrity.html", {"review": review, **summary})
 
 
 @require_GET
 @login_required
 def trial_checks(request: HttpRequest, trial_id: int) -> HttpResponse:
-    trial = get_or_404(accounts.trial_get_for_user, request.user, trial_id)
+    trial = get_or_404(trial_access.trial_get_for_user, request.user, trial_id)
     return render(request, "checks/trial_checks.html", _trial_context(request, trial))
 
 
@@ -53,7 +54,7 @@ def _trial_context(request, trial, *, settings_form=None) -> dict:
 @require_POST
 @login_required
 def settings_update(request: HttpRequest, trial_id: int) -> HttpResponse:
-    trial = get_or_404(accounts.trial_get_for_user, request.user, trial_id)
+    trial = get_or_404(trial_access.trial_get_for_user, request.user, trial_id)
     if not access.is_review_team(request.user, trial):
         raise PermissionDenied("Only the review team changes a trial's check settings.")
     form = CheckSettingsForm(request.POST, instance=CheckSettings(trial=trial))
@@ -73,7 +74,7 @@ def settings_update(request: HttpRequest, trial_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def run_start(request: HttpRequest, trial_id: int) -> HttpResponse:
-    trial = get_or_404(accounts.trial_get_for_user, request.user, trial_id)
+    trial = get_or_404(trial_access.trial_get_for_user, request.user, trial_id)
     try:
         access.require_runner(request.user, trial)
         run = services.check_run_start(trial=trial, actor=request.user)

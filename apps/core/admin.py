@@ -1,28 +1,53 @@
 """Admin building blocks: every record is scoped to the reviews the user coordinates, and every save,
-inline save and delete made in the admin writes an audit event in the admin's transaction."""
+inline save and delete made in the admin writes an audit event in the admin's transaction.
+
+Core knows no domain: the domain apps' admin modules register, when the admin loads them, which reviews a user
+coordinates (accounts), how a model's audit events find their review and trial (reviews, trials) and how the
+choices of a related field are narrowed to the coordinated reviews (accounts, trials).
+"""
 
 import copy
 
 from django import forms
 from django.contrib import admin
-from django.contrib.auth import get_user_model
 from django.forms.models import construct_instance
 
-from apps.accounts.access import reviews_coordinated_by
 from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent, DataAccessEvent
 from apps.core.services import audit_record, snapshot
 
+_COORDINATED_REVIEWS = []  # one function(user) -> the reviews' queryset, registered by the accounts app
+_AUDIT_SCOPES = {}  # model -> function(obj) -> (review, trial)
+_SCOPED_CHOICES = {}  # field name -> function(reviews, user) -> the queryset of choices
+
+
+def register_coordinated_reviews(function) -> None:
+    """function(user) returns the reviews whose records the user may manage in the admin."""
+    _COORDINATED_REVIEWS[:] = [function]
+
+
+def register_audit_scope(model, function) -> None:
+    """function(obj) returns the (review, trial) an object of this model belongs to, for its audit events."""
+    _AUDIT_SCOPES[model] = function
+
+
+def register_scoped_choices(field_names, function) -> None:
+    """function(reviews, user) returns the choices a related field of these names offers."""
+    for name in field_names:
+        _SCOPED_CHOICES[name] = function
+
+
+def reviews_coordinated_by(user):
+    if not _COORDINATED_REVIEWS:
+        raise LookupError("No app registered the coordinated reviews (apps.accounts.admin does, when loaded).")
+    return _COORDINATED_REVIEWS[0](user)
+
 
 def audit_scope(obj) -> tuple:
     """The review and trial an object belongs to, for its audit events."""
-    from apps.reviews.models import Review
-    from apps.trials.models import Trial
-
-    if isinstance(obj, Review):
-        return obj, None
-    if isinstance(obj, Trial):
-        return obj.review, obj
+    scope = _AUDIT_SCOPES.get(type(obj))
+    if scope is not None:
+        return scope(obj)
     trial = getattr(obj, "trial", None)
     if trial is not None:
         return trial.review, trial
@@ -83,18 +108,8 @@ class ScopedChoicesMixin:
 
 
 def _scoped_choices(field_name: str, user):
-    from apps.trials.models import Contact, Trial
-
-    reviews = reviews_coordinated_by(user)
-    if field_name == "review":
-        return reviews
-    if field_name in ("trial", "trials"):
-        return Trial.objects.filter(review__in=reviews)
-    if field_name == "contact":
-        return Contact.objects.filter(trial__review__in=reviews)
-    if field_name == "owner":
-        return get_user_model().objects.filter(memberships__review__in=reviews).distinct()
-    return None
+    choices = _SCOPED_CHOICES.get(field_name)
+    return choices(reviews_coordinated_by(user), user) if choices is not None else None
 
 
 class CoordinatorAdmin(ScopedChoicesMixin, admin.ModelAdmin):

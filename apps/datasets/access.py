@@ -1,6 +1,6 @@
 """Who may see and upload a trial's participant data. The API and the pages both ask these functions.
 
-- Seeing versions and dictionaries: anyone who sees the trial (apps.accounts.access.trials_for_user).
+- Seeing versions and dictionaries: anyone who sees the trial (apps.trials.access.trials_for_user).
 - Uploading: the trial's contributors and the review's analysts and coordinators, and only while the trial
   has a signed data-sharing agreement that has not expired.
 - Declaring missing codes and date formats of a version (which reads its file again into a new table): the
@@ -13,10 +13,11 @@ import datetime
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from apps.accounts.access import role_for, trial_get_for_user, trials_for_user
+from apps.accounts.access import role_for
 from apps.accounts.models import Role
 from apps.core.errors import NotFound, PermissionDenied
 from apps.datasets.models import DatasetVersion
+from apps.trials.access import trial_get_for_user, trials_for_user
 from apps.trials.models import Agreement, Trial
 
 UPLOADER_ROLES = {Role.COORDINATOR, Role.ANALYST, Role.CONTRIBUTOR}

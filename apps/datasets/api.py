@@ -9,7 +9,6 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.access import trial_get_for_user
 from apps.core.parsers import StrictJSONParser
 from apps.core.services import data_access_record
 from apps.datasets import selectors, services
@@ -23,6 +22,7 @@ from apps.datasets.serializers import (
     DatasetVersionUploadedBeforeSerializer,
 )
 from apps.datasets.uploads import HashingUploadHandler
+from apps.trials.access import trial_get_for_user
 
 
 class UploadRightsFirstHandler(HashingUploadHandler):

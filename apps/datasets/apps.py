@@ -18,4 +18,6 @@ class DatasetsConfig(AppConfig):
 
         next_steps.register("datasets", trial_steps)
         # The job-state receiver; the task, so that _enqueue finds it and eager mode (no broker) runs it.
-        from apps.datasets import receivers, tasks  # noqa: F401
+        from apps.datasets import gates, receivers, tasks  # noqa: F401
+
+        gates.register()

@@ -9,13 +9,14 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.accounts.access import role_for, trial_get_for_user
+from apps.accounts.access import role_for
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.views import get_or_404
 from apps.datasets import forms, selectors, services
 from apps.datasets.access import upload_problem, version_get_for_user
 from apps.datasets.declarations import KNOWN_FORMATS
 from apps.datasets.uploads import HashingUploadHandler
+from apps.trials.access import trial_get_for_user
 
 
 @require_GET

@@ -6,12 +6,13 @@ Built on apps.accounts.access: a user outside the review gets 404 for everything
 - contributors read the schema, and the mappings and log of the trials assigned to them only.
 """
 
-from apps.accounts.access import review_get_for_user, role_for, trials_for_user
+from apps.accounts.access import review_get_for_user, role_for
 from apps.accounts.models import Role
 from apps.core.errors import NotFound, PermissionDenied
 from apps.core.ids import as_int
 from apps.harmonisation.models import HarmonisedTable, Mapping, MappingRule, SchemaVariable
 from apps.reviews.models import Review
+from apps.trials.access import trials_for_user
 from apps.trials.models import Trial
 
 EDITORS = {Role.COORDINATOR, Role.ANALYST}

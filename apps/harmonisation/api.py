@@ -13,7 +13,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.access import review_get_for_user, trial_get_for_user, trials_for_user
+from apps.accounts.access import review_get_for_user
 from apps.core.errors import ApplicationError
 from apps.core.services import data_access_record
 from apps.harmonisation import access, selectors, services
@@ -33,6 +33,7 @@ from apps.harmonisation.serializers import (
     SuggestionsAcceptRequestSerializer,
     SuggestionSerializer,
 )
+from apps.trials.access import trial_get_for_user, trials_for_user
 
 HISTORY_PARAMETER = OpenApiParameter(
     "history", OpenApiTypes.BOOL, description="Include superseded rule revisions (the log's history)."

@@ -16,6 +16,9 @@ from apps.harmonisation.models import HarmonisedTable, Mapping, MappingRule, Sch
 from apps.jobs.selectors import jobs_for_target
 from apps.reviews.models import Review
 
+# The job kind of a mapping's apply job (the services create such jobs; the selectors list them).
+APPLY_KIND = "harmonise"
+
 PREVIEW_ROWS = 50
 
 LOG_COLUMNS = [
@@ -108,8 +111,6 @@ def latest_table(mapping: Mapping) -> HarmonisedTable | None:
 
 
 def apply_jobs(mapping: Mapping):
-    from apps.harmonisation.services import APPLY_KIND
-
     return jobs_for_target(mapping).filter(kind=APPLY_KIND).order_by("-created_at", "-id")
 
 

@@ -32,12 +32,14 @@ from apps.datasets.tables import parquet_writer
 from apps.harmonisation import rules
 from apps.harmonisation.models import HarmonisedTable, Mapping, MappingRule, SchemaVariable
 from apps.harmonisation.selectors import (
+    APPLY_KIND,
     apply_jobs,
     current_rules,
     mapping_suggest,
     personal_columns,
     source_columns,
 )
+from apps.harmonisation.signals import table_harmonised
 from apps.jobs.context import JobContext
 from apps.jobs.errors import JobInputError
 from apps.jobs.models import Job
@@ -60,7 +62,6 @@ SCHEMA_FIELDS = (
 # Bump when a change to apps.harmonisation.rules or expressions can change a harmonised value.
 CODE_VERSION = "harmonise-1"
 APPLY_TASK = "apps.harmonisation.tasks.mapping_apply_task"
-APPLY_KIND = "harmonise"
 
 
 def _invalid(field: str, message: str, *, code: str = "invalid", status: int = 400) -> ApplicationError:
@@ -495,10 +496,9 @@ def _apply_work(context: JobContext) -> dict:
     started = time.process_time()
     table = harmonised_table_build(mapping=mapping, job=context.job, actor=context.job.created_by, context=context)
     cpu_seconds = round(time.process_time() - started, 3)
-    from apps.checks.services import schedule_after_harmonisation
-
-    # Every harmonised table is checked: the check job is queued once the table is committed.
-    transaction.on_commit(lambda: schedule_after_harmonisation(table.pk))
+    # Every harmonised table is checked: the checks app, subscribed to this event, queues the check job once the
+    # table is committed.
+    transaction.on_commit(lambda: table_harmonised.send(sender=HarmonisedTable, table_id=table.pk))
     return {
         "harmonised_table": table.pk,
         "rows": table.n_rows,

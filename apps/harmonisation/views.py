@@ -22,6 +22,7 @@ from apps.core.views import get_or_404
 from apps.harmonisation import access, rules, selectors, services, units
 from apps.harmonisation.forms import MappingCreateForm, RuleForm, SchemaVariableForm
 from apps.harmonisation.models import SchemaVariable
+from apps.trials import access as trial_access
 
 
 def _require(check, *args):
@@ -104,7 +105,7 @@ def schema_variable_edit(request: HttpRequest, variable_id: int) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 @login_required
 def trial_mappings(request: HttpRequest, trial_id: int) -> HttpResponse:
-    trial = get_or_404(account_access.trial_get_for_user, request.user, trial_id)
+    trial = get_or_404(trial_access.trial_get_for_user, request.user, trial_id)
     can_edit = access.can_edit_harmonisation(request.user, trial.review_id)
     mappings = access.mappings_for_user(request.user, trial).order_by("-number")
     # A version's page leads here with ?version=: to its latest mapping, or to a new one started from it.
@@ -308,7 +309,7 @@ def _history(request) -> bool:
 @require_GET
 @login_required
 def trial_log(request: HttpRequest, trial_id: int) -> HttpResponse:
-    trial = get_or_404(account_access.trial_get_for_user, request.user, trial_id)
+    trial = get_or_404(trial_access.trial_get_for_user, request.user, trial_id)
     history = _history(request)
     context = {
         "review": trial.review,
@@ -326,7 +327,7 @@ def review_log(request: HttpRequest, review_id: int) -> HttpResponse:
     review = get_or_404(account_access.review_get_for_user, request.user, review_id)
     _require(access.require_review_reader, request.user, review)
     history = _history(request)
-    trials = account_access.trials_for_user(request.user, review).order_by("title", "id")
+    trials = trial_access.trials_for_user(request.user, review).order_by("title", "id")
     context = {
         "review": review,
         "rows": selectors.log_rows(selectors.mappings_for_log(trials), history=history),

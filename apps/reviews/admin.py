@@ -2,9 +2,13 @@ from django.contrib import admin
 
 from apps.accounts.models import Membership, Role
 from apps.accounts.services import membership_create
+from apps.core import admin as core_admin
 from apps.core.admin import AuditEventInline, CoordinatorAdmin, CoordinatorInline, ServiceCheckedModelForm
 from apps.reviews import services
 from apps.reviews.models import Outcome, Review
+
+# A review's own audit events belong to it, and to no trial.
+core_admin.register_audit_scope(Review, lambda review: (review, None))
 
 
 class OutcomeForm(ServiceCheckedModelForm):

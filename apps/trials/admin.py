@@ -1,10 +1,17 @@
 from django.contrib import admin, messages
 
+from apps.core import admin as core_admin
 from apps.core.admin import AuditEventInline, CoordinatorAdmin, CoordinatorInline, ServiceCheckedModelForm
 from apps.core.errors import ApplicationError
 from apps.trials import services
 from apps.trials.lifecycle import Status
 from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, StatusTransition, Trial
+
+# A trial's audit events belong to its review and to it; trial and contact choices are those of the reviews the
+# user coordinates.
+core_admin.register_audit_scope(Trial, lambda trial: (trial.review, trial))
+core_admin.register_scoped_choices(["trial", "trials"], lambda reviews, user: Trial.objects.filter(review__in=reviews))
+core_admin.register_scoped_choices(["contact"], lambda reviews, user: Contact.objects.filter(trial__review__in=reviews))
 
 
 class ServiceCheckedForm(ServiceCheckedModelForm):

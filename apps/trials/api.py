@@ -1,6 +1,6 @@
 """REST endpoints for the tracking of trials: trials, their status, contacts, contact attempts, agreements and
 ethics approvals, and the review's tracking summary and history. Each one parses, checks access with
-apps.accounts.access, calls one service or selector, and renders. Lists filter in get_queryset, so other
+apps.trials.access, calls one service or selector, and renders. Lists filter in get_queryset, so other
 reviews' objects answer 404, never 403."""
 
 import hashlib
@@ -18,12 +18,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from apps.accounts import access
 from apps.accounts.api import ReviewChildMixin
 from apps.core.api import DETAIL_METHODS, NestedQuerysetMixin, deny
 from apps.core.cache_versions import review_cache_version
 from apps.core.models import AuditEvent
-from apps.trials import filters, selectors, serializers
+from apps.trials import access, filters, selectors, serializers
 from apps.trials import services as trial_services
 from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, StatusTransition, Trial
 

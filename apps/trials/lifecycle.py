@@ -123,3 +123,33 @@ def exit_reasons(status: str) -> tuple[str, ...]:
 def describe(statuses) -> str:
     """'Eligible (eligible), Not eligible (not_eligible)': labels for people, codes for API clients."""
     return ", ".join(f"{label(s)} ({s})" for s in statuses) or "none (this status is final)"
+
+
+# Gates: checks that apps downstream of the trials register at start-up (in their AppConfig.ready()), so that a
+# move can wait on their records (uploaded data, resolved findings) without the trials app importing them.
+# A gate takes the trial and raises an ApplicationError saying what is missing; it returns nothing.
+TRANSITION_GATES: dict[str, list] = {}
+DELETE_GATES: list = []
+
+
+def register_transition_gate(to_status: str, gate) -> None:
+    """Run gate(trial) before a move to to_status; registering the same gate twice runs it once."""
+    gates = TRANSITION_GATES.setdefault(to_status, [])
+    if gate not in gates:
+        gates.append(gate)
+
+
+def register_delete_gate(gate) -> None:
+    """Run gate(trial) before a trial is deleted; registering the same gate twice runs it once."""
+    if gate not in DELETE_GATES:
+        DELETE_GATES.append(gate)
+
+
+def check_transition_gates(trial, to_status: str) -> None:
+    for gate in TRANSITION_GATES.get(to_status, ()):
+        gate(trial)
+
+
+def check_delete_gates(trial) -> None:
+    for gate in DELETE_GATES:
+        gate(trial)

@@ -22,10 +22,11 @@ from django.db.models import (
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.access import role_for, trials_for_user
+from apps.accounts.access import role_for
 from apps.accounts.models import Membership, Role
 from apps.core.models import AuditEvent
 from apps.trials import activity, lifecycle, next_steps
+from apps.trials.access import trials_for_user
 from apps.trials.lifecycle import Status
 from apps.trials.models import Agreement, ContactAttempt, EthicsApproval, StatusTransition, Trial
 
@@ -232,13 +233,6 @@ def trial_timeline(trial) -> list[TimelineEntry]:
 
 def trial_signed_agreements(trial: Trial) -> QuerySet[Agreement]:
     return trial.agreements.filter(status=Agreement.Status.SIGNED, signed_on__isnull=False)
-
-
-def trial_dataset_versions(trial: Trial) -> QuerySet:
-    """The trial's uploaded data versions, oldest first (the datasets app's model, read without a write)."""
-    from apps.datasets.models import DatasetVersion
-
-    return DatasetVersion.objects.filter(trial=trial).order_by("number")
 
 
 def agreement_with_document(trial: Trial, agreement_id) -> Agreement | None:

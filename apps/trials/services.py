@@ -6,7 +6,6 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import Membership
@@ -24,7 +23,7 @@ from apps.core.services import (
 from apps.trials import lifecycle
 from apps.trials.lifecycle import Status
 from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, StatusTransition, Trial
-from apps.trials.selectors import followups_to_remind, trial_dataset_versions, trial_signed_agreements
+from apps.trials.selectors import followups_to_remind, trial_signed_agreements
 
 logger = logging.getLogger(__name__)
 
@@ -161,18 +160,10 @@ def trial_update(*, trial: Trial, actor, data: dict) -> Trial:
 @transaction.atomic
 def trial_delete(*, trial: Trial, actor) -> None:
     """Delete a trial; its tracking records go with it, each with its own audit event. A trial with uploaded
-    data is refused: the versions are kept for good, and so is the trial they belong to."""
+    data is refused (a delete gate the datasets app registers): the versions are kept for good, and so is the
+    trial they belong to."""
     trial = Trial.objects.select_for_update().get(pk=trial.pk)
-    versions = list(trial_dataset_versions(trial))
-    if versions:
-        names = ", ".join(f"v{version.number} ({version.original_name})" for version in versions)
-        raise ApplicationError(
-            f"This trial has uploaded data and cannot be deleted: {names}. Uploaded versions are never deleted; "
-            "move the trial to Withdrawn instead.",
-            code="trial_has_data",
-            status=409,
-            details={"dataset_versions": [version.pk for version in versions]},
-        )
+    lifecycle.check_delete_gates(trial)
     for records in (trial.contact_attempts, trial.contacts, trial.agreements, trial.approvals):
         for record in records.all():
             _delete(instance=record, actor=actor, trial=trial)
@@ -245,37 +236,9 @@ _NOT_PROVIDED_REASON = {
 }
 
 
-def _check_findings_resolved(trial: Trial) -> None:
-    """A trial is "data checked" only once every failed check of its latest check run is resolved."""
-    from apps.checks.selectors import unresolved_failures
-
-    unresolved = unresolved_failures(trial)
-    if unresolved:
-        names = "; ".join(f"{finding.result.title} (finding #{finding.pk})" for finding in unresolved)
-        raise ApplicationError(
-            f"to_status: the data cannot be marked checked while failed checks are unresolved: {names}. "
-            "Resolve each finding with a note first.",
-            code="unresolved_findings",
-            status=409,
-            details={
-                "to_status": [f"Unresolved failed checks: {names}."],
-                "unresolved_findings": [finding.pk for finding in unresolved],
-                # For the pages, which link each finding to its page (the check result it belongs to).
-                "findings": [
-                    {
-                        "id": finding.pk,
-                        "title": finding.result.title,
-                        "url": reverse("checks:result-detail", args=[finding.result_id]),
-                    }
-                    for finding in unresolved
-                ],
-            },
-        )
-
-
 def _check_evidence(trial: Trial, to_status: str) -> None:
-    """Agreement signed and data received are facts with a record behind them, not a click: the signed
-    agreement, the uploaded data."""
+    """Agreement signed is a fact with a record behind it, not a click: the signed agreement. The apps downstream
+    gate their own moves (data received, data checked) through lifecycle.register_transition_gate."""
     if to_status == Status.AGREEMENT_SIGNED and not trial_signed_agreements(trial).exists():
         message = "the trial has no signed data-sharing agreement. Record the agreement as signed, with its date"
         raise ApplicationError(
@@ -283,14 +246,6 @@ def _check_evidence(trial: Trial, to_status: str) -> None:
             code="agreement_not_signed",
             status=409,
             details={"to_status": [f"No signed agreement: {message}."]},
-        )
-    if to_status == Status.DATA_RECEIVED and not trial_dataset_versions(trial).exists():
-        message = "no participant data have been uploaded for this trial. Upload the data file"
-        raise ApplicationError(
-            f"to_status: cannot mark the data received: {message}, then move the trial.",
-            code="no_data_uploaded",
-            status=409,
-            details={"to_status": [f"No uploaded data: {message}."]},
         )
 
 
@@ -300,8 +255,7 @@ def trial_transition(*, trial: Trial, to_status: str, actor, reason: str = "", n
     trial = Trial.objects.select_for_update().select_related("review").get(pk=trial.pk)
     _check_transition(trial, to_status, reason)
     _check_evidence(trial, to_status)
-    if to_status == Status.DATA_CHECKED:
-        _check_findings_resolved(trial)
+    lifecycle.check_transition_gates(trial, to_status)
     before = snapshot(trial)
     from_status = trial.status
     trial.status = to_status

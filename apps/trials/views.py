@@ -17,13 +17,13 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.accounts import access, invitations
+from apps.accounts import invitations
 from apps.accounts.models import Role
 from apps.core.cache_versions import review_cache_version
 from apps.core.errors import ApplicationError
 from apps.core.page_cache import cached_page
 from apps.core.views import get_or_404
-from apps.trials import lifecycle, list_filters, selectors, services
+from apps.trials import access, lifecycle, list_filters, selectors, services
 from apps.trials.forms import (
     AgreementForm,
     ApprovalForm,

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "apps.checks",
     "apps.analyses",
     "apps.reporting",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [

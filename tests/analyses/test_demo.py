@@ -8,8 +8,8 @@ from django.core.management import call_command
 
 from apps.analyses.models import Analysis, AnalysisRun, RunKind
 from apps.checks.models import CheckResult
+from apps.demo.builder import ADJUSTED_IN_PAPER, DEMO_REGISTRATION
 from apps.reviews.models import Review
-from apps.trials.demo import ADJUSTED_IN_PAPER, DEMO_REGISTRATION
 
 pytestmark = pytest.mark.django_db
 

@@ -5,6 +5,7 @@ import pytest
 from apps.accounts import access
 from apps.accounts.models import Role
 from apps.core.errors import NotFound
+from apps.trials import access as trial_access
 from tests.factories import MembershipFactory, ReviewFactory, TrialFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +29,7 @@ def test_anonymous_and_inactive_users_see_nothing(review):
     inactive.save()
     for user in (AnonymousUser(), inactive, None):
         assert not access.reviews_for_user(user).exists()
-        assert not access.trials_for_user(user).exists()
+        assert not trial_access.trials_for_user(user).exists()
         assert access.role_for(user, review) is None
 
 
@@ -38,7 +39,7 @@ def test_non_member_gets_not_found(review):
     with pytest.raises(NotFound):
         access.review_get_for_user(outsider, review.pk)
     with pytest.raises(NotFound):
-        access.trial_get_for_user(outsider, trial.pk)
+        trial_access.trial_get_for_user(outsider, trial.pk)
 
 
 @pytest.mark.parametrize("bad_id", ["abc", None, "", -1, 10**9])
@@ -47,7 +48,7 @@ def test_malformed_or_unknown_ids_are_not_found(review, bad_id):
     with pytest.raises(NotFound):
         access.review_get_for_user(user, bad_id)
     with pytest.raises(NotFound):
-        access.trial_get_for_user(user, bad_id)
+        trial_access.trial_get_for_user(user, bad_id)
 
 
 @pytest.mark.parametrize("role", [Role.COORDINATOR, Role.ANALYST, Role.REVIEWER])
@@ -55,23 +56,23 @@ def test_full_members_see_every_trial_of_their_review_only(review, role):
     user = _member(review, role)
     mine = [TrialFactory(review=review), TrialFactory(review=review)]
     TrialFactory()  # another review
-    assert set(access.trials_for_user(user)) == set(mine)
+    assert set(trial_access.trials_for_user(user)) == set(mine)
     assert access.review_get_for_user(user, str(review.pk)) == review
 
 
 def test_contributor_sees_only_assigned_trials(review):
     assigned, unassigned = TrialFactory(review=review), TrialFactory(review=review)
     user = _member(review, Role.CONTRIBUTOR, trials=[assigned])
-    assert list(access.trials_for_user(user)) == [assigned]
-    assert access.trial_get_for_user(user, assigned.pk) == assigned
+    assert list(trial_access.trials_for_user(user)) == [assigned]
+    assert trial_access.trial_get_for_user(user, assigned.pk) == assigned
     with pytest.raises(NotFound):
-        access.trial_get_for_user(user, unassigned.pk)
+        trial_access.trial_get_for_user(user, unassigned.pk)
 
 
 def test_an_assignment_to_a_trial_of_another_review_grants_nothing(review):
     foreign = TrialFactory()
     user = _member(review, Role.CONTRIBUTOR, trials=[foreign])
-    assert not access.trials_for_user(user).exists()
+    assert not trial_access.trials_for_user(user).exists()
 
 
 def test_roles_in_two_reviews_do_not_leak(review):
@@ -79,10 +80,10 @@ def test_roles_in_two_reviews_do_not_leak(review):
     user = _member(review, Role.CONTRIBUTOR)
     MembershipFactory(review=other, user=user, role=Role.REVIEWER)
     in_review, in_other = TrialFactory(review=review), TrialFactory(review=other)
-    assert list(access.trials_for_user(user)) == [in_other]
-    assert not access.can_edit_tracking(user, in_review)
-    assert access.can_edit_tracking(user, in_other)
-    assert list(access.trials_for_user(user, review)) == []
+    assert list(trial_access.trials_for_user(user)) == [in_other]
+    assert not trial_access.can_edit_tracking(user, in_review)
+    assert trial_access.can_edit_tracking(user, in_other)
+    assert list(trial_access.trials_for_user(user, review)) == []
 
 
 EXPECTED = {
@@ -102,11 +103,11 @@ def test_what_each_role_may_do(review, role):
         access.can_manage_review(user, review),
         access.can_view_members(user, review),
         access.can_edit_outcomes(user, review),
-        access.can_create_trial(user, review),
-        access.can_delete_trial(user, trial),
-        access.can_edit_tracking(user, trial),
-        access.can_edit_trial_fields(user, trial, ["result_estimate", "result_ci_low"]),
-        access.can_log_contact(user, trial),
+        trial_access.can_create_trial(user, review),
+        trial_access.can_delete_trial(user, trial),
+        trial_access.can_edit_tracking(user, trial),
+        trial_access.can_edit_trial_fields(user, trial, ["result_estimate", "result_ci_low"]),
+        trial_access.can_log_contact(user, trial),
     )
     assert answers == EXPECTED[role]
 
@@ -114,8 +115,8 @@ def test_what_each_role_may_do(review, role):
 def test_contributor_logs_contacts_only_on_assigned_trials(review):
     assigned, unassigned = TrialFactory(review=review), TrialFactory(review=review)
     user = _member(review, Role.CONTRIBUTOR, trials=[assigned])
-    assert access.can_log_contact(user, assigned)
-    assert not access.can_log_contact(user, unassigned)
+    assert trial_access.can_log_contact(user, assigned)
+    assert not trial_access.can_log_contact(user, unassigned)
 
 
 def test_reviews_coordinated_by(review):

@@ -2,9 +2,10 @@
 
 import pytest
 
-from apps.accounts.access import review_get_for_user, trial_get_for_user
+from apps.accounts.access import review_get_for_user
 from apps.core.errors import NotFound
 from apps.core.ids import as_int
+from apps.trials.access import trial_get_for_user
 from tests.factories import MembershipFactory, TrialFactory
 
 

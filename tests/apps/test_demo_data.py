@@ -8,9 +8,9 @@ from django.core.management import call_command
 
 from apps.checks.models import CheckRun
 from apps.datasets.models import DatasetVersion
+from apps.demo.builder import DEMO_PASSWORD, DEMO_REGISTRATION
 from apps.reviews.models import Review
 from apps.trials import lifecycle
-from apps.trials.demo import DEMO_PASSWORD, DEMO_REGISTRATION
 from apps.trials.lifecycle import Status
 from apps.trials.models import Agreement, ContactAttempt, EthicsApproval, StatusTransition, Trial
 from apps.trials.selectors import expiring_soon, followups_due, review_pipeline, review_response_rate

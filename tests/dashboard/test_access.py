@@ -4,9 +4,9 @@ import pytest
 from django.http import Http404
 from django.urls import reverse
 
-from apps.accounts.access import trial_get_for_user
 from apps.accounts.models import Role
 from apps.core.views import get_or_404
+from apps.trials.access import trial_get_for_user
 
 pytestmark = pytest.mark.django_db
 

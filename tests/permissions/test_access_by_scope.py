@@ -13,6 +13,7 @@ from apps.core.errors import NotFound, PermissionDenied
 from apps.datasets import access as datasets
 from apps.harmonisation import access as harmonisation
 from apps.reporting import access as reporting
+from apps.trials import access as trial_access
 from apps.trials.models import Agreement
 from tests.factories import AgreementFactory, TrialFactory
 from tests.permissions.matrix import ROLES
@@ -23,7 +24,7 @@ C, A, R, K = ROLES
 # getter, the object it finds, the message of its NotFound, whether the object belongs to a trial
 GETTERS = [
     (accounts.review_get_for_user, "review", "Review not found.", False),
-    (accounts.trial_get_for_user, "trial", "Trial not found.", True),
+    (trial_access.trial_get_for_user, "trial", "Trial not found.", True),
     (datasets.version_get_for_user, "version", "Dataset version not found.", True),
     (harmonisation.schema_variable_get_for_user, "variable", "Schema variable not found.", False),
     (harmonisation.mapping_get_for_user, "mapping", "Mapping not found.", True),
@@ -35,7 +36,7 @@ GETTERS = [
 ]
 # list, the objects it lists (by name in the scopes)
 LISTS = [
-    (lambda user: accounts.trials_for_user(user), "trial"),
+    (lambda user: trial_access.trials_for_user(user), "trial"),
     (datasets.versions_for_user, "version"),
     (lambda user: harmonisation.mappings_for_user(user), "mapping"),
     (checks.runs_for_user, "run"),
@@ -154,14 +155,14 @@ def test_the_result_fields_are_the_published_result_and_the_counts():
         "result_n_control",
         "aggregate_available",
     }
-    assert accounts.RESULT_FIELDS == fields
+    assert trial_access.RESULT_FIELDS == fields
 
 
 def test_an_analyst_patching_all_result_fields_is_allowed(world):
     analyst, trial = world.users[A], world.own.trial
-    assert accounts.can_edit_trial_fields(analyst, trial, sorted(accounts.RESULT_FIELDS))
-    assert not accounts.can_edit_trial_fields(analyst, trial, [*accounts.RESULT_FIELDS, "title"])
-    assert not accounts.can_edit_trial_fields(world.users[K], trial, ["result_estimate"])
+    assert trial_access.can_edit_trial_fields(analyst, trial, sorted(trial_access.RESULT_FIELDS))
+    assert not trial_access.can_edit_trial_fields(analyst, trial, [*trial_access.RESULT_FIELDS, "title"])
+    assert not trial_access.can_edit_trial_fields(world.users[K], trial, ["result_estimate"])
 
 
 # --------------------------------------------------------------------------------------- agreements in force

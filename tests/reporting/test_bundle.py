@@ -15,9 +15,9 @@ from django.core.management import call_command
 from apps.accounts.models import Membership, Role
 from apps.analyses.models import AnalysisRun
 from apps.core.models import AuditEvent, DataAccessEvent
+from apps.demo.builder import DEMO_REGISTRATION
 from apps.reporting.models import BundleExport
 from apps.reviews.models import Review
-from apps.trials.demo import DEMO_REGISTRATION
 from apps.trials.lifecycle import Status
 from tests.analyses.conftest import add_trial, outcome, trial_frame
 from tests.conftest import add_member

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from apps.trials.demo import DEMO_PASSWORD, demo_review_load, demo_summary
+from apps.demo.builder import DEMO_PASSWORD, demo_review_load, demo_summary
 
 
 class Command(BaseCommand):
