@@ -205,8 +205,9 @@ def _trial_page(
         "trial": trial,
         "cache_key": [trial.pk, request.user.pk, review_cache_version(trial.review_id), timezone.localdate()],
         "fresh_forms": fresh_forms,
-        # A trial's team sees its trial's record, not the review team's tracking panels and forms.
-        "is_contributor": access.role_for(request.user, trial.review_id) == Role.CONTRIBUTOR,
+        # A trial's team sees its trial's record, not the review team's tracking panels and forms. Of those who
+        # can see the trial, only its contributors may log contacts without editing the tracking.
+        "is_contributor": can_log and not can_move,
         "is_exit": lifecycle.is_exit(trial.status),
         "allowed_next": [(s, lifecycle.label(s)) for s in lifecycle.allowed_next(trial.status)],
         "contacts": trial.contacts.all(),
