@@ -16,6 +16,7 @@ from apps.core.errors import ApplicationError, NotFound
 from apps.core.ids import as_int
 from apps.core.models import AuditEvent
 from apps.core.services import audit_record, snapshot, validate
+from apps.core.text import human_date
 
 
 def _normalise(invitee: str) -> str:
@@ -39,7 +40,7 @@ def _notify(invitation: Invitation) -> None:
         body = (
             f"{invitation.invited_by or 'A coordinator'} invited you to the review '{review.title}' as "
             f"{invitation.get_role_display().lower()}. Log in to IPD Review to accept or decline; the invitation "
-            f"expires on {timezone.localtime(invitation.expires_at):%Y-%m-%d}."
+            f"expires on {human_date(timezone.localtime(invitation.expires_at))}."
         )
         recipients = sorted({account.email for account in accounts})
     elif "@" in invitation.invitee:

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from scipy import stats
 
 from apps.checks import engine
+from apps.core.text import human_date
 
 PASS, WARNING, FAIL, NOT_APPLICABLE = "pass", "warning", "fail", "not_applicable"
 # The schema's roles (apps.harmonisation SchemaVariable.Role), spelled out so that this module needs no Django.
@@ -829,10 +830,10 @@ def check_after_data_cutoff(data: CheckInput) -> CheckOutcome:
         listed = ", ".join(f"{row['variable']} ({row['rows']:,})" for row in by_variable)
         sentence = (
             f"{_counted(int(bad_any.sum()), 'row', 'reaches', 'reach')}"
-            f" past the data cut-off of {cutoff.isoformat()}: {listed}."
+            f" past the data cut-off of {human_date(cutoff)}: {listed}."
         )
         return CheckOutcome(code, title, FAIL, sentence, figures, data.ids(np.flatnonzero(bad_any)))
-    sentence = f"No follow-up reaches past the data cut-off of {cutoff.isoformat()} ({', '.join(looked_at)})."
+    sentence = f"No follow-up reaches past the data cut-off of {human_date(cutoff)} ({', '.join(looked_at)})."
     return CheckOutcome(code, title, PASS, sentence, figures)
 
 

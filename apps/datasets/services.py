@@ -18,6 +18,7 @@ from django.utils import timezone
 from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent
 from apps.core.services import audit_record, save_and_audit, snapshot
+from apps.core.text import human_datetime
 from apps.datasets import declarations as declared
 from apps.datasets import storage
 from apps.datasets.dictionary import dictionary_entry
@@ -139,7 +140,7 @@ def identical_upload_message(version: DatasetVersion) -> str:
     """What to tell one who uploads content the trial already has: nothing new was stored."""
     return (
         f"This file's content is identical to version {version.number} ({version.original_name}, uploaded "
-        f"{timezone.localtime(version.uploaded_at):%d %b %Y %H:%M}): nothing new was stored."
+        f"{human_datetime(version.uploaded_at)}): nothing new was stored."
     )
 
 

@@ -21,19 +21,19 @@ class ServiceCheckedForm(ServiceCheckedModelForm):
     service_check = staticmethod(services.record_check)
 
 
-class ContactInline(CoordinatorInline, admin.TabularInline):
+class ContactInline(CoordinatorInline, admin.StackedInline):
     model = Contact
     fields = ["name", "role", "email", "institution"]
 
 
-class ContactAttemptInline(CoordinatorInline, admin.TabularInline):
+class ContactAttemptInline(CoordinatorInline, admin.StackedInline):
     model = ContactAttempt
     form = ServiceCheckedForm
     fields = ["date", "contact", "channel", "outcome", "next_follow_up", "owner", "note", "notified_at"]
     readonly_fields = ["notified_at"]
 
 
-class AgreementInline(CoordinatorInline, admin.TabularInline):
+class AgreementInline(CoordinatorInline, admin.StackedInline):
     model = Agreement
     form = ServiceCheckedForm
     fields = [
@@ -48,7 +48,7 @@ class AgreementInline(CoordinatorInline, admin.TabularInline):
     ]
 
 
-class EthicsApprovalInline(CoordinatorInline, admin.TabularInline):
+class EthicsApprovalInline(CoordinatorInline, admin.StackedInline):
     model = EthicsApproval
     form = ServiceCheckedForm
     fields = ["side", "body", "reference", "approved_on", "expires_on"]

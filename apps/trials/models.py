@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.core.models import TimeStampedModel
+from apps.core.text import human_date
 from apps.trials.documents import document_kind
 from apps.trials.lifecycle import ExitReason, Status
 
@@ -172,7 +173,7 @@ class ContactAttempt(TimeStampedModel):
         ordering = ["-date", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} on {self.date:%Y-%m-%d}: {self.get_outcome_display()}"
+        return f"{self.get_channel_display()} on {human_date(self.date)}: {self.get_outcome_display()}"
 
 
 class AgreementStatus(models.TextChoices):

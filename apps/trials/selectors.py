@@ -25,6 +25,7 @@ from django.utils import timezone
 from apps.accounts.access import role_for
 from apps.accounts.models import Membership, Role
 from apps.core.models import AuditEvent
+from apps.core.text import human_date
 from apps.trials import activity, lifecycle, next_steps
 from apps.trials.access import trials_for_user
 from apps.trials.lifecycle import Status
@@ -186,7 +187,7 @@ def trial_timeline(trial) -> list[TimelineEntry]:
         )
     for attempt in trial.contact_attempts.select_related("contact", "owner", "created_by"):
         contact = f" with {attempt.contact.name}" if attempt.contact else ""
-        follow_up = f" Follow up on {attempt.next_follow_up:%Y-%m-%d}." if attempt.next_follow_up else ""
+        follow_up = f" Follow up on {human_date(attempt.next_follow_up)}." if attempt.next_follow_up else ""
         entries.append(
             TimelineEntry(
                 kind="attempt",
@@ -198,7 +199,7 @@ def trial_timeline(trial) -> list[TimelineEntry]:
             )
         )
     for agreement in trial.agreements.filter(signed_on__isnull=False):
-        expiry = f" Expires {agreement.expires_on:%Y-%m-%d}." if agreement.expires_on else ""
+        expiry = f" Expires {human_date(agreement.expires_on)}." if agreement.expires_on else ""
         entries.append(
             TimelineEntry(
                 kind="agreement",

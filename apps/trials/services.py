@@ -20,6 +20,7 @@ from apps.core.services import (
     update_and_audit,
     validate,
 )
+from apps.core.text import human_date
 from apps.trials import lifecycle
 from apps.trials.lifecycle import Status
 from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, StatusTransition, Trial
@@ -460,7 +461,7 @@ def _reminder_text(owner, attempts) -> str:
     for attempt in attempts:
         contact = f" with {attempt.contact.name}" if attempt.contact else ""
         lines.append(
-            f"- {attempt.trial} ({attempt.trial.review}): follow up{contact}, due {attempt.next_follow_up:%Y-%m-%d}"
+            f"- {attempt.trial} ({attempt.trial.review}): follow up{contact}, due {human_date(attempt.next_follow_up)}"
         )
     lines += ["", "Log the next contact attempt on the trial's page once done.", "", "IPD Review"]
     return "\n".join(lines)

@@ -137,6 +137,7 @@ SESSION_RENEW_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 LANGUAGE_CODE = "en-gb"
+FORMAT_MODULE_PATH = ["ipdreview.formats"]  # one way to write dates and times everywhere
 TIME_ZONE = env("DJANGO_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
