@@ -17,7 +17,6 @@ import pyarrow.compute as pc
 from scipy import stats
 
 from apps.checks import engine
-from apps.core.text import human_date
 
 PASS, WARNING, FAIL, NOT_APPLICABLE = "pass", "warning", "fail", "not_applicable"
 # The schema's roles (apps.harmonisation SchemaVariable.Role), spelled out so that this module needs no Django.
@@ -208,6 +207,11 @@ def _counted(count: int, word: str, singular: str, plural: str) -> str:
 def _verb(count: int, singular: str, plural: str) -> str:
     """The verb that agrees with a count: `_verb(1, "has", "have")` is "has"."""
     return singular if count == 1 else plural
+
+
+def _day(value) -> str:
+    """7 Dec 2026, as the pages write a date (ipdreview/formats), without loading Django here."""
+    return f"{value.day} {value:%b %Y}"
 
 
 def _missing(series: pd.Series) -> np.ndarray:
@@ -830,10 +834,10 @@ def check_after_data_cutoff(data: CheckInput) -> CheckOutcome:
         listed = ", ".join(f"{row['variable']} ({row['rows']:,})" for row in by_variable)
         sentence = (
             f"{_counted(int(bad_any.sum()), 'row', 'reaches', 'reach')}"
-            f" past the data cut-off of {human_date(cutoff)}: {listed}."
+            f" past the data cut-off of {_day(cutoff)}: {listed}."
         )
         return CheckOutcome(code, title, FAIL, sentence, figures, data.ids(np.flatnonzero(bad_any)))
-    sentence = f"No follow-up reaches past the data cut-off of {human_date(cutoff)} ({', '.join(looked_at)})."
+    sentence = f"No follow-up reaches past the data cut-off of {_day(cutoff)} ({', '.join(looked_at)})."
     return CheckOutcome(code, title, PASS, sentence, figures)
 
 
