@@ -215,6 +215,9 @@ class AgreementForm(TrackingModelForm):
             "data_may_leave_platform": "Data may leave the platform",
         }
         help_texts = {"document": "The signed agreement: PDF, Word (doc, docx) or OpenDocument (odt)."}
+        # A plain file input: the stored document is linked through the pages' access-checked download, never
+        # through its storage URL, and a new upload replaces it (the old file stays stored).
+        widgets = {"document": forms.FileInput}
 
 
 class ApprovalForm(TrackingModelForm):

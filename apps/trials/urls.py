@@ -14,6 +14,16 @@ urlpatterns = [
     path("trials/<int:trial_id>/contacts/", views.contact_create, name="contact-create"),
     path("trials/<int:trial_id>/agreements/", views.agreement_create, name="agreement-create"),
     path("trials/<int:trial_id>/approvals/", views.approval_create, name="approval-create"),
+    path("trials/<int:trial_id>/contacts/<int:contact_id>/edit/", views.contact_edit, name="contact-edit"),
+    path("trials/<int:trial_id>/contacts/<int:contact_id>/delete/", views.contact_delete, name="contact-delete"),
+    path("trials/<int:trial_id>/agreements/<int:agreement_id>/edit/", views.agreement_edit, name="agreement-edit"),
+    path(
+        "trials/<int:trial_id>/agreements/<int:agreement_id>/delete/",
+        views.agreement_delete,
+        name="agreement-delete",
+    ),
+    path("trials/<int:trial_id>/approvals/<int:approval_id>/edit/", views.approval_edit, name="approval-edit"),
+    path("trials/<int:trial_id>/approvals/<int:approval_id>/delete/", views.approval_delete, name="approval-delete"),
     path(
         "trials/<int:trial_id>/agreements/<int:agreement_id>/document/",
         views.agreement_document,

@@ -2,6 +2,7 @@
 page. Each view parses input, checks access through apps.accounts.access, calls one selector or service, and
 renders; the rules live in those modules."""
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -33,7 +34,7 @@ from apps.trials.forms import (
     TrialFilterForm,
     TrialForm,
 )
-from apps.trials.models import Trial
+from apps.trials.models import Agreement, Contact, EthicsApproval, Trial
 
 TRIALS_PER_PAGE = 25
 
@@ -218,6 +219,8 @@ def _trial_page(
         "transition_form": transition_form if can_move else None,
         "gate_findings": gate_findings,
         "can_edit_fields": access.can_edit_trial_fields(request.user, trial, access.RESULT_FIELDS),
+        # Contacts, agreements and approvals are changed by those the API lets PATCH and DELETE them.
+        "can_edit_records": can_move,
         "exit_statuses": " ".join(lifecycle.EXITS),
         **forms,
     }
@@ -472,3 +475,138 @@ def approval_create(request: HttpRequest, trial_id: int) -> HttpResponse:
         saved="Ethics approval added.",
         anchor="#approvals",
     )
+
+
+# Editing and deleting a tracking record: the same rights as the API's PATCH and DELETE (can_edit_tracking).
+
+
+@dataclass(frozen=True)
+class _RecordKind:
+    model: type
+    form_class: type
+    noun: str  # the services' keyword ("contact") and the URL names' prefix
+    label: str  # how the messages name it ("Ethics approval")
+    title_field: str  # the field that names one record on the pages
+    anchor: str  # its section of the trial page
+    update: object
+    delete: object
+
+    def title(self, record) -> str:
+        return str(getattr(record, self.title_field))
+
+
+CONTACT = _RecordKind(
+    model=Contact,
+    form_class=ContactForm,
+    noun="contact",
+    label="Contact",
+    title_field="name",
+    anchor="#contacts",
+    update=services.contact_update,
+    delete=services.contact_delete,
+)
+AGREEMENT = _RecordKind(
+    model=Agreement,
+    form_class=AgreementForm,
+    noun="agreement",
+    label="Agreement",
+    title_field="title",
+    anchor="#agreements",
+    update=services.agreement_update,
+    delete=services.agreement_delete,
+)
+APPROVAL = _RecordKind(
+    model=EthicsApproval,
+    form_class=ApprovalForm,
+    noun="approval",
+    label="Ethics approval",
+    title_field="body",
+    anchor="#approvals",
+    update=services.approval_update,
+    delete=services.approval_delete,
+)
+
+
+def _record_or_404(request, trial_id: int, record_id: int, kind: _RecordKind):
+    """The trial's record for a tracking editor: 404 outside what the user sees or outside this trial, 403 for
+    members who may see it but not change it."""
+    trial = _trial_or_404(request, trial_id)
+    record = kind.model.objects.filter(trial=trial, pk=record_id).first()
+    if record is None:
+        raise Http404(f"No such {kind.noun} on this trial.")
+    if not access.can_edit_tracking(request.user, trial):
+        raise PermissionDenied(f"Only coordinators and reviewers can change or delete this {kind.noun}.")
+    return trial, record
+
+
+def _record_edit(request, trial_id: int, record_id: int, kind: _RecordKind) -> HttpResponse:
+    trial, record = _record_or_404(request, trial_id, record_id, kind)
+    # The form works on its own copy: the service reads the stored row again and writes only what changed.
+    form = kind.form_class(request.POST or None, request.FILES or None, instance=kind.model.objects.get(pk=record.pk))
+    if request.method == "POST":
+        data = {}
+
+        def write():
+            data.update(form.changed_service_data())
+            kind.update(**{kind.noun: record}, actor=request.user, data=data)
+
+        if form.is_valid() and _save_or_error(form, write):
+            messages.success(request, f"{kind.label} saved." if data else "Nothing changed.")
+            return redirect(reverse("dashboard:trial-detail", args=[trial.pk]) + kind.anchor)
+    context = {
+        "review": trial.review,
+        "trial": trial,
+        "record": record,
+        "record_title": kind.title(record),
+        "kind": kind,
+        "form": form,
+        "delete_url": reverse(f"dashboard:{kind.noun}-delete", args=[trial.pk, record.pk]),
+    }
+    return render(request, "dashboard/record_form.html", context, status=400 if form.is_bound else 200)
+
+
+def _record_delete(request, trial_id: int, record_id: int, kind: _RecordKind) -> HttpResponse:
+    trial, record = _record_or_404(request, trial_id, record_id, kind)
+    try:
+        kind.delete(**{kind.noun: record}, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect(f"dashboard:{kind.noun}-edit", trial.pk, record.pk)
+    messages.success(request, f"{kind.label} '{kind.title(record)}' deleted.")
+    return redirect(reverse("dashboard:trial-detail", args=[trial.pk]) + kind.anchor)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def contact_edit(request: HttpRequest, trial_id: int, contact_id: int) -> HttpResponse:
+    return _record_edit(request, trial_id, contact_id, CONTACT)
+
+
+@require_POST
+@login_required
+def contact_delete(request: HttpRequest, trial_id: int, contact_id: int) -> HttpResponse:
+    return _record_delete(request, trial_id, contact_id, CONTACT)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def agreement_edit(request: HttpRequest, trial_id: int, agreement_id: int) -> HttpResponse:
+    return _record_edit(request, trial_id, agreement_id, AGREEMENT)
+
+
+@require_POST
+@login_required
+def agreement_delete(request: HttpRequest, trial_id: int, agreement_id: int) -> HttpResponse:
+    return _record_delete(request, trial_id, agreement_id, AGREEMENT)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def approval_edit(request: HttpRequest, trial_id: int, approval_id: int) -> HttpResponse:
+    return _record_edit(request, trial_id, approval_id, APPROVAL)
+
+
+@require_POST
+@login_required
+def approval_delete(request: HttpRequest, trial_id: int, approval_id: int) -> HttpResponse:
+    return _record_delete(request, trial_id, approval_id, APPROVAL)

@@ -268,6 +268,213 @@ def test_a_reviewer_page_for_an_analyst_has_no_agreement_form_and_posts_are_refu
     assert not Agreement.objects.exists() and not EthicsApproval.objects.exists()
 
 
+# Editing and deleting contacts, agreements and approvals -------------------------------------------------
+
+
+@pytest.fixture
+def draft_agreement(trial):
+    return Agreement.objects.create(trial=trial, title="Data-sharing agreement", platform="direct", status="draft")
+
+
+@pytest.fixture
+def approval(trial):
+    return EthicsApproval.objects.create(trial=trial, side="receiving", body="University REC", reference="REC-1")
+
+
+def contact_data(contact, **overrides) -> dict:
+    data = {"name": contact.name, "role": contact.role, "email": contact.email, "institution": contact.institution}
+    return {**data, "note": contact.note, **overrides}
+
+
+def test_the_trial_page_links_each_record_to_its_edit_page_for_tracking_editors(
+    client, member, trial, draft_agreement, approval
+):
+    contact = trial.contacts.get()
+    edits = [
+        reverse("dashboard:contact-edit", args=[trial.pk, contact.pk]),
+        reverse("dashboard:agreement-edit", args=[trial.pk, draft_agreement.pk]),
+        reverse("dashboard:approval-edit", args=[trial.pk, approval.pk]),
+    ]
+    member(client, Role.REVIEWER)
+    page = client.get(reverse("dashboard:trial-detail", args=[trial.pk])).content.decode()
+    assert all(url in page for url in edits)
+    member(client, Role.ANALYST)
+    page = client.get(reverse("dashboard:trial-detail", args=[trial.pk])).content.decode()
+    assert not any(url in page for url in edits)
+
+
+def test_editing_a_contact_saves_only_the_change_audited(client, reviewer, trial):
+    contact = trial.contacts.get()
+    url = reverse("dashboard:contact-edit", args=[trial.pk, contact.pk])
+    page = client.get(url).content.decode()
+    assert 'value="Dr Ada Okafor"' in page and 'value="ada@example.org"' in page  # prefilled
+
+    response = client.post(url, contact_data(contact, institution="University of Leeds"))
+    assert response.status_code == 302 and response.url.endswith("#contacts")
+    contact.refresh_from_db()
+    assert (contact.name, contact.institution) == ("Dr Ada Okafor", "University of Leeds")
+    event = AuditEvent.objects.get(object_type="contact", action="update", actor=reviewer)
+    assert (event.before["institution"], event.after["institution"]) == ("Leeds", "University of Leeds")
+    assert "Contact saved." in client.get(response.url).content.decode()
+
+
+def test_posting_a_contact_unchanged_writes_nothing(client, reviewer, trial):
+    contact = trial.contacts.get()
+    response = client.post(reverse("dashboard:contact-edit", args=[trial.pk, contact.pk]), contact_data(contact))
+    assert response.status_code == 302
+    assert audited("contact", "update", reviewer) == 0
+    assert "Nothing changed." in client.get(response.url).content.decode()
+
+
+def test_a_bad_contact_edit_is_refused_next_to_the_field_and_nothing_is_saved(client, reviewer, trial):
+    contact = trial.contacts.get()
+    data = contact_data(contact, name="Dr Ada Okafor-Smith", email="ada at example")
+    response = client.post(reverse("dashboard:contact-edit", args=[trial.pk, contact.pk]), data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Enter a valid email address." in error_of(html, "contact_email")
+    assert 'value="Dr Ada Okafor-Smith"' in html  # what was typed is kept
+    contact.refresh_from_db()
+    assert (contact.name, contact.email) == ("Dr Ada Okafor", "ada@example.org")
+    assert audited("contact", "update", reviewer) == 0
+
+
+def test_deleting_a_contact_keeps_its_attempts_and_is_audited(client, reviewer, trial):
+    contact = trial.contacts.get()
+    response = client.post(reverse("dashboard:contact-delete", args=[trial.pk, contact.pk]))
+    assert response.status_code == 302 and response.url.endswith("#contacts")
+    assert not Contact.objects.filter(pk=contact.pk).exists()
+    assert audited("contact", "delete", reviewer) == 1
+    assert "Contact &#x27;Dr Ada Okafor&#x27; deleted." in client.get(response.url).content.decode()
+
+
+def test_a_draft_agreement_is_marked_signed_and_its_document_replaced(client, reviewer, trial, draft_agreement):
+    url = reverse("dashboard:agreement-edit", args=[trial.pk, draft_agreement.pk])
+    page = client.get(url).content.decode()
+    assert 'enctype="multipart/form-data"' in page and '<option value="draft" selected>' in page
+
+    document = SimpleUploadedFile("signed.pdf", PDF, content_type="application/pdf")
+    data = agreement_data(document, conditions="", expires_on="")
+    response = client.post(url, data)
+    assert response.status_code == 302 and response.url.endswith("#agreements")
+    draft_agreement.refresh_from_db()
+    assert (draft_agreement.status, str(draft_agreement.signed_on)) == ("signed", "2026-03-01")
+    assert draft_agreement.document.read() == PDF
+    event = AuditEvent.objects.get(object_type="agreement", action="update", actor=reviewer)
+    assert (event.before["status"], event.after["status"]) == ("draft", "signed")
+    assert "Current document" in client.get(url).content.decode()
+
+
+def test_an_agreement_edit_keeps_the_document_when_no_file_is_chosen(client, reviewer, trial, draft_agreement):
+    draft_agreement.document = SimpleUploadedFile("dsa.pdf", PDF, content_type="application/pdf")
+    draft_agreement.save()
+    name = draft_agreement.document.name
+    url = reverse("dashboard:agreement-edit", args=[trial.pk, draft_agreement.pk])
+    assert client.post(url, agreement_data(status="sent", signed_on="", expires_on="")).status_code == 302
+    draft_agreement.refresh_from_db()
+    assert (draft_agreement.status, draft_agreement.document.name) == ("sent", name)
+
+
+def test_signing_an_agreement_without_its_date_or_with_a_false_document_saves_nothing(
+    client, reviewer, trial, draft_agreement
+):
+    url = reverse("dashboard:agreement-edit", args=[trial.pk, draft_agreement.pk])
+    response = client.post(url, agreement_data(signed_on=""))
+    assert response.status_code == 400
+    assert "A signed agreement needs the date it was signed." in error_of(
+        response.content.decode(), "agreement_signed_on"
+    )
+    document = SimpleUploadedFile("dsa.pdf", b"<html>not a pdf</html>", content_type="application/pdf")
+    response = client.post(url, agreement_data(document))
+    assert response.status_code == 400
+    assert "The file is named .pdf but its content is not a PDF or office document" in error_of(
+        response.content.decode(), "agreement_document"
+    )
+    draft_agreement.refresh_from_db()
+    assert (draft_agreement.status, draft_agreement.signed_on, draft_agreement.document.name) == ("draft", None, "")
+    assert audited("agreement", "update", reviewer) == 0
+
+
+def test_deleting_an_agreement_is_audited(client, reviewer, trial, draft_agreement):
+    response = client.post(reverse("dashboard:agreement-delete", args=[trial.pk, draft_agreement.pk]))
+    assert response.status_code == 302 and response.url.endswith("#agreements")
+    assert not Agreement.objects.exists()
+    assert audited("agreement", "delete", reviewer) == 1
+
+
+def approval_data(**overrides) -> dict:
+    data = {"side": "receiving", "body": "University REC", "reference": "REC-1", "approved_on": "", "expires_on": ""}
+    return {**data, "note": "", **overrides}
+
+
+def test_editing_an_ethics_approval_saves_the_change_audited(client, reviewer, trial, approval):
+    url = reverse("dashboard:approval-edit", args=[trial.pk, approval.pk])
+    assert 'value="REC-1"' in client.get(url).content.decode()
+    response = client.post(url, approval_data(approved_on="2026-01-10", expires_on="2027-01-10"))
+    assert response.status_code == 302 and response.url.endswith("#approvals")
+    approval.refresh_from_db()
+    assert (str(approval.approved_on), str(approval.expires_on)) == ("2026-01-10", "2027-01-10")
+    assert audited("ethicsapproval", "update", reviewer) == 1
+
+
+def test_a_backwards_approval_expiry_is_refused_and_nothing_saved(client, reviewer, trial, approval):
+    url = reverse("dashboard:approval-edit", args=[trial.pk, approval.pk])
+    response = client.post(url, approval_data(approved_on="2026-01-10", expires_on="2025-01-10"))
+    assert response.status_code == 400
+    assert "The expiry date is before approved_on." in error_of(response.content.decode(), "approval_expires_on")
+    approval.refresh_from_db()
+    assert (approval.approved_on, approval.expires_on) == (None, None)
+    assert audited("ethicsapproval", "update", reviewer) == 0
+
+
+def test_deleting_an_ethics_approval_is_audited(client, reviewer, trial, approval):
+    response = client.post(reverse("dashboard:approval-delete", args=[trial.pk, approval.pk]))
+    assert response.status_code == 302 and response.url.endswith("#approvals")
+    assert not EthicsApproval.objects.exists()
+    assert audited("ethicsapproval", "delete", reviewer) == 1
+
+
+def test_deleting_is_a_post_only(client, reviewer, trial, approval):
+    assert client.get(reverse("dashboard:approval-delete", args=[trial.pk, approval.pk])).status_code == 405
+    assert EthicsApproval.objects.filter(pk=approval.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("role", "assigned"), [(Role.ANALYST, False), (Role.CONTRIBUTOR, True)], ids=["analyst", "contributor"]
+)
+def test_members_who_cannot_edit_the_tracking_are_refused_and_nothing_changes(
+    client, member, trial, draft_agreement, approval, role, assigned
+):
+    member(client, role, trials=[trial] if assigned else ())
+    contact = trial.contacts.get()
+    calls = [
+        ("contact", contact.pk, contact_data(contact, name="Changed")),
+        ("agreement", draft_agreement.pk, agreement_data(title="Changed")),
+        ("approval", approval.pk, approval_data(body="Changed")),
+    ]
+    for noun, pk, data in calls:
+        edit = reverse(f"dashboard:{noun}-edit", args=[trial.pk, pk])
+        assert client.get(edit).status_code == 403
+        assert client.post(edit, data).status_code == 403
+        assert client.post(reverse(f"dashboard:{noun}-delete", args=[trial.pk, pk])).status_code == 403
+    assert Contact.objects.get(pk=contact.pk).name == "Dr Ada Okafor"
+    assert Agreement.objects.get(pk=draft_agreement.pk).title == "Data-sharing agreement"
+    assert EthicsApproval.objects.get(pk=approval.pk).body == "University REC"
+    assert not AuditEvent.objects.filter(action__in=["update", "delete"]).exists()
+
+
+def test_records_of_another_review_or_another_trial_are_not_found(
+    client, reviewer, trial, second_trial, other_trial, approval
+):
+    foreign = EthicsApproval.objects.create(trial=other_trial, side="receiving", body="Other REC")
+    for trial_id, approval_id in [(other_trial.pk, foreign.pk), (trial.pk, foreign.pk), (second_trial.pk, approval.pk)]:
+        assert client.get(reverse("dashboard:approval-edit", args=[trial_id, approval_id])).status_code == 404
+        assert client.post(reverse("dashboard:approval-delete", args=[trial_id, approval_id])).status_code == 404
+    contact = trial.contacts.get()
+    assert client.get(reverse("dashboard:contact-edit", args=[second_trial.pk, contact.pk])).status_code == 404
+    assert EthicsApproval.objects.count() == 2 and Contact.objects.filter(pk=contact.pk).exists()
+
+
 # Members ----------------------------------------------------------------------------------------------------
 
 
@@ -401,3 +608,19 @@ def test_an_agreement_without_a_document_is_added_as_the_api_adds_it(client, rev
     assert response.status_code == 302
     agreement = Agreement.objects.get(trial=trial)
     assert agreement.status == "sent" and not agreement.document
+
+
+def test_a_refused_delete_is_shown_as_a_message_and_the_record_stays(client, reviewer, trial, approval, monkeypatch):
+    from dataclasses import replace
+
+    from apps.core.errors import ApplicationError
+    from apps.trials import views
+
+    def refuse(**kwargs):
+        raise ApplicationError("This approval is still needed by the data release.", code="in_use", status=409)
+
+    monkeypatch.setattr(views, "APPROVAL", replace(views.APPROVAL, delete=refuse))
+    response = client.post(reverse("dashboard:approval-delete", args=[trial.pk, approval.pk]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("dashboard:approval-edit", args=[trial.pk, approval.pk])
+    assert "This approval is still needed by the data release." in response.content.decode()
+    assert EthicsApproval.objects.filter(pk=approval.pk).exists()
