@@ -110,7 +110,30 @@ def agreement_form(o) -> dict:
     return {"title": "DSA", "platform": "direct", "status": "draft", "document": document}
 
 
+def contact_edit_form(o) -> dict:
+    return {"name": "Dr Lee, renamed", "role": o.contact.role, "email": o.contact.email}
+
+
+def agreement_edit_form(o) -> dict:
+    """The signed agreement, renamed, with a new document."""
+    agreement = o.agreement
+    document = SimpleUploadedFile("agreement-v2.pdf", b"%PDF-1.4\n% signed, v2\n", content_type="application/pdf")
+    return {
+        "title": "DSA, second version",
+        "platform": agreement.platform,
+        "status": agreement.status,
+        "signed_on": agreement.signed_on.isoformat(),
+        "expires_on": agreement.expires_on.isoformat(),
+        "document": document,
+    }
+
+
+def approval_edit_form(o) -> dict:
+    return {"side": o.approval.side, "body": "University REC, renamed", "reference": o.approval.reference}
+
+
 PAGE_TRACKING_WRITE = codes(302, 403, 302, 403)
+PAGE_TRACKING_READ = codes(200, 403, 200, 403)
 TRACKING_WRITE = codes(201, 403, 201, 403)
 TRACKING_CHANGE = codes(200, 403, 200, 403)
 TRACKING_DELETE = codes(204, 403, 204, 403)
@@ -280,6 +303,39 @@ ROUTES = [
         "dashboard:approval-create",
         {"trial_id": "trial"},
         post=Call(PAGE_TRACKING_WRITE, body=lambda o: {"side": "receiving", "body": "University REC"}),
+    ),
+    Route(
+        "dashboard:contact-edit",
+        {"trial_id": "trial", "contact_id": "contact"},
+        get=PAGE_TRACKING_READ,
+        post=Call(PAGE_TRACKING_WRITE, body=contact_edit_form, target="contact"),
+    ),
+    Route(
+        "dashboard:contact-delete",
+        {"trial_id": "trial", "contact_id": "contact"},
+        post=Call(PAGE_TRACKING_WRITE, target="contact"),
+    ),
+    Route(
+        "dashboard:agreement-edit",
+        {"trial_id": "trial", "agreement_id": "agreement"},
+        get=PAGE_TRACKING_READ,
+        post=Call(PAGE_TRACKING_WRITE, body=agreement_edit_form, target="agreement"),
+    ),
+    Route(
+        "dashboard:agreement-delete",
+        {"trial_id": "trial", "agreement_id": "agreement"},
+        post=Call(PAGE_TRACKING_WRITE, target="agreement"),
+    ),
+    Route(
+        "dashboard:approval-edit",
+        {"trial_id": "trial", "approval_id": "approval"},
+        get=PAGE_TRACKING_READ,
+        post=Call(PAGE_TRACKING_WRITE, body=approval_edit_form, target="approval"),
+    ),
+    Route(
+        "dashboard:approval-delete",
+        {"trial_id": "trial", "approval_id": "approval"},
+        post=Call(PAGE_TRACKING_WRITE, target="approval"),
     ),
     Route(
         "dashboard:member-list",
