@@ -165,3 +165,30 @@ def test_the_members_and_outcomes_pages_have_no_accessibility_violations(page, l
     page.get_by_role("button", name="Add the outcome").click()
     expect(page.locator("#outcome_measure_errors")).to_contain_text("Use one of MD for a continuous outcome.")
     assert axe_violations(page) == []
+
+
+def test_an_agreement_added_as_a_draft_is_marked_signed_from_its_edit_page(page, live_server, log_in, tracked_trial):
+    draft = Agreement.objects.create(trial=tracked_trial, title="Data-sharing agreement", status="draft")
+    log_in()
+    page.goto(f"{live_server.url}/trials/{tracked_trial.pk}/")
+    agreements = page.locator("#agreements")
+    expect(agreements).to_contain_text("Draft")
+    agreements.get_by_role("link", name="Edit the agreement Data-sharing agreement").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Edit the agreement")
+    expect(page.get_by_label("Status")).to_have_value("draft")
+    assert axe_violations(page) == []
+
+    # Signed without its date: refused next to the field, the page still axe-clean, nothing saved.
+    page.get_by_label("Status").select_option(label="Signed")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#agreement_signed_on_errors")).to_contain_text("A signed agreement needs the date")
+    assert axe_violations(page) == []
+
+    page.get_by_label("Signed on").fill("2026-03-01")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("Agreement saved.")
+    agreements = page.locator("#agreements")
+    expect(agreements).to_contain_text("signed 1 Mar 2026")
+    expect(agreements.locator(".badge")).to_have_text("Signed")
+    draft.refresh_from_db()
+    assert (draft.status, draft.signed_on.isoformat()) == ("signed", "2026-03-01")
