@@ -89,7 +89,8 @@ def test_add_a_contact_and_an_agreement_with_its_document(page, live_server, log
     agreements.get_by_role("button", name="Add the agreement").click()
 
     expect(page.get_by_role("status")).to_contain_text("Agreement added.")
-    link = page.locator("#agreements").get_by_role("link", name="Data-sharing agreement")
+    # exact: the edit link next to it is named "Edit the agreement Data-sharing agreement".
+    link = page.locator("#agreements").get_by_role("link", name="Data-sharing agreement", exact=True)
     expect(link).to_be_visible()
     agreement = Agreement.objects.get(trial=tracked_trial)
     assert agreement.status == "signed" and agreement.document.read() == PDF
