@@ -5,6 +5,24 @@ from django import forms
 from apps.core.errors import ApplicationError
 
 
+def posted_data(request):
+    """A form's data: the POST, even an empty one (which fails like any other bad input), or None for a GET."""
+    return request.POST if request.method == "POST" else None
+
+
+def posted_files(request):
+    return request.FILES if request.method == "POST" else None
+
+
+def compare_with_what_was_shown(form: forms.BaseForm) -> None:
+    """On a form that edits a stored record, each field also carries the value its reader was shown (Django's
+    hidden initial input), so that `changed_data` names only what the reader changed: a change someone else (or
+    the system) made meanwhile is not written back with the old value. Files have no shown value to compare."""
+    for field in form.fields.values():
+        if not isinstance(field, forms.FileField):
+            field.show_hidden_initial = True
+
+
 class AccessibleFormMixin:
     """Ties each input to its hint and errors (aria-describedby, aria-invalid) so screen readers announce them."""
 

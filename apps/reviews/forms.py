@@ -2,7 +2,7 @@
 
 from django import forms
 
-from apps.core.forms import AccessibleFormMixin
+from apps.core.forms import AccessibleFormMixin, compare_with_what_was_shown
 from apps.reviews.models import Outcome
 from apps.reviews.services import OUTCOME_FIELDS
 
@@ -19,4 +19,6 @@ class OutcomeForm(AccessibleFormMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "outcome_%s")
         super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            compare_with_what_was_shown(self)
         self.describe_fields()

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from apps.accounts import access
 from apps.core.errors import ApplicationError
+from apps.core.forms import posted_data
 from apps.core.views import get_or_404
 from apps.reviews import services
 from apps.reviews.forms import OutcomeForm
@@ -64,7 +65,7 @@ def outcome_edit(request: HttpRequest, review_id: int, outcome_id: int) -> HttpR
     if not access.can_edit_outcomes(request.user, review):
         raise PermissionDenied("Only coordinators and analysts can change outcomes.")
     # The form works on its own copy: the service reads the stored row again and writes what changed.
-    form = OutcomeForm(request.POST or None, instance=Outcome.objects.get(pk=outcome.pk))
+    form = OutcomeForm(posted_data(request), instance=Outcome.objects.get(pk=outcome.pk))
     if request.method == "POST":
         data = {}
 

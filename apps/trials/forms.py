@@ -3,7 +3,7 @@
 from django import forms
 from django.utils import timezone
 
-from apps.core.forms import AccessibleFormMixin, DateInput
+from apps.core.forms import AccessibleFormMixin, DateInput, compare_with_what_was_shown
 from apps.trials import lifecycle, services
 from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, Trial
 
@@ -147,6 +147,8 @@ class TrackingModelForm(AccessibleFormMixin, forms.ModelForm):
                 field.widget = DateInput()
             if isinstance(field.widget, forms.Textarea):
                 field.widget.attrs["rows"] = 3
+        if self.instance.pk:
+            compare_with_what_was_shown(self)
         self.describe_fields()
 
     def service_data(self) -> dict:

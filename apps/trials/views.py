@@ -22,6 +22,7 @@ from apps.accounts import invitations
 from apps.accounts.models import Role
 from apps.core.cache_versions import review_cache_version
 from apps.core.errors import ApplicationError
+from apps.core.forms import posted_data, posted_files
 from apps.core.page_cache import cached_page
 from apps.core.views import get_or_404
 from apps.trials import access, lifecycle, list_filters, selectors, services
@@ -335,7 +336,7 @@ def trial_create(request: HttpRequest, review_id: int) -> HttpResponse:
     review = _review_or_404(request, review_id)
     if not access.can_create_trial(request.user, review):
         raise PermissionDenied("Only coordinators and reviewers can add trials.")
-    form = TrialForm(request.POST or None)
+    form = TrialForm(posted_data(request))
     if request.method == "POST":
         created = {}
 
@@ -405,7 +406,7 @@ def trial_edit(request: HttpRequest, trial_id: int) -> HttpResponse:
     if fields is None:
         raise PermissionDenied("Your role cannot change this trial's fields.")
     # The form works on its own copy: the service reads the stored row again and writes only what changed.
-    form = TrialForm(request.POST or None, instance=Trial.objects.get(pk=trial.pk), fields=fields)
+    form = TrialForm(posted_data(request), instance=Trial.objects.get(pk=trial.pk), fields=fields)
     if request.method == "POST":
 
         def write():
@@ -542,7 +543,7 @@ def _record_or_404(request, trial_id: int, record_id: int, kind: _RecordKind):
 def _record_edit(request, trial_id: int, record_id: int, kind: _RecordKind) -> HttpResponse:
     trial, record = _record_or_404(request, trial_id, record_id, kind)
     # The form works on its own copy: the service reads the stored row again and writes only what changed.
-    form = kind.form_class(request.POST or None, request.FILES or None, instance=kind.model.objects.get(pk=record.pk))
+    form = kind.form_class(posted_data(request), posted_files(request), instance=kind.model.objects.get(pk=record.pk))
     if request.method == "POST":
         data = {}
 

@@ -20,6 +20,12 @@ def audited(object_type: str, action: str, actor) -> int:
     return AuditEvent.objects.filter(object_type=object_type, action=action, actor=actor).count()
 
 
+def as_shown(values: dict, **overrides) -> dict:
+    """What an edit form posts: the values the reader was shown (the hidden initial inputs, and the fields as
+    shown), with the reader's changes over the fields."""
+    return {**values, **{f"initial-{name}": value for name, value in values.items()}, **overrides}
+
+
 def error_of(html: str, field_id: str) -> str:
     return html.split(f'id="{field_id}_errors">')[1].split("</ul>")[0]
 
@@ -106,8 +112,7 @@ def edit_data(trial, **overrides) -> dict:
         value = getattr(trial, name)
         data[name] = "" if value is None else str(value)
     data.update({"ipd_sought": "unknown", "ipd_provided": "unknown"})
-    data.update(overrides)
-    return {name: value for name, value in data.items() if value is not False}
+    return {name: value for name, value in as_shown(data, **overrides).items() if value is not False}
 
 
 def test_editing_the_prisma_facts_saves_the_change_audited(client, reviewer, trial):
@@ -283,7 +288,7 @@ def approval(trial):
 
 def contact_data(contact, **overrides) -> dict:
     data = {"name": contact.name, "role": contact.role, "email": contact.email, "institution": contact.institution}
-    return {**data, "note": contact.note, **overrides}
+    return as_shown({**data, "note": contact.note}, **overrides)
 
 
 def test_the_trial_page_links_each_record_to_its_edit_page_for_tracking_editors(
@@ -404,7 +409,7 @@ def test_deleting_an_agreement_is_audited(client, reviewer, trial, draft_agreeme
 
 def approval_data(**overrides) -> dict:
     data = {"side": "receiving", "body": "University REC", "reference": "REC-1", "approved_on": "", "expires_on": ""}
-    return {**data, "note": "", **overrides}
+    return as_shown({**data, "note": ""}, **overrides)
 
 
 def test_editing_an_ethics_approval_saves_the_change_audited(client, reviewer, trial, approval):
@@ -624,3 +629,47 @@ def test_a_refused_delete_is_shown_as_a_message_and_the_record_stays(client, rev
     assert response.redirect_chain[-1][0] == reverse("dashboard:approval-edit", args=[trial.pk, approval.pk])
     assert "This approval is still needed by the data release." in response.content.decode()
     assert EthicsApproval.objects.filter(pk=approval.pk).exists()
+
+
+# A change made while the form was open ----------------------------------------------------------------------
+
+
+def test_the_edit_pages_carry_the_values_their_reader_was_shown(client, reviewer, trial):
+    page = client.get(reverse("dashboard:trial-edit", args=[trial.pk])).content.decode()
+    assert 'name="initial-title"' in page and 'name="initial-screening_decision"' in page
+
+
+def test_a_trial_edit_does_not_write_back_what_someone_else_changed_meanwhile(client, reviewer, trial):
+    from apps.trials import services
+
+    shown = edit_data(trial, citation="Okafor 2015")  # the page as opened, with the reader's one change
+    services.trial_update(trial=trial, actor=None, data={"title": "BACK-FIT (renamed by a colleague)"})
+
+    assert client.post(reverse("dashboard:trial-edit", args=[trial.pk]), shown).status_code == 302
+    trial.refresh_from_db()
+    assert (trial.title, trial.citation) == ("BACK-FIT (renamed by a colleague)", "Okafor 2015")
+
+
+def test_an_agreement_edit_does_not_bring_back_a_status_the_system_changed_meanwhile(client, reviewer, trial):
+    from apps.trials import services
+
+    agreement = Agreement.objects.create(
+        trial=trial, title="Data-sharing agreement", platform="direct", status="signed", signed_on="2026-03-01"
+    )
+    shown = as_shown(
+        {"title": agreement.title, "platform": "direct", "status": "signed", "signed_on": "2026-03-01"},
+        conditions="No linkage to other data.",
+    )
+    services.agreement_update(agreement=agreement, actor=None, data={"status": "expired"})
+
+    url = reverse("dashboard:agreement-edit", args=[trial.pk, agreement.pk])
+    assert client.post(url, shown).status_code == 302
+    agreement.refresh_from_db()
+    assert (agreement.status, agreement.conditions) == ("expired", "No linkage to other data.")
+
+
+def test_an_empty_post_is_refused_not_taken_for_a_page_view(client, reviewer, trial):
+    contact = trial.contacts.get()
+    response = client.post(reverse("dashboard:contact-edit", args=[trial.pk, contact.pk]), {})
+    assert response.status_code == 400
+    assert Contact.objects.get(pk=contact.pk).name == "Dr Ada Okafor"
