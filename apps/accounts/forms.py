@@ -3,7 +3,7 @@
 from django import forms
 
 from apps.accounts.models import Role, trial_model
-from apps.core.forms import AccessibleFormMixin
+from apps.core.forms import AccessibleFormMixin, compare_with_what_was_shown
 
 
 class InvitationForm(AccessibleFormMixin, forms.Form):
@@ -30,3 +30,29 @@ class InvitationForm(AccessibleFormMixin, forms.Form):
         # This review's trials only: another review's trial id is "not one of the choices", like the API's.
         self.fields["trials"].queryset = trial_model().objects.filter(review=review).order_by("title", "pk")
         self.describe_fields()
+
+
+class MembershipForm(AccessibleFormMixin, forms.Form):
+    """A member's role and, for contributors, their trials (the fields the API's member PATCH accepts)."""
+
+    role = forms.ChoiceField(choices=Role.choices)
+    trials = forms.ModelMultipleChoiceField(
+        queryset=trial_model().objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Trials (contributors)",
+        help_text="A contributor sees only the trials assigned here.",
+    )
+
+    def __init__(self, *args, membership, **kwargs):
+        kwargs.setdefault("auto_id", "member_%s")
+        kwargs.setdefault("initial", {"role": membership.role, "trials": list(membership.trials.all())})
+        super().__init__(*args, **kwargs)
+        self.fields["trials"].queryset = trial_model().objects.filter(review=membership.review).order_by("title", "pk")
+        compare_with_what_was_shown(self)
+        # The page draws the trials' checkboxes one by one, without the shown value: compared with the stored ones.
+        self.fields["trials"].show_hidden_initial = False
+        self.describe_fields()
+
+    def changed_service_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.changed_data}

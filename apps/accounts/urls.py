@@ -7,5 +7,6 @@ from apps.accounts import views
 urlpatterns = [
     path("invitations/<int:invitation_id>/", views.invitation_answer, name="invitation-answer"),
     path("reviews/<int:review_id>/members/", views.member_list, name="member-list"),
+    path("reviews/<int:review_id>/members/<int:membership_id>/edit/", views.member_edit, name="member-edit"),
     path("reviews/<int:review_id>/members/<int:membership_id>/remove/", views.member_remove, name="member-remove"),
 ]

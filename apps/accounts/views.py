@@ -9,9 +9,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts import access, invitations
 from apps.accounts import services as account_services
-from apps.accounts.forms import InvitationForm
+from apps.accounts.forms import InvitationForm, MembershipForm
 from apps.accounts.models import Invitation, Membership
 from apps.core.errors import ApplicationError
+from apps.core.forms import posted_data
 from apps.core.throttling import LoginRateThrottle
 from apps.core.views import get_or_404
 
@@ -116,15 +117,42 @@ def member_list(request: HttpRequest, review_id: int) -> HttpResponse:
     return _members_page(request, review, form=form, status=400)
 
 
+def _membership_for_coordinator(request, review_id: int, membership_id: int, doing: str):
+    """The review's membership for one of its coordinators: 404 outside the user's reviews or this review, 403 for
+    the review's other members."""
+    review = get_or_404(access.review_get_for_user, request.user, review_id)
+    if not access.can_manage_review(request.user, review):
+        raise PermissionDenied(f"Only the review's coordinators can {doing} members.")
+    membership = Membership.objects.filter(review=review, pk=membership_id).select_related("user", "review").first()
+    if membership is None:
+        raise Http404("No such member in this review.")
+    return review, membership
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def member_edit(request: HttpRequest, review_id: int, membership_id: int) -> HttpResponse:
+    """A member's role and assigned trials, changed by a coordinator through the service the API's PATCH uses."""
+    review, membership = _membership_for_coordinator(request, review_id, membership_id, "change")
+    form = MembershipForm(posted_data(request), membership=membership)
+    if form.is_valid():
+        data = form.changed_service_data()
+        try:
+            account_services.membership_update(membership=membership, actor=request.user, **data)
+        except ApplicationError as error:
+            form.add_application_error(error)
+        else:
+            name = membership.user.get_full_name() or membership.user.username
+            messages.success(request, f"{name}'s membership saved." if data else "Nothing changed.")
+            return redirect("dashboard:member-list", review.pk)
+    context = {"review": review, "membership": membership, "form": form}
+    return render(request, "dashboard/member_form.html", context, status=400 if form.is_bound else 200)
+
+
 @require_POST
 @login_required
 def member_remove(request: HttpRequest, review_id: int, membership_id: int) -> HttpResponse:
-    review = get_or_404(access.review_get_for_user, request.user, review_id)
-    if not access.can_manage_review(request.user, review):
-        raise PermissionDenied("Only the review's coordinators can remove members.")
-    membership = Membership.objects.filter(review=review, pk=membership_id).select_related("user").first()
-    if membership is None:
-        raise Http404("No such member in this review.")
+    review, membership = _membership_for_coordinator(request, review_id, membership_id, "remove")
     try:
         account_services.membership_delete(membership=membership, actor=request.user)
     except ApplicationError as error:

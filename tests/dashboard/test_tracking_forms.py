@@ -673,3 +673,42 @@ def test_an_empty_post_is_refused_not_taken_for_a_page_view(client, reviewer, tr
     response = client.post(reverse("dashboard:contact-edit", args=[trial.pk, contact.pk]), {})
     assert response.status_code == 400
     assert Contact.objects.get(pk=contact.pk).name == "Dr Ada Okafor"
+
+
+def test_a_coordinator_changes_a_members_role_and_trials_through_the_service(client, member, review, trial):
+    from django.test import Client
+
+    reader = member(Client(), Role.REVIEWER, username="ruth")
+    coordinator = member(client, Role.COORDINATOR)
+    membership = Membership.objects.get(review=review, user=reader)
+    url = reverse("dashboard:member-edit", args=[review.pk, membership.pk])
+    assert url in client.get(reverse("dashboard:member-list", args=[review.pk])).content.decode()
+    assert 'name="initial-role" value="reviewer"' in client.get(url).content.decode()
+
+    response = client.post(url, {"role": "contributor", "initial-role": "reviewer", "trials": [str(trial.pk)]})
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert (membership.role, list(membership.trials.all())) == ("contributor", [trial])
+    assert audited("membership", "update", coordinator) == 1
+
+
+def test_the_last_coordinator_keeps_the_role_and_the_refusal_is_shown(client, member, review):
+    coordinator = member(client, Role.COORDINATOR)
+    membership = Membership.objects.get(review=review, user=coordinator)
+    url = reverse("dashboard:member-edit", args=[review.pk, membership.pk])
+    response = client.post(url, {"role": "reviewer", "initial-role": "coordinator"})
+    assert response.status_code == 400 and "coordinator" in response.content.decode().lower()
+    membership.refresh_from_db()
+    assert membership.role == "coordinator" and audited("membership", "update", coordinator) == 0
+
+
+def test_only_coordinators_change_members_and_other_reviews_are_not_found(client, member, review, other_review):
+    coordinator = member(client, Role.COORDINATOR)
+    membership = Membership.objects.get(review=review, user=coordinator)
+    member(client, Role.REVIEWER)
+    url = reverse("dashboard:member-edit", args=[review.pk, membership.pk])
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"role": "reviewer"}).status_code == 403
+    member(client, Role.COORDINATOR, username="cora")
+    assert client.get(reverse("dashboard:member-edit", args=[other_review.pk, membership.pk])).status_code == 404
+    assert Membership.objects.get(pk=membership.pk).role == "coordinator"

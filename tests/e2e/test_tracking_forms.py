@@ -159,6 +159,14 @@ def test_the_members_and_outcomes_pages_have_no_accessibility_violations(page, l
     page.get_by_role("button", name="Send the invitation").click()
     expect(page.locator("#invite_invitee_errors")).to_contain_text("This field is required.")
     assert axe_violations(page) == []
+    # The only coordinator's own membership: a move to reviewer is refused on the page, which stays clean.
+    page.goto(f"{live_server.url}/reviews/{review_id}/members/")
+    page.get_by_role("link", name="Change the role or trials of Maria").click()
+    page.get_by_label("Role", exact=True).select_option(label="Reviewer")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".field__errors, [role=alert]").first).to_be_visible()
+    assert axe_violations(page) == []
+    assert Membership.objects.get(review_id=review_id).role == Role.COORDINATOR
     page.goto(f"{live_server.url}/reviews/{review_id}/outcomes/")
     page.get_by_label("Name").fill("Pain at 12 months")
     page.get_by_label("Type").select_option(label="Continuous")

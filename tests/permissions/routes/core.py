@@ -344,6 +344,12 @@ ROUTES = [
         post=Call(codes(302, 403, 403, 403), body=lambda o: {"invitee": "matrix-newcomer", "role": "reviewer"}),
     ),
     Route(
+        "dashboard:member-edit",
+        {"review_id": "review", "membership_id": "spare_member"},
+        get=codes(200, 403, 403, 403),
+        post=Call(codes(302, 403, 403, 403), body=lambda o: {"role": "analyst", "initial-role": "reviewer"}),
+    ),
+    Route(
         "dashboard:member-remove",
         {"review_id": "review", "membership_id": "spare_member"},
         post=codes(302, 403, 403, 403),
