@@ -232,8 +232,8 @@ def _trial_page(
 @login_required
 def trial_detail(request: HttpRequest, trial_id: int) -> HttpResponse:
     trial = _trial_or_404(request, trial_id)
-    if _PENDING_TRANSITION in request.session:
-        return _trial_page(request, trial)  # a refused move to show: never from the cache
+    if (request.session.get(_PENDING_TRANSITION) or {}).get("trial") == trial.pk:
+        return _trial_page(request, trial)  # this trial's refused move to show: never from the cache
     key = ["trial-page", trial.pk, request.user.pk, review_cache_version(trial.review_id), timezone.localdate()]
     return cached_page(request, key, lambda: _trial_page(request, trial), timeout=300)
 

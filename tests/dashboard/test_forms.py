@@ -208,3 +208,16 @@ def test_marking_data_received_without_an_upload_says_what_is_missing(client, re
     assert "Cannot mark the data received: no participant data have been uploaded" in html
     second_trial.refresh_from_db()
     assert second_trial.status == "agreement_signed"
+
+
+def test_a_refused_move_left_unread_does_not_keep_other_trial_pages_out_of_the_cache(
+    client, reviewer, trial, second_trial
+):
+    client.post(reverse("dashboard:trial-transition", args=[trial.pk]), {"to_status": "declined", "reason": ""})
+    other = reverse("dashboard:trial-detail", args=[second_trial.pk])
+    first, second = client.get(other), client.get(other)
+    assert first.context is not None and second.context is None  # the second from the cache
+    assert (
+        "Give a reason for moving the trial to Declined."
+        in client.get(reverse("dashboard:trial-detail", args=[trial.pk])).content.decode()
+    )
