@@ -1,6 +1,10 @@
 """django-filter sets of the trials API (query-string filters of its lists)."""
 
+import datetime
+
 import django_filters
+from django.core.exceptions import ValidationError
+from django_filters.fields import IsoDateTimeField
 
 from apps.core.models import AuditEvent
 from apps.trials.models import ContactAttempt, Trial
@@ -34,8 +38,26 @@ class ContactAttemptFilter(django_filters.FilterSet):
         fields = ["channel", "outcome", "owner"]
 
 
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 moment, read in UTC: Python takes offsets up to 23:59 but PostgreSQL only up to 15:59, so the
+    moment is passed on without its offset."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(datetime.UTC)
+        except OverflowError:
+            raise ValidationError("Enter a moment between the years 1 and 9999 in UTC.", code="invalid")
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
 class AuditEventFilter(django_filters.FilterSet):
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    since = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = AuditEvent

@@ -152,3 +152,11 @@ def test_an_unexpected_api_failure_answers_json(scene, monkeypatch):
 @pytest.mark.parametrize("body", ["[null, null]", "3", '"text"', "null"])
 def test_a_patch_whose_body_is_no_object(scene, body):
     _refused(_post_raw(scene["api"], f"/api/v1/trials/{scene['trial'].pk}/", body, method="patch"))
+
+
+def test_a_moment_with_an_offset_postgresql_does_not_take_is_read_in_utc(scene):
+    """Python reads offsets up to 23:59, PostgreSQL up to 15:59: the filter passes the moment on in UTC."""
+    history = f"/api/v1/reviews/{scene['review'].pk}/history/"
+    assert scene["api"].get(history, {"since": "0168-02-29T00:52:24+22:16"}).status_code == 200
+    assert scene["api"].get(history, {"since": "2026-12-07T23:00:00-23:00"}).status_code == 200
+    _refused(scene["api"].get(history, {"since": "0001-01-01T00:00:00+10:00"}))  # before the year 1 in UTC
