@@ -422,63 +422,8 @@ def trial_edit(request: HttpRequest, trial_id: int) -> HttpResponse:
     return render(request, "dashboard/trial_form.html", context, status=400 if form.is_bound else 200)
 
 
-def _record_create(request, trial_id: int, *, form_class, context_name: str, may, create, saved: str, anchor: str):
-    trial = _trial_or_404(request, trial_id)
-    if not may(request.user, trial):
-        raise PermissionDenied("Your role cannot add this record to this trial.")
-    form = form_class(request.POST, request.FILES)
-    if form.is_valid() and _save_or_error(form, lambda: create(trial=trial, actor=request.user, **form.service_data())):
-        messages.success(request, saved)
-        return redirect(reverse("dashboard:trial-detail", args=[trial.pk]) + anchor)
-    return _trial_page(request, trial, record_forms={context_name: form}, status=400)
-
-
-@require_POST
-@login_required
-def contact_create(request: HttpRequest, trial_id: int) -> HttpResponse:
-    return _record_create(
-        request,
-        trial_id,
-        form_class=ContactForm,
-        context_name="contact_form",
-        may=access.can_log_contact,
-        create=services.contact_create,
-        saved="Contact added.",
-        anchor="#contacts",
-    )
-
-
-@require_POST
-@login_required
-def agreement_create(request: HttpRequest, trial_id: int) -> HttpResponse:
-    return _record_create(
-        request,
-        trial_id,
-        form_class=AgreementForm,
-        context_name="agreement_form",
-        may=access.can_edit_tracking,
-        create=services.agreement_create,
-        saved="Agreement added.",
-        anchor="#agreements",
-    )
-
-
-@require_POST
-@login_required
-def approval_create(request: HttpRequest, trial_id: int) -> HttpResponse:
-    return _record_create(
-        request,
-        trial_id,
-        form_class=ApprovalForm,
-        context_name="approval_form",
-        may=access.can_edit_tracking,
-        create=services.approval_create,
-        saved="Ethics approval added.",
-        anchor="#approvals",
-    )
-
-
-# Editing and deleting a tracking record: the same rights as the API's PATCH and DELETE (can_edit_tracking).
+# The trial's tracking records: added from the trial page with the rights of the API's POST (`may_add`), edited
+# and deleted with those of its PATCH and DELETE (can_edit_tracking).
 
 
 @dataclass(frozen=True)
@@ -489,6 +434,8 @@ class _RecordKind:
     label: str  # how the messages name it ("Ethics approval")
     title_field: str  # the field that names one record on the pages
     anchor: str  # its section of the trial page
+    may_add: object
+    create: object
     update: object
     delete: object
 
@@ -503,6 +450,8 @@ CONTACT = _RecordKind(
     label="Contact",
     title_field="name",
     anchor="#contacts",
+    may_add=access.can_log_contact,
+    create=services.contact_create,
     update=services.contact_update,
     delete=services.contact_delete,
 )
@@ -513,6 +462,8 @@ AGREEMENT = _RecordKind(
     label="Agreement",
     title_field="title",
     anchor="#agreements",
+    may_add=access.can_edit_tracking,
+    create=services.agreement_create,
     update=services.agreement_update,
     delete=services.agreement_delete,
 )
@@ -523,9 +474,42 @@ APPROVAL = _RecordKind(
     label="Ethics approval",
     title_field="body",
     anchor="#approvals",
+    may_add=access.can_edit_tracking,
+    create=services.approval_create,
     update=services.approval_update,
     delete=services.approval_delete,
 )
+
+
+def _record_create(request, trial_id: int, kind: _RecordKind) -> HttpResponse:
+    trial = _trial_or_404(request, trial_id)
+    if not kind.may_add(request.user, trial):
+        raise PermissionDenied("Your role cannot add this record to this trial.")
+    form = kind.form_class(request.POST, request.FILES)
+    if form.is_valid() and _save_or_error(
+        form, lambda: kind.create(trial=trial, actor=request.user, **form.service_data())
+    ):
+        messages.success(request, f"{kind.label} added.")
+        return redirect(reverse("dashboard:trial-detail", args=[trial.pk]) + kind.anchor)
+    return _trial_page(request, trial, record_forms={f"{kind.noun}_form": form}, status=400)
+
+
+@require_POST
+@login_required
+def contact_create(request: HttpRequest, trial_id: int) -> HttpResponse:
+    return _record_create(request, trial_id, CONTACT)
+
+
+@require_POST
+@login_required
+def agreement_create(request: HttpRequest, trial_id: int) -> HttpResponse:
+    return _record_create(request, trial_id, AGREEMENT)
+
+
+@require_POST
+@login_required
+def approval_create(request: HttpRequest, trial_id: int) -> HttpResponse:
+    return _record_create(request, trial_id, APPROVAL)
 
 
 def _record_or_404(request, trial_id: int, record_id: int, kind: _RecordKind):
