@@ -2,7 +2,7 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from celery.schedules import crontab
 from kombu import Queue
 
@@ -46,3 +46,14 @@ app.conf.beat_schedule = {
     },
 }
 app.autodiscover_tasks()
+
+
+@signals.worker_init.connect
+def worker_memory_setup(**_):
+    """Before the pool starts, so that its processes and the parse's forkserver inherit the setting."""
+    from django.conf import settings
+
+    from apps.jobs.memory import huge_pages_off
+
+    if not settings.JOBS_TRANSPARENT_HUGE_PAGES:
+        huge_pages_off()

@@ -316,6 +316,8 @@ JOBS_STALE_AFTER_SECONDS = float(env("JOBS_STALE_AFTER_SECONDS", "300"))
 JOBS_REAP_EVERY_SECONDS = float(env("JOBS_REAP_EVERY_SECONDS", "60"))
 # A job still queued after this long (its broker message lost) is sent again by the reaper.
 JOBS_RESEND_QUEUED_AFTER_SECONDS = float(env("JOBS_RESEND_QUEUED_AFTER_SECONDS", "900"))
+# Workers (and the parse's children) run without transparent huge pages unless this is set: see apps/jobs/memory.py.
+JOBS_TRANSPARENT_HUGE_PAGES = env_bool("JOBS_TRANSPARENT_HUGE_PAGES", default=False)
 
 # Participant data uploads and their parsing.
 DATASET_MAX_UPLOAD_BYTES = int(env("DATASET_MAX_UPLOAD_BYTES", str(500 * 1024 * 1024)))
