@@ -2,7 +2,6 @@
 
 import contextlib
 import hashlib
-import io
 import logging
 import os
 import shutil
@@ -145,44 +144,13 @@ def _fsync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
-class _HashingWriter(io.RawIOBase):
-    """A binary file to write to that hashes the bytes on their way to `raw`: no second read to name the file."""
+def store_new(write: Callable[[Path], None], name_for: Callable[[str], str]) -> tuple[str, str]:
+    """Write a file with write(path) and store it under name_for(its SHA-256); (stored name, SHA-256).
 
-    def __init__(self, raw):
-        self.raw = raw
-        self.digest = hashlib.sha256()
-        self.position = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:
-        self.digest.update(data)
-        self.raw.write(data)
-        size = memoryview(data).nbytes
-        self.position += size
-        return size
-
-    def tell(self) -> int:
-        return self.position
-
-    def flush(self) -> None:
-        self.raw.flush()
-
-
-def _write_hashed(write: Callable, path: Path) -> str:
-    with path.open("wb") as raw:
-        sink = _HashingWriter(raw)
-        write(sink)
-        sink.flush()
-        return sink.digest.hexdigest()
-
-
-def store_new(write: Callable, name_for: Callable[[str], str]) -> tuple[str, str]:
-    """Write a file with write(binary file) and store it under name_for(its SHA-256); (stored name, SHA-256).
-
-    The bytes are hashed as they are written. On disk the file is written inside the storage and renamed into
-    its place, so it is never copied; a file already under that name holds the same bytes and is kept.
+    The file is hashed once written, from the page cache. Hashing on the way through a Python file object
+    cost more: Arrow's writer then waited for the interpreter lock at every write, while the rules of the next
+    block held it. On disk the file is written inside the storage and renamed into its place, so it is never
+    copied; a file already under that name holds the same bytes and is kept.
     """
     storage = dataset_storage()
     try:
@@ -190,11 +158,13 @@ def store_new(write: Callable, name_for: Callable[[str], str]) -> tuple[str, str
     except NotImplementedError:
         with tempfile.TemporaryDirectory() as scratch:
             path = Path(scratch) / "new"
-            sha256 = _write_hashed(write, path)
+            write(path)
+            sha256 = file_sha256(path)
             with path.open("rb") as handle:
                 return store_once(name_for(sha256), File(handle, name=path.name)), sha256
     with _partial_file(incoming) as partial:
-        sha256 = _write_hashed(write, partial)
+        write(partial)
+        sha256 = file_sha256(partial)
         name = name_for(sha256)
         # Named by its own hash: a file already there holds these very bytes.
         _place(partial, Path(storage.path(name)), storage.file_permissions_mode)

@@ -598,12 +598,12 @@ def _harmonise_and_store(frame, targets, rule_list, context) -> tuple[str, str, 
     """Harmonise the frame block by block into one Parquet file, stored under its SHA-256."""
     done: dict[str, rules.Harmonised] = {}
 
-    def write(sink) -> None:
+    def write(path) -> None:
         writer = None
 
         def write_block(block) -> None:
             nonlocal writer
-            writer = writer or parquet_writer(sink, block)
+            writer = writer or parquet_writer(str(path), block)
             writer.write_table(block)
 
         try:

@@ -76,9 +76,10 @@ def test_stale_unfinished_files_are_removed_and_nothing_else(dataset_root):
 
 
 def test_a_new_file_is_named_by_the_hash_of_the_bytes_written(dataset_root, db):
-    def write(sink):
-        for part in (b"first part, ", memoryview(b"second part"), bytearray(b"; last")):
-            sink.write(part)
+    def write(path):
+        with path.open("wb") as sink:
+            for part in (b"first part, ", memoryview(b"second part"), bytearray(b"; last")):
+                sink.write(part)
 
     name, sha256 = storage.store_new(write, lambda digest: f"derived/{digest}.bin")
     content = b"first part, second part; last"
