@@ -6,6 +6,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pyarrow as pa
@@ -384,25 +385,21 @@ def parse_in_child(task: ParseInput, progress) -> dict:
     source = read_source(task.path, task.format, task.head, task.limits, choice)
     applied = declared.apply_to_source(source, task.declarations)
     read = time.perf_counter()
-    progress(55, "Detecting the type of each column and describing it")
+    progress(55, "Detecting the type of each column")
     names = source.table.column_names
-
-    def type_and_describe(position: int, name: str) -> tuple[TypedColumn, dict]:
-        column = _type_column(source, name, choice.decimal)
-        return column, _entry(source, position, name, column)
-
-    # Each column is typed and summarised in one task, so that no thread waits for the others between the two.
     with ThreadPoolExecutor(max_workers=_thread_count()) as pool:
-        done = list(pool.map(type_and_describe, range(1, len(names) + 1), names))
-    described = time.perf_counter()
-    progress(85, "Writing the typed table")
-    table = pa.table({name: column.array for name, (column, _) in zip(names, done, strict=True)})
-    write_typed(table, task.table_path)
-    entries = declared.describe_entries([entry for _, entry in done], applied)
+        columns = list(pool.map(lambda name: _type_column(source, name, choice.decimal), names))
+        typed = time.perf_counter()
+        progress(75, "Writing the typed table and describing its columns")
+        table = pa.table({name: column.array for name, column in zip(names, columns, strict=True)})
+        written = pool.submit(write_typed, table, task.table_path)
+        described = list(pool.map(partial(_entry, source), range(1, len(names) + 1), names, columns))
+        written.result()
+    entries = declared.describe_entries(described, applied)
     seconds = {
         "read": round(read - started, 3),
-        "type_and_describe": round(described - read, 3),
-        "write": round(time.perf_counter() - described, 3),
+        "type": round(typed - read, 3),
+        "write_and_describe": round(time.perf_counter() - typed, 3),
     }
     return {
         "entries": entries,
