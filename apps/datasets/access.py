@@ -21,6 +21,13 @@ from apps.trials.access import trial_get_for_user, trials_for_user
 from apps.trials.models import Agreement, Trial
 
 UPLOADER_ROLES = {Role.COORDINATOR, Role.ANALYST, Role.CONTRIBUTOR}
+# Who maps a parsed version to the review's schema: apps.harmonisation.access decides it (its EDITORS, which a
+# test keeps equal to this); a version's page only chooses the next step it offers with it.
+MAPPER_ROLES = {Role.COORDINATOR, Role.ANALYST}
+
+
+def may_map_versions(user, trial: Trial) -> bool:
+    return role_for(user, trial.review_id) in MAPPER_ROLES
 
 
 def versions_for_user(user) -> QuerySet[DatasetVersion]:

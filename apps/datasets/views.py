@@ -13,7 +13,7 @@ from apps.accounts.access import role_for
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.views import get_or_404
 from apps.datasets import forms, selectors, services
-from apps.datasets.access import upload_problem, version_get_for_user
+from apps.datasets.access import may_map_versions, upload_problem, version_get_for_user
 from apps.datasets.declarations import KNOWN_FORMATS
 from apps.datasets.uploads import HashingUploadHandler
 from apps.trials.access import trial_get_for_user
@@ -120,6 +120,7 @@ def _version_page(request: HttpRequest, version, *, data=None, error=None, statu
         "personal_columns": version.dictionary.exclude(personal_data=None).exclude(personal_data=""),
         "in_progress": version.status in (version.Status.QUEUED, version.Status.PARSING),
         "can_reparse": version.status == version.Status.FAILED and not problem,
+        "can_map": may_map_versions(request.user, version.trial),
         **_declarations_context(version, problem, data=data, error=error),
     }
     return render(request, "datasets/version_detail.html", context, status=status)

@@ -8,41 +8,6 @@ from apps.trials import lifecycle, services
 from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, Trial
 
 
-class ContactAttemptForm(AccessibleFormMixin, forms.Form):
-    date = forms.DateField(widget=DateInput(), label="Date")
-    channel = forms.ChoiceField(choices=ContactAttempt.Channel.choices, initial=ContactAttempt.Channel.EMAIL)
-    outcome = forms.ChoiceField(choices=ContactAttempt.Outcome.choices, initial=ContactAttempt.Outcome.NO_REPLY)
-    contact = forms.ModelChoiceField(queryset=None, required=False, empty_label="Not recorded")
-    next_follow_up = forms.DateField(
-        required=False,
-        widget=DateInput(),
-        label="Next follow-up",
-        help_text="The owner is reminded by e-mail on this day.",
-    )
-    owner = forms.ModelChoiceField(queryset=None, required=False, empty_label="Nobody", label="Follow-up owner")
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-
-    def __init__(self, *args, trial: Trial, owners, **kwargs):
-        kwargs.setdefault("auto_id", "attempt_%s")
-        super().__init__(*args, **kwargs)
-        self.fields["contact"].queryset = trial.contacts.all()
-        self.fields["owner"].queryset = owners
-        self.describe_fields()
-
-    def clean_date(self):
-        date = self.cleaned_data["date"]
-        if date > timezone.localdate():
-            raise forms.ValidationError("The date of an attempt cannot be in the future.")
-        return date
-
-    def clean(self):
-        cleaned = super().clean()
-        date, follow_up = cleaned.get("date"), cleaned.get("next_follow_up")
-        if date and follow_up and follow_up < date:
-            self.add_error("next_follow_up", "The next follow-up cannot be before the attempt.")
-        return cleaned
-
-
 def _exit_reason_choices() -> list:
     """Reasons grouped under the exit they belong to, so the list reads like the lifecycle."""
     groups = [("", "No reason (not an exit)")]
@@ -195,6 +160,38 @@ class TrialForm(TrackingModelForm):
             for name in list(self.fields):
                 if name not in fields:
                     del self.fields[name]
+
+
+class ContactAttemptForm(TrackingModelForm):
+    """Logs an attempt from the trial page, and edits one (its outcome once a reply comes, its follow-up)."""
+
+    prefix_id = "attempt"
+
+    class Meta:
+        model = ContactAttempt
+        fields = services.ATTEMPT_FIELDS
+        labels = {"next_follow_up": "Next follow-up", "owner": "Follow-up owner"}
+        help_texts = {"next_follow_up": "The owner is reminded by e-mail on this day."}
+
+    def __init__(self, *args, trial: Trial, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact"].queryset = trial.contacts.all()
+        self.fields["contact"].empty_label = "Not recorded"
+        self.fields["owner"].queryset = owners
+        self.fields["owner"].empty_label = "Nobody"
+
+    def clean_date(self):
+        date = self.cleaned_data["date"]
+        if date and date > timezone.localdate():
+            raise forms.ValidationError("The date of an attempt cannot be in the future.")
+        return date
+
+    def clean(self):
+        cleaned = super().clean()
+        date, follow_up = cleaned.get("date"), cleaned.get("next_follow_up")
+        if date and follow_up and follow_up < date:
+            self.add_error("next_follow_up", "The next follow-up cannot be before the attempt.")
+        return cleaned
 
 
 class ContactForm(TrackingModelForm):

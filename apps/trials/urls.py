@@ -30,5 +30,9 @@ urlpatterns = [
         name="agreement-document",
     ),
     path("trials/<int:trial_id>/contact-attempts/", views.contact_attempt_create, name="contact-attempt-create"),
+    path("trials/<int:trial_id>/contact-attempts/<int:attempt_id>/edit/", views.attempt_edit, name="attempt-edit"),
+    path(
+        "trials/<int:trial_id>/contact-attempts/<int:attempt_id>/delete/", views.attempt_delete, name="attempt-delete"
+    ),
     path("trials/<int:trial_id>/transition/", views.trial_transition, name="trial-transition"),
 ]

@@ -35,7 +35,7 @@ from apps.trials.forms import (
     TrialFilterForm,
     TrialForm,
 )
-from apps.trials.models import Agreement, Contact, EthicsApproval, Trial
+from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, Trial
 
 TRIALS_PER_PAGE = 25
 
@@ -187,7 +187,7 @@ def _trial_page(
     can_log = access.can_log_contact(request.user, trial)
     can_move = access.can_edit_tracking(request.user, trial)
     if can_log and attempt_form is None:
-        attempt_form = ContactAttemptForm(trial=trial, owners=_owner_choices(trial.review))
+        attempt_form = ATTEMPT.form(trial)
     if can_move and transition_form is None:
         transition_form = _pending_transition_form(request, trial)
         fresh_forms = fresh_forms and transition_form is None
@@ -260,10 +260,10 @@ def contact_attempt_create(request: HttpRequest, trial_id: int) -> HttpResponse:
     trial = _trial_or_404(request, trial_id)
     if not access.can_log_contact(request.user, trial):
         raise PermissionDenied("Your role does not allow logging contact attempts on this trial.")
-    form = ContactAttemptForm(request.POST, trial=trial, owners=_owner_choices(trial.review))
+    form = ATTEMPT.form(trial, request.POST)
     if form.is_valid():
         try:
-            services.contact_attempt_create(trial=trial, actor=request.user, **form.cleaned_data)
+            services.contact_attempt_create(trial=trial, actor=request.user, **form.service_data())
         except ApplicationError as error:
             form.add_application_error(error)
         else:
@@ -438,9 +438,18 @@ class _RecordKind:
     create: object
     update: object
     delete: object
+    keyword: str = ""  # the services' keyword for one record, when it is not the noun
+    form_options: object = None  # the form's keyword arguments for a trial, when it needs any
 
     def title(self, record) -> str:
-        return str(getattr(record, self.title_field))
+        return str(getattr(record, self.title_field)) if self.title_field else str(record)
+
+    def form(self, trial, *args, **kwargs):
+        options = self.form_options(trial) if self.form_options else {}
+        return self.form_class(*args, **kwargs, **options)
+
+    def record_argument(self, record) -> dict:
+        return {self.keyword or self.noun: record}
 
 
 CONTACT = _RecordKind(
@@ -478,6 +487,20 @@ APPROVAL = _RecordKind(
     create=services.approval_create,
     update=services.approval_update,
     delete=services.approval_delete,
+)
+
+ATTEMPT = _RecordKind(
+    model=ContactAttempt,
+    form_class=ContactAttemptForm,
+    noun="attempt",
+    label="Contact attempt",
+    title_field="",
+    anchor="#timeline",
+    may_add=access.can_log_contact,
+    create=services.contact_attempt_create,
+    update=services.contact_attempt_update,
+    delete=services.contact_attempt_delete,
+    form_options=lambda trial: {"trial": trial, "owners": _owner_choices(trial.review)},
 )
 
 
@@ -527,13 +550,13 @@ def _record_or_404(request, trial_id: int, record_id: int, kind: _RecordKind):
 def _record_edit(request, trial_id: int, record_id: int, kind: _RecordKind) -> HttpResponse:
     trial, record = _record_or_404(request, trial_id, record_id, kind)
     # The form works on its own copy: the service reads the stored row again and writes only what changed.
-    form = kind.form_class(posted_data(request), posted_files(request), instance=kind.model.objects.get(pk=record.pk))
+    form = kind.form(trial, posted_data(request), posted_files(request), instance=kind.model.objects.get(pk=record.pk))
     if request.method == "POST":
         data = {}
 
         def write():
             data.update(form.changed_service_data())
-            kind.update(**{kind.noun: record}, actor=request.user, data=data)
+            kind.update(**kind.record_argument(record), actor=request.user, data=data)
 
         if form.is_valid() and _save_or_error(form, write):
             messages.success(request, f"{kind.label} saved." if data else "Nothing changed.")
@@ -553,7 +576,7 @@ def _record_edit(request, trial_id: int, record_id: int, kind: _RecordKind) -> H
 def _record_delete(request, trial_id: int, record_id: int, kind: _RecordKind) -> HttpResponse:
     trial, record = _record_or_404(request, trial_id, record_id, kind)
     try:
-        kind.delete(**{kind.noun: record}, actor=request.user)
+        kind.delete(**kind.record_argument(record), actor=request.user)
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect(f"dashboard:{kind.noun}-edit", trial.pk, record.pk)
@@ -595,3 +618,15 @@ def approval_edit(request: HttpRequest, trial_id: int, approval_id: int) -> Http
 @login_required
 def approval_delete(request: HttpRequest, trial_id: int, approval_id: int) -> HttpResponse:
     return _record_delete(request, trial_id, approval_id, APPROVAL)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def attempt_edit(request: HttpRequest, trial_id: int, attempt_id: int) -> HttpResponse:
+    return _record_edit(request, trial_id, attempt_id, ATTEMPT)
+
+
+@require_POST
+@login_required
+def attempt_delete(request: HttpRequest, trial_id: int, attempt_id: int) -> HttpResponse:
+    return _record_delete(request, trial_id, attempt_id, ATTEMPT)

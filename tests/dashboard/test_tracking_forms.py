@@ -2,14 +2,17 @@
 saves through the service the API uses (which audits it), answers bad input with 400, the field's error and
 nothing saved, and refuses with 403 inside the review and 404 outside it, as the API does."""
 
+import datetime
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.accounts.models import Invitation, Membership, Role
 from apps.core.models import AuditEvent
 from apps.reviews.models import Outcome
-from apps.trials.models import Agreement, Contact, EthicsApproval, Trial
+from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, Trial
 
 pytestmark = pytest.mark.django_db
 
@@ -442,6 +445,90 @@ def test_deleting_an_ethics_approval_is_audited(client, reviewer, trial, approva
 def test_deleting_is_a_post_only(client, reviewer, trial, approval):
     assert client.get(reverse("dashboard:approval-delete", args=[trial.pk, approval.pk])).status_code == 405
     assert EthicsApproval.objects.filter(pk=approval.pk).exists()
+
+
+# Contact attempts ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def attempt(trial, reviewer):
+    return ContactAttempt.objects.create(
+        trial=trial,
+        contact=trial.contacts.get(),
+        date=timezone.localdate() - datetime.timedelta(days=14),
+        outcome=ContactAttempt.Outcome.NO_REPLY,
+        next_follow_up=timezone.localdate() - datetime.timedelta(days=1),
+        owner=reviewer,
+        note="Asked for the IPD",
+        notified_at=timezone.now(),
+    )
+
+
+def attempt_data(attempt, **overrides) -> dict:
+    shown = {
+        "date": attempt.date.isoformat(),
+        "channel": attempt.channel,
+        "outcome": attempt.outcome,
+        "contact": str(attempt.contact_id or ""),
+        "next_follow_up": attempt.next_follow_up.isoformat() if attempt.next_follow_up else "",
+        "owner": str(attempt.owner_id or ""),
+        "note": attempt.note,
+    }
+    return as_shown(shown, **overrides)
+
+
+def test_the_timeline_links_each_attempt_to_its_edit_page_for_tracking_editors(client, member, trial, attempt):
+    edit = reverse("dashboard:attempt-edit", args=[trial.pk, attempt.pk])
+    assert edit in client.get(reverse("dashboard:trial-detail", args=[trial.pk])).content.decode()
+    member(client, Role.ANALYST)
+    assert edit not in client.get(reverse("dashboard:trial-detail", args=[trial.pk])).content.decode()
+
+
+def test_a_reply_is_recorded_on_the_attempt_and_its_follow_up_cleared(client, reviewer, trial, attempt):
+    url = reverse("dashboard:attempt-edit", args=[trial.pk, attempt.pk])
+    page = client.get(url).content.decode()
+    assert "Edit the contact attempt" in page and "Asked for the IPD</textarea>" in page
+    response = client.post(url, attempt_data(attempt, outcome="replied", next_follow_up=""))
+    assert response.status_code == 302 and response.url.endswith("#timeline")
+    attempt.refresh_from_db()
+    assert (attempt.outcome, attempt.next_follow_up, attempt.note) == ("replied", None, "Asked for the IPD")
+    assert audited("contactattempt", "update", reviewer) == 1
+    assert attempt not in ContactAttempt.objects.filter(next_follow_up__isnull=False)
+
+
+def test_a_new_follow_up_date_is_reminded_again(client, reviewer, trial, attempt):
+    later = (timezone.localdate() + datetime.timedelta(days=7)).isoformat()
+    url = reverse("dashboard:attempt-edit", args=[trial.pk, attempt.pk])
+    assert client.post(url, attempt_data(attempt, next_follow_up=later)).status_code == 302
+    attempt.refresh_from_db()
+    assert (attempt.next_follow_up.isoformat(), attempt.notified_at) == (later, None)
+
+
+def test_an_attempt_dated_in_the_future_is_refused_and_nothing_saved(client, reviewer, trial, attempt):
+    tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    url = reverse("dashboard:attempt-edit", args=[trial.pk, attempt.pk])
+    response = client.post(url, attempt_data(attempt, date=tomorrow, next_follow_up=""))
+    assert response.status_code == 400
+    assert "cannot be in the future" in error_of(response.content.decode(), "attempt_date")
+    attempt.refresh_from_db()
+    assert attempt.next_follow_up is not None and audited("contactattempt", "update", reviewer) == 0
+
+
+def test_deleting_an_attempt_is_audited(client, reviewer, trial, attempt):
+    response = client.post(reverse("dashboard:attempt-delete", args=[trial.pk, attempt.pk]))
+    assert response.status_code == 302 and response.url.endswith("#timeline")
+    assert not ContactAttempt.objects.exists()
+    assert audited("contactattempt", "delete", reviewer) == 1
+
+
+def test_another_trials_attempt_is_not_found_and_other_roles_are_refused(client, member, trial, second_trial, attempt):
+    assert client.get(reverse("dashboard:attempt-edit", args=[second_trial.pk, attempt.pk])).status_code == 404
+    member(client, Role.ANALYST)
+    url = reverse("dashboard:attempt-edit", args=[trial.pk, attempt.pk])
+    assert client.post(url, attempt_data(attempt, outcome="declined")).status_code == 403
+    assert client.post(reverse("dashboard:attempt-delete", args=[trial.pk, attempt.pk])).status_code == 403
+    attempt.refresh_from_db()
+    assert attempt.outcome == "no_reply"
 
 
 @pytest.mark.parametrize(

@@ -126,6 +126,28 @@ def test_a_parsed_version_leads_on_to_mapping_it(analyst, trial):
     assert mappings.context["form"].initial == {"source_version": version.pk}
 
 
+@pytest.mark.parametrize("role", ["reviewer", "contributor"])
+def test_readers_of_a_parsed_version_are_shown_the_mappings_not_a_button_to_map_it(analyst, make_member, trial, role):
+    from apps.accounts.models import Role
+
+    reader = make_member(getattr(Role, role.upper()), trials=[trial])
+    version, _ = services.dataset_upload(trial=trial, actor=analyst, file=upload_file("a.csv", LONG_CSV))
+    run_parse(version)
+    client = Client()
+    client.force_login(reader)
+    page = client.get(reverse("datasets:version-detail", args=[version.pk])).content.decode()
+    assert "Map version 1" not in page and "#start-mapping" not in page
+    assert "see this trial's mappings" in page
+    assert client.get(reverse("harmonisation:trial-mappings", args=[trial.pk])).status_code == 200
+
+
+def test_the_version_page_offers_mapping_to_those_harmonisation_lets_map():
+    from apps.datasets.access import MAPPER_ROLES
+    from apps.harmonisation.access import EDITORS
+
+    assert MAPPER_ROLES == EDITORS
+
+
 def test_the_403_page_gives_the_reason(make_member, trial):
     from apps.accounts.models import Role
 

@@ -128,6 +128,19 @@ def agreement_edit_form(o) -> dict:
     }
 
 
+def attempt_edit_form(o) -> dict:
+    """The attempt's outcome changed once the reply came."""
+    attempt = o.attempt
+    return {
+        "date": attempt.date.isoformat(),
+        "channel": attempt.channel,
+        "outcome": "replied",
+        "contact": attempt.contact_id or "",
+        "owner": "",
+        "note": attempt.note,
+    }
+
+
 def approval_edit_form(o) -> dict:
     return {"side": o.approval.side, "body": "University REC, renamed", "reference": o.approval.reference}
 
@@ -325,6 +338,17 @@ ROUTES = [
         "dashboard:agreement-delete",
         {"trial_id": "trial", "agreement_id": "agreement"},
         post=Call(PAGE_TRACKING_WRITE, target="agreement"),
+    ),
+    Route(
+        "dashboard:attempt-edit",
+        {"trial_id": "trial", "attempt_id": "attempt"},
+        get=PAGE_TRACKING_READ,
+        post=Call(PAGE_TRACKING_WRITE, body=attempt_edit_form, target="attempt"),
+    ),
+    Route(
+        "dashboard:attempt-delete",
+        {"trial_id": "trial", "attempt_id": "attempt"},
+        post=Call(PAGE_TRACKING_WRITE, target="attempt"),
     ),
     Route(
         "dashboard:approval-edit",
