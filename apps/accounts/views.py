@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts import access, invitations
@@ -160,3 +161,22 @@ def member_remove(request: HttpRequest, review_id: int, membership_id: int) -> H
     else:
         messages.success(request, f"{membership.user.get_full_name() or membership.user.username} removed.")
     return redirect("dashboard:member-list", review.pk)
+
+
+@require_POST
+@login_required
+def invitation_revoke(request: HttpRequest, review_id: int, invitation_id: int) -> HttpResponse:
+    """A pending invitation withdrawn by a coordinator, through the service the API's DELETE uses."""
+    review = get_or_404(access.review_get_for_user, request.user, review_id)
+    if not access.can_manage_review(request.user, review):
+        raise PermissionDenied("Only the review's coordinators can revoke its invitations.")
+    invitation = Invitation.objects.filter(review=review, pk=invitation_id).first()
+    if invitation is None:
+        raise Http404("No such invitation in this review.")
+    try:
+        invitations.invitation_revoke(invitation=invitation, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"The invitation to {invitation.invitee} was revoked.")
+    return redirect(reverse("dashboard:member-list", args=[review.pk]) + "#pending")

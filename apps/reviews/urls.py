@@ -7,4 +7,5 @@ from apps.reviews import views
 urlpatterns = [
     path("reviews/<int:review_id>/outcomes/", views.outcome_list, name="outcome-list"),
     path("reviews/<int:review_id>/outcomes/<int:outcome_id>/edit/", views.outcome_edit, name="outcome-edit"),
+    path("reviews/<int:review_id>/outcomes/<int:outcome_id>/delete/", views.outcome_delete, name="outcome-delete"),
 ]

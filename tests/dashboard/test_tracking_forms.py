@@ -588,6 +588,39 @@ def test_a_coordinator_invites_a_member_through_the_invitations_service(client, 
     assert "Invitation sent to new@example.org." in page and "Pending invitations" in page
 
 
+def test_a_coordinator_revokes_a_pending_invitation_from_the_members_page(client, member, review):
+    coordinator = member(client, Role.COORDINATOR)
+    client.post(reverse("dashboard:member-list", args=[review.pk]), {"invitee": "newcomer", "role": "reviewer"})
+    invitation = Invitation.objects.get(invitee="newcomer")
+    page = client.get(reverse("dashboard:member-list", args=[review.pk])).content.decode()
+    revoke = reverse("dashboard:invitation-revoke", args=[review.pk, invitation.pk])
+    assert revoke in page and "Revoke the invitation to newcomer" in page
+    response = client.post(revoke, follow=True)
+    assert response.redirect_chain[-1][0].endswith("#pending")
+    assert "The invitation to newcomer was revoked." in response.content.decode()
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.REVOKED
+    assert AuditEvent.objects.filter(object_type="invitation", actor=coordinator).count() == 2
+    assert revoke not in response.content.decode()
+    again = client.post(revoke, follow=True).content.decode()
+    assert "Only a pending invitation can be revoked." in again
+
+
+def test_only_coordinators_revoke_invitations_and_another_reviews_are_not_found(client, member, review, other_review):
+    from apps.accounts import invitations
+
+    coordinator = member(client, Role.COORDINATOR, username="the-coordinator")
+    mine = invitations.invitation_create(review=review, actor=coordinator, invitee="newcomer", role=Role.REVIEWER)
+    foreign = Invitation.objects.create(
+        review=other_review, invitee="elsewhere", role=Role.REVIEWER, expires_at=timezone.now() + datetime.timedelta(7)
+    )
+    assert client.post(reverse("dashboard:invitation-revoke", args=[review.pk, foreign.pk])).status_code == 404
+    member(client, Role.REVIEWER)
+    assert client.post(reverse("dashboard:invitation-revoke", args=[review.pk, mine.pk])).status_code == 403
+    mine.refresh_from_db()
+    assert mine.status == Invitation.Status.PENDING
+
+
 def test_an_invitation_without_a_name_or_with_another_reviews_trial_is_refused(client, member, review, other_trial):
     member(client, Role.COORDINATOR)
     url = reverse("dashboard:member-list", args=[review.pk])
@@ -660,6 +693,30 @@ def test_an_analyst_adds_and_edits_an_outcome(client, member, review):
     outcome.refresh_from_db()
     assert outcome.description == "Visual analogue scale"
     assert audited("outcome", "update", analyst) == 1
+
+
+def test_an_outcome_is_deleted_from_its_edit_page_unless_an_analysis_pools_it(client, member, review):
+    from apps.analyses.models import Analysis
+    from apps.harmonisation.models import SchemaVariable
+
+    analyst = member(client, Role.ANALYST)
+    client.post(reverse("dashboard:outcome-list", args=[review.pk]), outcome_data())
+    pooled = Outcome.objects.get(review=review)
+    arm = SchemaVariable.objects.create(review=review, name="TRT01P", type="category")
+    Analysis.objects.create(review=review, outcome=pooled, name="Primary", measure="MD", treatment=arm)
+    delete = reverse("dashboard:outcome-delete", args=[review.pk, pooled.pk])
+    assert delete in client.get(reverse("dashboard:outcome-edit", args=[review.pk, pooled.pk])).content.decode()
+    refused = client.post(delete, follow=True)
+    assert refused.redirect_chain[-1][0] == reverse("dashboard:outcome-edit", args=[review.pk, pooled.pk])
+    assert "is used by analyses" in refused.content.decode()
+    assert Outcome.objects.filter(pk=pooled.pk).exists() and audited("outcome", "delete", analyst) == 0
+
+    client.post(reverse("dashboard:outcome-list", args=[review.pk]), outcome_data(name="Pain at 6 months"))
+    unused = Outcome.objects.get(name="Pain at 6 months")
+    response = client.post(reverse("dashboard:outcome-delete", args=[review.pk, unused.pk]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("dashboard:outcome-list", args=[review.pk])
+    assert "Outcome &#x27;Pain at 6 months&#x27; deleted." in response.content.decode()
+    assert not Outcome.objects.filter(pk=unused.pk).exists() and audited("outcome", "delete", analyst) == 1
 
 
 def test_a_measure_that_does_not_fit_the_type_is_refused_by_the_service(client, member, review):

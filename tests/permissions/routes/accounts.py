@@ -37,4 +37,9 @@ ROUTES = [
             Call(NOT_THE_INVITEE, body=lambda o: {"answer": "decline"}, label="decline"),
         ],
     ),
+    Route(
+        "dashboard:invitation-revoke",
+        {"review_id": "review", "invitation_id": "invitation"},
+        post=Call(codes(302, 403, 403, 403), target="invitation"),
+    ),
 ]

@@ -394,6 +394,11 @@ ROUTES = [
         ),
     ),
     Route(
+        "dashboard:outcome-delete",
+        {"review_id": "review", "outcome_id": "outcome"},
+        post=codes(302, 302, 403, 403),
+    ),
+    Route(
         "dashboard:trial-transition",
         {"trial_id": "trial"},
         post=Call(codes(302, 403, 302, 403), body=lambda o: {"to_status": "eligible", "reason": "", "note": ""}),
