@@ -11,6 +11,7 @@ urlpatterns = [
     path("reviews/<int:review_id>/trials/new/", views.trial_create, name="trial-create"),
     path("trials/<int:trial_id>/", views.trial_detail, name="trial-detail"),
     path("trials/<int:trial_id>/edit/", views.trial_edit, name="trial-edit"),
+    path("trials/<int:trial_id>/delete/", views.trial_delete, name="trial-delete"),
     path("trials/<int:trial_id>/contacts/", views.contact_create, name="contact-create"),
     path("trials/<int:trial_id>/agreements/", views.agreement_create, name="agreement-create"),
     path("trials/<int:trial_id>/approvals/", views.approval_create, name="approval-create"),

@@ -418,8 +418,31 @@ def trial_edit(request: HttpRequest, trial_id: int) -> HttpResponse:
         if form.is_valid() and _save_or_error(form, write):
             messages.success(request, "Trial saved." if form.has_changed() else "Nothing changed.")
             return redirect("dashboard:trial-detail", trial.pk)
-    context = {"review": trial.review, "trial": trial, "form": form, "groups": _field_groups(form), "adding": False}
+    context = {
+        "review": trial.review,
+        "trial": trial,
+        "form": form,
+        "groups": _field_groups(form),
+        "adding": False,
+        "can_delete": access.can_delete_trial(request.user, trial),
+    }
     return render(request, "dashboard/trial_form.html", context, status=400 if form.is_bound else 200)
+
+
+@require_POST
+@login_required
+def trial_delete(request: HttpRequest, trial_id: int) -> HttpResponse:
+    """Through the service the API's DELETE uses: a trial with uploaded data is refused, with the reason."""
+    trial = _trial_or_404(request, trial_id)
+    if not access.can_delete_trial(request.user, trial):
+        raise PermissionDenied("Only the review's coordinators can delete a trial.")
+    try:
+        services.trial_delete(trial=trial, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect(reverse("dashboard:trial-edit", args=[trial.pk]) + "#delete")
+    messages.success(request, f"Trial '{trial.title}' deleted.")
+    return redirect("dashboard:trial-list", trial.review_id)
 
 
 # The trial's tracking records: added from the trial page with the rights of the API's POST (`may_add`), edited

@@ -51,3 +51,40 @@ def test_a_trial_without_data_is_deleted(coordinator_client):
     response = coordinator_client(trial).delete(reverse("api-trial-detail", args=[trial.pk]))
     assert response.status_code == 204
     assert not Trial.objects.filter(pk=trial.pk).exists()
+
+
+def test_a_coordinator_deletes_a_trial_without_data_from_its_edit_page(client):
+    trial = TrialFactory(title="Screened out early")
+    ContactFactory(trial=trial)
+    coordinator = UserFactory()
+    MembershipFactory(review=trial.review, user=coordinator, role=Role.COORDINATOR)
+    client.force_login(coordinator)
+    delete = reverse("dashboard:trial-delete", args=[trial.pk])
+    assert delete in client.get(reverse("dashboard:trial-edit", args=[trial.pk])).content.decode()
+    response = client.post(delete, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("dashboard:trial-list", args=[trial.review_id])
+    assert "Trial &#x27;Screened out early&#x27; deleted." in response.content.decode()
+    assert not Trial.objects.filter(pk=trial.pk).exists() and not Contact.objects.exists()
+
+
+def test_the_page_refuses_to_delete_a_trial_with_data_and_says_why(client):
+    trial = TrialFactory()
+    _version(trial, 1, "baseline.csv")
+    coordinator = UserFactory()
+    MembershipFactory(review=trial.review, user=coordinator, role=Role.COORDINATOR)
+    client.force_login(coordinator)
+    response = client.post(reverse("dashboard:trial-delete", args=[trial.pk]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("dashboard:trial-edit", args=[trial.pk]) + "#delete"
+    assert "v1 (baseline.csv)" in response.content.decode()
+    assert Trial.objects.filter(pk=trial.pk).exists()
+
+
+def test_only_coordinators_are_offered_the_delete(client):
+    trial = TrialFactory()
+    reviewer = UserFactory()
+    MembershipFactory(review=trial.review, user=reviewer, role=Role.REVIEWER)
+    client.force_login(reviewer)
+    page = client.get(reverse("dashboard:trial-edit", args=[trial.pk])).content.decode()
+    assert reverse("dashboard:trial-delete", args=[trial.pk]) not in page
+    assert client.post(reverse("dashboard:trial-delete", args=[trial.pk])).status_code == 403
+    assert Trial.objects.filter(pk=trial.pk).exists()

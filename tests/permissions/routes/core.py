@@ -221,6 +221,7 @@ ROUTES = [
         ],
     ),
     Route("api-trial-detail", {"pk": "bare_trial"}, delete=codes(204, 403, 403, 403)),
+    Route("dashboard:trial-delete", {"trial_id": "bare_trial"}, post=codes(302, 403, 403, 403)),
     Route(
         "api-trial-transition",
         {"trial_id": "trial"},
