@@ -1,17 +1,20 @@
 """Record-keeping from the pages, in a real Chromium: add a trial, add a contact and an agreement with its
-document, and a status change the data-checked gate refuses, naming the finding with a link to it; axe-core
+document, a status change the data-checked gate refuses (naming the finding with a link to it), and a reply
+recorded on a logged contact attempt; axe-core
 finds nothing on each page these forms add. `--screenshots` (see docs/screenshots/) keeps the two pictures."""
 
+import datetime
 import os
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from apps.accounts.models import Membership, Role
 from apps.checks import services as check_services
-from apps.trials.models import Agreement, Contact, Trial
+from apps.trials.models import Agreement, Contact, ContactAttempt, Trial
 from tests.checks.conftest import eager, make_table, review, trial  # noqa: F401  (fixtures: a review with a schema)
 from tests.checks.test_runs import spoiled_frame
 from tests.e2e.conftest import PASSWORD
@@ -201,3 +204,25 @@ def test_an_agreement_added_as_a_draft_is_marked_signed_from_its_edit_page(page,
     expect(agreements.locator(".badge")).to_have_text("Signed")
     draft.refresh_from_db()
     assert (draft.status, draft.signed_on.isoformat()) == ("signed", "2026-03-01")
+
+
+def test_a_reply_is_recorded_on_a_logged_attempt_from_the_timeline(page, live_server, log_in, tracked_trial):
+    sent = timezone.localdate() - datetime.timedelta(days=10)
+    ContactAttempt.objects.create(
+        trial=tracked_trial, date=sent, next_follow_up=sent + datetime.timedelta(days=7), note="Asked for the IPD"
+    )
+    log_in()
+    page.goto(f"{live_server.url}/trials/{tracked_trial.pk}/")
+    timeline = page.locator("#timeline")
+    expect(timeline).to_contain_text("E-mail: No reply yet")
+    timeline.get_by_role("link", name="Edit the contact attempt").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Edit the contact attempt")
+    assert axe_violations(page) == []
+
+    page.get_by_label("Outcome").select_option(label="Replied")
+    page.get_by_label("Next follow-up").fill("")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("Contact attempt saved.")
+    expect(page.locator("#timeline")).to_contain_text("E-mail: Replied")
+    attempt = ContactAttempt.objects.get()
+    assert (attempt.outcome, attempt.next_follow_up) == ("replied", None)
