@@ -1,6 +1,7 @@
 """Record-keeping from the pages, in a real Chromium: add a trial, add a contact and an agreement with its
 document, a status change the data-checked gate refuses (naming the finding with a link to it), and a reply
-recorded on a logged contact attempt; axe-core finds nothing on each page these forms add. `--screenshots` (see docs/screenshots/) keeps the two pictures."""
+recorded on a logged contact attempt; axe-core finds nothing on each page these forms add. `--screenshots` (see
+docs/screenshots/) keeps the two pictures."""
 
 import datetime
 import os
