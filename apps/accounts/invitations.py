@@ -134,6 +134,8 @@ def invitation_decline(*, invitation: Invitation, user) -> None:
 
 @transaction.atomic
 def invitation_revoke(*, invitation: Invitation, actor) -> None:
+    # Read again under a lock, as an acceptance is: a revoke that crossed it must not mark it revoked.
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.status != Invitation.Status.PENDING:
         raise ApplicationError("Only a pending invitation can be revoked.", code="not_pending")
     _answer(invitation, actor=actor, status=Invitation.Status.REVOKED)

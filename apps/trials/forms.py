@@ -166,6 +166,8 @@ class ContactAttemptForm(TrackingModelForm):
     """Logs an attempt from the trial page, and edits one (its outcome once a reply comes, its follow-up)."""
 
     prefix_id = "attempt"
+    # As the trial page's "Log a contact attempt" lays them out.
+    field_order = ["date", "channel", "contact", "outcome", "next_follow_up", "owner", "note"]
 
     class Meta:
         model = ContactAttempt

@@ -352,6 +352,10 @@ def contact_attempt_update(*, attempt: ContactAttempt, actor, data: dict) -> Con
     stored = locked_copy(attempt)
     # A new follow-up date deserves a new reminder.
     new_date = "next_follow_up" in data and data["next_follow_up"] != stored.next_follow_up
+    follow_up, owner = data.get("next_follow_up", stored.next_follow_up), data.get("owner", stored.owner)
+    if follow_up and owner is None and getattr(actor, "is_authenticated", False):
+        # As when an attempt is logged: a follow-up nobody owns would never be reminded.
+        data = {**data, "owner": actor}
     return _save_update(
         instance=stored,
         actor=actor,

@@ -461,7 +461,6 @@ class _RecordKind:
     create: object
     update: object
     delete: object
-    keyword: str = ""  # the services' keyword for one record, when it is not the noun
     form_options: object = None  # the form's keyword arguments for a trial, when it needs any
 
     def title(self, record) -> str:
@@ -472,7 +471,8 @@ class _RecordKind:
         return self.form_class(*args, **kwargs, **options)
 
     def record_argument(self, record) -> dict:
-        return {self.keyword or self.noun: record}
+        """The record as the services take it: contact=, agreement=, approval=, attempt=."""
+        return {self.noun: record}
 
 
 CONTACT = _RecordKind(
@@ -531,7 +531,7 @@ def _record_create(request, trial_id: int, kind: _RecordKind) -> HttpResponse:
     trial = _trial_or_404(request, trial_id)
     if not kind.may_add(request.user, trial):
         raise PermissionDenied("Your role cannot add this record to this trial.")
-    form = kind.form_class(request.POST, request.FILES)
+    form = kind.form(trial, request.POST, request.FILES)
     if form.is_valid() and _save_or_error(
         form, lambda: kind.create(trial=trial, actor=request.user, **form.service_data())
     ):

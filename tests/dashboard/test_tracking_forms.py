@@ -13,6 +13,7 @@ from apps.accounts.models import Invitation, Membership, Role
 from apps.core.models import AuditEvent
 from apps.reviews.models import Outcome
 from apps.trials.models import Agreement, Contact, ContactAttempt, EthicsApproval, Trial
+from apps.trials.selectors import followups_due_all
 
 pytestmark = pytest.mark.django_db
 
@@ -488,12 +489,23 @@ def test_a_reply_is_recorded_on_the_attempt_and_its_follow_up_cleared(client, re
     url = reverse("dashboard:attempt-edit", args=[trial.pk, attempt.pk])
     page = client.get(url).content.decode()
     assert "Edit the contact attempt" in page and "Asked for the IPD</textarea>" in page
+    assert attempt in followups_due_all(today=timezone.localdate())
     response = client.post(url, attempt_data(attempt, outcome="replied", next_follow_up=""))
     assert response.status_code == 302 and response.url.endswith("#timeline")
     attempt.refresh_from_db()
     assert (attempt.outcome, attempt.next_follow_up, attempt.note) == ("replied", None, "Asked for the IPD")
     assert audited("contactattempt", "update", reviewer) == 1
-    assert attempt not in ContactAttempt.objects.filter(next_follow_up__isnull=False)
+    assert attempt not in followups_due_all(today=timezone.localdate())
+
+
+def test_a_follow_up_set_on_an_unowned_attempt_falls_to_whoever_set_it(client, reviewer, trial, attempt):
+    ContactAttempt.objects.filter(pk=attempt.pk).update(owner=None, next_follow_up=None)
+    attempt.refresh_from_db()
+    later = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
+    url = reverse("dashboard:attempt-edit", args=[trial.pk, attempt.pk])
+    assert client.post(url, attempt_data(attempt, next_follow_up=later)).status_code == 302
+    attempt.refresh_from_db()
+    assert (attempt.next_follow_up.isoformat(), attempt.owner) == (later, reviewer)
 
 
 def test_a_new_follow_up_date_is_reminded_again(client, reviewer, trial, attempt):
