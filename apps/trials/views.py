@@ -176,18 +176,15 @@ def _trial_page(
     request,
     trial,
     *,
-    attempt_form=None,
     transition_form=None,
     record_forms=None,
     gate_findings=(),
     status=200,
 ) -> HttpResponse:
     # Unbound forms render the same for everyone with the same key: their fields are cached with the page.
-    fresh_forms = attempt_form is None and transition_form is None
+    fresh_forms = not record_forms and transition_form is None
     can_log = access.can_log_contact(request.user, trial)
     can_move = access.can_edit_tracking(request.user, trial)
-    if can_log and attempt_form is None:
-        attempt_form = ATTEMPT.form(trial)
     if can_move and transition_form is None:
         transition_form = _pending_transition_form(request, trial)
         fresh_forms = fresh_forms and transition_form is None
@@ -196,6 +193,7 @@ def _trial_page(
         else:
             gate_findings = transition_form.gate_findings
     forms = {
+        "attempt_form": ATTEMPT.form(trial) if can_log else None,
         "contact_form": ContactForm() if can_log else None,
         "agreement_form": AgreementForm() if can_move else None,
         "approval_form": ApprovalForm() if can_move else None,
@@ -216,7 +214,6 @@ def _trial_page(
         "agreements": trial.agreements.all(),
         "approvals": trial.approvals.all(),
         "timeline": SimpleLazyObject(lambda: selectors.trial_timeline(trial)),
-        "attempt_form": attempt_form if can_log else None,
         "transition_form": transition_form if can_move else None,
         "gate_findings": gate_findings,
         "can_edit_fields": access.can_edit_trial_fields(request.user, trial, access.RESULT_FIELDS),
@@ -257,19 +254,7 @@ def agreement_document(request: HttpRequest, trial_id: int, agreement_id: int) -
 @require_POST
 @login_required
 def contact_attempt_create(request: HttpRequest, trial_id: int) -> HttpResponse:
-    trial = _trial_or_404(request, trial_id)
-    if not access.can_log_contact(request.user, trial):
-        raise PermissionDenied("Your role does not allow logging contact attempts on this trial.")
-    form = ATTEMPT.form(trial, request.POST)
-    if form.is_valid():
-        try:
-            services.contact_attempt_create(trial=trial, actor=request.user, **form.service_data())
-        except ApplicationError as error:
-            form.add_application_error(error)
-        else:
-            messages.success(request, "Contact attempt logged.")
-            return redirect(reverse("dashboard:trial-detail", args=[trial.pk]) + "#timeline")
-    return _trial_page(request, trial, attempt_form=form, status=400)
+    return _record_create(request, trial_id, ATTEMPT)
 
 
 # A refused status change is kept in the session and shown on the trial page after a redirect, so that
@@ -462,6 +447,7 @@ class _RecordKind:
     update: object
     delete: object
     form_options: object = None  # the form's keyword arguments for a trial, when it needs any
+    added: str = "added"  # how the message says it was added ("Contact attempt logged.")
 
     def title(self, record) -> str:
         return str(getattr(record, self.title_field)) if self.title_field else str(record)
@@ -524,6 +510,7 @@ ATTEMPT = _RecordKind(
     update=services.contact_attempt_update,
     delete=services.contact_attempt_delete,
     form_options=lambda trial: {"trial": trial, "owners": _owner_choices(trial.review)},
+    added="logged",
 )
 
 
@@ -535,7 +522,7 @@ def _record_create(request, trial_id: int, kind: _RecordKind) -> HttpResponse:
     if form.is_valid() and _save_or_error(
         form, lambda: kind.create(trial=trial, actor=request.user, **form.service_data())
     ):
-        messages.success(request, f"{kind.label} added.")
+        messages.success(request, f"{kind.label} {kind.added}.")
         return redirect(reverse("dashboard:trial-detail", args=[trial.pk]) + kind.anchor)
     return _trial_page(request, trial, record_forms={f"{kind.noun}_form": form}, status=400)
 
