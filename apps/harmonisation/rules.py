@@ -75,6 +75,7 @@ class Outcome:
     factor: float | None = None
     offset: float | None = None
     flag_counts: dict = field(default_factory=dict)
+    flagged: np.ndarray | None = None  # True where the row carries a flag
 
 
 def code_key(value) -> str | None:
@@ -163,6 +164,7 @@ def apply_rule(rule: Rule, target: Target, frame: pd.DataFrame) -> Outcome:
     present = values.notna()
     outcome.values = values
     outcome.flags = flags.series(frame.index)
+    outcome.flagged = flags.flagged
     outcome.stats.update(
         rows=len(frame),
         rows_affected=int(present.sum()),
@@ -540,11 +542,12 @@ class Harmonised:
     stats: dict[str, dict] = field(default_factory=dict)
     _flag_counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
-    def add(self, table: pd.DataFrame, outcomes: dict[str, Outcome]) -> None:
-        self.n_rows += len(table)
-        flag_columns = [column for column in table.columns if column.endswith(FLAG_SUFFIX)]
-        if flag_columns:
-            self.n_flagged_rows += int(table[flag_columns].notna().any(axis=1).sum())
+    def add(self, rows: int, outcomes: dict[str, Outcome]) -> None:
+        self.n_rows += rows
+        # A row is flagged when any of its targets is: read from the rules' masks rather than the flag columns.
+        flagged = [outcome.flagged for outcome in outcomes.values()]
+        if flagged:
+            self.n_flagged_rows += int(np.logical_or.reduce(flagged).sum())
         for name, outcome in outcomes.items():
             merged = self.stats.setdefault(name, {})
             for key, value in outcome.stats.items():
@@ -582,7 +585,7 @@ def harmonise_in_blocks(
             if pending is not None:
                 pending.result()
             pending = writer.submit(write, arrow)
-            result.add(table, outcomes)
+            result.add(len(table), outcomes)
             if on_progress is not None:
                 on_progress(number, len(blocks))
         if pending is not None:
