@@ -1,10 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
 
 from apps.accounts.access import reviews_coordinated_by
-from apps.accounts.models import Membership, User
+from apps.accounts.models import Membership, Role, User
+from apps.accounts.services import membership_delete, membership_role_check, memberships_left_without_coordinator
 from apps.core import admin as core_admin
-from apps.core.admin import CoordinatorAdmin
+from apps.core.admin import CoordinatorAdmin, ServiceCheckedModelForm
 
 # The admin's scope: the reviews a user coordinates, and the people in them.
 core_admin.register_coordinated_reviews(reviews_coordinated_by)
@@ -19,10 +21,56 @@ class ProjectUserAdmin(UserAdmin):
     """Users are managed by superusers (and staff given the auth permissions)."""
 
 
+class MembershipForm(ServiceCheckedModelForm):
+    """A review keeps a coordinator through a change of role made in the admin, as through the API."""
+
+    service_check = staticmethod(membership_role_check)
+
+
+def is_only_coordinator(membership: Membership | None) -> bool:
+    if membership is None or membership.role != Role.COORDINATOR:
+        return False
+    return (
+        not Membership.objects.filter(review=membership.review_id, role=Role.COORDINATOR)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+class MembershipRules:
+    """Members join by accepting an invitation (the review's members page, or the API), which tells nothing of
+    which accounts exist: in the admin a coordinator changes a member's role and trials, or removes them through
+    the service (which revokes their API tokens), but adds no one. Site administrators may."""
+
+    form = MembershipForm
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields if request.user.is_superuser else [*fields, "review", "user"]
+
+
 @admin.register(Membership)
-class MembershipAdmin(CoordinatorAdmin):
+class MembershipAdmin(MembershipRules, CoordinatorAdmin):
     list_display = ["user", "review", "role", "created_at"]
     list_filter = ["role", ("review", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["user__username", "user__first_name", "user__last_name", "review__title"]
     filter_horizontal = ["trials"]
     list_select_related = ["user", "review"]
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not is_only_coordinator(obj)
+
+    def delete_model(self, request, obj):
+        membership_delete(membership=obj, actor=request.user)  # audits, and revokes the member's API tokens
+
+    def delete_queryset(self, request, queryset):
+        memberships = list(queryset.select_related("review", "user"))
+        for review in {membership.review for membership in memberships}:
+            removed = [membership for membership in memberships if membership.review_id == review.pk]
+            if memberships_left_without_coordinator(review, removed, []):
+                raise PermissionDenied(f"Removing them would leave {review} without a coordinator.")
+        for membership in memberships:
+            self.delete_model(request, membership)

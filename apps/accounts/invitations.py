@@ -129,6 +129,10 @@ def invitation_accept(*, invitation: Invitation, user) -> Membership:
 
 @transaction.atomic
 def invitation_decline(*, invitation: Invitation, user) -> None:
+    # Read again under a lock, as an acceptance is: a decline that crossed an accept or a revoke changes nothing.
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != Invitation.Status.PENDING:
+        raise ApplicationError("This invitation was already answered or revoked.", code="not_pending")
     _answer(invitation, actor=user, status=Invitation.Status.DECLINED)
 
 

@@ -29,6 +29,20 @@ def _check_keeps_a_coordinator(membership: Membership, new_role: str | None) -> 
         )
 
 
+def membership_role_check(candidate: Membership) -> None:
+    """The check a change of role passes where a form saves the membership itself (the admin)."""
+    stored = Membership.objects.filter(pk=candidate.pk).first() if candidate.pk else None
+    if stored is not None and stored.role != candidate.role:
+        _check_keeps_a_coordinator(stored, candidate.role)
+
+
+def memberships_left_without_coordinator(review, removed: list[Membership], changed: list[Membership]) -> bool:
+    """Whether removing `removed` and saving the new roles of `changed` at once would leave no coordinator."""
+    touched = {membership.pk for membership in removed} | {membership.pk for membership in changed}
+    untouched = Membership.objects.filter(review=review, role=Role.COORDINATOR).exclude(pk__in=touched)
+    return not untouched.exists() and not any(m.role == Role.COORDINATOR for m in changed)
+
+
 @transaction.atomic
 def membership_create(*, review, actor, user, role: str, trials=()) -> Membership:
     if Membership.objects.filter(review=review, user=user).exists():

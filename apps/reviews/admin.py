@@ -1,7 +1,10 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 
+from apps.accounts.admin import MembershipRules
 from apps.accounts.models import Membership, Role
-from apps.accounts.services import membership_create
+from apps.accounts.services import membership_create, membership_delete, memberships_left_without_coordinator
 from apps.core import admin as core_admin
 from apps.core.admin import AuditEventInline, CoordinatorAdmin, CoordinatorInline, ServiceCheckedModelForm
 from apps.reviews import services
@@ -23,8 +26,26 @@ class OutcomeInline(CoordinatorInline, admin.TabularInline):
     fields = ["name", "type", "measure", "is_primary", "higher_is_better"]
 
 
-class MembershipInline(CoordinatorInline, admin.TabularInline):
+class MembershipFormSet(BaseInlineFormSet):
+    """Removals and changes of role saved together must leave the review a coordinator."""
+
+    def clean(self):
+        super().clean()
+        if self.instance.pk is None or any(form.errors for form in self.forms):
+            return
+        removed = [form.instance for form in self.deleted_forms if form.instance.pk]
+        changed = [
+            form.instance
+            for form in self.forms
+            if form.instance.pk and form not in self.deleted_forms and "role" in form.changed_data
+        ]
+        if (removed or changed) and memberships_left_without_coordinator(self.instance, removed, changed):
+            raise ValidationError("A review needs at least one coordinator; appoint another before changing this one.")
+
+
+class MembershipInline(MembershipRules, CoordinatorInline, admin.TabularInline):
     model = Membership
+    formset = MembershipFormSet
     fields = ["user", "role"]
 
 
@@ -43,6 +64,13 @@ class ReviewAdmin(CoordinatorAdmin):
     list_filter = ["status"]
     search_fields = ["title", "registration", "question"]
     inlines = [OutcomeInline, MembershipInline, ReviewAuditInline]
+
+    def delete_inline_object(self, request, obj):
+        if isinstance(obj, Membership):
+            # Through the service, which audits and revokes the member's API tokens.
+            membership_delete(membership=obj, actor=request.user)
+        else:
+            super().delete_inline_object(request, obj)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -2,8 +2,10 @@
 
 import pytest
 from django.contrib import admin as django_admin
+from knox.models import AuthToken
 
-from apps.accounts.models import Role
+from apps.accounts.models import Membership, Role
+from apps.accounts.tokens import token_create
 from apps.core.models import AuditEvent
 from apps.trials.admin import AgreementInline
 from apps.trials.lifecycle import Status
@@ -107,15 +109,85 @@ def test_filters_and_choices_name_only_the_coordinators_reviews(client, coordina
     assert "A confidential review" not in client.get("/admin/core/auditevent/").content.decode()
 
 
-def test_coordinator_adds_a_member_in_the_admin(client, coordinator):
+def test_coordinators_add_members_by_invitation_not_in_the_admin(client, coordinator):
+    UserFactory(username="someone-elses-account")
+    assert client.get("/admin/accounts/membership/add/").status_code == 403
+    html = client.get(f"/admin/reviews/review/{client.review.pk}/change/").content.decode()
+    # No picker of every account on the site, and the members' accounts are shown, not chosen.
+    assert "someone-elses-account" not in html
+    assert 'name="memberships-0-user"' not in html
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(superuser)
     newcomer = UserFactory(username="newcomer")
-    assert client.get("/admin/accounts/membership/add/").status_code == 200
     response = client.post(
         "/admin/accounts/membership/add/", {"review": client.review.pk, "user": newcomer.pk, "role": "analyst"}
     )
     assert response.status_code == 302
     event = AuditEvent.objects.get()
     assert (event.action, event.object_type, event.after["role"]) == ("create", "membership", "analyst")
+
+
+def test_a_member_removed_in_the_admin_loses_their_tokens_through_the_service(client, coordinator):
+    member = MembershipFactory(review=client.review, role=Role.ANALYST)
+    token_create(user=member.user)
+    response = client.post(f"/admin/accounts/membership/{member.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Membership.objects.filter(pk=member.pk).exists()
+    assert not AuthToken.objects.filter(user=member.user).exists()
+    assert list(AuditEvent.objects.values_list("action", "object_type")) == [("delete", "membership")]
+
+
+def test_the_admin_keeps_a_coordinator(client, coordinator):
+    only = Membership.objects.get(user=coordinator)
+    assert client.get(f"/admin/accounts/membership/{only.pk}/delete/").status_code == 403
+    response = client.post(f"/admin/accounts/membership/{only.pk}/change/", {"role": "analyst", "trials": []})
+    assert response.status_code == 200
+    assert "This is the review&#x27;s only coordinator." in response.content.decode()
+    assert Membership.objects.get(pk=only.pk).role == Role.COORDINATOR
+    assert not AuditEvent.objects.exists()
+
+
+def _change_page_data(response) -> dict:
+    """What the admin change page would post back unchanged: the main form and every inline formset."""
+    data = {}
+    form = response.context["adminform"].form
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        data[name] = (
+            [item.pk for item in value]
+            if hasattr(value, "__iter__") and not isinstance(value, str)
+            else ("" if value is None else value)
+        )
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        for key, value in formset.management_form.initial.items():
+            data[f"{formset.prefix}-{key}"] = value
+        for index, form_ in enumerate(formset.initial_forms):
+            values = {**form_.initial, "id": form_.instance.pk, formset.fk.name: formset.instance.pk}
+            for name in form_.fields:
+                value = values.get(name)
+                data[f"{formset.prefix}-{index}-{name}"] = getattr(value, "pk", value) if value is not None else ""
+    return data
+
+
+def test_removing_the_only_coordinator_inline_is_refused_and_a_member_removed_inline_loses_their_tokens(
+    client, coordinator
+):
+    member = MembershipFactory(review=client.review, role=Role.REVIEWER)
+    token_create(user=member.user)
+    url = f"/admin/reviews/review/{client.review.pk}/change/"
+    data = _change_page_data(client.get(url))
+    rows = {data[key]: key.rsplit("-", 1)[0] for key in data if key.startswith("memberships-") and key.endswith("-id")}
+    only = Membership.objects.get(user=coordinator).pk
+    refused = client.post(url, {**data, f"{rows[only]}-DELETE": "on"})
+    assert refused.status_code == 200
+    assert "A review needs at least one coordinator" in refused.content.decode()
+    assert Membership.objects.filter(pk=only).exists()
+    removed = client.post(url, {**data, f"{rows[member.pk]}-DELETE": "on"})
+    assert removed.status_code == 302
+    assert not Membership.objects.filter(pk=member.pk).exists()
+    assert not AuthToken.objects.filter(user=member.user).exists()
+    assert list(AuditEvent.objects.values_list("action", "object_type")) == [("delete", "membership")]
 
 
 def test_an_admin_save_runs_the_agreement_checks(client, coordinator):

@@ -170,3 +170,17 @@ def test_the_invitee_answers_on_the_review_list_page(scene, client):
     assert "Invitations" not in client.get("/").content.decode()
     client.force_login(UserFactory(username="eve"))
     assert client.post(f"/invitations/{first.pk}/", {"answer": "accept"}).status_code == 404
+
+
+def test_a_decline_that_crossed_an_answer_changes_nothing(scene):
+    from apps.accounts.invitations import invitation_accept, invitation_decline
+    from apps.core.errors import ApplicationError
+
+    ada = UserFactory(username="ada")
+    invitation_id = scene["api"].post(scene["url"], {"invitee": "ada", "role": "analyst"}, format="json").json()["id"]
+    stale = Invitation.objects.get(pk=invitation_id)  # read before the acceptance, as a crossing request would
+    invitation_accept(invitation=Invitation.objects.get(pk=invitation_id), user=ada)
+    with pytest.raises(ApplicationError, match="already answered"):
+        invitation_decline(invitation=stale, user=ada)
+    assert Invitation.objects.get(pk=invitation_id).status == "accepted"
+    assert Membership.objects.get(user=ada, review=scene["review"]).role == Role.ANALYST
