@@ -220,6 +220,34 @@ class AgreementForm(TrackingModelForm):
         # through its storage URL, and a new upload replaces it (the old file stays stored).
         widgets = {"document": forms.FileInput}
 
+    remove_document = forms.BooleanField(
+        required=False,
+        label="Remove the document",
+        help_text="For a wrong file: the agreement keeps no document (the file stays stored; the history names it).",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.document:
+            del self.fields["remove_document"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("remove_document") and "document" in self.changed_data:
+            self.add_error("remove_document", "Choose a new document or remove the current one, not both.")
+        return cleaned
+
+    def service_data(self) -> dict:
+        return self._document_removed(super().service_data())
+
+    def changed_service_data(self) -> dict:
+        return self._document_removed(super().changed_service_data())
+
+    def _document_removed(self, data: dict) -> dict:
+        if data.pop("remove_document", False):
+            data["document"] = None
+        return data
+
 
 class ApprovalForm(TrackingModelForm):
     prefix_id = "approval"

@@ -135,7 +135,12 @@ class AgreementDocumentField(serializers.FileField):
 
 
 class AgreementSerializer(serializers.ModelSerializer):
-    document = AgreementDocumentField(required=False)
+    document = AgreementDocumentField(
+        required=False,
+        allow_null=True,
+        help_text="Upload the signed agreement (PDF, doc, docx, odt); reads as its download link. Null removes it from "
+        "the agreement (the file stays stored, and the history names it).",
+    )
 
     class Meta:
         model = Agreement

@@ -404,6 +404,10 @@ def agreement_create(*, trial: Trial, actor, **data) -> Agreement:
 
 @transaction.atomic
 def agreement_update(*, agreement: Agreement, actor, data: dict) -> Agreement:
+    """`document` None removes the document from the agreement: the file stays stored and the audit event names
+    it, so a wrong file taken off the record is not lost."""
+    if "document" in data and not data["document"]:
+        data = {**data, "document": ""}
     return _save_update(
         instance=agreement,
         actor=actor,

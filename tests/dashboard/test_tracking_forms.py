@@ -5,6 +5,7 @@ nothing saved, and refuses with 403 inside the review and 404 outside it, as the
 import datetime
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -382,6 +383,38 @@ def test_an_agreement_edit_keeps_the_document_when_no_file_is_chosen(client, rev
     assert client.post(url, agreement_data(status="sent", signed_on="", expires_on="")).status_code == 302
     draft_agreement.refresh_from_db()
     assert (draft_agreement.status, draft_agreement.document.name) == ("sent", name)
+
+
+def test_a_wrong_document_is_removed_from_the_agreement_and_stays_stored(client, reviewer, trial, draft_agreement):
+    draft_agreement.document = SimpleUploadedFile("wrong-trial.pdf", PDF, content_type="application/pdf")
+    draft_agreement.save()
+    name = draft_agreement.document.name
+    url = reverse("dashboard:agreement-edit", args=[trial.pk, draft_agreement.pk])
+    assert "Remove the document" in client.get(url).content.decode()
+    data = agreement_data(status="draft", signed_on="", expires_on="", remove_document="on")
+    assert client.post(url, data).status_code == 302
+    draft_agreement.refresh_from_db()
+    assert draft_agreement.document.name == ""
+    event = AuditEvent.objects.get(object_type="agreement", action="update", actor=reviewer)
+    assert (event.before["document"], event.after["document"]) == (name, "")
+    assert default_storage.exists(name)  # nothing uploaded is lost: the history names the file kept
+    page = client.get(url).content.decode()
+    assert "Current document" not in page and "Remove the document" not in page
+    assert client.get(reverse("dashboard:agreement-document", args=[trial.pk, draft_agreement.pk])).status_code == 404
+
+
+def test_a_new_document_and_its_removal_together_are_refused(client, reviewer, trial, draft_agreement):
+    draft_agreement.document = SimpleUploadedFile("dsa.pdf", PDF, content_type="application/pdf")
+    draft_agreement.save()
+    name = draft_agreement.document.name
+    url = reverse("dashboard:agreement-edit", args=[trial.pk, draft_agreement.pk])
+    document = SimpleUploadedFile("other.pdf", PDF, content_type="application/pdf")
+    response = client.post(url, agreement_data(document, remove_document="on"))
+    assert response.status_code == 400
+    assert "not both" in error_of(response.content.decode(), "agreement_remove_document")
+    draft_agreement.refresh_from_db()
+    assert (draft_agreement.status, draft_agreement.document.name) == ("draft", name)
+    assert audited("agreement", "update", reviewer) == 0
 
 
 def test_signing_an_agreement_without_its_date_or_with_a_false_document_saves_nothing(

@@ -80,3 +80,21 @@ def test_content_that_is_not_what_the_name_says_is_refused(api_and_trial, name, 
     error = response.json()["error"]
     assert "document" in error["details"] and "content" in error["message"]
     assert not Agreement.objects.exists()
+
+
+def test_a_document_is_removed_by_patching_it_to_null_and_its_file_stays_stored(api_and_trial):
+    from django.core.files.storage import default_storage
+
+    from apps.core.models import AuditEvent
+
+    client, trial = api_and_trial
+    created = _upload(client, trial, "wrong.pdf", PDF).json()
+    name = Agreement.objects.get().document.name
+    response = client.patch(f"/api/v1/agreements/{created['id']}/", {"document": None}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["document"] is None
+    assert Agreement.objects.get().document.name == ""
+    assert default_storage.exists(name)
+    event = AuditEvent.objects.get(object_type="agreement", action="update")
+    assert (event.before["document"], event.after["document"]) == (name, "")
+    assert client.get(f"/api/v1/agreements/{created['id']}/document/").status_code == 404
