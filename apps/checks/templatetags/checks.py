@@ -28,16 +28,26 @@ def check_badge(status: str):
     )
 
 
+# A sign per status, told apart by shape as well as colour, for the matrix's narrow columns.
+CHECK_SIGNS = {
+    CheckStatus.PASS: "\u2713",
+    CheckStatus.WARNING: "!",
+    CheckStatus.FAIL: "\u2715",
+    CheckStatus.NOT_APPLICABLE: "n/a",
+}
+
+
 @register.simple_tag
 def check_mark(status: str):
-    """A check badge narrow enough for the integrity matrix: "n/a" on screen, the full word for screen readers."""
-    if status == CheckStatus.NOT_APPLICABLE:
-        return format_html(
-            '<span class="badge badge--exit"><span aria-hidden="true">n/a</span>'
-            '<span class="visually-hidden">{}</span></span>',
-            CheckStatus(status).label,
-        )
-    return check_badge(status)
+    """A check badge narrow enough for the integrity matrix: a sign on screen, the full word for screen readers
+    (and for the link it is in)."""
+    return format_html(
+        '<span class="badge badge--mark badge--{}"><span aria-hidden="true">{}</span>'
+        '<span class="visually-hidden">{}</span></span>',
+        CHECK_TONES.get(status, "exit"),
+        CHECK_SIGNS.get(status, "?"),
+        CheckStatus(status).label,
+    )
 
 
 @register.simple_tag
