@@ -442,8 +442,14 @@ def _coerce(values: pd.Series, target: Target, flags: _Flags) -> pd.Series:
     if target.type in (NUMBER, INTEGER):
         if pd.api.types.is_bool_dtype(values.dtype):
             values = values.astype("Float64")
-        numbers = pd.to_numeric(values, errors="coerce").astype("float64")
-        flags.add(values.notna() & numbers.isna(), values, lambda v: f"not a number: {str(v)[:40]!r}")
+        if _holds_numbers(values):
+            # Numbers already: nothing to read, nothing to flag as not a number, and whole numbers stay exact.
+            if target.type == INTEGER and pd.api.types.is_integer_dtype(values.dtype):
+                return values.astype("Int64")
+            numbers = _float_values(values)
+        else:
+            numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+            flags.add(values.notna() & numbers.isna(), values, lambda v: f"not a number: {str(v)[:40]!r}")
         if target.type == INTEGER:
             fractional = _mask(numbers.notna() & (numbers != np.round(numbers))) & ~flags.flagged
             flags.add(fractional, numbers, lambda v: f"not a whole number: {v:g}")
@@ -461,6 +467,17 @@ def _coerce(values: pd.Series, target: Target, flags: _Flags) -> pd.Series:
     return _text_from_codes(codes, [str(value) for value in distinct], values.index)
 
 
+def _holds_numbers(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype)
+
+
+def _float_values(values: pd.Series) -> pd.Series:
+    """Numbers as float64, missing as NaN; a float64 column is used as it is, not copied."""
+    if values.dtype == np.float64:
+        return values
+    return pd.Series(values.to_numpy(dtype="float64", na_value=np.nan), index=values.index)
+
+
 def _check_range(values: pd.Series, target: Target, flags: _Flags, categories: pd.Series | None = None) -> int:
     """Flag values below the minimum, above the maximum or outside the allowed codes; keep them all.
 
@@ -468,7 +485,7 @@ def _check_range(values: pd.Series, target: Target, flags: _Flags, categories: p
     """
     outside = np.zeros(len(values), dtype=bool)
     if target.type in (NUMBER, INTEGER):
-        numbers = values.astype("float64")
+        numbers = _float_values(values)
         if target.minimum is not None:
             low = _mask(numbers < target.minimum)
             flags.add(low, numbers, lambda v: f"below minimum {target.minimum:g}: {v:g}")

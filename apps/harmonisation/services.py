@@ -60,7 +60,7 @@ SCHEMA_FIELDS = (
     "position",
 )
 # Bump when a change to apps.harmonisation.rules or expressions can change a harmonised value.
-CODE_VERSION = "harmonise-1"
+CODE_VERSION = "harmonise-2"
 APPLY_TASK = "apps.harmonisation.tasks.mapping_apply_task"
 
 

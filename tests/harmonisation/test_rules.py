@@ -160,3 +160,24 @@ def test_harmonise_reports_progress_per_rule(frame):
         on_progress=lambda done, total, name: calls.append((done, total, name)),
     )
     assert calls == [(1, 2, "USUBJID"), (2, 2, "AGE")]
+
+
+def test_numbers_already_typed_are_taken_as_they_are_and_whole_numbers_stay_exact():
+    typed = pd.DataFrame(
+        {
+            "big": pd.array([2**60 + 1, None, -(2**55) - 3], dtype="Int64"),
+            "dose": [1.5, float("nan"), 80.25],
+            "count": pd.array([3, None, 90], dtype="Int64"),
+        }
+    )
+    exact = apply_rule(Rule("ID", rules.DIRECT, ("big",)), Target("ID", rules.INTEGER), typed)
+    assert exact.values.tolist() == [2**60 + 1, pd.NA, -(2**55) - 3]
+    assert str(exact.values.dtype) == "Int64" and exact.stats["flagged"] == 0
+    dose = apply_rule(Rule("DOSE", rules.DIRECT, ("dose",)), Target("DOSE", rules.NUMBER, maximum=80), typed)
+    assert dose.values.tolist()[0] == 1.5 and pd.isna(dose.values[1])
+    assert (dose.stats["missing"], dose.stats["out_of_range"]) == (1, 1)
+    assert dose.flags.tolist()[2] == "above maximum 80: 80.25"
+    # An integer column read as a number: missing stays missing, nothing is flagged as not a number.
+    count = apply_rule(Rule("N", rules.DIRECT, ("count",)), Target("N", rules.NUMBER, minimum=5), typed)
+    assert count.values.dtype == "float64" and count.values.isna().tolist() == [False, True, False]
+    assert count.flag_counts == {"below minimum 5: 3": 1}
