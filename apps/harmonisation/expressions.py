@@ -162,7 +162,8 @@ def _fn_days_between(start, end, index):
 
 
 def _fn_number(x, index):
-    return pd.to_numeric(_as_series(x, index), errors="coerce").astype("float64")
+    # "inf" and "1e400" read as infinities, which are no measurement: missing, and so reported as lost.
+    return _finite(pd.to_numeric(_as_series(x, index), errors="coerce").astype("float64"))
 
 
 def _fn_text(x, index):

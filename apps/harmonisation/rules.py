@@ -450,6 +450,7 @@ def _coerce(values: pd.Series, target: Target, flags: _Flags) -> pd.Series:
         else:
             numbers = pd.to_numeric(values, errors="coerce").astype("float64")
             flags.add(values.notna() & numbers.isna(), values, lambda v: f"not a number: {str(v)[:40]!r}")
+        numbers = _without_infinities(numbers, values, flags)
         if target.type == INTEGER:
             fractional = _mask(numbers.notna() & (numbers != np.round(numbers))) & ~flags.flagged
             flags.add(fractional, numbers, lambda v: f"not a whole number: {v:g}")
@@ -465,6 +466,16 @@ def _coerce(values: pd.Series, target: Target, flags: _Flags) -> pd.Series:
         return values
     codes, distinct = pd.factorize(values, use_na_sentinel=True)
     return _text_from_codes(codes, [str(value) for value in distinct], values.index)
+
+
+def _without_infinities(numbers: pd.Series, values: pd.Series, flags: _Flags) -> pd.Series:
+    """Infinities ("inf" as text, 1e400, a division by zero in the source) are no measurement: flagged, and
+    missing in the table (nor could they be stored as a whole number or sent as JSON)."""
+    infinite = np.isinf(numbers.to_numpy())
+    if not infinite.any():
+        return numbers
+    flags.add(infinite, values, lambda v: f"not a finite number: {str(v)[:40]!r}")
+    return numbers.where(~infinite, np.nan)
 
 
 def _holds_numbers(values: pd.Series) -> bool:

@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -181,3 +182,17 @@ def test_numbers_already_typed_are_taken_as_they_are_and_whole_numbers_stay_exac
     count = apply_rule(Rule("N", rules.DIRECT, ("count",)), Target("N", rules.NUMBER, minimum=5), typed)
     assert count.values.dtype == "float64" and count.values.isna().tolist() == [False, True, False]
     assert count.flag_counts == {"below minimum 5: 3": 1}
+
+
+@pytest.mark.parametrize("target_type", [rules.NUMBER, rules.INTEGER])
+def test_infinities_are_flagged_and_missing_never_kept_or_crashing(target_type):
+    source = pd.DataFrame({"w": ["72", "inf", "-Infinity", "1e400", "80"], "x": [72.0, np.inf, -np.inf, 3.0, 80.0]})
+    for rule in (
+        Rule("W", rules.DIRECT, ("w",)),
+        Rule("W", rules.DIRECT, ("x",)),
+        Rule("W", rules.EXPRESSION, (), {"expression": "number(w)"}),
+    ):
+        outcome = apply_rule(rule, Target("W", target_type), source)
+        assert outcome.values.isna().tolist()[1:3] == [True, True], rule
+        assert outcome.stats["flagged"] >= 2 and outcome.flags.notna().tolist()[1:3] == [True, True], rule
+        assert outcome.values.tolist()[0] == 72 and outcome.values.tolist()[4] == 80
