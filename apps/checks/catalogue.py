@@ -570,9 +570,11 @@ def _standardised_difference(values: np.ndarray, arm: np.ndarray) -> float | Non
     if len(treated) < 2 or len(control) < 2:
         return None
     pooled = math.sqrt((treated.var(ddof=1) + control.var(ddof=1)) / 2)
+    gap = float(treated.mean() - control.mean())
     if pooled == 0:
-        return 0.0 if treated.mean() == control.mean() else None
-    return float((treated.mean() - control.mean()) / pooled)
+        # No spread within either arm: equal values are balanced, different ones completely separate the arms.
+        return 0.0 if gap == 0 else math.copysign(math.inf, gap)
+    return gap / pooled
 
 
 def _category_difference(series: pd.Series, arm: np.ndarray) -> tuple[float | None, str | None]:
@@ -588,7 +590,10 @@ def _category_difference(series: pd.Series, arm: np.ndarray) -> tuple[float | No
     p1, p0 = counts1 / treated.sum(), counts0 / control.sum()
     spread = np.sqrt((p1 * (1 - p1) + p0 * (1 - p0)) / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        differences = np.where(spread > 0, (p1 - p0) / spread, 0.0)
+        # A level with no spread within the arms but different shares (all of one arm, none of the other)
+        # separates the arms completely: an infinite difference.
+        separated = np.copysign(np.inf, p1 - p0)
+        differences = np.where(spread > 0, (p1 - p0) / spread, np.where(p1 == p0, 0.0, separated))
     top = np.argsort(-(counts1 + counts0))[:MAX_LEVELS]
     index = top[np.argmax(np.abs(differences[top]))]
     return float(differences[index]), str(levels[index])
@@ -602,10 +607,13 @@ def smd_grade(difference: float | None, warning: float, fail: float) -> str:
 
 
 def _listed(rows: list[dict]) -> str:
-    return ", ".join(
-        f"{row['variable']}{' = ' + row['level'] if row['level'] else ''} ({row['standardised_difference']:+.2f})"
-        for row in rows
-    )
+    return ", ".join(f"{row['variable']}{' = ' + row['level'] if row['level'] else ''} ({_size(row)})" for row in rows)
+
+
+def _size(row: dict) -> str:
+    if row.get("complete_separation"):
+        return "complete separation: no overlap between the arms"
+    return f"{row['standardised_difference']:+.2f}"
 
 
 def check_baseline_balance(data: CheckInput) -> CheckOutcome:
@@ -626,9 +634,10 @@ def check_baseline_balance(data: CheckInput) -> CheckOutcome:
         else:
             difference = _standardised_difference(_numeric(series), data.arm)
         grade = smd_grade(difference, warning, fail)
-        rows.append(
-            {"variable": variable.name, "standardised_difference": _number(difference), "level": level, "grade": grade}
-        )
+        row = {"variable": variable.name, "standardised_difference": _number(difference), "level": level}
+        if difference is not None and math.isinf(difference):
+            row["complete_separation"] = True
+        rows.append({**row, "grade": grade})
     figures = {"thresholds": {"warning": warning, "fail": fail}, "covariates": rows}
     failures = [row for row in rows if row["grade"] == FAIL]
     warnings = [row for row in rows if row["grade"] == WARNING]

@@ -331,3 +331,23 @@ def test_the_thresholds_come_from_the_facts():
     assert outcome.status == WARNING
     assert outcome.figures["thresholds"] == {"warning": 0.2, "fail": 0.7}
     assert run("baseline_balance", shifted_age(0.14), facts=facts).status == PASS
+
+
+def test_arms_completely_separated_by_a_covariate_fail_rather_than_pass():
+    frame = trial_frame()
+    treated = frame.TRT01P == "intervention"
+    # Every woman in one arm and every man in the other, every age 70 in one arm and 80 in the other: no spread
+    # within the arms, so no finite standardised difference, and the worst imbalance there is.
+    frame["SEX"] = np.where(treated, "F", "M")
+    frame["AGE"] = np.where(treated, 70, 80)
+    outcome = run("baseline_balance", frame)
+    assert outcome.status == FAIL
+    rows = {row["variable"]: row for row in outcome.figures["covariates"]}
+    for name in ("AGE", "SEX"):
+        assert rows[name]["grade"] == FAIL and rows[name]["complete_separation"] is True
+        assert rows[name]["standardised_difference"] is None  # JSON has no infinity
+    assert "complete separation: no overlap between the arms" in outcome.sentence
+    # The same constant in both arms is balance, not separation.
+    frame["AGE"] = 75
+    rows = {row["variable"]: row for row in run("baseline_balance", frame).figures["covariates"]}
+    assert rows["AGE"]["grade"] == PASS and "complete_separation" not in rows["AGE"]
