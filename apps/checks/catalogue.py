@@ -322,6 +322,13 @@ def check_treatment_codes(data: CheckInput) -> CheckOutcome:
             parts.append(f"{_counted(int(missing.sum()), 'row', 'has', 'have')} no treatment")
         sentence = " and ".join(parts) + f"; the arms are coded {data.codes[0]!r} and {data.codes[1]!r}."
         return CheckOutcome(code, title, FAIL, sentence, figures, data.ids(np.flatnonzero(bad)))
+    empty = [name for name, value in (("intervention", 1), ("control", 0)) if not (data.arm == value).any()]
+    if len(data.arm) and empty:
+        sentence = (
+            f"The {empty[0]} arm (coded {data.codes[0 if empty[0] == 'intervention' else 1]!r}) has no row: every "
+            "row is in the other arm, so the table holds no comparison; check the treatment rule of the mapping."
+        )
+        return CheckOutcome(code, title, FAIL, sentence, figures)
     sentence = (
         f"Every row is in one of the two arms, coded {data.codes[0]!r} (intervention) and {data.codes[1]!r} (control)."
     )
@@ -624,6 +631,8 @@ def check_baseline_balance(data: CheckInput) -> CheckOutcome:
     covariates = data.by_role(ROLE_COVARIATE)
     if not covariates:
         return _not_applicable(code, title, "the schema has no baseline covariate in this table.")
+    if min((data.arm == 1).sum(), (data.arm == 0).sum()) < 2:
+        return _not_applicable(code, title, "an arm has fewer than two participants, so there is nothing to compare.")
     warning, fail = data.facts.smd_warning, data.facts.smd_fail
     rows = []
     for variable in covariates:

@@ -351,3 +351,12 @@ def test_arms_completely_separated_by_a_covariate_fail_rather_than_pass():
     frame["AGE"] = 75
     rows = {row["variable"]: row for row in run("baseline_balance", frame).figures["covariates"]}
     assert rows["AGE"]["grade"] == PASS and "complete_separation" not in rows["AGE"]
+
+
+def test_a_table_with_every_row_in_one_arm_fails_the_treatment_codes_and_has_no_balance_to_judge():
+    frame = trial_frame()
+    frame["TRT01P"] = "control"
+    codes = run("treatment_codes", frame)
+    assert codes.status == FAIL
+    assert codes.sentence.startswith("The intervention arm (coded 'intervention') has no row")
+    assert run("baseline_balance", frame).status == NOT_APPLICABLE
