@@ -188,6 +188,7 @@ def _store_results(run: CheckRun, job: Job, outcomes, *, facts: dict, rows: int,
         ]
     )
     _supersede_passed(run, [result for result in results if result.status == CheckResult.Status.PASS])
+    _supersede_older_tables(run)
     run.engine_version = catalogue.engine.ENGINE_VERSION
     run.settings_used = facts
     run.n_rows = rows
@@ -213,13 +214,40 @@ def _supersede_passed(run: CheckRun, passed: list[CheckResult]) -> None:
         .exclude(status__in=CLOSED_FINDING_STATUSES)
         .select_related("trial__review", "result")
     )
+    _supersede(earlier, run, f"Superseded by run {run.pk}: the check passed on the same harmonised table.")
+
+
+def _supersede_older_tables(run: CheckRun) -> None:
+    """Close the open findings of the trial's older harmonised tables once its newest table has been checked: the
+    trial is judged by that table now (apps.checks.selectors.data_check_state), and what the new data still show
+    is raised again by this run."""
+    table = run.harmonised_table
+    if selectors.latest_table(run.trial) != table:
+        return  # a run on an older table speaks for nothing newer
+    older = (
+        Finding.objects.select_for_update()
+        .filter(trial=run.trial)
+        .exclude(result__run__harmonised_table__sha256=table.sha256)
+        .filter(result__run__harmonised_table__created_at__lt=table.created_at)
+        .exclude(status__in=CLOSED_FINDING_STATUSES)
+        .select_related("trial__review", "result")
+    )
+    note = (
+        f"Superseded by run {run.pk} on a newer harmonised table (#{table.pk}): the trial is judged by that table "
+        "now, and what its data still show is raised there."
+    )
+    _supersede(older, run, note)
+
+
+def _supersede(findings, run: CheckRun, note: str) -> None:
+    """Mark each finding superseded by `run`, with an audit event (no person acted)."""
     now = timezone.now()
-    for finding in earlier:
+    for finding in findings:
         before = snapshot(finding)
         finding.status = Finding.Status.SUPERSEDED
         finding.superseded_by_run = run
         finding.resolved_at = now
-        finding.resolution_note = f"Superseded by run {run.pk}: the check passed on the same harmonised table."
+        finding.resolution_note = note
         save_and_audit(
             finding,
             actor=None,

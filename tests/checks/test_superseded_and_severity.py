@@ -156,3 +156,25 @@ def test_the_thresholds_are_settings(trial, analyst, settings, eager, django_cap
     assert result.status == CheckResult.Status.WARNING
     assert result.figures["thresholds"] == {"warning": 0.3, "fail": 2.0}
     assert (run.settings_used["smd_warning"], run.settings_used["smd_fail"]) == (0.3, 2.0)
+
+
+def test_checking_a_newer_table_supersedes_the_open_findings_of_older_ones(
+    trial, analyst, eager, django_capture_on_commit_callbacks
+):
+    first = run_checks(make_table(trial, imbalanced_frame(10)), analyst, django_capture_on_commit_callbacks)
+    old = finding(first, "baseline_balance")
+    assert old.status == Finding.Status.OPEN
+    # The trial team sends corrected data: a newer table, checked, whose baseline is balanced.
+    newer = run_checks(make_table(trial, trial_frame(), number=2), analyst, django_capture_on_commit_callbacks)
+    old.refresh_from_db()
+    assert (old.status, old.superseded_by_run) == (Finding.Status.SUPERSEDED, newer)
+    assert old.resolution_note.startswith(f"Superseded by run {newer.pk} on a newer harmonised table")
+    event = AuditEvent.objects.filter(object_type="finding", object_id=str(old.pk)).latest("id")
+    assert (event.action, event.actor, event.after["status"]) == ("transition", None, "superseded")
+    # Checking the older table again afterwards closes nothing of the newer one's.
+    still = run_checks(make_table(trial, imbalanced_frame(10), number=3), analyst, django_capture_on_commit_callbacks)
+    raised = finding(still, "baseline_balance")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.check_run_schedule(table=newer.harmonised_table, actor=analyst, trigger=CheckRun.Trigger.ON_DEMAND)
+    raised.refresh_from_db()
+    assert raised.status == Finding.Status.OPEN
