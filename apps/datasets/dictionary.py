@@ -60,6 +60,13 @@ def dictionary_entry(
         extremes = pc.min_max(array)
         minimum, maximum = _text(extremes["min"].as_py()), _text(extremes["max"].as_py())
     categorical = may_list_categories and 0 < n_distinct <= MAX_CATEGORIES
+    personal_data = personal.detect(name, label, column.type, array)
+    if personal_data:
+        # The dictionary is read by the whole review team: it names no one (no top values, no earliest or
+        # latest date of birth, no examples of unreadable values), however few the values.
+        minimum = maximum = ""
+        categorical = False
+        column.invalid_examples = []
     return {
         "position": position,
         "name": name,
@@ -74,5 +81,5 @@ def dictionary_entry(
         "minimum": minimum[:255],
         "maximum": maximum[:255],
         "top_values": _top_values(counts) if categorical else [],
-        "personal_data": personal.detect(name, label, column.type, array),
+        "personal_data": personal_data,
     }

@@ -47,6 +47,26 @@ NOT_A_PERSON = {
     "diagnosis", "outcome", "procedure", "dataset", "column", "field", "code", "label", "parameter", "param",
     "sheet", "practice", "clinic", "organisation", "organization", "scale", "questionnaire", "item", "regimen",
     "vaccine", "batch", "lot", "strain", "species", "compound", "agent", "intervention", "category", "type",
+    # the same things in the other languages trial teams name columns in
+    "farmaco", "medicamento", "medicament", "medikament", "medikaments", "arzneimittel", "medicijn", "geneesmiddel",
+    "ziekenhuis", "krankenhaus", "krankenhauses", "hopital", "ospedale", "klinik", "clinica", "kliniek", "centro",
+    "zentrum", "zentrums", "centrum", "studie", "estudio", "studio", "etude", "essai", "ensayo", "pays", "pais",
+    "paese", "ville", "stadt", "ciudad", "citta", "produit", "produkt", "producto", "prodotto", "sito", "sitio",
+    "gruppe", "groupe", "grupo", "gruppo", "groep", "behandlung", "traitement", "tratamiento", "trattamento",
+    "behandeling", "substance", "substanz", "sustancia", "sostanza", "laboratoire", "labor",
+    "laboratorio", "etablissement", "einrichtung", "servicio", "reparto", "afdeling", "station",
+    # columns of terms, not of people: adverse events, diagnoses, countries
+    "term", "aeterm", "adverse", "reaction", "symptom", "finding", "llt", "soc", "meddra", "cause",
+    "nation", "nationality", "language", "ethnicity", "race", "occupation", "profession", "job",
+}  # fmt: skip
+# Words of a date column's name that say which event it dates: not a birth, however old the dates.
+EVENT_DATE_WORDS = {
+    "diagnosis", "diag", "dx", "visit", "admission", "admit", "discharge", "randomisation", "randomization", "rand",
+    "surgery", "operation", "onset", "death", "consent", "enrolment", "enrollment", "start", "end", "stop",
+    "event", "test", "sample", "exam", "scan", "treatment", "therapy", "infection", "symptom", "fracture",
+    "menopause", "menarche", "marriage", "inclusion", "registration", "diagnose", "diagnostic", "diagnostico",
+    "aufnahme", "entlassung", "inclusao", "ingreso", "alta", "intervention", "procedure", "hospitalisation",
+    "hospitalization", "followup", "fu", "last", "first", "baseline", "study", "trial",
 }  # fmt: skip
 EMAIL_WORDS = {"email", "mail", "emailaddress", "courriel", "correo", "correoelectronico", "posta"}
 PHONE_WORDS = {
@@ -73,12 +93,19 @@ IDENTITY_WORDS = {
     "securitesociale", "numerosecu", "burgerservicenummer", "versichertennummer",
 }  # fmt: skip
 
+IDENTITY_WORDS |= {
+    "nir", "nss", "ahv", "ahvnummer", "avs", "svnr", "cpr", "cprnummer", "fodselsnummer", "henkilotunnus", "hetu",
+    "rijksregisternummer", "curp", "cpf", "socialinsurancenumber", "sin", "medicare", "steuerid", "taxid", "tfn",
+    "numerodesecuritesociale", "securitysocial", "numeroseguridadsocial",
+}  # fmt: skip
 RECORD_WORDS = {"mrn", "medicalrecordnumber", "hospitalnumber", "hospitalrecordnumber", "patientrecordnumber"}
 EMAIL_VALUE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 PHONE_VALUE = re.compile(
     r"^\+\d[\d ().\-]{6,18}\d$"  # international: +44 20 7946 0958
     r"|^\(\d{2,5}\) ?\d{3,4}[ \-]?\d{3,4}$"  # (020) 7946 0958, (555) 123-4567
-    r"|^0\d{1,4}[ /\-]\d{2,4}[ \-]?\d{2,4}(?:[ \-]?\d{2,4})?$"  # national with separators: 020 7946 0958
+    r"|^0\d{1,4}(?:[ ./\-]\d{2,4}){2,5}$"  # national with separators: 020 7946 0958, 06.12.34.56.78
+    r"|^0[1-9]\d{8}$"  # national, ten digits run together: 0612345678
+    r"|^\d{3}[-. ]\d{3}[-. ]\d{4}$"  # North American without brackets: 218-736-5020
 )
 POSTCODE_VALUE = re.compile(
     r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$"  # United Kingdom
@@ -89,10 +116,18 @@ POSTCODE_VALUE = re.compile(
 STREET_VALUE = re.compile(
     r"^\d+[a-z]?,? +\S.* (street|st|road|rd|avenue|ave|lane|ln|drive|dr|way|close|court|ct|place|pl|boulevard|"
     r"blvd|crescent|terrace|square|sq)\.?\b"
-    r"|\b(straße|strasse|str\.|weg|gasse|allee|laan|straat|plein|gracht)\b.* \d+[a-z]?$"
-    r"|^\d+,? +(rue|avenue|boulevard|chemin|place|allée|impasse|via|viale|piazza|calle|avenida|plaza)\b",
+    # German and Dutch street words end compound names too: Hauptstraße 25, Gartenweg 20, Schillerstr. 40
+    r"|(straße|strasse|str\.|weg|gasse|allee|laan|straat|plein|gracht|platz|damm|ufer|steig|pfad|kade|"
+    r"singel|dreef|markt)\.? +\d+ ?[a-z]?\b"
+    r"|^\d+,? +(rue|avenue|boulevard|chemin|place|allée|impasse|via|viale|piazza|calle|avenida|plaza)\b"
+    # the street word first and the number last: Via Roma 18, Calle de Alcalá 51, Rua Augusta 2
+    r"|^(rue|avenue|av\.|boulevard|bd|chemin|place|allée|impasse|via|viale|piazza|corso|largo|calle|c/|avenida|"
+    r"plaza|paseo|carrer|rua|travessa|ulica|ul\.) .+ \d+[a-z]?$",
     re.IGNORECASE,
 )
+# A postcode and its town: 38312 Berlin, 75001 Paris, 2000 Antwerpen
+POSTCODE_TOWN_VALUE = re.compile(r"^(?:[A-Z]{1,2}-)?\d{4,5} +[^\W\d_][^\W\d_'’.\- ]+(?:[ \-][^\W\d_]+)*$")
+COMPACT_DATE_VALUE = re.compile(r"^(18|19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")
 SSN_VALUE = re.compile(r"^\d{3}-\d{2}-\d{4}$")
 FULL_DATE_TEXT = re.compile(r"\d{1,4}[./\-]\d{1,2}[./\-]\d{1,4}|\d{1,2}[ \-]?[A-Za-z]{3,9}[ \-]?\d{2,4}")
 EMAIL_PLACEHOLDER = re.compile(r"@")
@@ -123,9 +158,14 @@ def _name_hints(name: str, label: str) -> set[str]:
     return hints
 
 
+def _names_something_else(name: str, label: str) -> bool:
+    """The column's name says what it names, and that is not a person: a drug, a site, a country, an event."""
+    return bool((set(words(name)) | set(words(label))) & NOT_A_PERSON)
+
+
 def _is_person_name_hint(hints: set[str], name: str, label: str) -> bool:
     """The name says a person's name: "surname", "Vorname", "patient name", but not "drug name" or "site name"."""
-    return bool(hints & NAME_WORDS) and not (set(words(name)) | set(words(label))) & NOT_A_PERSON
+    return bool(hints & NAME_WORDS) and not _names_something_else(name, label)
 
 
 def _is_person_name(value) -> bool:
@@ -181,7 +221,9 @@ def detect(name: str, label: str, kind: str, array: pa.Array) -> str | None:
     if hints & BIRTH_WORDS:
         if kind in ("date", "datetime") or (text and _share(values, FULL_DATE_TEXT) >= 0.5):
             return BIRTH_DATES
-    elif kind in ("date", "datetime") and _looks_like_birth_dates(values):
+        if kind in ("integer", "text") and values and _share(values, COMPACT_DATE_VALUE) >= VALUE_SHARE:
+            return BIRTH_DATES  # 19560312: a date of birth kept as a number, as SAS and Stata files often do
+    elif kind in ("date", "datetime") and not hints & EVENT_DATE_WORDS and _looks_like_birth_dates(values):
         return BIRTH_DATES
     if hints & PHONE_WORDS and kind in ("text", "integer") and any(_digits(value) >= 6 for value in values):
         return PHONES
@@ -189,11 +231,19 @@ def detect(name: str, label: str, kind: str, array: pa.Array) -> str | None:
         return PHONES
     if hints & ADDRESS_WORDS and kind in ("text", "integer"):
         return ADDRESSES
-    if text and values and (_share(values, POSTCODE_VALUE) >= VALUE_SHARE or _share(values, STREET_VALUE) >= 0.5):
+    if (
+        text
+        and values
+        and (
+            _share(values, POSTCODE_VALUE) >= VALUE_SHARE
+            or _share(values, POSTCODE_TOWN_VALUE) >= VALUE_SHARE
+            or _share(values, STREET_VALUE) >= 0.5
+        )
+    ):
         return ADDRESSES
     if text and _is_person_name_hint(hints, name, label) and any(re.search(r"[^\W\d_]", str(v)) for v in values):
         return NAMES
-    if text and _looks_like_person_names(values, array):
+    if text and not _names_something_else(name, label) and _looks_like_person_names(values, array):
         return NAMES
     return None
 

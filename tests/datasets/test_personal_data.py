@@ -147,3 +147,67 @@ def test_a_sample_bounds_the_work_on_a_large_column():
     emails = pa.array([f"person{index}@example.org" for index in range(200_000)])
     assert personal.detect("contact", "", "text", emails) == "e-mail addresses"
     assert len(personal._sample(emails)) == personal.SAMPLE_DISTINCT
+
+
+OLD_DATES = [datetime.date(1950 + index, 1 + index % 12, 1 + index) for index in range(30)]
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "kind", "reason"),
+    [
+        ("contact", ["05 13 27 99 74", "06.12.34.56.78", "0612345678", "01 45 67 89 10", "07 11 22 33 44"], "text",
+         personal.PHONES),
+        ("info", ["218-736-5020", "555-123-4567", "312.555.0199", "646 555 0100", "415-555-0133"], "text",
+         personal.PHONES),
+        ("field7", ["Hauptstraße 25", "Gartenweg 20", "Schillerstr. 40", "Am Markt 3", "Lindenallee 7"], "text",
+         personal.ADDRESSES),
+        ("field8", ["Via Roma 18", "Calle de Alcalá 51", "Via Garibaldi 4", "Corso Italia 12", "Rua Augusta 2"],
+         "text", personal.ADDRESSES),
+        ("ort", ["38312 Berlin", "75001 Paris", "10115 Berlin", "80331 München", "2000 Antwerpen"], "text",
+         personal.ADDRESSES),
+        ("dob", [19560312, 19611120, 19490214, 19700101, 19821231], "integer", personal.BIRTH_DATES),
+        ("NIR", ["1 85 05 78 006 084 36", "2 90 12 75 112 034 21"], "text", personal.IDENTITY_NUMBERS),
+        ("d1", OLD_DATES, "date", personal.BIRTH_DATES),
+        # Not personal: things named in other languages, old dates of another event, terms and countries
+        ("Nome farmaco", ["Aspirina Bayer", "Paracetamolo Zentiva", "Ibuprofene Teva", "Omeprazolo Mylan",
+                          "Amoxicillina Sandoz"], "text", None),
+        ("Name des Medikaments", ["Aspirin Bayer", "Ibuprofen Ratiopharm", "Paracetamol Hexal", "Metformin Stada",
+                                  "Ramipril Teva"], "text", None),
+        ("Naam ziekenhuis", ["Erasmus MC", "Radboud Umc", "Amsterdam UMC", "Maxima MC", "Isala Klinieken"], "text",
+         None),
+        ("diagnosis_date", OLD_DATES, "date", None),
+        ("aeterm", ["Atrial Fibrillation", "Acute Kidney Injury", "Deep Vein Thrombosis", "Heart Failure",
+                    "Chest Pain", "Pulmonary Embolism"], "text", None),
+        ("country", ["New Zealand", "Costa Rica", "United Kingdom", "South Africa", "Sri Lanka", "El Salvador"],
+         "text", None),
+        ("site", ["St Mary Hospital", "Royal Free", "Leeds General", "Queen Elizabeth", "Kings College",
+                  "Guy Thomas", "St George", "Royal London"], "text", None),
+        ("comment", ["during 3 days", "rash during 2 days", "fever during 5 days", "during 1 week"], "text", None),
+        ("visit_no", [19560312, 20210101], "integer", None),
+    ],
+)  # fmt: skip
+def test_values_and_names_in_more_of_the_forms_trial_teams_use(name, values, kind, reason):
+    assert personal.detect(name, "", kind, pa.array(values)) == reason
+
+
+def test_the_dictionary_names_no_one_in_its_values(ingest, analyst, client):
+    content = (
+        "id,E-mail,Mobile,Date of Birth,Nom,arm\n"
+        + "\n".join(
+            f"{index},p{index}@example.org,4477009000{index:02d},19{50 + index}-03-0{1 + index % 9},"
+            f"{['Taylor', 'Dupont'][index % 2]},{'AB'[index % 2]}"
+            for index in range(30)
+        )
+    ).encode()
+    version = ingest("people.csv", content)
+    entries = {entry.name: entry for entry in version.dictionary.all()}
+    for name in ("E-mail", "Mobile", "Date of Birth", "Nom"):
+        entry = entries[name]
+        assert entry.personal_data, name
+        assert (entry.top_values, entry.minimum, entry.maximum, entry.invalid_examples) == ([], "", "", []), name
+    assert entries["arm"].top_values  # other columns keep theirs
+    client.force_login(analyst)
+    response = client.get(f"/datasets/{version.pk}/")
+    page = response.content.decode()
+    assert response.status_code == 200 and "Date of Birth" in page and "e-mail addresses" in page
+    assert "p1@example.org" not in page and "Taylor" not in page and "1951-03-02" not in page

@@ -68,7 +68,8 @@ TRIAL_DICTIONARY = {
     "AGE": ("Age at randomisation (years)", "number", "8.2", 2, "34.5", "67.25"),
     "VISITS": ("Number of visits attended", "integer", "BEST12", 0, "0", "12"),
     "RANDDT": ("Date of randomisation", "date", "DATE9", 1, "2019-12-31", "2020-06-30"),
-    "BRTHDT": ("Date of birth", "date", "YYMMDD10", 0, "1952-01-01", "1985-07-14"),
+    # Personal data: the dictionary gives no range of dates of birth (the earliest and latest are people's).
+    "BRTHDT": ("Date of birth", "date", "YYMMDD10", 0, "", ""),
     "VISITDTM": (VISIT_LABEL, "datetime", "DATETIME20", 1, "2020-01-02T08:00:00", "2020-07-01T23:59:59"),
     # A blank SAS text value is SAS's missing text value.
     "CENTRE": ("Recruiting centre", "text", "$20.", 1, "", ""),
