@@ -136,13 +136,30 @@ def score(target: SchemaTarget, source: SourceVariable) -> tuple[float, str]:
 
 
 # Words that say an event happened, or did not, as a two-valued variable's codes or labels.
-EVENT_YES = {"y", "yes", "true", "t", "ja", "j", "oui", "si", "sí", "sim", "dead", "died", "deceased", "event"}
-EVENT_NO = {"n", "no", "false", "f", "nein", "non", "nee", "não", "nao", "alive", "censored", "none"}
+EVENT_YES = {
+    "y", "yes", "true", "t", "ja", "j", "oui", "si", "sí", "sim", "dead", "died", "deceased", "event", "death",
+    "deaths", "relapse", "relapsed", "recurrence", "progression", "progressed", "failure", "failed", "occurred",
+    "décès", "deces", "décédé", "decede", "tod", "verstorben", "gestorben", "fallecido", "fallecida", "muerte",
+    "muerto", "morto", "morta", "deceduto", "deceduta", "overleden", "dood", "óbito", "obito",
+}  # fmt: skip
+EVENT_NO = {
+    "n", "no", "false", "f", "nein", "non", "nee", "não", "nao", "alive", "censored", "censor", "none", "living",
+    "survived", "surviving", "vivant", "vivante", "vivo", "viva", "lebend", "levend", "vivi", "vivos",
+}  # fmt: skip
+# Phrases that deny the event, looked for before its words: "no event", "event-free", "alive at last contact".
+EVENT_DENIED = ("no event", "event free", "event-free", "without event", "not dead", "did not", "no death", "censor")
 
 
 def _yes_or_no(text: str) -> bool | None:
-    word = str(text).strip().lower()
-    return True if word in EVENT_YES else False if word in EVENT_NO else None
+    """Whether a code or label says the event happened (True), did not (False), or neither (None)."""
+    phrase = str(text).strip().lower()
+    if phrase in EVENT_YES or phrase in EVENT_NO:
+        return phrase in EVENT_YES
+    if any(denial in phrase for denial in EVENT_DENIED):
+        return False
+    found = set(re.findall(r"[^\W\d_]+", phrase))
+    said_yes, said_no = bool(found & EVENT_YES), bool(found & EVENT_NO)
+    return None if said_yes == said_no else said_yes
 
 
 def _is_binary(source: SourceVariable) -> bool:
@@ -215,15 +232,22 @@ def _rule_for(target: SchemaTarget, source: SourceVariable) -> tuple[str, dict, 
         mapping = _event_recode(codes, target.allowed_values)
         if mapping and any(rules.code_key(k) != rules.code_key(v) for k, v in mapping.items()):
             return rules.RECODE, {"map": mapping}, "yes and no read from the codes"
+        if source.value_labels and not mapping:
+            # Labels that do not read as yes and no ("Death" / "Censored" the other way round, say) leave the
+            # direction to a person: copying the codes could swap events and censorings.
+            return None
     if target.role == TREATMENT and codes:
         arms = _arms(codes, target.allowed_values)
         if arms is None:
             return None
         return rules.TREATMENT_ARMS, {"arms": arms}, "arms told apart by their labels"
     if target.allowed_values and codes:
-        mapping = _recode(codes, target.allowed_values)
-        if mapping and any(rules.code_key(k) != rules.code_key(v) for k, v in mapping.items()):
-            return rules.RECODE, {"map": mapping}, "codes matched by label"
+        recoded = _recode(codes, target.allowed_values)
+        if recoded is None:
+            return None  # some codes match no allowed value: a partial recode would flag their rows
+        mapping, missing = recoded
+        if missing or any(rules.code_key(k) != rules.code_key(v) for k, v in mapping.items()):
+            return rules.RECODE, {"map": mapping} | ({"missing": missing} if missing else {}), "codes matched by label"
     unit = detect_unit(source.label) or detect_unit(source.name)
     if target.unit and unit and unit.lower() != target.unit.lower():
         analyte = _analyte(" ".join((target.name, target.description, source.name, source.label)))
@@ -256,17 +280,88 @@ YES_WORDS = ("y", "yes", "true")
 NO_WORDS = ("n", "no", "false")
 
 
-def _recode(codes: dict[str, str], allowed: tuple) -> dict:
-    """Match each source code to an allowed value by its label, its code, or a shared first letter; a 0/1 flag
-    without labels goes to the schema's yes and no codes."""
-    mapping = {}
+# Labels of codes that mean the value is missing, not a category: they go to a recode's "missing" codes.
+MISSING_WORDS = (
+    "unknown", "missing", "not known", "not recorded", "not available", "not stated", "not applicable", "n/a",
+    "refused", "don't know", "dont know", "no answer", "inconnu", "manquant", "unbekannt", "fehlend", "desconocido",
+    "sconosciuto", "onbekend", "ignorado",
+)  # fmt: skip
+MISSING_CODES = {"", "na", "nk", "nr", "unk", "u", ".", "?", "-", "99", "999", "-9", "-99", "-999"}
+# How sex is coded in the languages of trial files: the pair of codes decides ("M" is male beside "F" or "W",
+# but "mujer", female, beside the Spanish "H", hombre).
+SEX_PAIRS = {
+    frozenset({"m", "f"}): {"m": "male", "f": "female"},
+    frozenset({"h", "f"}): {"h": "male", "f": "female"},
+    frozenset({"h", "m"}): {"h": "male", "m": "female"},
+    frozenset({"m", "w"}): {"m": "male", "w": "female"},
+    frozenset({"m", "v"}): {"m": "male", "v": "female"},
+    frozenset({"m", "k"}): {"m": "male", "k": "female"},
+}
+SEX_WORDS = {
+    "male": {"male", "man", "men", "homme", "hombre", "masculin", "masculino", "masculine", "mannlich", "männlich",
+             "maschio", "maschile", "mannelijk", "boy"},
+    "female": {"female", "woman", "women", "femme", "mujer", "feminin", "féminin", "femenino", "feminine",
+               "weiblich", "femmina", "femminile", "vrouw", "vrouwelijk", "girl"},
+}  # fmt: skip
+
+
+def _recode(codes: dict[str, str], allowed: tuple) -> tuple[dict, list] | None:
+    """Each source code matched to an allowed value by its label, its code, or a shared first letter (a 0/1 flag
+    without labels goes to the schema's yes and no codes; sex codes by the language their pair is in), and the
+    codes whose labels mean missing. None when some other code matches nothing."""
+    sexes = _sex_codes(codes, allowed)
+    mapping, missing = {}, []
     for code, label in codes.items():
-        match = _best_allowed(code, label, allowed)
+        match = sexes.get(code) if sexes else _best_allowed(code, label, allowed)
         if match is None and code == label and code in ("0", "1"):
             match = _yes_no(allowed, yes=code == "1")
         if match is not None:
             mapping[code] = match
-    return mapping
+        elif _means_missing(code, label):
+            missing.append(code)
+        else:
+            return None
+    return mapping, missing
+
+
+def _means_missing(code: str, label: str) -> bool:
+    if code == label and code.strip().lower() in MISSING_CODES:
+        return True
+    return _names_any(label, MISSING_WORDS)
+
+
+def _names_any(label: str, phrases: tuple[str, ...]) -> bool:
+    """Whether the label holds one of the phrases as whole words ("Other", not "Mother")."""
+    text = label.strip().lower()
+    return any(re.search(rf"(?<![^\W_]){re.escape(phrase)}(?![^\W_])", text) for phrase in phrases)
+
+
+def _sex_codes(codes: dict[str, str], allowed: tuple) -> dict:
+    """Source code -> the allowed male or female code, when the schema's codes are those two and the source's
+    codes or labels say which is which; else empty."""
+    targets = {}
+    for value in allowed:
+        word = str(value).strip().lower()
+        sex = next((name for name, words in SEX_WORDS.items() if word in words or word == name[0]), None)
+        if sex is None or sex in targets:
+            return {}
+        targets[sex] = value
+    if set(targets) != {"male", "female"}:
+        return {}
+    letters = {
+        code: label.strip().lower()
+        for code, label in codes.items()
+        if len(label.strip()) == 1 and not _means_missing(code, label)
+    }
+    pair = SEX_PAIRS.get(frozenset(letters.values()))
+    found = {}
+    for code, label in codes.items():
+        text = label.strip().lower()
+        sex = pair.get(text) if pair and code in letters else None
+        sex = sex or next((name for name, words in SEX_WORDS.items() if text in words), None)
+        if sex is not None:
+            found[code] = targets[sex]
+    return found
 
 
 def _yes_no(allowed: tuple, *, yes: bool):
@@ -302,10 +397,22 @@ def _event_recode(codes: dict[str, str], allowed: tuple) -> dict:
     return {code: yes if happened else no for code, happened in said.items()}
 
 
+# Labels of codes that are no arm: left out of a suggested arm mapping, so their rows are flagged as unmapped.
+NOT_AN_ARM = (
+    "unknown", "missing", "not randomised", "not randomized", "not allocated", "unallocated", "not assigned",
+    "screen fail", "screening fail", "withdrawn", "excluded", "registry", "not treated", "other", "n/a",
+    "not applicable", "none",
+)  # fmt: skip
+
+
 def _arms(codes: dict[str, str], allowed: tuple) -> dict | None:
     """Each code's arm, by its label: a comparator's words make it the control arm. When no label (or every
     label) reads as a comparator, an intervention's words may settle it; otherwise None: codes such as 1 and 2,
-    or A and B, say nothing of which arm is which, and a guess could put both in one arm."""
+    or A and B, say nothing of which arm is which, and a guess could put both in one arm. Codes whose labels say
+    they are no arm ("Unknown", "Not randomised") are left out."""
+    codes = {code: label for code, label in codes.items() if not _names_any(label, NOT_AN_ARM)}
+    if len(codes) < 2:
+        return None
     control, intervention = _arm_codes(allowed)
     is_control = {code: any(word in label.lower() for word in CONTROL_WORDS) for code, label in codes.items()}
     if len(set(is_control.values())) < 2:

@@ -123,3 +123,64 @@ def test_a_zero_one_flag_goes_to_the_schemas_yes_and_no(schema):
     ittfl = SchemaTarget("ITTFL", "other", rules.CATEGORY, allowed_values=("Y", "N"))
     found = suggest([SourceVariable("ITT", "Intention-to-treat population", values=("1", "0"))], [ittfl])
     assert found[0].category == rules.RECODE and found[0].parameters == {"map": {"1": "Y", "0": "N"}}
+
+
+ARM = SchemaTarget("TRT01P", "treatment", rules.CATEGORY, allowed_values=("intervention", "control"))
+EVENT_TARGET = SchemaTarget("OSEVENT", "event", rules.INTEGER, allowed_values=(0, 1))
+SEX_TARGET = SchemaTarget("SEX", "covariate", rules.CATEGORY, allowed_values=("male", "female"))
+
+
+def rule_of(target, source):
+    found = suggest([source], [target])
+    return (found[0].category, found[0].parameters) if found else None
+
+
+def test_codes_that_are_no_arm_are_left_out_of_a_suggested_arm_mapping():
+    text = SourceVariable("treatment", values=("Dexamethasone", "Placebo", "Unknown"), type="text", n_distinct=3)
+    assert rule_of(ARM, text) == (
+        rules.TREATMENT_ARMS,
+        {"arms": {"Dexamethasone": "intervention", "Placebo": "control"}},
+    )
+    labelled = SourceVariable(
+        "ARM", value_labels={1: "Hydrocortisone", 2: "Placebo", 9: "Not randomised (registry patient)"}, type="integer"
+    )
+    assert rule_of(ARM, labelled) == (rules.TREATMENT_ARMS, {"arms": {"1": "intervention", "2": "control"}})
+    # "Mother" is no "other": whole words only.
+    mothers = SourceVariable("arm", values=("Mother and baby unit", "Usual care"), type="text", n_distinct=2)
+    assert rule_of(ARM, mothers)[1]["arms"] == {"Mother and baby unit": "intervention", "Usual care": "control"}
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [
+        ({0: "Death", 1: "Censored"}, (rules.RECODE, {"map": {"0": 1, "1": 0}})),
+        ({0: "Alive at last contact", 1: "Died"}, (rules.DIRECT, {})),
+        ({1: "No event", 0: "Event"}, (rules.RECODE, {"map": {"1": 0, "0": 1}})),
+        ({0: "Censored", 1: "Relapse"}, (rules.DIRECT, {})),
+        ({0: "Décès", 1: "Vivant"}, (rules.RECODE, {"map": {"0": 1, "1": 0}})),
+        # Labels that say nothing of the direction: no suggestion rather than a copy that may swap them.
+        ({0: "Type A", 1: "Type B"}, None),
+    ],
+)
+def test_an_event_is_read_from_its_labels_in_the_right_direction_or_not_suggested(labels, expected):
+    source = SourceVariable("STATUS", value_labels=labels, type="integer", n_distinct=2, values=(0, 1))
+    assert rule_of(EVENT_TARGET, source) == expected
+
+
+@pytest.mark.parametrize(
+    ("codes", "expected"),
+    [
+        (("H", "F"), {"map": {"H": "male", "F": "female"}}),  # French: homme, femme
+        (("H", "M"), {"map": {"H": "male", "M": "female"}}),  # Spanish: hombre, mujer
+        (("M", "F", "U"), {"map": {"M": "male", "F": "female"}, "missing": ["U"]}),
+        (("Male", "Female", "Unknown"), {"map": {"Male": "male", "Female": "female"}, "missing": ["Unknown"]}),
+    ],
+)
+def test_sex_codes_are_read_by_their_pair_and_never_half_recoded(codes, expected):
+    source = SourceVariable("SEX", values=codes, type="text", n_distinct=len(codes))
+    assert rule_of(SEX_TARGET, source) == (rules.RECODE, expected)
+
+
+def test_a_recode_that_would_leave_codes_unmatched_is_not_suggested():
+    source = SourceVariable("SEX", values=("M", "F", "X"), type="text", n_distinct=3)
+    assert rule_of(SEX_TARGET, source) is None
