@@ -94,6 +94,19 @@ def _best_date_format(sample: pa.Array) -> tuple[str, bool, float]:
     return best
 
 
+def dates_in_one_format(values: list[str]) -> list | None:
+    """Each text read as a date (or date and time) with the one format most of them parse with strictly, None
+    where that format does not read it; None when no format reads any."""
+    if not values:
+        return []
+    text = pa.array(values, type=pa.string())
+    fmt, has_time, share = _best_date_format(pc.unique(text.slice(0, DATE_SAMPLE)))
+    if share == 0:
+        return None
+    parsed = _strict_dates(text, fmt)
+    return parsed.to_pylist() if has_time else pc.cast(parsed, pa.date32()).to_pylist()
+
+
 def _as_dates(text: pa.Array, present: pa.Array, fmt: str, has_time: bool) -> TypedColumn:
     # Parse each distinct value once: a date column repeats its values, and the strict check is costly.
     distinct = pc.unique(text)

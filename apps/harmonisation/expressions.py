@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from apps.core.errors import ApplicationError
+from apps.datasets import inference
 
 MAX_LENGTH = 2000
 MAX_NODES = 1000
@@ -97,10 +98,27 @@ def _boolean(value, index: pd.Index) -> pd.Series:
 
 
 def _dates(value, index: pd.Index) -> pd.Series:
-    series = _as_series(value, index)
+    return read_dates(_as_series(value, index))
+
+
+def read_dates(series: pd.Series) -> pd.Series:
+    """Dates from a column, read with one format for the whole column: the format most of its distinct values
+    parse with strictly (as the parse types a column: "12/03/2020" is 12 March in a column of days first, and
+    "2020-03-12" then is no date of that column). Values the format does not read are missing, and so flagged by
+    the rule that reads them; a column of dates is returned as it is."""
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return series
-    return pd.to_datetime(series, errors="coerce")
+    if not (pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype)):
+        return pd.to_datetime(series, errors="coerce")
+    text = series.astype("string").str.strip()
+    distinct = text.dropna().unique()
+    if not len(distinct):
+        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+    parsed = inference.dates_in_one_format([str(value) for value in distinct])
+    if parsed is None:
+        # None of the usual forms: pandas reads what it can (ISO times with zones, "March 12, 2020").
+        return pd.to_datetime(text.astype(object), errors="coerce", format="mixed")
+    return pd.to_datetime(text.map(dict(zip(distinct, parsed, strict=True))), errors="coerce")
 
 
 def _positive_only(x, *, allow_zero: bool):

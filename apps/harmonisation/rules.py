@@ -457,7 +457,7 @@ def _coerce(values: pd.Series, target: Target, flags: _Flags) -> pd.Series:
             return numbers.where(~fractional, np.nan).round().astype("Int64")
         return numbers
     if target.type == DATE:
-        dates = pd.to_datetime(values, errors="coerce")
+        dates = expressions.read_dates(values)
         flags.add(values.notna() & dates.isna(), values, lambda v: f"not a date: {str(v)[:40]!r}")
         return dates
     if target.type == CATEGORY:

@@ -1,9 +1,10 @@
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from apps.harmonisation.expressions import FUNCTIONS, ExpressionError, evaluate, parse
+from apps.harmonisation.expressions import FUNCTIONS, ExpressionError, evaluate, evaluate_with_losses, parse
 
 
 @pytest.fixture
@@ -149,3 +150,17 @@ def test_limits_on_size():
 def test_every_listed_function_has_help():
     assert all(function.help for function in FUNCTIONS.values())
     assert {"log", "exp", "sqrt", "abs", "round", "min", "max", "isnull", "coalesce", "days_between"} <= set(FUNCTIONS)
+
+
+def test_date_reads_a_column_with_one_day_month_order_and_flags_what_that_order_does_not_read():
+    frame = pd.DataFrame({"dt": ["12/03/2020", "13/03/2020", "03/12/2020", "2020-03-12", None]})
+    result, losses = evaluate_with_losses("date(dt)", frame)
+    # Days first (13/03 says so): 12 March, 13 March, 3 December; the ISO date is not of this column's form.
+    assert [value.date().isoformat() if pd.notna(value) else None for value in result] == [
+        "2020-03-12", "2020-03-13", "2020-12-03", None, None
+    ]  # fmt: skip
+    assert [index for loss in losses for index in np.flatnonzero(np.asarray(loss.mask, dtype=bool))] == [3]
+    german = pd.DataFrame({"dt": ["12.03.2020", "01.02.2021"]})
+    assert [value.date().isoformat() for value in evaluate("date(dt)", german)] == ["2020-03-12", "2021-02-01"]
+    iso_times = pd.DataFrame({"dt": ["2020-03-12T10:00:00+01:00", "2021-02-01T08:30:00+01:00"]})
+    assert evaluate("date(dt)", iso_times).notna().all()
