@@ -401,18 +401,25 @@ def apply_to_source(source, declarations: dict) -> dict[str, dict]:
             source.untyped.discard(name)
             source.source_formats[name] = fmt
             done["date"] = {"n_invalid": dates.n_invalid, "invalid_examples": dates.invalid_examples}
+            _keep_unread(source, name, dates.unread)
         if decimal:
             numbers = parse_declared_numbers(values, decimal)
             values = numbers.array
             source.untyped.discard(name)
             source.source_formats[name] = numbers.source_format
             done["number"] = {"n_invalid": numbers.n_invalid, "invalid_examples": numbers.invalid_examples}
+            _keep_unread(source, name, numbers.unread)
         replaced[name] = values
         applied[name] = done
     if replaced:
         names = source.table.column_names
         source.table = pa.table({name: replaced.get(name, source.table.column(name)) for name in names})
     return applied
+
+
+def _keep_unread(source, name: str, unread: pa.Array | None) -> None:
+    if unread is not None:
+        source.unread[name] = unread
 
 
 def _labelled(codes: list[dict], value_labels: dict) -> list[dict]:

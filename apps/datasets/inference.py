@@ -57,6 +57,9 @@ class TypedColumn:
     source_format: str = ""
     n_invalid: int = 0
     invalid_examples: list[str] = field(default_factory=list)
+    # The text of each value that was present but not read in this type (null elsewhere), kept so that a rule
+    # reading the column flags those rows instead of seeing a plain missing value.
+    unread: pa.Array | None = None
 
 
 def _all_match(values: pa.Array, pattern: str) -> bool:
@@ -114,9 +117,14 @@ def _as_dates(text: pa.Array, present: pa.Array, fmt: str, has_time: bool) -> Ty
     failed = pc.and_(present, pc.is_null(parsed))
     failures = pc.filter(text, failed)
     examples = pc.unique(failures).slice(0, INVALID_EXAMPLES).to_pylist()
+    unread = _unread(text, failed) if len(failures) else None
     if has_time:
-        return TypedColumn(parsed, "datetime", fmt, len(failures), examples)
-    return TypedColumn(pc.cast(parsed, pa.date32()), "date", fmt, len(failures), examples)
+        return TypedColumn(parsed, "datetime", fmt, len(failures), examples, unread)
+    return TypedColumn(pc.cast(parsed, pa.date32()), "date", fmt, len(failures), examples, unread)
+
+
+def _unread(text: pa.Array, failed: pa.Array) -> pa.Array:
+    return pc.if_else(failed, pc.cast(text, pa.string()), pa.scalar(None, pa.string()))
 
 
 def _null_where_absent(values: pa.Array, present: pa.Array) -> pa.Array:
@@ -267,6 +275,7 @@ def parse_declared_numbers(values: pa.Array, mark: str) -> TypedColumn:
     readable = pc.if_else(fits, text, pa.scalar(None, pa.string()))
     typed = _read_separated(pc.drop_null(readable), readable, mark)
     typed.n_invalid, typed.invalid_examples = len(failures), examples
+    typed.unread = _unread(values, failed) if len(failures) else None
     typed.source_format += " (declared)"
     return typed
 

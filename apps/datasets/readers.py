@@ -63,6 +63,8 @@ class SourceTable:
     # How a number written "1,234" is read when nothing else in its column decides: "," a decimal comma, "."
     # a thousands separator.
     decimal_hint: str = ","
+    # Per column, the text of values a declaration could not read (see TypedColumn.unread).
+    unread: dict[str, pa.Array] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------- text files

@@ -77,6 +77,32 @@ def version_head_table(version: DatasetVersion, rows: int) -> pa.Table:
         return tables.typed_head(path, rows)
 
 
+def version_unread(version: DatasetVersion, columns: list[str], rows: int | None = None) -> dict[str, pd.Series]:
+    """For each of `columns` with values the parse could not read, that text (missing elsewhere), with the
+    reason in the series' name: "a date (%d/%m/%Y)". Only the first `rows` rows when given."""
+    _require_parsed(version)
+    with storage.local_path(version.parquet_name) as path:
+        unread = tables.read_unread(path, columns)
+    if not unread:
+        return {}
+    entries = {entry.name: entry for entry in version.dictionary.filter(name__in=list(unread))}
+    found = {}
+    for name, values in unread.items():
+        values = values.slice(0, rows) if rows is not None else values
+        series = pd.Series(values.to_pandas(types_mapper=tables.PANDAS_TYPES.get))
+        series.name = _unread_reason(entries.get(name))
+        found[name] = series
+    return found
+
+
+def _unread_reason(entry) -> str:
+    if entry is None:
+        return "its type"
+    kind = {"integer": "a whole number", "number": "a number", "date": "a date", "datetime": "a date and time"}
+    described = kind.get(entry.type, f"a {entry.type}")
+    return f"{described} ({entry.source_format})" if entry.source_format else described
+
+
 def version_frame(version: DatasetVersion, columns: list[str] | None = None) -> pd.DataFrame:
     """The parsed table: integers as Int64, text as string, booleans as boolean, dates as datetime64."""
     return tables.to_frame(version_table(version, columns))

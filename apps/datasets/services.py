@@ -21,7 +21,7 @@ from apps.core.models import AuditEvent
 from apps.core.services import audit_record, save_and_audit, snapshot
 from apps.core.text import human_datetime
 from apps.datasets import declarations as declared
-from apps.datasets import storage
+from apps.datasets import storage, tables
 from apps.datasets.dictionary import dictionary_entry
 from apps.datasets.formats import detect_format
 from apps.datasets.inference import TypedColumn, infer_text_column, type_declared_column
@@ -374,6 +374,15 @@ class ParseInput:
     declarations: dict = field(default_factory=dict)
 
 
+def _unread_values(source, names: list[str], columns: list[TypedColumn]) -> dict[str, pa.Array]:
+    """What a declaration or the typing could not read, per column."""
+    found = dict(source.unread)
+    for name, column in zip(names, columns, strict=True):
+        if column.unread is not None:
+            found[name] = column.unread
+    return found
+
+
 def parse_in_child(task: ParseInput, progress) -> dict:
     """The part of parsing that runs in the isolated child: read, type, describe, write the typed table.
 
@@ -392,6 +401,7 @@ def parse_in_child(task: ParseInput, progress) -> dict:
         typed = time.perf_counter()
         progress(75, "Writing the typed table and describing its columns")
         table = pa.table({name: column.array for name, column in zip(names, columns, strict=True)})
+        table = tables.with_unread(table, _unread_values(source, names, columns))
         written = pool.submit(write_typed, table, task.table_path)
         described = list(pool.map(partial(_entry, source), range(1, len(names) + 1), names, columns))
         written.result()
@@ -405,7 +415,7 @@ def parse_in_child(task: ParseInput, progress) -> dict:
         "entries": entries,
         "options": source.options,
         "rows": table.num_rows,
-        "columns": table.num_columns,
+        "columns": len(names),
         "seconds": seconds,
         # The child's processor time, all threads: beside the seconds, it says what the parse costs on a busy
         # machine, where the seconds say mostly how busy it was.

@@ -63,6 +63,30 @@ def parquet_writer(where, first: pa.Table) -> pq.ParquetWriter:
 # ------------------------------------------------------------------------------------------- typed tables
 
 
+# A typed table keeps, beside a column, the text of the values it could not read (a date in another form, a
+# number under a declared decimal mark), under this prefix no column name of a file carries: rules flag those rows.
+UNREAD_PREFIX = "\x00unread\x00"
+
+
+def with_unread(table: pa.Table, unread: dict[str, pa.Array]) -> pa.Table:
+    for name, values in unread.items():
+        table = table.append_column(UNREAD_PREFIX + name, values)
+    return table
+
+
+def _visible(names: list[str]) -> list[str]:
+    return [name for name in names if not name.startswith(UNREAD_PREFIX)]
+
+
+def read_unread(path: Path | str, columns: list[str]) -> dict[str, pa.Array]:
+    """For each of `columns` whose values were not all read, the text of those values (null elsewhere)."""
+    if not is_typed_ipc(str(path)):
+        return {}
+    with pa.memory_map(str(path)) as source:
+        table = ipc.open_file(source).read_all()
+    return {name: table.column(UNREAD_PREFIX + name) for name in columns if UNREAD_PREFIX + name in table.schema.names}
+
+
 def write_typed(table: pa.Table, where: Path | str) -> None:
     """Write a parse's typed table as an Arrow IPC file in one record batch; the same table, the same bytes."""
     table = table.combine_chunks()
@@ -80,14 +104,14 @@ def read_typed(path: Path | str, columns: list[str] | None = None) -> pa.Table:
         return pq.read_table(path, columns=columns, memory_map=True)
     with pa.memory_map(str(path)) as source:
         table = ipc.open_file(source).read_all()
-    return table.select(columns) if columns is not None else table
+    return table.select(columns if columns is not None else _visible(table.column_names))
 
 
 def typed_column_names(path: Path | str) -> list[str]:
     if not is_typed_ipc(str(path)):
         return pq.read_schema(path).names
     with pa.memory_map(str(path)) as source:
-        return ipc.open_file(source).schema.names
+        return _visible(ipc.open_file(source).schema.names)
 
 
 def typed_head(path: Path | str, rows: int) -> pa.Table:

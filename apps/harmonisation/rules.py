@@ -152,10 +152,18 @@ def _check_parameters(category: str, parameters: dict, target: Target) -> None:
             raise RuleError('A linear scale rule needs "source": the citation of the published equating.')
 
 
-def apply_rule(rule: Rule, target: Target, frame: pd.DataFrame) -> Outcome:
-    """The target column computed from `frame` by `rule`, coerced to the target's type and checked."""
+def apply_rule(rule: Rule, target: Target, frame: pd.DataFrame, unread: dict | None = None) -> Outcome:
+    """The target column computed from `frame` by `rule`, coerced to the target's type and checked.
+
+    `unread` holds, per source column, the text of values the parse could not read (missing in `frame`), the
+    reason in the series' name (apps.datasets.selectors.version_unread): the rows are flagged, first.
+    """
     rule = check_rule(rule, target, list(frame.columns))
     flags = _Flags(len(frame))
+    for name in rule.source_variables:
+        values = (unread or {}).get(name)
+        if values is not None:
+            flags.add(values.notna().to_numpy(), values, _unread_description(name, values.name))
     outcome = _compute(rule, target, frame, flags)
     computed = pd.Series(outcome.values, index=frame.index)
     values = _coerce(computed, target, flags)
@@ -175,6 +183,10 @@ def apply_rule(rule: Rule, target: Target, frame: pd.DataFrame) -> Outcome:
     outcome.flag_counts = flags.counts()
     outcome.stats["flag_examples"] = top_flags(outcome.flag_counts)
     return outcome
+
+
+def _unread_description(name: str, reason):
+    return lambda text: f"{name} not read as {reason}: {str(text)[:40]!r}"
 
 
 class _Flags:
@@ -532,7 +544,13 @@ def columns_read(targets: list[Target], rules: list[Rule], columns: list[str]) -
 
 
 def harmonise(
-    frame: pd.DataFrame, targets: list[Target], rules: list[Rule], *, on_progress=None, first_row: int = 1
+    frame: pd.DataFrame,
+    targets: list[Target],
+    rules: list[Rule],
+    *,
+    on_progress=None,
+    first_row: int = 1,
+    unread: dict | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Outcome]]:
     """The harmonised table: the source row number, then each target and its flag column, in schema order.
 
@@ -546,7 +564,7 @@ def harmonise(
     columns: dict[str, pd.Series] = {SOURCE_ROW: pd.Series(rows, index=frame.index)}
     outcomes: dict[str, Outcome] = {}
     with ThreadPoolExecutor(max_workers=RULE_THREADS) as pool:
-        applied = pool.map(lambda target: apply_rule(by_target[target.name], target, frame), ruled)
+        applied = pool.map(lambda target: apply_rule(by_target[target.name], target, frame, unread), ruled)
         for target, outcome in zip(ruled, applied, strict=True):
             outcomes[target.name] = outcome
             if on_progress is not None:
@@ -594,7 +612,14 @@ class Harmonised:
 
 
 def harmonise_in_blocks(
-    frame: pd.DataFrame, targets: list[Target], rules: list[Rule], write, *, block_rows: int, on_progress=None
+    frame: pd.DataFrame,
+    targets: list[Target],
+    rules: list[Rule],
+    write,
+    *,
+    block_rows: int,
+    on_progress=None,
+    unread: dict | None = None,
 ) -> Harmonised:
     """Harmonise `frame` block by block, handing each block (as Arrow) to write() in a thread of its own: the
     next block's rules run while the last one is written. A table of one block is harmonised as a whole."""
@@ -605,7 +630,8 @@ def harmonise_in_blocks(
         pending = None
         for number, start in enumerate(blocks, start=1):
             part = frame.iloc[start : start + block_rows]
-            table, outcomes = harmonise(part, targets, rules, first_row=start + 1)
+            part_unread = {name: values.iloc[start : start + block_rows] for name, values in (unread or {}).items()}
+            table, outcomes = harmonise(part, targets, rules, first_row=start + 1, unread=part_unread)
             arrow = table_to_arrow(table)
             schema = schema or block_schema(arrow, targets)
             if len(blocks) > 1:

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from apps.core.errors import ApplicationError
 from apps.datasets import declarations as declared
 from apps.datasets.models import DatasetVersion
+from apps.datasets.selectors import version_unread
 from apps.datasets.storage import dataset_storage
 from apps.harmonisation import rules, suggest
 from apps.harmonisation.models import HarmonisedTable, Mapping, MappingRule, SchemaVariable
@@ -318,12 +319,13 @@ def mapping_preview(mapping: Mapping, *, rows: int = PREVIEW_ROWS) -> dict:
     A rule that fails on these rows is reported beside the table rather than stopping the preview.
     """
     frame = version_head(mapping.source_version, rows)
+    unread = version_unread(mapping.source_version, list(frame.columns), rows)
     mapping_rules = current_rules(mapping)
     columns = {rules.SOURCE_ROW: pd.Series(range(1, len(frame) + 1), index=frame.index)}
     errors, stats = {}, {}
     for rule in mapping_rules:
         try:
-            outcome = rules.apply_rule(rule.as_rule(), rule.target.as_target(), frame)
+            outcome = rules.apply_rule(rule.as_rule(), rule.target.as_target(), frame, unread)
         except ApplicationError as error:
             errors[rule.target.name] = error.message
             continue

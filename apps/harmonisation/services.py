@@ -26,7 +26,7 @@ from apps.core.services import (
 )
 from apps.datasets import declarations as declared
 from apps.datasets.models import DatasetVersion
-from apps.datasets.selectors import version_column_names, version_frame
+from apps.datasets.selectors import version_column_names, version_frame, version_unread
 from apps.datasets.storage import store_new
 from apps.datasets.tables import parquet_writer
 from apps.harmonisation import rules
@@ -564,10 +564,11 @@ def harmonised_table_build(
     except ApplicationError as error:
         raise JobInputError(f"A rule could not be applied: {error.message}")
     frame = version_frame(mapping.source_version, columns)
+    unread = version_unread(mapping.source_version, columns)
     _step_done(context, "read")
     _progress(context, 30, f"Applying {len(mapping_rules)} rules to {len(frame)} rows")
     try:
-        name, sha256, result = _harmonise_and_store(frame, targets, rule_list, context)
+        name, sha256, result = _harmonise_and_store(frame, targets, rule_list, context, unread)
     except ApplicationError as error:
         raise JobInputError(f"A rule could not be applied: {error.message}")
     _step_done(context, "rules_and_write")
@@ -594,7 +595,7 @@ def harmonised_table_build(
 BLOCK_ROWS = 250_000
 
 
-def _harmonise_and_store(frame, targets, rule_list, context) -> tuple[str, str, rules.Harmonised]:
+def _harmonise_and_store(frame, targets, rule_list, context, unread) -> tuple[str, str, rules.Harmonised]:
     """Harmonise the frame block by block into one Parquet file, stored under its SHA-256."""
     done: dict[str, rules.Harmonised] = {}
 
@@ -613,6 +614,7 @@ def _harmonise_and_store(frame, targets, rule_list, context) -> tuple[str, str, 
                 rule_list,
                 write_block,
                 block_rows=BLOCK_ROWS,
+                unread=unread,
                 on_progress=lambda number, total: _progress(
                     context, 30 + 60 * number // total, f"Harmonised and stored {number} of {total} blocks of rows"
                 ),
