@@ -123,7 +123,25 @@ def _label(category: str) -> str:
     return category.replace("_", " ")
 
 
+# The parameters each category reads; any other is refused, so that a misspelt one ("slop") is not ignored.
+PARAMETERS = {
+    DIRECT: set(),
+    RECODE: {"map", "missing"},
+    TREATMENT_ARMS: {"arms", "missing"},
+    UNIT_CONVERSION: {"from", "to", "analyte"},
+    LINEAR_SCALE: {"slope", "intercept", "source"},
+    EXPRESSION: {"expression"},
+    IMPOSSIBLE: set(),
+    UNDETERMINED: set(),
+}
+
+
 def _check_parameters(category: str, parameters: dict, target: Target) -> None:
+    unknown = sorted(set(parameters) - PARAMETERS[category])
+    if unknown:
+        expected = ", ".join(f'"{name}"' for name in sorted(PARAMETERS[category])) or "none"
+        listed = ", ".join(unknown)
+        raise RuleError(f"Unknown parameters for a {_label(category)} rule: {listed} (it reads {expected}).")
     if category in (RECODE, TREATMENT_ARMS):
         name = "arms" if category == TREATMENT_ARMS else "map"
         mapping = parameters.get(name)

@@ -291,6 +291,10 @@ def mapping_rule_set(
     return proposed
 
 
+# A reason is a sentence, not a keystroke: "x" or "ok" says nothing of why the review needs a person's data.
+PERSONAL_DATA_RATIONALE_WORDS = 3
+
+
 def _check_personal_data(version: DatasetVersion, sources, rationale: str, *, suggested: bool) -> None:
     """Refuse a rule that would carry a variable that looks like personal data without a person's reason."""
     personal = personal_columns(version)
@@ -304,11 +308,12 @@ def _check_personal_data(version: DatasetVersion, sources, rationale: str, *, su
             f"{listed} looks like personal data: it is never taken from a suggestion. Write the rule yourself, "
             "with the reason the review needs it.",
         )
-    if not rationale.strip():
+    if len(rationale.split()) < PERSONAL_DATA_RATIONALE_WORDS:
         raise _invalid(
             "rationale",
             f"{listed} looks like personal data: a rule carries it into the harmonised table only with a "
-            "rationale saying why the review needs it (data minimisation).",
+            f"rationale saying why the review needs it (data minimisation), in at least "
+            f"{PERSONAL_DATA_RATIONALE_WORDS} words.",
         )
 
 

@@ -196,3 +196,17 @@ def test_infinities_are_flagged_and_missing_never_kept_or_crashing(target_type):
         assert outcome.values.isna().tolist()[1:3] == [True, True], rule
         assert outcome.stats["flagged"] >= 2 and outcome.flags.notna().tolist()[1:3] == [True, True], rule
         assert outcome.values.tolist()[0] == 72 and outcome.values.tolist()[4] == 80
+
+
+@pytest.mark.parametrize(
+    ("category", "parameters", "unknown"),
+    [
+        (rules.TREATMENT_ARMS, {"arms": {"A": "intervention", "B": "control"}, "extra": 1}, "extra"),
+        (rules.LINEAR_SCALE, {"slop": 0.8, "slope": 0.8, "source": "Smith 2020"}, "slop"),
+        (rules.DIRECT, {"map": {"1": "M"}}, "map"),
+    ],
+)
+def test_a_parameter_the_rule_does_not_read_is_refused_not_ignored(frame, category, parameters, unknown):
+    source = () if category == rules.EXPRESSION else ("arm",)
+    with pytest.raises(RuleError, match=f"Unknown parameters for a .* rule: {unknown}"):
+        check_rule(Rule("X", category, source, parameters), Target("X", rules.CATEGORY), list(frame.columns))

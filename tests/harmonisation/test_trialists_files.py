@@ -325,6 +325,13 @@ def test_a_personal_column_is_never_suggested_and_needs_a_rationale(parse, trial
         services.mapping_rule_set(
             mapping=mapping, target=email, actor=analyst, category="expression", parameters={"expression": "email"}
         )
+    # A keystroke is no reason.
+    for rationale in ("x", "ok", "needed"):
+        with pytest.raises(Exception, match="in at least 3 words"):
+            services.mapping_rule_set(
+                mapping=mapping, target=email, actor=analyst, category="direct", source_variables=["email"],
+                rationale=rationale,
+            )  # fmt: skip
     rule = services.mapping_rule_set(
         mapping=mapping, target=email, actor=analyst, category="direct", source_variables=["email"],
         rationale="Needed to send the follow-up questionnaire; agreed with the trial team (query 12).",
