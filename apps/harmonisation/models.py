@@ -87,6 +87,7 @@ class SchemaVariable(TimeStampedModel):
             allowed_values=tuple(self.allowed_values or ()),
             minimum=self.minimum,
             maximum=self.maximum,
+            role=self.role,
         )
 
 

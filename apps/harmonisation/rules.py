@@ -30,6 +30,7 @@ CATEGORIES = (DIRECT, RECODE, UNIT_CONVERSION, LINEAR_SCALE, EXPRESSION, TREATME
 _ONE_SOURCE = {DIRECT, RECODE, UNIT_CONVERSION, LINEAR_SCALE, TREATMENT_ARMS}
 
 TEXT, INTEGER, NUMBER, DATE, CATEGORY = "text", "integer", "number", "date", "category"
+TREATMENT_ROLE = "treatment"
 TYPES = (TEXT, INTEGER, NUMBER, DATE, CATEGORY)
 
 SOURCE_ROW = "source_row"
@@ -53,6 +54,7 @@ class Target:
     allowed_values: tuple = ()
     minimum: float | None = None
     maximum: float | None = None
+    role: str = ""  # the schema variable's role: "treatment" makes any recode of it an arm mapping
 
 
 @dataclass(frozen=True)
@@ -366,7 +368,7 @@ def _compute(rule: Rule, target: Target, frame: pd.DataFrame, flags: "_Flags") -
     if rule.category == DIRECT:
         values = source
     elif rule.category in (RECODE, TREATMENT_ARMS):
-        values = _recode(rule, source, flags, stats)
+        values = _recode(rule, target, source, flags, stats)
     elif rule.category in (UNIT_CONVERSION, LINEAR_SCALE):
         values = _to_numbers(source, flags) * description.factor + (description.offset or 0.0)
     elif rule.category == EXPRESSION:
@@ -406,14 +408,23 @@ def one_arm(parameters: dict) -> str | None:
 def rule_warnings(rule: Rule, target: Target) -> list[str]:
     """What is wrong with a rule that still runs: shown beside it in the editor, the API and the log."""
     warnings = []
-    if rule.category == TREATMENT_ARMS:
-        arm = one_arm(rule.parameters)
-        if arm is not None and len({code_key(value) for value in target.allowed_values}) != 1:
-            warnings.append(f"Every source code is mapped to the arm {arm!r}: the table would hold no comparison.")
+    arm = _single_arm(rule, target)
+    if arm is not None:
+        warnings.append(f"Every source code is mapped to the arm {arm!r}: the table would hold no comparison.")
     return warnings
 
 
-def _recode(rule: Rule, source: pd.Series, flags: _Flags, stats: dict) -> pd.Series:
+def _single_arm(rule: Rule, target: Target) -> str | None:
+    """The one arm a rule puts every code of the treatment in: an arm mapping, or any recode of the schema's
+    treatment variable; None when the rule leaves a comparison (or the schema itself has one arm)."""
+    if rule.category == TREATMENT_ARMS or (rule.category == RECODE and target.role == TREATMENT_ROLE):
+        arm = one_arm({"arms": rule.parameters.get(_recode_key(rule))})
+        if arm is not None and len({code_key(value) for value in target.allowed_values}) != 1:
+            return arm
+    return None
+
+
+def _recode(rule: Rule, target: Target, source: pd.Series, flags: _Flags, stats: dict) -> pd.Series:
     """The recoded values as a categorical: a million rows holding a few codes cost a few dictionary lookups."""
     mapping = {code_key(k): v for k, v in rule.parameters[_recode_key(rule)].items()}
     missing_codes = {code_key(v) for v in rule.parameters.get("missing", [])}
@@ -422,7 +433,7 @@ def _recode(rule: Rule, source: pd.Series, flags: _Flags, stats: dict) -> pd.Ser
     if unmapped.any():
         keys_by_row = pd.Series(_spread(keys, codes, None), index=source.index)
         flags.add(unmapped, keys_by_row, lambda key: f"unmapped source value {key!r}")
-    arm = one_arm(rule.parameters) if rule.category == TREATMENT_ARMS else None
+    arm = _single_arm(rule, target)
     if arm is not None:
         mapped = _spread([key in mapping and mapping[key] is not None for key in keys], codes, False)
         keys_by_row = pd.Series(_spread(keys, codes, None), index=source.index)

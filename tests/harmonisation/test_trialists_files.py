@@ -171,6 +171,29 @@ def test_arms_told_apart_by_their_labels_are_suggested(parse, review, coordinato
     assert rules.one_arm(best["parameters"]) is None
 
 
+def test_a_recode_of_the_treatment_into_one_arm_is_warned_and_flagged_like_an_arm_mapping(
+    parse, trial, review, coordinator, analyst
+):
+    schema = arms_schema(review, coordinator)
+    version = parse("codes.csv", b"id,arm\n1,Dexa\n2,Placebo\n3,Unknown\n4,Placebo\n")
+    mapping = services.mapping_create(trial=trial, source_version=version, actor=analyst)
+    response = api(analyst).post(
+        f"/api/v1/mappings/{mapping.pk}/rules/",
+        {
+            "target": schema["TRT01P"].pk,
+            "category": "recode",
+            "source_variables": ["arm"],
+            "parameters": {"map": {"Dexa": "control", "Placebo": "control", "Unknown": "control"}},
+        },
+        format="json",
+    )
+    assert response.status_code == 201
+    assert response.json()["warnings"] == [
+        "Every source code is mapped to the arm 'control': the table would hold no comparison."
+    ]
+    assert selectors.mapping_preview(mapping)["stats"]["TRT01P"]["flagged"] == 4
+
+
 def test_a_person_who_puts_both_codes_in_one_arm_is_warned_and_the_rows_flagged(
     parse, trial, review, coordinator, analyst
 ):
