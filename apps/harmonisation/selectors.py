@@ -132,11 +132,12 @@ def _mapping_log_rows(mapping: Mapping, *, history: bool) -> list[dict]:
     rows = []
     declarations = version.declarations or {}
     declarations_sha256 = declared.declarations_sha256(declarations)
+    declared_missing = dict(version.dictionary.values_list("name", "n_declared_missing"))
     for rule in mapping_rules.order_by("target__position", "target__name", "-revision"):
         description = _describe(rule)
         applied = next((table for table in tables if str(rule.pk) in table.rule_stats), None)
         stats = applied.rule_stats[str(rule.pk)] if applied else {}
-        cited = _declarations_cited(declarations, rule.source_variables)
+        cited = _declarations_cited(declarations, rule.source_variables, declared_missing)
         rows.append(
             {
                 "trial": str(mapping.trial),
@@ -183,12 +184,21 @@ def _mapping_log_rows(mapping: Mapping, *, history: bool) -> list[dict]:
     return rows
 
 
-def _declarations_cited(declarations: dict, sources) -> str:
-    """The declarations that change how the rule's variables are read, in words ("" when none does)."""
+def _declarations_cited(declarations: dict, sources, declared_missing: dict[str, int]) -> str:
+    """The declarations that change how the rule's variables are read, in words ("" when none does). Missing codes
+    that matched no value of a variable changed nothing in it, and are not cited for it."""
     parts = [
-        f"{name}: {declared.describe(declarations, name)}" for name in sources if declared.affects(declarations, name)
+        f"{name}: {declared.describe(declarations, name)}"
+        for name in sources
+        if declared.affects(declarations, name) and not _only_unmatched_codes(declarations, name, declared_missing)
     ]
     return "; ".join(parts)
+
+
+def _only_unmatched_codes(declarations: dict, name: str, declared_missing: dict[str, int]) -> bool:
+    file_wide = any(declarations.get(key) for key in ("sheet", "header_row", "decimal"))
+    own = {key for key, value in declarations.get("variables", {}).get(name, {}).items() if value}
+    return not file_wide and own <= {"missing_codes"} and declared_missing.get(name, 1) == 0
 
 
 def flag_summary(examples: list) -> str:

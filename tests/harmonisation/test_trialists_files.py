@@ -444,3 +444,22 @@ def test_yes_and_no_events_are_suggested_as_a_recode_to_the_schemas_codes(parse,
     labelled = parse("t.sav", path.read_bytes())
     (best, *_) = suggestions_for(labelled, review)["RELAPSE"]
     assert best["parameters"] == {"map": {"1": 1, "2": 0}}
+
+
+def test_file_wide_missing_codes_are_cited_only_where_they_matched_a_value(parse, trial, review, coordinator, analyst):
+    age = variable(review, coordinator, name="AGE", type="integer")
+    ident = variable(review, coordinator, name="USUBJID", type="text")
+    version = parse("d.csv", b"id,age\n1,-99\n2,40\n")
+    job = dataset_services.dataset_declarations_set(
+        version=version, actor=analyst, declarations={"missing_codes": ["-99"]}
+    )
+    dataset_parse_task(job.pk)
+    version.refresh_from_db()
+    mapping = services.mapping_create(trial=trial, source_version=version, actor=analyst)
+    for target, source in ((age, "age"), (ident, "id")):
+        services.mapping_rule_set(
+            mapping=mapping, target=target, actor=analyst, category="direct", source_variables=[source]
+        )
+    rows = {row["target"]: row for row in selectors.log_rows([mapping])}
+    assert '"-99"' in rows["AGE"]["input_declarations"] and rows["AGE"]["input_declarations_sha256"]
+    assert rows["USUBJID"]["input_declarations"] == rows["USUBJID"]["input_declarations_sha256"] == ""
