@@ -8,6 +8,7 @@ import codecs
 import csv
 import datetime
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,7 +98,7 @@ def _first_decode_error(path: Path, encoding: str, quotes: list[int] | None = No
     offset, error_found = 0, None
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK_SIZE):
-            if quotes is not None:
+            if quotes is not None and ascii_compatible:
                 quotes[0] += chunk.count(b'"')
             if error_found is not None:
                 if quotes is None:
@@ -110,7 +111,10 @@ def _first_decode_error(path: Path, encoding: str, quotes: list[int] | None = No
                 offset += len(chunk)
                 continue
             try:
-                decoder.decode(chunk)
+                text = decoder.decode(chunk)
+                if quotes is not None and not ascii_compatible:
+                    # In UTF-16 the byte 0x22 is also half of other characters (≥, ™, Cyrillic Т): count characters.
+                    quotes[0] += text.count('"')
             except UnicodeDecodeError as error:
                 error_found = (offset + error.start, chunk[error.start])
                 continue
@@ -161,19 +165,36 @@ def _sample_text(path: Path, encoding: str) -> str:
 
 def detect_delimiter(sample: str) -> str:
     """The delimiter that splits the sample's rows into the same number (above one) of fields most often."""
-    best, best_score = ",", (0.0, 0)
+    best, best_score = ",", (0.0, 0, 0.0)
     for delimiter in DELIMITERS:
-        rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))[:200]
+        try:
+            rows = list(_csv_reader(sample, delimiter))[:200]
+        except csv.Error:
+            continue  # this delimiter cannot split the sample into rows
         counts = [len(row) for row in rows if row]
         # Title lines (one field) say nothing of the delimiter; the rows of two or more fields do.
         split = [count for count in counts if count >= 2]
         if not split:
             continue
         common, frequency = Counter(split).most_common(1)[0]
-        score = (frequency / len(counts), common)
+        # On a tie ("Gewicht, kg;72,5" splits evenly either way), the split whose fields read as numbers wins.
+        score = (frequency / len(counts), common, _numeric_share(rows[1:]))
         if score > best_score:
             best, best_score = delimiter, score
     return best
+
+
+NUMERIC_FIELD = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
+
+
+def _numeric_share(rows: list[list[str]]) -> float:
+    fields = [value.strip() for row in rows for value in row if value.strip()]
+    return sum(1 for value in fields if NUMERIC_FIELD.match(value)) / len(fields) if fields else 0.0
+
+
+def _csv_reader(sample: str, delimiter: str):
+    # newline="" hands line ends to the csv module, which takes a lone CR (classic Mac files) as one too.
+    return csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
 
 
 def column_names(raw_names: list[str]) -> list[str]:
@@ -204,7 +225,7 @@ def _check_rows(count: int, limits: Limits) -> None:
 
 def _rows_with_lines(sample: str, delimiter: str, limit: int = HEADER_SCAN_LINES):
     """The sample's rows with the line each starts on (a quoted value may span lines)."""
-    reader = csv.reader(io.StringIO(sample), delimiter=delimiter)
+    reader = _csv_reader(sample, delimiter)
     start = 1
     try:
         for row in reader:
@@ -242,6 +263,19 @@ def find_header(sample: str, delimiter: str, declared: int | None = None) -> tup
         if _non_empty(row) >= max(2, (width + 1) // 2):
             return line, row
     return rows[0]
+
+
+def _odd_quote_message(path: Path, encoding: str) -> str:
+    """Where the file's unbalanced quote character is: the first line holding an odd number of them."""
+    with path.open(encoding=encoding, newline="") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.count('"') % 2:
+                shown = line.strip()[:60]
+                return (
+                    f"Line {number} holds an unbalanced quote character ({shown!r}): a value holding a quote must be "
+                    'quoted, with the quote doubled ("12"" catheter"). Correct it and upload the file again.'
+                )
+    return "The file has an unbalanced quote character; check that it is complete."
 
 
 def _diagnose_rows(path: Path, encoding: str, delimiter: str, width: int, header_line: int = 1) -> str | None:
@@ -325,7 +359,7 @@ def read_delimited(path: Path, head: bytes, limits: Limits, choice: "ReadChoice 
     names = column_names(header)
     if quotes % 2:
         problem = _diagnose_rows(path, encoding, delimiter, len(names), header_line)
-        raise JobInputError(problem or "The file has an unbalanced quote character; check that it is complete.")
+        raise JobInputError(problem or _odd_quote_message(path, encoding))
     arrow_encoding = "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding
     try:
         table = pa_csv.read_csv(
@@ -341,6 +375,8 @@ def read_delimited(path: Path, head: bytes, limits: Limits, choice: "ReadChoice 
             ),
         )
     except pa.ArrowInvalid as error:
+        if "Could not skip initial" in str(error):
+            raise header_only_error(names)  # the header is the file's last line, without a line end
         problem = _diagnose_rows(path, encoding, delimiter, len(names), header_line)
         raise JobInputError(problem or f"The file cannot be read as delimited text: {error}")
     _check_rows(table.num_rows, limits)
@@ -428,10 +464,13 @@ def _workbook_table(workbook, limits: workbooks.WorkbookLimits, choice: "ReadCho
         return sheets[title]
 
     found = {title: workbooks.best_table(sheet(title)) for title in ([choice.sheet] if choice.sheet else titles)}
+    # A hidden sheet (an old export, a lookup list) is read only when no visible sheet holds a table.
+    hidden = [ws.title for ws in workbook.worksheets if getattr(ws, "sheet_state", "visible") != "visible"]
     if choice.sheet:
         chosen_title, chosen_by = choice.sheet, "declaration"
     else:
-        chosen_title, chosen_by = _largest(found), "detected"
+        visible = {title: table for title, table in found.items() if title not in hidden}
+        chosen_title, chosen_by = _largest(visible) or _largest(found), "detected"
     if chosen_title is None and choice.header_row is None:
         raise _no_table_error(titles, sheet, found)
     if chosen_title is None:
@@ -454,7 +493,22 @@ def _workbook_table(workbook, limits: workbooks.WorkbookLimits, choice: "ReadCho
         options["first_column"] = _column_letter(table.first_column)
     if table.rows_left_out:
         options["rows_left_out"] = _row_ranges(table.rows_left_out)
+    if hidden:
+        options["hidden_sheets"] = hidden
+    others = _other_tables(found, table)
+    if others:
+        options["other_tables"] = others
     return table, options
+
+
+def _other_tables(found: dict, read: workbooks.Table) -> list[str]:
+    """The other sheets that hold a table of data too (one arm per sheet, outcomes apart from baseline; not a
+    dictionary of the table read): only one is read, and the version's page says which others could be."""
+    return [
+        f"{title}: {len(table.rows):,} rows, {table.width} columns"
+        for title, table in found.items()
+        if title != read.sheet and workbooks.holds_table(table) and not workbooks.describes(table, read)
+    ]
 
 
 def _largest(found: dict) -> str | None:

@@ -25,6 +25,8 @@ READ_OPTION_LABELS = {
     "rows_left_out": "Rows below the table not read (notes)",
     "blank_rows_skipped": "Rows of blank values skipped",
     "other_sheets": "Other sheets (not read)",
+    "other_tables": "Other sheets holding a table (not read: declare the sheet to read one)",
+    "hidden_sheets": "Hidden sheets",
 }
 
 

@@ -136,6 +136,9 @@ def _too_many_rows(title: str, limits: WorkbookLimits) -> JobInputError:
 def stream_sheet(worksheet, limits: WorkbookLimits) -> Sheet:
     """Read one sheet row by row, keeping the filled rows; stop at once when it holds more rows than the cap."""
     sheet = Sheet(title=worksheet.title)
+    if hasattr(worksheet, "reset_dimensions"):
+        # The sheet's declared size is not trusted: "A1:XFD1048576" would pad every row to 16,384 cells.
+        worksheet.reset_dimensions()
     # Title rows above the header and notes below the table may come on top of the cap's data rows.
     cap = limits.max_rows + HEADER_SCAN_ROWS
     for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):

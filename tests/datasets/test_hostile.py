@@ -152,3 +152,66 @@ def test_a_zip_bomb_disguised_as_a_workbook_is_refused_by_its_declared_size(inge
     content = buffer.getvalue()
     version = ingest("book.xlsx", content)
     assert_failed(version, content, "unpacks to 21 MB")
+
+
+def _with_sheet_xml(workbook_bytes: bytes, change) -> bytes:
+    """The workbook with its first sheet's XML passed through change()."""
+    source, target = zipfile.ZipFile(io.BytesIO(workbook_bytes)), io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            archive.writestr(item, change(data) if item.filename == "xl/worksheets/sheet1.xml" else data)
+    return target.getvalue()
+
+
+def test_a_workbook_that_declares_the_whole_sheet_as_its_size_is_read_at_once(ingest):
+    import re
+    import time
+
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["id", "age"])
+    for index in range(30):
+        workbook.active.append([f"P{index}", 40 + index])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    def claim_everything(xml: bytes) -> bytes:
+        xml = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', xml)
+        last = b'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>end</t></is></c></row>'
+        return xml.replace(b"</sheetData>", last + b"</sheetData>")
+
+    started = time.monotonic()
+    version = ingest("dimension.xlsx", _with_sheet_xml(buffer.getvalue(), claim_everything))
+    assert time.monotonic() - started < 60
+    assert version.status == DatasetVersion.Status.PARSED, version.error
+    assert (version.n_rows, version.n_columns) == (30, 2)
+    assert version.read_options["rows_left_out"] == "1048576"
+
+
+@pytest.mark.parametrize(
+    ("content", "names"),
+    [
+        (b"patient_id,age,sex\r001,45,M\r002,51,F\r003,60,M\r", ["patient_id", "age", "sex"]),  # classic Mac
+        ("patient_id\tage_group\tcrp\r\n1\t\u226565\t12.5\r\n2\t<65\t3.0\r\n".encode("utf-16"),
+         ["patient_id", "age_group", "crp"]),  # UTF-16 whose characters hold the byte of a quote
+        (b"patient_id;Gewicht, kg;Temperatur, max\r\n1;72,5;38,5\r\n2;80,1;37,9\r\n3;65,0;39,2\r\n",
+         ["patient_id", "Gewicht, kg", "Temperatur, max"]),  # commas in names, semicolons between them
+    ],
+)  # fmt: skip
+def test_text_files_as_other_systems_write_them(ingest, content, names):
+    version = ingest("export.csv", content)
+    assert version.status == DatasetVersion.Status.PARSED, version.error
+    assert [entry.name for entry in version.dictionary.order_by("position")] == names
+    assert version.n_rows >= 2
+
+
+def test_a_header_without_a_line_end_or_rows_says_so(ingest):
+    version = ingest("header.tsv", b"patient_id\tage\tsex")
+    assert version.status == DatasetVersion.Status.FAILED
+    assert "has a header row (patient_id, age, sex) but no data rows" in version.error
+
+
+def test_a_stray_quote_is_named_by_its_line(ingest):
+    version = ingest("quote.csv", b'patient_id,device,age\n001,catheter,45\n002,12" catheter,51\n')
+    assert version.status == DatasetVersion.Status.FAILED
+    assert version.error.startswith("Line 3 holds an unbalanced quote character")

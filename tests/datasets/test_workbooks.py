@@ -411,3 +411,29 @@ def test_a_sheet_named_for_the_data_wins_over_a_summary_of_similar_size(ingest):
         data.append([index, 40 + index, index % 2])
     version = ingest("book.xlsx", saved(workbook))
     assert version.read_options["sheet"] == "Trial data"
+
+
+def test_a_hidden_sheet_is_not_read_while_a_visible_one_holds_a_table(ingest):
+    def old_export(workbook):
+        sheet = data_sheet(workbook, "old_export_v1", rows=200)
+        sheet.sheet_state = "hidden"
+
+    version = ingest("hidden.xlsx", saved(book(lambda w: data_sheet(w, "Sheet1", rows=20), old_export)))
+    assert version.status == PARSED, version.error
+    assert (version.read_options["sheet"], version.n_rows) == ("Sheet1", 20)
+    assert version.read_options["hidden_sheets"] == ["old_export_v1"]
+
+
+def test_other_sheets_holding_tables_are_named_and_the_page_warns(ingest, analyst, client):
+    version = ingest(
+        "arms.xlsx", saved(book(lambda w: data_sheet(w, "Placebo", rows=40), lambda w: data_sheet(w, "Dexa", rows=38)))
+    )
+    assert version.status == PARSED, version.error
+    assert version.read_options["sheet"] == "Placebo"
+    assert version.read_options["other_tables"] == ["Dexa: 38 rows, 5 columns"]
+    client.force_login(analyst)
+    page = client.get(f"/datasets/{version.pk}/").content.decode()
+    assert 'id="other-tables"' in page and "Dexa: 38 rows, 5 columns" in page
+    # A notes sheet holds no table: nothing to warn of.
+    plain = ingest("plain.xlsx", saved(book(notes_sheet, data_sheet)))
+    assert "other_tables" not in plain.read_options
