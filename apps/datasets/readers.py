@@ -259,8 +259,12 @@ def find_header(sample: str, delimiter: str, declared: int | None = None) -> tup
     if not counts:
         return next(((line, row) for line, row in rows if _non_empty(row)), (1, []))
     width = counts.most_common(1)[0][0]
+    # A header names (nearly) every column; a study name and export date, or a group row over the columns
+    # ("Baseline" over three), fill fewer fields than the fullest rows do.
+    fullest = max(_non_empty(row) for _, row in rows)
+    needed = max(2, (width + 1) // 2, fullest - max(1, fullest // 10))
     for line, row in rows:
-        if _non_empty(row) >= max(2, (width + 1) // 2):
+        if _non_empty(row) >= needed:
             return line, row
     return rows[0]
 

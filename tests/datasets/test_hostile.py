@@ -215,3 +215,21 @@ def test_a_stray_quote_is_named_by_its_line(ingest):
     version = ingest("quote.csv", b'patient_id,device,age\n001,catheter,45\n002,12" catheter,51\n')
     assert version.status == DatasetVersion.Status.FAILED
     assert version.error.startswith("Line 3 holds an unbalanced quote character")
+
+
+@pytest.mark.parametrize(
+    ("content", "names", "rows"),
+    [
+        (b"Study: ANZ-CAP;Exported: 2024-03-01;;\npatient_id;arm;age;death_28d\nP1;A;45;0\nP2;B;51;1\n",
+         ["patient_id", "arm", "age", "death_28d"], 2),
+        (b",Baseline,,Outcome\npatient_id,age,sex,death_28d\nP1,45,M,0\nP2,51,F,1\nP3,60,M,0\n",
+         ["patient_id", "age", "sex", "death_28d"], 3),
+        # An unnamed index column (as pandas writes it) keeps its header.
+        (b",patient_id,age,sex\n0,P1,45,M\n1,P2,51,F\n", ["column_1", "patient_id", "age", "sex"], 2),
+    ],
+)  # fmt: skip
+def test_a_csv_header_is_found_under_a_study_line_or_a_group_row(ingest, content, names, rows):
+    version = ingest("export.csv", content)
+    assert version.status == DatasetVersion.Status.PARSED, version.error
+    assert [entry.name for entry in version.dictionary.order_by("position")] == names
+    assert version.n_rows == rows
