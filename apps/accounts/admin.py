@@ -66,6 +66,17 @@ class MembershipAdmin(MembershipRules, CoordinatorAdmin):
     def delete_model(self, request, obj):
         membership_delete(membership=obj, actor=request.user)  # audits, and revokes the member's API tokens
 
+    def get_deleted_objects(self, objs, request):
+        """Removals that would leave a review without a coordinator are shown as protected, so the admin refuses
+        them on its confirmation page before anything is deleted or logged."""
+        deleted, counts, permissions, protected = super().get_deleted_objects(objs, request)
+        memberships = list(objs)
+        for review in {membership.review for membership in memberships}:
+            removed = [membership for membership in memberships if membership.review_id == review.pk]
+            if memberships_left_without_coordinator(review, removed, []):
+                protected = [*protected, f"{review}: its only coordinator (appoint another first)"]
+        return deleted, counts, permissions, protected
+
     def delete_queryset(self, request, queryset):
         memberships = list(queryset.select_related("review", "user"))
         for review in {membership.review for membership in memberships}:

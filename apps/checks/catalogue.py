@@ -578,7 +578,8 @@ def _standardised_difference(values: np.ndarray, arm: np.ndarray) -> float | Non
         return None
     pooled = math.sqrt((treated.var(ddof=1) + control.var(ddof=1)) / 2)
     gap = float(treated.mean() - control.mean())
-    if pooled == 0:
+    scale = max(abs(float(treated.mean())), abs(float(control.mean())), 1.0)
+    if pooled <= 1e-9 * scale:  # no spread but rounding's (0.1 stored fifty times)
         # No spread within either arm: equal values are balanced, different ones completely separate the arms.
         return 0.0 if gap == 0 else math.copysign(math.inf, gap)
     return gap / pooled
@@ -589,8 +590,8 @@ def _category_difference(series: pd.Series, arm: np.ndarray) -> tuple[float | No
     text = as_text(series)
     present = text.notna().to_numpy()
     treated, control = present & (arm == 1), present & (arm == 0)
-    if not treated.any() or not control.any():
-        return None, None
+    if treated.sum() < 2 or control.sum() < 2:
+        return None, None  # one value in an arm says nothing of its spread
     codes, levels = pd.factorize(text, use_na_sentinel=True)
     counts1 = np.bincount(codes[treated], minlength=len(levels))
     counts0 = np.bincount(codes[control], minlength=len(levels))

@@ -220,7 +220,7 @@ def _supersede_passed(run: CheckRun, passed: list[CheckResult]) -> None:
 def _supersede_older_tables(run: CheckRun) -> None:
     """Close the open findings of the trial's older harmonised tables once its newest table has been checked: the
     trial is judged by that table now (apps.checks.selectors.data_check_state), and what the new data still show
-    is raised again by this run."""
+    is raised again by this run. A finding the trial team has answered stays, for a person to close."""
     table = run.harmonised_table
     if selectors.latest_table(run.trial) != table:
         return  # a run on an older table speaks for nothing newer
@@ -228,8 +228,7 @@ def _supersede_older_tables(run: CheckRun) -> None:
         Finding.objects.select_for_update()
         .filter(trial=run.trial)
         .exclude(result__run__harmonised_table__sha256=table.sha256)
-        .filter(result__run__harmonised_table__created_at__lt=table.created_at)
-        .exclude(status__in=CLOSED_FINDING_STATUSES)
+        .filter(result__run__harmonised_table__created_at__lt=table.created_at, status=Finding.Status.OPEN)
         .select_related("trial__review", "result")
     )
     note = (

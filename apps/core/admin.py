@@ -147,17 +147,27 @@ class CoordinatorAdmin(ScopedChoicesMixin, admin.ModelAdmin):
         # Audited after the many-to-many fields are saved, so they appear in the after values.
         _audit(request, form.instance, getattr(form.instance, "_audit_before", None))
 
+    # Whether an inline's removals wait until its changed rows are saved (a review's coordinator handed over and
+    # removed in one save: the removal must see the new coordinator).
+    inline_removals_last = False
+
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)
-        for obj in formset.deleted_objects:
-            self.delete_inline_object(request, obj)
+        if not self.inline_removals_last:
+            self._delete_inline_rows(request, formset)
         for obj in instances:
             if hasattr(obj, "created_by_id") and obj.pk is None and obj.created_by_id is None:
                 obj.created_by = request.user
             before = _stored_snapshot(obj)
             obj.save()
             _audit(request, obj, before)
+        if self.inline_removals_last:
+            self._delete_inline_rows(request, formset)
         formset.save_m2m()
+
+    def _delete_inline_rows(self, request, formset) -> None:
+        for obj in formset.deleted_objects:
+            self.delete_inline_object(request, obj)
 
     def delete_inline_object(self, request, obj):
         """Delete a row an inline marked for deletion; an admin whose inlines have a delete service overrides it."""

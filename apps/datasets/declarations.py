@@ -435,11 +435,13 @@ def describe_entries(entries: list[dict], applied: dict[str, dict]) -> list[dict
             continue
         entry["missing_codes"] = _labelled([*done["codes"], *done["file"]], entry.get("value_labels") or {})
         entry["n_declared_missing"] = done["n_declared_missing"]
+        # A variable that looks like personal data shows no examples of its values (dictionary.dictionary_entry).
+        shown = 0 if entry.get("personal_data") else INVALID_EXAMPLES
         if "date" in done:
             entry["n_invalid"] = done["date"]["n_invalid"]
-            entry["invalid_examples"] = done["date"]["invalid_examples"][:INVALID_EXAMPLES]
+            entry["invalid_examples"] = done["date"]["invalid_examples"][:shown]
             entry["date_format_declared"] = True
         if "number" in done:
             entry["n_invalid"] = done["number"]["n_invalid"]
-            entry["invalid_examples"] = done["number"]["invalid_examples"][:INVALID_EXAMPLES]
+            entry["invalid_examples"] = done["number"]["invalid_examples"][:shown]
     return entries

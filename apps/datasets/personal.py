@@ -104,7 +104,6 @@ PHONE_VALUE = re.compile(
     r"^\+\d[\d ().\-]{6,18}\d$"  # international: +44 20 7946 0958
     r"|^\(\d{2,5}\) ?\d{3,4}[ \-]?\d{3,4}$"  # (020) 7946 0958, (555) 123-4567
     r"|^0\d{1,4}(?:[ ./\-]\d{2,4}){2,5}$"  # national with separators: 020 7946 0958, 06.12.34.56.78
-    r"|^0[1-9]\d{8}$"  # national, ten digits run together: 0612345678
     r"|^\d{3}[-. ]\d{3}[-. ]\d{4}$"  # North American without brackets: 218-736-5020
 )
 POSTCODE_VALUE = re.compile(
@@ -126,7 +125,12 @@ STREET_VALUE = re.compile(
     re.IGNORECASE,
 )
 # A postcode and its town: 38312 Berlin, 75001 Paris, 2000 Antwerpen
-POSTCODE_TOWN_VALUE = re.compile(r"^(?:[A-Z]{1,2}-)?\d{4,5} +[^\W\d_][^\W\d_'’.\- ]+(?:[ \-][^\W\d_]+)*$")
+POSTCODE_TOWN_VALUE = re.compile(r"^(?:[A-Z]{1,2}-)?\d{4,5} +[A-ZÀ-Þ][^\W\d_'’.\- ]{2,}(?:[ \-][^\W\d_]+)*$")
+# Words after a number that make it a dose or a count, not a postcode and a town: "1000 Tablets", "2000 Units".
+UNIT_WORDS = {
+    "tablets", "tablet", "units", "unit", "capsules", "capsule", "doses", "dose", "days", "weeks", "months",
+    "years", "hours", "minutes", "patients", "participants", "cells", "copies", "steps", "calories", "kcal",
+}  # fmt: skip
 COMPACT_DATE_VALUE = re.compile(r"^(18|19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")
 SSN_VALUE = re.compile(r"^\d{3}-\d{2}-\d{4}$")
 FULL_DATE_TEXT = re.compile(r"\d{1,4}[./\-]\d{1,2}[./\-]\d{1,4}|\d{1,2}[ \-]?[A-Za-z]{3,9}[ \-]?\d{2,4}")
@@ -158,9 +162,15 @@ def _name_hints(name: str, label: str) -> set[str]:
     return hints
 
 
+# Words of names the readers give or trial teams use for any column: they say nothing of what it holds.
+GENERIC_WORDS = {"column", "col", "field", "code", "label", "item", "type", "variable", "var", "value", "param",
+                 "parameter", "form", "file", "dataset"}  # fmt: skip
+
+
 def _names_something_else(name: str, label: str) -> bool:
-    """The column's name says what it names, and that is not a person: a drug, a site, a country, an event."""
-    return bool((set(words(name)) | set(words(label))) & NOT_A_PERSON)
+    """The column's name says what it names, and that is not a person: a drug, a site, a country, an event
+    ("column_3" or "field7" say nothing)."""
+    return bool((set(words(name)) | set(words(label))) & (NOT_A_PERSON - GENERIC_WORDS))
 
 
 def _is_person_name_hint(hints: set[str], name: str, label: str) -> bool:
@@ -191,6 +201,13 @@ def _share(values: list, pattern: re.Pattern) -> float:
     if not values:
         return 0.0
     return sum(1 for value in values if pattern.search(str(value).strip())) / len(values)
+
+
+def _not_counts(values: list) -> list:
+    """The values, with those whose word after the number is a unit ("1000 Tablets") made blank."""
+    return [
+        "" if len(str(value).split()) > 1 and str(value).split()[1].lower() in UNIT_WORDS else value for value in values
+    ]
 
 
 def _digits(value) -> int:
@@ -236,7 +253,7 @@ def detect(name: str, label: str, kind: str, array: pa.Array) -> str | None:
         and values
         and (
             _share(values, POSTCODE_VALUE) >= VALUE_SHARE
-            or _share(values, POSTCODE_TOWN_VALUE) >= VALUE_SHARE
+            or _share(_not_counts(values), POSTCODE_TOWN_VALUE) >= VALUE_SHARE
             or _share(values, STREET_VALUE) >= 0.5
         )
     ):

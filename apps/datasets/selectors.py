@@ -92,7 +92,11 @@ def version_unread(version: DatasetVersion, columns: list[str], rows: int | None
     for name, values in unread.items():
         values = values.slice(0, rows) if rows is not None else values
         series = pd.Series(values.to_pandas(types_mapper=tables.PANDAS_TYPES.get))
-        series.name = _unread_reason(entries.get(name))
+        entry = entries.get(name)
+        if entry is not None and entry.personal_data:
+            # Flags travel with the harmonised table and the log: they name no one's date of birth.
+            series = series.where(series.isna(), "(withheld: personal data)")
+        series.name = _unread_reason(entry)
         found[name] = series
     return found
 

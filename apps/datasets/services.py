@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 PARSE_JOB_KIND = "dataset_parse"
 PARSE_TASK = "apps.datasets.tasks.dataset_parse_task"
 # Bumped when parsing changes what it produces, so a new parse never reuses an old table's name.
-PARSER_VERSION = 3
+PARSER_VERSION = 4
 HEAD_SIZE = 64 * 1024
 
 

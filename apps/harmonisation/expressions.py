@@ -116,8 +116,12 @@ def read_dates(series: pd.Series) -> pd.Series:
         return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
     parsed = inference.dates_in_one_format([str(value) for value in distinct])
     if parsed is None:
-        # None of the usual forms: pandas reads what it can (ISO times with zones, "March 12, 2020").
-        return pd.to_datetime(text.astype(object), errors="coerce", format="mixed")
+        # None of the usual forms: pandas reads what it can (ISO times with zones, "March 12, 2020"); times with
+        # different offsets (summer and winter time) are read as the same instants in UTC.
+        try:
+            return pd.to_datetime(text.astype(object), errors="coerce", format="mixed")
+        except (ValueError, TypeError):
+            return pd.to_datetime(text.astype(object), errors="coerce", format="mixed", utc=True).dt.tz_convert(None)
     return pd.to_datetime(text.map(dict(zip(distinct, parsed, strict=True))), errors="coerce")
 
 

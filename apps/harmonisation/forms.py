@@ -5,6 +5,7 @@ import json
 from django import forms
 
 from apps.datasets.models import DatasetVersion
+from apps.harmonisation import rules
 from apps.harmonisation.models import Mapping, MappingRule, SchemaVariable
 
 
@@ -180,6 +181,10 @@ class RuleForm(forms.Form):
         cleaned = super().clean()
         parameters = dict(cleaned.get("parameters") or {})
         category = cleaned.get("category")
+        if category in rules.PARAMETERS:
+            # What another category reads ("to" of a unit conversion now made direct) is left behind, not kept.
+            for name in set().union(*rules.PARAMETERS.values()) - rules.PARAMETERS[category]:
+                parameters.pop(name, None)
         if category in CODE_TABLE_KEYS:
             mapping = self._code_table()
             if self.code_row_errors:

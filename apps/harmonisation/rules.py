@@ -93,8 +93,10 @@ def code_key(value) -> str | None:
     return str(value).strip()
 
 
-def check_rule(rule: Rule, target: Target, columns: list[str] | None = None) -> Rule:
-    """Refuse a rule that cannot run; return it with its source variables filled in for expressions."""
+def check_rule(rule: Rule, target: Target, columns: list[str] | None = None, *, strict: bool = False) -> Rule:
+    """Refuse a rule that cannot run; return it with its source variables filled in for expressions. `strict`
+    (where a rule is written) also refuses parameters its category does not read; a stored rule runs without
+    them."""
     if rule.category not in CATEGORIES:
         raise RuleError(
             f"Unknown rule category {rule.category!r}; use one of {', '.join(CATEGORIES)}.", field_name="category"
@@ -115,7 +117,7 @@ def check_rule(rule: Rule, target: Target, columns: list[str] | None = None) -> 
             )
     elif sources:
         raise RuleError(f"An {_label(rule.category)} rule reads no source variable.", field_name="source_variables")
-    _check_parameters(rule.category, parameters, target)
+    _check_parameters(rule.category, parameters, target, strict=strict)
     return Rule(
         target=rule.target, category=rule.category, source_variables=sources, parameters=parameters, key=rule.key
     )
@@ -138,9 +140,9 @@ PARAMETERS = {
 }
 
 
-def _check_parameters(category: str, parameters: dict, target: Target) -> None:
+def _check_parameters(category: str, parameters: dict, target: Target, *, strict: bool) -> None:
     unknown = sorted(set(parameters) - PARAMETERS[category])
-    if unknown:
+    if unknown and strict:
         expected = ", ".join(f'"{name}"' for name in sorted(PARAMETERS[category])) or "none"
         listed = ", ".join(unknown)
         raise RuleError(f"Unknown parameters for a {_label(category)} rule: {listed} (it reads {expected}).")
@@ -485,7 +487,7 @@ def _coerce(values: pd.Series, target: Target, flags: _Flags) -> pd.Series:
             values = values.astype("Float64")
         if _holds_numbers(values):
             # Numbers already: nothing to read, nothing to flag as not a number, and whole numbers stay exact.
-            if target.type == INTEGER and pd.api.types.is_integer_dtype(values.dtype):
+            if target.type == INTEGER and pd.api.types.is_signed_integer_dtype(values.dtype):
                 return values.astype("Int64")
             numbers = _float_values(values)
         else:
@@ -495,7 +497,10 @@ def _coerce(values: pd.Series, target: Target, flags: _Flags) -> pd.Series:
         if target.type == INTEGER:
             fractional = _mask(numbers.notna() & (numbers != np.round(numbers))) & ~flags.flagged
             flags.add(fractional, numbers, lambda v: f"not a whole number: {v:g}")
-            return numbers.where(~fractional, np.nan).round().astype("Int64")
+            # A 64-bit whole number holds less than 2^63: a larger one (1e300) cannot be stored as one.
+            too_large = _mask(numbers.abs() >= 2.0**63) & ~fractional
+            flags.add(too_large, numbers, lambda v: f"too large for a whole number: {v:g}")
+            return numbers.where(~(fractional | too_large), np.nan).round().astype("Int64")
         return numbers
     if target.type == DATE:
         dates = expressions.read_dates(values)

@@ -243,6 +243,7 @@ def mapping_rule_set(
         rules.Rule(target.name, category, tuple(source_variables or ()), dict(parameters or {})),
         target.as_target(),
         source_columns(mapping.source_version),
+        strict=True,
     )
     status = status or _default_status(category)
     if status not in MappingRule.Status.values:

@@ -155,8 +155,8 @@ def _yes_or_no(text: str) -> bool | None:
     phrase = str(text).strip().lower()
     if phrase in EVENT_YES or phrase in EVENT_NO:
         return phrase in EVENT_YES
-    if any(denial in phrase for denial in EVENT_DENIED):
-        return False
+    if any(denial in phrase for denial in EVENT_DENIED) or re.search(r"[^\W\d_]+[- ]free\b|\b(not|never) ", phrase):
+        return False  # "relapse-free", "progression free", "not relapsed"
     found = set(re.findall(r"[^\W\d_]+", phrase))
     said_yes, said_no = bool(found & EVENT_YES), bool(found & EVENT_NO)
     return None if said_yes == said_no else said_yes
@@ -401,7 +401,7 @@ def _event_recode(codes: dict[str, str], allowed: tuple) -> dict:
 NOT_AN_ARM = (
     "unknown", "missing", "not randomised", "not randomized", "not allocated", "unallocated", "not assigned",
     "screen fail", "screening fail", "withdrawn", "excluded", "registry", "not treated", "other", "n/a",
-    "not applicable", "none",
+    "not applicable",
 )  # fmt: skip
 
 

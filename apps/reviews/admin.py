@@ -65,6 +65,8 @@ class ReviewAdmin(CoordinatorAdmin):
     search_fields = ["title", "registration", "question"]
     inlines = [OutcomeInline, MembershipInline, ReviewAuditInline]
 
+    inline_removals_last = True
+
     def delete_inline_object(self, request, obj):
         if isinstance(obj, Membership):
             # Through the service, which audits and revokes the member's API tokens.

@@ -279,3 +279,27 @@ def test_an_outcome_whose_measure_does_not_fit_its_type_is_refused_in_the_admin(
     response = client.post("/admin/reviews/outcome/add/", form | {"type": "binary"})
     assert response.status_code == 302
     assert Outcome.objects.get().measure == "OR"
+
+
+def test_handing_over_the_coordinator_and_removing_the_old_one_in_one_save(client, coordinator):
+    successor = MembershipFactory(review=client.review, role=Role.REVIEWER)
+    url = f"/admin/reviews/review/{client.review.pk}/change/"
+    data = _change_page_data(client.get(url))
+    rows = {data[key]: key.rsplit("-", 1)[0] for key in data if key.startswith("memberships-") and key.endswith("-id")}
+    old = Membership.objects.get(user=coordinator).pk
+    response = client.post(url, {**data, f"{rows[successor.pk]}-role": "coordinator", f"{rows[old]}-DELETE": "on"})
+    assert response.status_code == 302
+    assert not Membership.objects.filter(pk=old).exists()
+    assert Membership.objects.get(pk=successor.pk).role == Role.COORDINATOR
+
+
+def test_a_bulk_removal_of_the_only_coordinator_is_refused_before_anything_is_deleted(client, coordinator):
+    from django.contrib.admin.models import LogEntry
+
+    only = Membership.objects.get(user=coordinator)
+    response = client.post(
+        "/admin/accounts/membership/", {"action": "delete_selected", "_selected_action": [only.pk], "post": "yes"}
+    )
+    assert response.status_code == 200 and "Cannot delete membership" in response.content.decode()
+    assert Membership.objects.filter(pk=only.pk).exists()
+    assert not LogEntry.objects.exists() and not AuditEvent.objects.exists()

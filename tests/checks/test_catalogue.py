@@ -360,3 +360,17 @@ def test_a_table_with_every_row_in_one_arm_fails_the_treatment_codes_and_has_no_
     assert codes.status == FAIL
     assert codes.sentence.startswith("The intervention arm (coded 'intervention') has no row")
     assert run("baseline_balance", frame).status == NOT_APPLICABLE
+
+
+def test_separation_needs_two_values_in_each_arm_and_rounding_is_no_spread():
+    frame = trial_frame()
+    treated = (frame.TRT01P == "intervention").to_numpy()
+    # One woman in the intervention arm, the rest of it unknown: too little to call the arms separated.
+    frame["SEX"] = np.where(treated, None, "M")
+    frame.loc[np.flatnonzero(treated)[0], "SEX"] = "F"
+    rows = {row["variable"]: row for row in run("baseline_balance", frame).figures["covariates"]}
+    assert "complete_separation" not in rows["SEX"]
+    # 0.1 and 0.2 stored many times have a float spread of about 1e-17: none, so the arms are separated.
+    frame["AGE"] = np.where(treated, 0.1, 0.2)
+    rows = {row["variable"]: row for row in run("baseline_balance", frame).figures["covariates"]}
+    assert rows["AGE"]["complete_separation"] is True

@@ -178,3 +178,15 @@ def test_checking_a_newer_table_supersedes_the_open_findings_of_older_ones(
         services.check_run_schedule(table=newer.harmonised_table, actor=analyst, trigger=CheckRun.Trigger.ON_DEMAND)
     raised.refresh_from_db()
     assert raised.status == Finding.Status.OPEN
+
+
+def test_an_answered_finding_of_an_older_table_stays_for_a_person_to_close(
+    trial, analyst, contributor, eager, django_capture_on_commit_callbacks
+):
+    first = run_checks(make_table(trial, imbalanced_frame(10)), analyst, django_capture_on_commit_callbacks)
+    answered = finding(first, "baseline_balance")
+    services.finding_reply(finding=answered, actor=contributor, body="Older patients were randomised late.",
+                           from_trial_team=True)  # fmt: skip
+    run_checks(make_table(trial, trial_frame(), number=2), analyst, django_capture_on_commit_callbacks)
+    answered.refresh_from_db()
+    assert answered.status == Finding.Status.ANSWERED

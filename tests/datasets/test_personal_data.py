@@ -211,3 +211,31 @@ def test_the_dictionary_names_no_one_in_its_values(ingest, analyst, client):
     page = response.content.decode()
     assert response.status_code == 200 and "Date of Birth" in page and "e-mail addresses" in page
     assert "p1@example.org" not in page and "Taylor" not in page and "1951-03-02" not in page
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "reason"),
+    [
+        ("column_3", ["Ana López", "John Smith", "Jean Dupont", "Li Wei", "Maria Rossi", "Hans Müller"],
+         personal.NAMES),
+        ("dose", ["1000 mg", "2000 mg", "10000 IU", "500 mg", "1000 Tablets"], None),
+        ("subject", ["0012345678", "0012345679", "0012345680", "0012345681", "0012345682"], None),
+    ],
+)  # fmt: skip
+def test_generic_names_do_not_hide_names_and_doses_or_ids_are_not_addresses_or_phones(name, values, reason):
+    assert personal.detect(name, "", "text", pa.array(values)) == reason
+
+
+def test_a_declared_date_of_birth_shows_no_examples_of_what_it_could_not_read(ingest, analyst):
+    content = b"id,date_of_birth\n1,03/04/1950\n2,1961-11-20\n3,14/02/1949\n"
+    version = ingest("dob.csv", content)
+    from apps.datasets import services as dataset_services
+    from apps.datasets.tasks import dataset_parse_task
+
+    job = dataset_services.dataset_declarations_set(
+        version=version, actor=analyst, declarations={"variables": {"date_of_birth": {"date_format": "%d/%m/%Y"}}}
+    )
+    dataset_parse_task(job.pk)
+    entry = version.dictionary.get(name="date_of_birth")
+    assert entry.personal_data == personal.BIRTH_DATES
+    assert (entry.n_invalid, entry.invalid_examples) == (1, [])

@@ -209,4 +209,27 @@ def test_infinities_are_flagged_and_missing_never_kept_or_crashing(target_type):
 def test_a_parameter_the_rule_does_not_read_is_refused_not_ignored(frame, category, parameters, unknown):
     source = () if category == rules.EXPRESSION else ("arm",)
     with pytest.raises(RuleError, match=f"Unknown parameters for a .* rule: {unknown}"):
-        check_rule(Rule("X", category, source, parameters), Target("X", rules.CATEGORY), list(frame.columns))
+        check_rule(
+            Rule("X", category, source, parameters), Target("X", rules.CATEGORY), list(frame.columns), strict=True
+        )
+    # A stored rule runs without what it does not read.
+    check_rule(Rule("X", category, source, parameters), Target("X", rules.CATEGORY), list(frame.columns))
+
+
+def test_numbers_too_large_for_a_whole_number_and_mixed_offsets_are_flagged_not_crashing():
+    source = pd.DataFrame(
+        {
+            "n": ["1e300", "1e20", "42"],
+            "big": pd.array([2**64 - 1, 7, None], dtype="UInt64"),
+            "when": ["2021-03-01T10:00:00+01:00", "2021-07-01T10:00:00+02:00", "x"],
+        }
+    )
+    for column, flagged in (("n", 2), ("big", 1)):
+        outcome = apply_rule(Rule("N", rules.DIRECT, (column,)), Target("N", rules.INTEGER), source)
+        assert outcome.stats["flagged"] == flagged, column
+        assert str(outcome.values.dtype) == "Int64"
+    text = apply_rule(Rule("N", rules.DIRECT, ("n",)), Target("N", rules.INTEGER), source)
+    assert text.values.tolist()[2] == 42
+    assert text.flags.tolist()[:2] == ["too large for a whole number: 1e+300", "too large for a whole number: 1e+20"]
+    dates = apply_rule(Rule("D", rules.DIRECT, ("when",)), Target("D", rules.DATE), source)
+    assert dates.values.notna().tolist() == [True, True, False] and dates.stats["flagged"] == 1

@@ -184,3 +184,11 @@ def test_sex_codes_are_read_by_their_pair_and_never_half_recoded(codes, expected
 def test_a_recode_that_would_leave_codes_unmatched_is_not_suggested():
     source = SourceVariable("SEX", values=("M", "F", "X"), type="text", n_distinct=3)
     assert rule_of(SEX_TARGET, source) is None
+
+
+@pytest.mark.parametrize("label", ["Relapse-free", "Progression free", "Not relapsed", "Never progressed"])
+def test_a_label_that_denies_the_event_reads_as_no_event(label):
+    source = SourceVariable(
+        "STATUS", value_labels={0: label, 1: "Relapse"}, type="integer", n_distinct=2, values=(0, 1)
+    )
+    assert rule_of(EVENT_TARGET, source) == (rules.DIRECT, {})

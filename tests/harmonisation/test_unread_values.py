@@ -77,3 +77,25 @@ def test_rules_flag_the_rows_the_parse_could_not_read_with_what_was_sent(declare
 
 def test_the_version_counts_the_files_columns_only(declared_version):
     assert declared_version.n_columns == 3
+
+
+def test_what_could_not_be_read_of_a_personal_variable_is_withheld_from_the_flags(
+    trial, schema, analyst, django_capture_on_commit_callbacks
+):
+    content = b"id,date_of_birth\n001,03/04/1950\n002,1961-11-20\n003,14/02/1949\n004,21/07/1955\n"
+    version = upload_and_parse(trial, analyst, "dob.csv", content, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=False):
+        dataset_services.dataset_declarations_set(
+            version=version, actor=analyst, declarations={"variables": {"date_of_birth": {"date_format": "%d/%m/%Y"}}}
+        )
+    dataset_parse_task(Job.objects.filter(target_id=str(version.pk)).latest("id").pk)
+    version.refresh_from_db()
+    mapping = services.mapping_create(trial=trial, source_version=version, actor=analyst)
+    services.mapping_rule_set(
+        mapping=mapping, target=schema["RANDDT"], actor=analyst, category="direct",
+        source_variables=["date_of_birth"], rationale="Age at randomisation is derived from it, then dropped.",
+    )  # fmt: skip
+    preview = selectors.mapping_preview(mapping)
+    flags = [row[preview["columns"].index("RANDDT__flag")] for row in preview["rows"]]
+    assert flags[1] == "date_of_birth not read as a date (%d/%m/%Y): '(withheld: personal data)'"
+    assert "1961" not in str(preview)
