@@ -44,6 +44,10 @@ def _zip_detection(head: bytes, path: str | None) -> Detection:
         return _refuse("ZIP archive", "unpack it and upload the data file inside.")
     if "[Content_Types].xml" in names and any(name.startswith("xl/") for name in names):
         return Detection(Format.XLSX)
+    if "mimetype" in names and b"opendocument.spreadsheet" in head:
+        return _refuse("OpenDocument spreadsheet (.ods)", "save the sheet as Excel (xlsx) or CSV and upload that.")
+    if "word/document.xml" in names or b"opendocument.text" in head:
+        return _refuse("Word-processor document", "participant data come as a table: " + EXPORT_ADVICE)
     return _refuse("ZIP archive", "unpack it and upload the data file inside.")
 
 
@@ -101,4 +105,22 @@ def detect_format(head: bytes, path: str | None = None) -> Detection:
         return _refuse("PDF", EXPORT_ADVICE)
     if looks_binary(head):
         return Detection(Format.BINARY)
+    return _text_detection(head)
+
+
+# Text that is a document, not a table of values: named by what it is, rather than read as one odd column.
+MARKUP_KINDS = (
+    (b"urn:schemas-microsoft-com:office:spreadsheet", "Excel 2003 XML spreadsheet", "save it as xlsx and upload that."),
+    (b"<html", "HTML page", "save the table as Excel (xlsx) or CSV and upload that."),
+    (b"<table", "HTML table", "save the table as Excel (xlsx) or CSV and upload that."),
+)
+
+
+def _text_detection(head: bytes) -> Detection:
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    for marker, kind, advice in MARKUP_KINDS:
+        if marker.lower() in start[:4096] and start.startswith((b"<", b"<?xml")):
+            return _refuse(kind, advice)
+    if start.startswith((b"{", b"[{", b"[\n", b"[ ", b"[\r")):
+        return _refuse("JSON", EXPORT_ADVICE)
     return Detection(Format.CSV)

@@ -1,6 +1,7 @@
 """Malformed files end their parse job as failed with a message naming the problem; the upload is kept."""
 
 import io
+import re
 import zipfile
 
 import openpyxl
@@ -233,3 +234,38 @@ def test_a_csv_header_is_found_under_a_study_line_or_a_group_row(ingest, content
     assert version.status == DatasetVersion.Status.PARSED, version.error
     assert [entry.name for entry in version.dictionary.order_by("position")] == names
     assert version.n_rows == rows
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "fragment"),
+    [
+        ("data.xls", b'<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n<Workbook '
+         b'xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet/></Workbook>', "Excel 2003 XML spreadsheet"),
+        ("data.xls", b"<html><body><table><tr><td>id</td><td>age</td></tr></table></body></html>", "HTML page"),
+        ("data.csv", b'[{"id": 1, "age": 40}, {"id": 2, "age": 51}]', "JSON files are not accepted"),
+    ],
+)  # fmt: skip
+def test_documents_that_are_not_tables_are_refused_at_upload_for_what_they_are(trial, analyst, name, content, fragment):
+    from apps.core.errors import ApplicationError
+    from apps.datasets import services
+
+    from .conftest import upload_file
+
+    with pytest.raises(ApplicationError, match=re.escape(fragment)) as refused:
+        services.dataset_upload(trial=trial, actor=analyst, file=upload_file(name, content))
+    assert refused.value.status == 415
+    assert not DatasetVersion.objects.exists()
+
+
+def test_an_opendocument_spreadsheet_is_told_to_be_saved_as_xlsx(trial, analyst):
+    from apps.core.errors import ApplicationError
+    from apps.datasets import services
+
+    from .conftest import upload_file
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+    with pytest.raises(ApplicationError, match=r"OpenDocument spreadsheet \(.ods\) files are not accepted: save"):
+        services.dataset_upload(trial=trial, actor=analyst, file=upload_file("data.ods", buffer.getvalue()))
