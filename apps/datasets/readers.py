@@ -143,6 +143,15 @@ def detect_encoding(path: Path, head: bytes, quotes: list[int] | None = None) ->
     if encoding == "utf-16":
         offset, byte = utf8_error
         raise JobInputError(f"The file says it is UTF-16 text but the bytes at offset {offset} are not valid UTF-16.")
+    offset, byte = utf8_error
+    if _non_ascii_before(path, offset):
+        # Accented letters already read as UTF-8 before this byte: the file is UTF-8 with a line written in
+        # another encoding (pasted from elsewhere), and reading it all as Windows-1252 would garble the rest.
+        line, column = _position(path, offset)
+        raise JobInputError(
+            f"The file is UTF-8 text but byte 0x{byte:02X} at line {line}, column {column} is not: that line was "
+            "written in another encoding. Correct it (or save the whole file as UTF-8) and upload it again."
+        )
     cp1252_error = _first_decode_error(path, "cp1252")
     if cp1252_error is None:
         return "cp1252"
@@ -152,6 +161,19 @@ def detect_encoding(path: Path, head: bytes, quotes: list[int] | None = None) ->
         f"The file's encoding cannot be read: it is neither UTF-8 nor Windows-1252/Latin-1 text "
         f"(byte 0x{byte:02X} at line {line}, column {column}). Save it as UTF-8 CSV and upload it again."
     )
+
+
+def _non_ascii_before(path: Path, offset: int) -> bool:
+    done = 0
+    with path.open("rb") as handle:
+        while done < offset:
+            chunk = handle.read(min(CHUNK_SIZE, offset - done))
+            if not chunk:
+                return False
+            if not chunk.isascii():
+                return True
+            done += len(chunk)
+    return False
 
 
 def _sample_text(path: Path, encoding: str) -> str:

@@ -269,3 +269,14 @@ def test_an_opendocument_spreadsheet_is_told_to_be_saved_as_xlsx(trial, analyst)
         archive.writestr("content.xml", "<office:document-content/>")
     with pytest.raises(ApplicationError, match=r"OpenDocument spreadsheet \(.ods\) files are not accepted: save"):
         services.dataset_upload(trial=trial, actor=analyst, file=upload_file("data.ods", buffer.getvalue()))
+
+
+def test_a_utf8_file_with_one_line_in_another_encoding_names_that_line(ingest):
+    lines = ["id,city"] + [f"{index},Zürich" for index in range(20)]
+    content = ("\n".join(lines) + "\n").encode() + "21,Besançon\n".encode("cp1252") + "22,Genève\n".encode()
+    version = ingest("cities.csv", content)
+    assert version.status == DatasetVersion.Status.FAILED
+    assert version.error.startswith("The file is UTF-8 text but byte 0xE7 at line 22, column 9 is not")
+    # A file all in Windows-1252 is still read as such.
+    latin = ingest("latin.csv", "id,city\n1,Besançon\n2,Genève\n".encode("cp1252"))
+    assert latin.status == DatasetVersion.Status.PARSED and latin.read_options["encoding"] == "cp1252"
