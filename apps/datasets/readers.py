@@ -267,7 +267,8 @@ def find_header(sample: str, delimiter: str, declared: int | None = None) -> tup
     """The header's line and its names. Title lines above it (a title, an export date: fewer filled fields than
     half the table's width, even when a spreadsheet padded them with delimiters) are passed over; a declared
     header row is taken as it is."""
-    rows = list(_rows_with_lines(sample, delimiter))
+    # A declared header is looked for as far down as it was declared (the sample permitting).
+    rows = list(_rows_with_lines(sample, delimiter, max(HEADER_SCAN_LINES, declared or 0)))
     if declared is not None:
         for line, row in rows:
             if line == declared:
@@ -275,7 +276,8 @@ def find_header(sample: str, delimiter: str, declared: int | None = None) -> tup
                     raise JobInputError(f"Line {declared}, declared as the header row, is empty.")
                 return line, row
         raise JobInputError(
-            f"Line {declared}, declared as the header row, is not among the first {len(rows)} lines of the file."
+            f"Line {declared}, declared as the header row, is beyond the file's first {len(rows)} lines read to find "
+            "the header."
         )
     counts = Counter(len(row) for _, row in rows if _non_empty(row) > 1)
     if not counts:

@@ -280,3 +280,17 @@ def test_a_utf8_file_with_one_line_in_another_encoding_names_that_line(ingest):
     # A file all in Windows-1252 is still read as such.
     latin = ingest("latin.csv", "id,city\n1,Besançon\n2,Genève\n".encode("cp1252"))
     assert latin.status == DatasetVersion.Status.PARSED and latin.read_options["encoding"] == "cp1252"
+
+
+def test_a_header_declared_below_many_note_lines_is_read(ingest, analyst):
+    from apps.datasets import services
+    from apps.datasets.tasks import dataset_parse_task
+
+    content = ("\n".join(f"# note {index}" for index in range(60)) + "\npatient_id,age,sex\n1,45,M\n2,51,F\n").encode()
+    version = ingest("notes.csv", content)
+    job = services.dataset_declarations_set(version=version, actor=analyst, declarations={"header_row": 61})
+    dataset_parse_task(job.pk)
+    version.refresh_from_db()
+    assert version.status == DatasetVersion.Status.PARSED, version.error
+    assert [entry.name for entry in version.dictionary.order_by("position")] == ["patient_id", "age", "sex"]
+    assert version.n_rows == 2
