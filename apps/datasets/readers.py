@@ -219,14 +219,16 @@ def _csv_reader(sample: str, delimiter: str):
     return csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
 
 
-def column_names(raw_names: list[str]) -> list[str]:
-    """Header names as given; an empty name becomes column_<n>; a repeated name is an error."""
+def column_names(raw_names: list[str], label=str, where: str = "") -> list[str]:
+    """Header names as given; an empty name becomes column_<n>; a repeated name is an error. For the message,
+    `label(index)` names the index-th column (from 1: "4", or a workbook's "F") and `where` the header."""
     names = [name.strip() or f"column_{index}" for index, name in enumerate(raw_names, start=1)]
     seen: dict[str, int] = {}
     for index, name in enumerate(names, start=1):
         if name in seen:
             raise JobInputError(
-                f"The column name '{name}' appears twice in the header (columns {seen[name]} and {index}); "
+                f"The column name '{name}' appears twice in the header (columns {label(seen[name])} and "
+                f"{label(index)}{where}); "
                 "give every column its own name and upload the file again."
             )
         seen[name] = index
@@ -445,7 +447,12 @@ def read_xlsx(path: Path, limits: Limits, choice: "ReadChoice | None" = None) ->
         table, options = _read_workbook(handle, book_limits, choice or ReadChoice())
     _check_columns(table.width, limits)
     _check_rows(len(table.rows), limits)
-    names = column_names(table.names)
+    names = column_names(
+        table.names,
+        lambda index: (
+            f"sheet '{table.sheet}', row {table.header_row}, column {_column_letter(table.first_column + index - 1)}"
+        ),
+    )
     columns = [pa.array(values, type=pa.string()) for values in zip(*table.rows, strict=True)]
     return SourceTable(
         table=pa.table(dict(zip(names, columns, strict=True))), untyped=set(names), options=options, decimal_hint=","

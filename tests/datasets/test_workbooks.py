@@ -437,3 +437,19 @@ def test_other_sheets_holding_tables_are_named_and_the_page_warns(ingest, analys
     # A notes sheet holds no table: nothing to warn of.
     plain = ingest("plain.xlsx", saved(book(notes_sheet, data_sheet)))
     assert "other_tables" not in plain.read_options
+
+
+def test_a_repeated_name_in_a_workbook_is_named_by_its_sheet_row_and_columns(ingest):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Data"
+    for column, name in zip("CDEF", ["patid", "age", "sex", "age"], strict=True):
+        sheet[f"{column}2"] = name
+    for row in range(3, 8):
+        for column, value in zip("CDEF", [f"P{row}", 40 + row, "M", 41 + row], strict=True):
+            sheet[f"{column}{row}"] = value
+    version = ingest("twice.xlsx", saved(workbook))
+    assert version.status == FAILED
+    assert "appears twice in the header (sheet 'Data', row 2, column D and sheet 'Data', row 2, column F)" in (
+        version.error
+    )
