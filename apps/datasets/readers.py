@@ -449,9 +449,8 @@ def read_xlsx(path: Path, limits: Limits, choice: "ReadChoice | None" = None) ->
     _check_rows(len(table.rows), limits)
     names = column_names(
         table.names,
-        lambda index: (
-            f"sheet '{table.sheet}', row {table.header_row}, column {_column_letter(table.first_column + index - 1)}"
-        ),
+        lambda index: _column_letter(table.first_column + index - 1),
+        f" of row {table.header_row}, sheet '{table.sheet}'",
     )
     columns = [pa.array(values, type=pa.string()) for values in zip(*table.rows, strict=True)]
     return SourceTable(

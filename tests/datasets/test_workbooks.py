@@ -450,6 +450,4 @@ def test_a_repeated_name_in_a_workbook_is_named_by_its_sheet_row_and_columns(ing
             sheet[f"{column}{row}"] = value
     version = ingest("twice.xlsx", saved(workbook))
     assert version.status == FAILED
-    assert "appears twice in the header (sheet 'Data', row 2, column D and sheet 'Data', row 2, column F)" in (
-        version.error
-    )
+    assert "'age' appears twice in the header (columns D and F of row 2, sheet 'Data')" in version.error
