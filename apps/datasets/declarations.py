@@ -163,7 +163,9 @@ def _clean_variable(name: str, raw, variable_type: str | None, *, statistical: b
             raise _invalid(field, "declare a date format or a decimal mark, not both.")
         cleaned["decimal"] = decimal
     fmt = raw.get("date_format")
-    if fmt not in (None, ""):
+    if fmt == "":
+        raise _invalid(f"{field}.date_format", "an empty format reads no date; leave the key out to detect dates.")
+    if fmt is not None:
         if not isinstance(fmt, str):
             raise _invalid(f"{field}.date_format", 'give the format as text, e.g. "%d/%m/%Y".')
         problem = date_format_problem(fmt)

@@ -496,3 +496,12 @@ def test_formats_the_parser_cannot_read_are_refused(fmt, problem):
 
 def test_every_format_detection_knows_can_be_declared():
     assert [fmt for fmt in declarations.KNOWN_FORMATS if declarations.date_format_problem(fmt)] == []
+
+
+def test_an_empty_date_format_is_refused_rather_than_dropped(ingest, analyst):
+    version = ingest("dates.csv", b"id,visit\n1,01/02/2020\n2,13/02/2020\n")
+    response = client_for(analyst).put(
+        f"/api/v1/datasets/{version.pk}/declarations/", {"variables": {"visit": {"date_format": ""}}}, format="json"
+    )
+    assert response.status_code == 400
+    assert "variables.visit.date_format" in response.json()["error"]["details"]

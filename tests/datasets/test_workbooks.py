@@ -7,6 +7,7 @@ import zipfile
 
 import openpyxl
 import pytest
+from django.test import Client
 
 from apps.datasets import selectors, workbooks
 from apps.datasets.models import DatasetVersion
@@ -190,6 +191,11 @@ def test_a_declared_header_row_that_is_empty_fails_with_a_message(ingest, analys
     version = run_parse(version)
     assert version.status == FAILED
     assert "Row 2 of sheet 'Data', declared as the header row, is empty" in version.error
+    # The dictionary still shown is the earlier reading's, and the page says so.
+    client = Client()
+    client.force_login(analyst)
+    page = client.get(f"/datasets/{version.pk}/").content.decode()
+    assert 'id="earlier-reading"' in page and "this dictionary is from the reading before" in page
 
 
 def test_a_one_column_sheet_is_not_read_while_another_sheet_holds_a_table(ingest, analyst):
