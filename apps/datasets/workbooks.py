@@ -216,6 +216,9 @@ def table_at(sheet: Sheet, position: int) -> Table:
             kept += segment
         else:
             left_out += [number for number, _ in segment]
+    while kept and _is_summary_or_footnote(kept[-1][1]):
+        left_out.append(kept.pop()[0])
+    left_out.sort()
     columns = set(_filled(header))
     for _, texts in kept:
         columns.update(_filled(texts))
@@ -223,6 +226,28 @@ def table_at(sheet: Sheet, position: int) -> Table:
     names = [header[index] if index < len(header) else "" for index in range(first, last + 1)]
     rows = [[texts[index] if index < len(texts) else "" for index in range(first, last + 1)] for _, texts in kept]
     return Table(sheet.title, header_row, first, names, rows, left_out)
+
+
+# The first word of a row that sums the rows above it, rather than being a participant.
+SUMMARY_WORDS = {
+    "total", "totals", "sum", "mean", "means", "average", "median", "sd", "overall", "gesamt", "summe",
+    "mittelwert", "moyenne", "somme", "totaal", "gemiddelde", "totale", "promedio", "suma",
+}  # fmt: skip
+FOOTNOTE_SIGNS = ("*", "†", "‡", "§")
+FOOTNOTE_WORDS = {"note", "notes", "nb", "n.b", "source", "sources", "footnote", "abbreviations"}
+
+
+def _is_summary_or_footnote(texts: list[str]) -> bool:
+    """A row at the foot of a table that is not a participant: a total or a mean ("Total", "Mean (SD)"), or a
+    footnote in one cell ("* age at randomisation")."""
+    filled = _filled(texts)
+    if not filled:
+        return False
+    first = texts[filled[0]].strip().lower()
+    word = re.split(r"[\s:(]+", first, maxsplit=1)[0]
+    if word in SUMMARY_WORDS:
+        return True
+    return len(filled) == 1 and (first.startswith(FOOTNOTE_SIGNS) or word.rstrip(".") in FOOTNOTE_WORDS)
 
 
 def _covers_its_columns(table: Table) -> bool:

@@ -457,3 +457,37 @@ def test_a_repeated_name_in_a_workbook_is_named_by_its_sheet_row_and_columns(ing
     version = ingest("twice.xlsx", saved(workbook))
     assert version.status == FAILED
     assert "'age' appears twice in the header (columns D and F of row 2, sheet 'Data')" in version.error
+
+
+@pytest.mark.parametrize(
+    "foot",
+    [
+        [["Total", "", 1500, None, 1865.3]],
+        [[], ["Mean (SD)", "", 45.2, None, 70.1], ["Total", "", 1500, None, 1865.3]],
+        [["* age at randomisation, in years"]],
+    ],
+)
+def test_totals_means_and_footnotes_under_the_data_are_no_participants(ingest, foot):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["patid", "arm", "age", "sex", "weight"])
+    for index in range(25):
+        sheet.append([f"P{index:03d}", "AB"[index % 2], 40 + index, "MF"[index % 2], 70.0 + index])
+    for row in foot:
+        sheet.append(row)
+    version = ingest("totals.xlsx", saved(workbook))
+    assert version.status == PARSED, version.error
+    assert version.n_rows == 25
+    assert version.read_options["rows_left_out"]
+    assert version.dictionary.get(name="age").maximum == "64"
+
+
+def test_a_last_participant_with_only_an_id_is_kept(ingest):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["patid", "arm", "age"])
+    for index in range(10):
+        sheet.append([f"NB{index:03d}", "AB"[index % 2], 40 + index])
+    sheet.append(["NB999"])
+    version = ingest("ids.xlsx", saved(workbook))
+    assert version.status == PARSED and version.n_rows == 11
