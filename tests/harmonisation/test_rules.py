@@ -233,3 +233,25 @@ def test_numbers_too_large_for_a_whole_number_and_mixed_offsets_are_flagged_not_
     assert text.flags.tolist()[:2] == ["too large for a whole number: 1e+300", "too large for a whole number: 1e+20"]
     dates = apply_rule(Rule("D", rules.DIRECT, ("when",)), Target("D", rules.DATE), source)
     assert dates.values.notna().tolist() == [True, True, False] and dates.stats["flagged"] == 1
+
+
+def test_the_rule_form_leaves_another_categorys_parameters_behind_but_not_a_misspelt_one(review):
+    from django.http import QueryDict
+
+    from apps.harmonisation.forms import RuleForm
+    from apps.harmonisation.models import SchemaVariable
+
+    target = SchemaVariable.objects.create(review=review, name="GLUC", type="number", unit="mmol/L")
+
+    def cleaned(parameters: str):
+        data = QueryDict(mutable=True)
+        data.update({"target": str(target.pk), "category": "direct", "source_variables": "glu",
+                     "parameters": parameters})  # fmt: skip
+        form = RuleForm(data, review=review)
+        assert form.is_valid(), form.errors
+        return form.cleaned_data["parameters"]
+
+    # A suggested conversion's "to", left in the JSON field when the rule is made direct, is dropped.
+    assert cleaned('{"to": "mmol/L", "from": "mg/dL"}') == {}
+    # A parameter no category reads stays, for the service to refuse by name.
+    assert cleaned('{"slop": 0.8}') == {"slop": 0.8}
