@@ -405,7 +405,8 @@ def apply_to_source(source, declarations: dict) -> dict[str, dict]:
             done["date"] = {"n_invalid": dates.n_invalid, "invalid_examples": dates.invalid_examples}
             _keep_unread(source, name, dates.unread)
         if decimal:
-            numbers = parse_declared_numbers(values, decimal)
+            # A workbook's number cells are written "70.5" whatever the declaration, which is for its text cells.
+            numbers = parse_declared_numbers(values, decimal, number_cells=bool(source.options.get("sheet")))
             values = numbers.array
             source.untyped.discard(name)
             source.source_formats[name] = numbers.source_format

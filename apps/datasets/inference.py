@@ -262,18 +262,30 @@ def _detect_separated(candidates: pa.Array, kept: pa.Array, *, declared: str, hi
     return _read_separated(candidates, kept, mark)
 
 
-def parse_declared_numbers(values: pa.Array, mark: str) -> TypedColumn:
+def parse_declared_numbers(values: pa.Array, mark: str, *, number_cells: bool = False) -> TypedColumn:
     """A text column read with a declared decimal mark: numbers however many values fail, the failures counted
-    and kept as examples (and missing in the typed table; the uploaded file keeps them)."""
+    and kept as examples (and missing in the typed table; the uploaded file keeps them).
+
+    `number_cells`: the column comes from a workbook, whose number cells are written with a point ("70.5")
+    beside the text cells the declaration is for ("72,5"); a value that reads only as such a number is one.
+    """
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     present = _present(values)
     text = pc.utf8_trim_whitespace(_null_where_absent(values, present))
     fits = pc.fill_null(_fits_separated(text, mark), False)
     failed = pc.and_(present, pc.invert(fits))
+    point_numbers = None
+    if number_cells and mark == ",":
+        point_numbers = pc.and_(failed, pc.fill_null(pc.match_substring_regex(text, NUMBER), False))
+        failed = pc.and_(failed, pc.invert(point_numbers))
     failures = pc.filter(values, failed)
     examples = pc.unique(failures).slice(0, INVALID_EXAMPLES).to_pylist()
     readable = pc.if_else(fits, text, pa.scalar(None, pa.string()))
     typed = _read_separated(pc.drop_null(readable), readable, mark)
+    if point_numbers is not None and pc.any(point_numbers).as_py():
+        read_with_point = pc.cast(pc.if_else(point_numbers, text, pa.scalar(None, pa.string())), pa.float64())
+        typed.array = pc.if_else(point_numbers, read_with_point, pc.cast(typed.array, pa.float64()))
+        typed.type = "number"
     typed.n_invalid, typed.invalid_examples = len(failures), examples
     typed.unread = _unread(values, failed) if len(failures) else None
     typed.source_format += " (declared)"

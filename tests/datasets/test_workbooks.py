@@ -491,3 +491,22 @@ def test_a_last_participant_with_only_an_id_is_kept(ingest):
     sheet.append(["NB999"])
     version = ingest("ids.xlsx", saved(workbook))
     assert version.status == PARSED and version.n_rows == 11
+
+
+def test_a_declared_decimal_comma_reads_a_workbooks_text_cells_and_keeps_its_number_cells(ingest, analyst):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["patid", "gewicht"])
+    for index in range(15):
+        sheet.append([f"P{index:02d}", 70.5 + index])  # number cells
+    for index in range(5):
+        sheet.append([f"Q{index:02d}", f"{72 + index},5"])  # text typed with a decimal comma
+    version = ingest("gewicht.xlsx", saved(workbook))
+    assert version.dictionary.get(name="gewicht").type == "text"  # two marks in one column: text until declared
+    response = client_for(analyst).put(
+        f"/api/v1/datasets/{version.pk}/declarations/", {"variables": {"gewicht": {"decimal": ","}}}, format="json"
+    )
+    assert response.status_code == 202
+    version = run_parse(version)
+    entry = version.dictionary.get(name="gewicht")
+    assert (entry.type, entry.n_invalid, entry.minimum, entry.maximum) == ("number", 0, "70.5", "84.5")
