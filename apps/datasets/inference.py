@@ -218,6 +218,23 @@ def infer_text_column(values: pa.Array, *, decimal: str = "", decimal_hint: str 
     return TypedColumn(values if every_present else _null_where_absent(values, present), "text")
 
 
+# A value that settles a file's decimal mark: grouping points and a decimal comma in one number ("1.234,5").
+BOTH_MARKS = r"^[+-]?\d{1,3}(\.\d{3})+,\d+$"
+MARK_SAMPLE = 10_000
+
+
+def file_decimal_mark(columns: list[pa.Array]) -> str:
+    """ "," when some column writes a number with grouping points and a decimal comma ("1.234,5"): then a point
+    in the file's other columns groups thousands too ("1.020" is 1020, not 1.02). "" when nothing says so.
+    Judged on each column's first values, so the cost does not grow with the rows."""
+    for values in columns:
+        head = values.slice(0, MARK_SAMPLE)
+        if pa.types.is_string(head.type) or pa.types.is_large_string(head.type):
+            if _any_match(pc.drop_null(pc.utf8_trim_whitespace(head)), BOTH_MARKS):
+                return ","
+    return ""
+
+
 def _separated_pattern(mark: str) -> str:
     return DECIMAL_COMMA if mark == "," else GROUPING_COMMA
 

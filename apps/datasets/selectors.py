@@ -18,6 +18,7 @@ def trial_versions(trial):
 READ_OPTION_LABELS = {
     "encoding": "Encoding",
     "delimiter": "Delimiter",
+    "decimal_found": "Decimal mark, as the file shows it",
     "sheet": "Sheet read",
     "header_row": "Header row",
     "chosen_by": "Sheet and header chosen by",

@@ -24,7 +24,7 @@ from apps.datasets import declarations as declared
 from apps.datasets import storage, tables
 from apps.datasets.dictionary import dictionary_entry
 from apps.datasets.formats import detect_format
-from apps.datasets.inference import TypedColumn, infer_text_column, type_declared_column
+from apps.datasets.inference import TypedColumn, file_decimal_mark, infer_text_column, type_declared_column
 from apps.datasets.isolation import run_isolated
 from apps.datasets.models import DatasetVersion, DictionaryEntry
 from apps.datasets.readers import Limits, read_source
@@ -374,6 +374,15 @@ class ParseInput:
     declarations: dict = field(default_factory=dict)
 
 
+def _decimal_found(source) -> str:
+    """The decimal mark a value of the file itself settles ("1.234,5"), recorded in the read options."""
+    untyped = [source.table.column(name) for name in source.table.column_names if name in source.untyped]
+    mark = file_decimal_mark(untyped)
+    if mark:
+        source.options["decimal_found"] = f'"{mark}" (a value such as 1.234,5 writes thousands with points)'
+    return mark
+
+
 def _unread_values(source, names: list[str], columns: list[TypedColumn]) -> dict[str, pa.Array]:
     """What a declaration or the typing could not read, per column."""
     found = dict(source.unread)
@@ -396,8 +405,9 @@ def parse_in_child(task: ParseInput, progress) -> dict:
     read = time.perf_counter()
     progress(55, "Detecting the type of each column")
     names = source.table.column_names
+    decimal = choice.decimal or _decimal_found(source)
     with ThreadPoolExecutor(max_workers=_thread_count()) as pool:
-        columns = list(pool.map(lambda name: _type_column(source, name, choice.decimal), names))
+        columns = list(pool.map(lambda name: _type_column(source, name, decimal), names))
         typed = time.perf_counter()
         progress(75, "Writing the typed table and describing its columns")
         table = pa.table({name: column.array for name, column in zip(names, columns, strict=True)})

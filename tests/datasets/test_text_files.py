@@ -237,3 +237,20 @@ def test_a_header_over_rows_of_delimiters_only_holds_no_data(ingest):
 def test_swiss_apostrophes_group_thousands(ingest):
     version = ingest("ch.csv", b"id;dose\n1;1'234.50\n2;980\n")
     assert selectors.version_frame(version)["dose"].tolist() == [1234.5, 980.0]
+
+
+def test_a_value_with_grouping_points_and_a_decimal_comma_settles_the_files_points(ingest):
+    content = (
+        b"id;platelets;ldh;cost;dose\n1;1.234,5;250;12.500;0.5\n2;987,0;1.020;9.800;1.25\n3;1.500,25;300;15.000;2.5\n"
+    )
+    version = ingest("labs.csv", content)
+    assert version.status == "parsed", version.error
+    entries = {entry.name: entry for entry in version.dictionary.all()}
+    assert (entries["ldh"].minimum, entries["ldh"].maximum) == ("250", "1020")  # not 1.02
+    assert (entries["cost"].minimum, entries["cost"].maximum) == ("9800", "15000")
+    assert (entries["platelets"].minimum, entries["platelets"].maximum) == ("987.0", "1500.25")
+    assert (entries["dose"].type, entries["dose"].maximum) == ("number", "2.5")  # points that cannot group
+    assert version.read_options["decimal_found"].startswith('","')
+    # Without such a value nothing says the points group thousands: 1.020 is a decimal.
+    plain = ingest("plain.csv", b"id;ldh\n1;250\n2;1.020\n3;300\n")
+    assert plain.dictionary.get(name="ldh").minimum == "1.02" and "decimal_found" not in plain.read_options
