@@ -375,7 +375,11 @@ class ParseInput:
 
 
 def _decimal_found(source) -> str:
-    """The decimal mark a value of the file itself settles ("1.234,5"), recorded in the read options."""
+    """The decimal mark a value of the file itself settles ("1.234,5"), recorded in the read options. Only in a
+    text file split by something other than commas: in a comma-split file such a value is quoted text, and a
+    workbook writes its number cells with points ("1.234" is 1.234 there)."""
+    if source.options.get("delimiter") in (None, "comma"):
+        return ""
     untyped = [source.table.column(name) for name in source.table.column_names if name in source.untyped]
     mark = file_decimal_mark(untyped)
     if mark:

@@ -254,3 +254,8 @@ def test_a_value_with_grouping_points_and_a_decimal_comma_settles_the_files_poin
     # Without such a value nothing says the points group thousands: 1.020 is a decimal.
     plain = ingest("plain.csv", b"id;ldh\n1;250\n2;1.020\n3;300\n")
     assert plain.dictionary.get(name="ldh").minimum == "1.02" and "decimal_found" not in plain.read_options
+
+
+def test_a_quoted_value_with_both_marks_in_a_comma_split_file_changes_nothing(ingest):
+    version = ingest("us.csv", b'id,note,dose\n1,"1.234,5",12.500\n2,none,9.750\n')
+    assert version.dictionary.get(name="dose").maximum == "12.5" and "decimal_found" not in version.read_options
