@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 
 from apps.accounts.access import reviews_coordinated_by
-from apps.accounts.models import Membership, Role, User
+from apps.accounts.models import Membership, User
 from apps.accounts.services import membership_delete, membership_role_check, memberships_left_without_coordinator
 from apps.core import admin as core_admin
 from apps.core.admin import CoordinatorAdmin, ServiceCheckedModelForm
@@ -27,14 +27,16 @@ class MembershipForm(ServiceCheckedModelForm):
     service_check = staticmethod(membership_role_check)
 
 
-def is_only_coordinator(membership: Membership | None) -> bool:
-    if membership is None or membership.role != Role.COORDINATOR:
-        return False
-    return (
-        not Membership.objects.filter(review=membership.review_id, role=Role.COORDINATOR)
-        .exclude(pk=membership.pk)
-        .exists()
-    )
+def reviews_left_without_coordinator(memberships: list[Membership]) -> list:
+    """The reviews that removing all of `memberships` at once would leave without a coordinator."""
+    reviews = {membership.review for membership in memberships}
+    return [
+        review
+        for review in reviews
+        if memberships_left_without_coordinator(
+            review, [membership for membership in memberships if membership.review_id == review.pk], []
+        )
+    ]
 
 
 class MembershipRules:
@@ -61,7 +63,7 @@ class MembershipAdmin(MembershipRules, CoordinatorAdmin):
     list_select_related = ["user", "review"]
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and not is_only_coordinator(obj)
+        return super().has_delete_permission(request, obj) and not (obj and reviews_left_without_coordinator([obj]))
 
     def delete_model(self, request, obj):
         membership_delete(membership=obj, actor=request.user)  # audits, and revokes the member's API tokens
@@ -70,18 +72,14 @@ class MembershipAdmin(MembershipRules, CoordinatorAdmin):
         """Removals that would leave a review without a coordinator are shown as protected, so the admin refuses
         them on its confirmation page before anything is deleted or logged."""
         deleted, counts, permissions, protected = super().get_deleted_objects(objs, request)
-        memberships = list(objs)
-        for review in {membership.review for membership in memberships}:
-            removed = [membership for membership in memberships if membership.review_id == review.pk]
-            if memberships_left_without_coordinator(review, removed, []):
-                protected = [*protected, f"{review}: its only coordinator (appoint another first)"]
+        for review in reviews_left_without_coordinator(list(objs)):
+            protected = [*protected, f"{review}: its only coordinator (appoint another first)"]
         return deleted, counts, permissions, protected
 
     def delete_queryset(self, request, queryset):
         memberships = list(queryset.select_related("review", "user"))
-        for review in {membership.review for membership in memberships}:
-            removed = [membership for membership in memberships if membership.review_id == review.pk]
-            if memberships_left_without_coordinator(review, removed, []):
-                raise PermissionDenied(f"Removing them would leave {review} without a coordinator.")
+        left = reviews_left_without_coordinator(memberships)
+        if left:
+            raise PermissionDenied(f"Removing them would leave {left[0]} without a coordinator.")
         for membership in memberships:
             self.delete_model(request, membership)
