@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -87,15 +88,22 @@ def _position(path: Path, offset: int) -> tuple[int, int]:
     return line, offset - line_start + 1
 
 
-def _first_decode_error(path: Path, encoding: str, quotes: list[int] | None = None) -> tuple[int, int] | None:
-    """None when the whole file decodes; else the offset and value of the first byte that does not.
+class DecodeError(NamedTuple):
+    offset: int
+    byte: int
+    # Whether bytes beyond ASCII decoded before it: the file is in this encoding but for a stretch further on.
+    after_text: bool
+
+
+def _first_decode_error(path: Path, encoding: str, quotes: list[int] | None = None) -> DecodeError | None:
+    """None when the whole file decodes; else where the first byte that does not is, and what it is.
 
     With `quotes`, the file's quote characters are counted in the same pass (into quotes[0]), to the end even
     after an error: one read of the file serves both.
     """
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     ascii_compatible = encoding in ("utf-8", "utf-8-sig", "cp1252")
-    offset, error_found = 0, None
+    offset, error_found, after_text = 0, None, False
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK_SIZE):
             if quotes is not None and ascii_compatible:
@@ -116,15 +124,17 @@ def _first_decode_error(path: Path, encoding: str, quotes: list[int] | None = No
                     # In UTF-16 the byte 0x22 is also half of other characters (≥, ™, Cyrillic Т): count characters.
                     quotes[0] += text.count('"')
             except UnicodeDecodeError as error:
-                error_found = (offset + error.start, chunk[error.start])
+                text_before = after_text or not chunk[: error.start].isascii()
+                error_found = DecodeError(offset + error.start, chunk[error.start], text_before)
                 continue
+            after_text = after_text or not chunk.isascii()
             offset += len(chunk)
     if error_found is not None:
         return error_found
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return offset, 0
+        return DecodeError(offset, 0, after_text)
     return None
 
 
@@ -141,10 +151,11 @@ def detect_encoding(path: Path, head: bytes, quotes: list[int] | None = None) ->
     if utf8_error is None:
         return encoding
     if encoding == "utf-16":
-        offset, byte = utf8_error
-        raise JobInputError(f"The file says it is UTF-16 text but the bytes at offset {offset} are not valid UTF-16.")
-    offset, byte = utf8_error
-    if _non_ascii_before(path, offset):
+        raise JobInputError(
+            f"The file says it is UTF-16 text but the bytes at offset {utf8_error.offset} are not valid UTF-16."
+        )
+    offset, byte, after_text = utf8_error
+    if after_text:
         # Accented letters already read as UTF-8 before this byte: the file is UTF-8 with a line written in
         # another encoding (pasted from elsewhere), and reading it all as Windows-1252 would garble the rest.
         line, column = _position(path, offset)
@@ -155,25 +166,12 @@ def detect_encoding(path: Path, head: bytes, quotes: list[int] | None = None) ->
     cp1252_error = _first_decode_error(path, "cp1252")
     if cp1252_error is None:
         return "cp1252"
-    offset, byte = cp1252_error
+    offset, byte, _ = cp1252_error
     line, column = _position(path, offset)
     raise JobInputError(
         f"The file's encoding cannot be read: it is neither UTF-8 nor Windows-1252/Latin-1 text "
         f"(byte 0x{byte:02X} at line {line}, column {column}). Save it as UTF-8 CSV and upload it again."
     )
-
-
-def _non_ascii_before(path: Path, offset: int) -> bool:
-    done = 0
-    with path.open("rb") as handle:
-        while done < offset:
-            chunk = handle.read(min(CHUNK_SIZE, offset - done))
-            if not chunk:
-                return False
-            if not chunk.isascii():
-                return True
-            done += len(chunk)
-    return False
 
 
 def _sample_text(path: Path, encoding: str) -> str:
