@@ -91,9 +91,6 @@ IDENTITY_WORDS = {
     "nationalinsurance", "nino", "bsn", "insee", "personnummer", "pesel", "codicefiscale", "dni",
     "nif", "sozialversicherungsnummer", "medicarenumber", "healthcardnumber", "passport", "passportnumber",
     "securitesociale", "numerosecu", "burgerservicenummer", "versichertennummer",
-}  # fmt: skip
-
-IDENTITY_WORDS |= {
     "nir", "nss", "ahv", "ahvnummer", "avs", "svnr", "cpr", "cprnummer", "fodselsnummer", "henkilotunnus", "hetu",
     "rijksregisternummer", "curp", "cpf", "socialinsurancenumber", "sin", "medicare", "steuerid", "taxid", "tfn",
     "numerodesecuritesociale", "securitysocial", "numeroseguridadsocial",

@@ -414,11 +414,9 @@ def _arms(codes: dict[str, str], allowed: tuple) -> dict | None:
     if len(codes) < 2:
         return None
     control, intervention = _arm_codes(allowed)
-    is_control = {code: any(word in label.lower() for word in CONTROL_WORDS) for code, label in codes.items()}
+    is_control = {code: _says(label, CONTROL_WORDS) for code, label in codes.items()}
     if len(set(is_control.values())) < 2:
-        is_intervention = {
-            code: any(word in label.lower() for word in INTERVENTION_WORDS) for code, label in codes.items()
-        }
+        is_intervention = {code: _says(label, INTERVENTION_WORDS) for code, label in codes.items()}
         if len(set(is_intervention.values())) < 2:
             return None
         is_control = {code: not value for code, value in is_intervention.items()}
