@@ -32,17 +32,21 @@ ROWS = [
 CSV = ("id,gluc,randdate\n" + "\n".join(f'{a},"{b}",{c}' for a, b, c in ROWS) + "\n").encode()
 
 
-@pytest.fixture
-def declared_version(trial, analyst, django_capture_on_commit_callbacks):
-    version = upload_and_parse(trial, analyst, "glucose.csv", CSV, django_capture_on_commit_callbacks)
-    with django_capture_on_commit_callbacks(execute=False):
-        dataset_services.dataset_declarations_set(
-            version=version, actor=analyst, declarations={"variables": {"gluc": {"decimal": ","}}}
-        )
+def parsed_with(trial, actor, name: str, content: bytes, declarations: dict, callbacks):
+    """The file uploaded and parsed, then read again with `declarations`."""
+    version = upload_and_parse(trial, actor, name, content, callbacks)
+    with callbacks(execute=False):
+        dataset_services.dataset_declarations_set(version=version, actor=actor, declarations=declarations)
     dataset_parse_task(Job.objects.filter(target_id=str(version.pk)).latest("id").pk)
     version.refresh_from_db()
     assert version.status == version.Status.PARSED, version.error
     return version
+
+
+@pytest.fixture
+def declared_version(trial, analyst, django_capture_on_commit_callbacks):
+    declarations = {"variables": {"gluc": {"decimal": ","}}}
+    return parsed_with(trial, analyst, "glucose.csv", CSV, declarations, django_capture_on_commit_callbacks)
 
 
 def test_the_typed_table_hides_what_it_could_not_read_from_everything_but_the_rules(declared_version):
@@ -83,13 +87,8 @@ def test_what_could_not_be_read_of_a_personal_variable_is_withheld_from_the_flag
     trial, schema, analyst, django_capture_on_commit_callbacks
 ):
     content = b"id,date_of_birth\n001,03/04/1950\n002,1961-11-20\n003,14/02/1949\n004,21/07/1955\n"
-    version = upload_and_parse(trial, analyst, "dob.csv", content, django_capture_on_commit_callbacks)
-    with django_capture_on_commit_callbacks(execute=False):
-        dataset_services.dataset_declarations_set(
-            version=version, actor=analyst, declarations={"variables": {"date_of_birth": {"date_format": "%d/%m/%Y"}}}
-        )
-    dataset_parse_task(Job.objects.filter(target_id=str(version.pk)).latest("id").pk)
-    version.refresh_from_db()
+    declarations = {"variables": {"date_of_birth": {"date_format": "%d/%m/%Y"}}}
+    version = parsed_with(trial, analyst, "dob.csv", content, declarations, django_capture_on_commit_callbacks)
     mapping = services.mapping_create(trial=trial, source_version=version, actor=analyst)
     services.mapping_rule_set(
         mapping=mapping, target=schema["RANDDT"], actor=analyst, category="direct",
